@@ -1,0 +1,129 @@
+/**
+ * What a tenant is: identifiers, the signup request, the plan catalogue and the record
+ * kept in DynamoDB. Pure domain code: no AWS SDK imports here.
+ */
+import { z } from 'zod';
+
+/** Words that may not be tenant ids: they collide with platform names or read as something else. */
+export const RESERVED_TENANT_IDS: ReadonlySet<string> = new Set([
+  'admin', 'administrator', 'api', 'aws', 'cell', 'default', 'internal', 'octw', 'openclaw',
+  'platform', 'root', 'system', 'tenant', 'tenants', 'test', 'www',
+]);
+
+export const TENANT_ID_PATTERN = /^[a-z][a-z0-9-]{2,30}[a-z0-9]$/;
+
+export const TenantIdSchema = z
+  .string({ error: 'tenantId must be a string' })
+  .regex(TENANT_ID_PATTERN, {
+    error: 'tenantId must be 4-32 characters of a-z, 0-9 and "-", start with a letter and not end with "-"',
+  })
+  .refine((id) => !id.includes('--'), { error: 'tenantId must not contain "--"' })
+  .refine((id) => !RESERVED_TENANT_IDS.has(id), { error: 'tenantId is a reserved word' });
+export type TenantId = z.infer<typeof TenantIdSchema>;
+
+const PortSchema = z.int({ error: 'port must be an integer' }).min(1, { error: 'port must be 1-65535' }).max(65535, {
+  error: 'port must be 1-65535',
+});
+
+/** A port or an inclusive port range, e.g. 443 or {from: 8000, to: 8100}. */
+export const PortSpecSchema = z.union([
+  PortSchema,
+  z
+    .object({ from: PortSchema, to: PortSchema })
+    .strict()
+    .refine((r) => r.from <= r.to, { error: 'port range "from" must not exceed "to"' }),
+]);
+export type PortSpec = z.infer<typeof PortSpecSchema>;
+
+const DescriptionSchema = z
+  .string()
+  .max(200, { error: 'description must be at most 200 characters' })
+  // EC2 rule descriptions accept only this character set.
+  .regex(/^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/, { error: 'description has characters EC2 does not accept' })
+  .default('');
+
+const PortsSchema = z.array(PortSpecSchema).min(1, { error: 'ports must list at least one port' }).max(10);
+
+export const CidrRuleSchema = z
+  .object({ cidr: z.string(), ports: PortsSchema, protocol: z.enum(['tcp', 'udp']).default('tcp'), description: DescriptionSchema })
+  .strict();
+export const PrefixListRuleSchema = z
+  .object({
+    prefixListId: z.string().regex(/^pl-[0-9a-f]{8,17}$/, { error: 'prefixListId must look like pl-0123abcd' }),
+    ports: PortsSchema,
+    protocol: z.enum(['tcp', 'udp']).default('tcp'),
+    description: DescriptionSchema,
+  })
+  .strict();
+export const EgressRuleSchema = z.union([CidrRuleSchema, PrefixListRuleSchema]);
+export type CidrRule = z.infer<typeof CidrRuleSchema>;
+export type PrefixListRule = z.infer<typeof PrefixListRuleSchema>;
+export type EgressRule = z.infer<typeof EgressRuleSchema>;
+
+/** The detail of a `TenantSignedUp` event, and the input of a provision run started by hand. */
+export const SignupRequestSchema = z
+  .object({
+    tenantId: TenantIdSchema,
+    displayName: z.string().trim().min(1, { error: 'displayName must not be empty' }).max(120),
+    ownerEmail: z.email({ error: 'ownerEmail must be an email address' }).max(254),
+    plan: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'plan must be a plan id such as "standard"' }),
+    egressAllowlist: z.array(EgressRuleSchema).max(50, { error: 'egressAllowlist has more than 50 entries' }).default([]),
+    idempotencyKey: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+export type SignupRequest = z.infer<typeof SignupRequestSchema>;
+export type SignupRequestInput = z.input<typeof SignupRequestSchema>;
+
+/** One entry of the plan catalogue (configured in cdk.json context, passed to handlers as JSON). */
+export const PlanSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
+    /** Fargate CPU units: 256 | 512 | 1024 | 2048 | 4096 ... */
+    cpu: z.int().positive(),
+    /** MiB; OpenClaw needs at least 2 GiB. */
+    memoryMiB: z.int().min(2048, { error: 'plan memory must be at least 2048 MiB (OpenClaw crash-loops below 2 GiB)' }),
+    /** Image pinned by digest. */
+    image: z.string().regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'image must be pinned by digest (repo@sha256:...)' }),
+    /** Bedrock model ids (or inference-profile ids) this plan may invoke; empty = no Bedrock. */
+    bedrockModels: z.array(z.string().regex(/^[a-zA-Z0-9.:\-]+$/)).default([]),
+    /** The most allowlist rules (security-group rules after expansion) a tenant on this plan may have. */
+    maxAllowlistRules: z.int().min(0).max(50),
+    /** Use Fargate Spot capacity. */
+    spot: z.boolean().default(false),
+  })
+  .strict();
+export type Plan = z.infer<typeof PlanSchema>;
+export const PlanCatalogueSchema = z.array(PlanSchema).min(1);
+
+export const TENANT_STATUSES = [
+  'REQUESTED',
+  'PROVISIONING',
+  'ACTIVE',
+  'UPDATING',
+  'SUSPENDING',
+  'SUSPENDED',
+  'RESUMING',
+  'FAILED',
+  'DEPROVISIONING',
+  'DEPROVISIONED',
+  'PURGED',
+] as const;
+export const TenantStatusSchema = z.enum(TENANT_STATUSES);
+export type TenantStatus = z.infer<typeof TenantStatusSchema>;
+
+/** Ids and ARNs of everything created for a tenant. Each is set by the step that creates it. */
+export const TenantResourcesSchema = z
+  .object({
+    securityGroupId: z.string().optional(),
+    accessPointId: z.string().optional(),
+    accessPointArn: z.string().optional(),
+    roleName: z.string().optional(),
+    roleArn: z.string().optional(),
+    secretArn: z.string().optional(),
+    logGroupName: z.string().optional(),
+    taskDefinitionArn: z.string().optional(),
+    previousTaskDefinitionArn: z.string().optional(),
+    serviceArn: z.string().optional(),
+  })
+  .strict();
+export type TenantResources = z.infer<typeof TenantResourcesSchema>;

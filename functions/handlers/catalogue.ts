@@ -1,0 +1,134 @@
+/**
+ * The Lambda functions of the control plane and the state machines that call them.
+ * Pure data shared by the CDK app (infra/) and the local cloud (test/local-cloud/): one list,
+ * so a function that exists locally exists in the cloud with the same substitution key.
+ *
+ * ASL files refer to a function as `${<Key>FunctionArn}`, e.g. `${LifecycleFunctionArn}`.
+ */
+export interface HandlerSpec {
+  /** File under functions/handlers/ exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memoryMiB: number;
+  readonly timeoutSeconds: number;
+  /** Environment variables the handler requires (see functions/shared/env.ts). */
+  readonly env: readonly EnvVar[];
+}
+
+export type EnvVar =
+  | 'TABLE_NAME'
+  | 'EVENT_BUS_NAME'
+  | 'EVENT_SOURCE'
+  | 'CELL_ID'
+  | 'PLANS_JSON'
+  | 'VPC_ID'
+  | 'VPC_CIDR'
+  | 'SUBNET_IDS'
+  | 'EFS_SECURITY_GROUP_ID'
+  | 'ENDPOINTS_SECURITY_GROUP_ID'
+  | 'FILE_SYSTEM_ID'
+  | 'FILE_SYSTEM_ARN'
+  | 'PERMISSIONS_BOUNDARY_ARN'
+  | 'CLUSTER_NAME'
+  | 'EXECUTION_ROLE_ARN'
+  | 'LOG_RETENTION_DAYS'
+  | 'SECRET_RECOVERY_DAYS'
+  | 'DATA_RETENTION_DAYS'
+  | 'PROVISION_STATE_MACHINE_ARN'
+  | 'UID_BASE'
+  | 'GATEWAY_WAIT_SECONDS'
+  | 'GATEWAY_POLL_INTERVAL_MS';
+
+const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
+
+export const HANDLERS = {
+  /** TenantSignedUp events (via SQS): validate, record REQUESTED, start the provision run. */
+  Intake: {
+    entry: 'intake.ts',
+    description: 'Validates TenantSignedUp events, records the tenant as REQUESTED, starts its provision workflow',
+    memoryMiB: 512,
+    timeoutSeconds: 30,
+    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'PROVISION_STATE_MACHINE_ARN'],
+  },
+  /** Tenant record transitions (register, claim, activate, fail, ...), audit items and lifecycle events. */
+  Lifecycle: {
+    entry: 'lifecycle.ts',
+    description: 'Moves tenant records through the lifecycle with conditional writes; audit trail and events',
+    memoryMiB: 512,
+    timeoutSeconds: 30,
+    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'UID_BASE', 'DATA_RETENTION_DAYS'],
+  },
+  /** Tenant security group: create with default-deny egress plus allowlist, update rules, delete. */
+  Network: {
+    entry: 'network.ts',
+    description: 'Creates, updates and deletes tenant security groups',
+    memoryMiB: 512,
+    timeoutSeconds: 60,
+    env: [...COMMON, 'VPC_ID', 'VPC_CIDR', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID'],
+  },
+  /** Tenant EFS access point. */
+  Storage: {
+    entry: 'storage.ts',
+    description: 'Creates and deletes tenant EFS access points',
+    memoryMiB: 512,
+    timeoutSeconds: 60,
+    env: [...COMMON, 'FILE_SYSTEM_ID'],
+  },
+  /** Tenant IAM task role (path /octw/tenants/, permissions boundary, scoped inline policy). */
+  Identity: {
+    entry: 'identity.ts',
+    description: 'Creates, updates and deletes tenant task roles',
+    memoryMiB: 512,
+    timeoutSeconds: 60,
+    env: [...COMMON, 'PLANS_JSON', 'PERMISSIONS_BOUNDARY_ARN', 'FILE_SYSTEM_ARN'],
+  },
+  /** Tenant gateway token secret and log group. */
+  Secrets: {
+    entry: 'secrets.ts',
+    description: 'Creates and deletes tenant gateway-token secrets and log groups',
+    memoryMiB: 512,
+    timeoutSeconds: 30,
+    env: [...COMMON, 'SECRET_RECOVERY_DAYS', 'LOG_RETENTION_DAYS'],
+  },
+  /** Tenant task definition and ECS service; waits for steady state. */
+  Gateway: {
+    entry: 'gateway.ts',
+    description: 'Registers tenant task definitions, creates/updates/deletes ECS services and waits for health',
+    memoryMiB: 512,
+    timeoutSeconds: 300,
+    env: [
+      ...COMMON,
+      'PLANS_JSON',
+      'CLUSTER_NAME',
+      'SUBNET_IDS',
+      'FILE_SYSTEM_ID',
+      'EXECUTION_ROLE_ARN',
+      'GATEWAY_WAIT_SECONDS',
+      'GATEWAY_POLL_INTERVAL_MS',
+    ],
+  },
+} as const satisfies Record<string, HandlerSpec>;
+
+export type HandlerKey = keyof typeof HANDLERS;
+
+export interface StateMachineSpec {
+  /** File under state-machines/. */
+  readonly file: string;
+  readonly description: string;
+  /** Handlers it calls, as `${<Key>FunctionArn}` substitutions. */
+  readonly handlers: readonly HandlerKey[];
+  readonly timeoutMinutes: number;
+}
+
+export const STATE_MACHINES = {
+  ProvisionTenant: {
+    file: 'provision-tenant.asl.json',
+    description: 'Signup to ACTIVE tenant, or FAILED with everything removed',
+    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Gateway'],
+    timeoutMinutes: 60,
+  },
+} as const satisfies Record<string, StateMachineSpec>;
+
+export type StateMachineKey = keyof typeof STATE_MACHINES;
+
+export const substitutionKey = (handler: HandlerKey): string => `${handler}FunctionArn`;
