@@ -1,0 +1,135 @@
+/**
+ * The local cell: the platform that `cdk deploy` would have created (VPC, subnets, EFS, cluster,
+ * boundary, execution role, plans), as constants, and the handler environment derived from it.
+ *
+ * ORDER MATTERS: handlers read their environment at module load (functions/shared/env.ts fails fast).
+ * Call `applyHandlerEnv(...)` BEFORE the first `import('functions/handlers/...')`:
+ *   - in a test file: apply in `beforeAll`, then `await import(...)` the handlers (dynamic import), or
+ *   - in jest `setupFiles` (runs before the test file's static imports), or
+ *   - in the demo: apply, then dynamic-import the handlers.
+ * A static `import { handler } from '.../handlers/x'` at the top of a test file runs before
+ * `beforeAll` and would see no environment.
+ */
+import type { EnvVar } from '../../functions/handlers/catalogue';
+import type { Plan } from '../../functions/domain/tenant';
+
+export const LOCAL_ACCOUNT = '123456789012';
+export const LOCAL_REGION = 'us-east-1';
+
+const IMAGE_DIGEST = 'sha256:' + '0123456789abcdef'.repeat(4);
+
+export const LOCAL_PLANS: readonly Plan[] = [
+  {
+    id: 'standard',
+    cpu: 1024,
+    memoryMiB: 2048,
+    image: `ghcr.io/openclaw/openclaw@${IMAGE_DIGEST}`,
+    bedrockModels: ['anthropic.claude-sonnet-4-5-20250929-v1:0'],
+    maxAllowlistRules: 10,
+    spot: false,
+  },
+  {
+    id: 'pro',
+    cpu: 2048,
+    memoryMiB: 4096,
+    image: `ghcr.io/openclaw/openclaw@${IMAGE_DIGEST}`,
+    bedrockModels: ['anthropic.claude-sonnet-4-5-20250929-v1:0', 'anthropic.claude-haiku-4-5-20251001-v1:0'],
+    maxAllowlistRules: 20,
+    spot: false,
+  },
+];
+
+export const LOCAL_CELL = {
+  cellId: 'local',
+  account: LOCAL_ACCOUNT,
+  region: LOCAL_REGION,
+  vpcId: 'vpc-0123456789abcdef0',
+  vpcCidr: '10.40.0.0/16',
+  subnetIds: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'],
+  /** Subnet CIDRs, for a fake that allocates ENI addresses. */
+  subnetCidrs: ['10.40.0.0/20', '10.40.16.0/20'],
+  fileSystemId: 'fs-0123456789abcdef0',
+  fileSystemArn: `arn:aws:elasticfilesystem:${LOCAL_REGION}:${LOCAL_ACCOUNT}:file-system/fs-0123456789abcdef0`,
+  efsSecurityGroupId: 'sg-0e0f5000000000001',
+  endpointsSecurityGroupId: 'sg-0e0d9000000000002',
+  clusterName: 'octw-local',
+  clusterArn: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/octw-local`,
+  permissionsBoundaryArn: `arn:aws:iam::${LOCAL_ACCOUNT}:policy/octw-tenant-boundary`,
+  executionRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/octw-local-task-execution`,
+  plans: LOCAL_PLANS,
+  eventSource: 'octw.tenants',
+  eventBusName: 'octw-local',
+  uidBase: 200_000,
+  gatewayWaitSeconds: 120,
+  gatewayPollIntervalMs: 20,
+  logRetentionDays: 30,
+  secretRecoveryDays: 7,
+  dataRetentionDays: 30,
+} as const;
+
+export type LocalCell = typeof LOCAL_CELL;
+
+/** ARN of a state machine of the local cell, as CDK would name it. */
+export function localStateMachineArn(name: string): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+}
+
+export interface HandlerEnvOptions {
+  /** The table this test file created (see dynamodb-local.ts uniqueTableName). */
+  readonly tableName: string;
+  /** Default: the local ProvisionTenant state machine ARN. */
+  readonly provisionStateMachineArn?: string;
+  /** Per-variable overrides, e.g. a shorter GATEWAY_WAIT_SECONDS. */
+  readonly overrides?: Partial<Record<EnvVar, string>>;
+}
+
+/** Every variable of catalogue's EnvVar, as strings, for the local cell. */
+export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_CELL): Record<EnvVar, string> {
+  const env: Record<EnvVar, string> = {
+    TABLE_NAME: options.tableName,
+    EVENT_BUS_NAME: cell.eventBusName,
+    EVENT_SOURCE: cell.eventSource,
+    CELL_ID: cell.cellId,
+    PLANS_JSON: JSON.stringify(cell.plans),
+    VPC_ID: cell.vpcId,
+    VPC_CIDR: cell.vpcCidr,
+    SUBNET_IDS: cell.subnetIds.join(','),
+    EFS_SECURITY_GROUP_ID: cell.efsSecurityGroupId,
+    ENDPOINTS_SECURITY_GROUP_ID: cell.endpointsSecurityGroupId,
+    FILE_SYSTEM_ID: cell.fileSystemId,
+    FILE_SYSTEM_ARN: cell.fileSystemArn,
+    PERMISSIONS_BOUNDARY_ARN: cell.permissionsBoundaryArn,
+    CLUSTER_NAME: cell.clusterName,
+    EXECUTION_ROLE_ARN: cell.executionRoleArn,
+    LOG_RETENTION_DAYS: String(cell.logRetentionDays),
+    SECRET_RECOVERY_DAYS: String(cell.secretRecoveryDays),
+    DATA_RETENTION_DAYS: String(cell.dataRetentionDays),
+    PROVISION_STATE_MACHINE_ARN: options.provisionStateMachineArn ?? localStateMachineArn('ProvisionTenant'),
+    UID_BASE: String(cell.uidBase),
+    GATEWAY_WAIT_SECONDS: String(cell.gatewayWaitSeconds),
+    GATEWAY_POLL_INTERVAL_MS: String(cell.gatewayPollIntervalMs),
+  };
+  return { ...env, ...options.overrides };
+}
+
+/**
+ * Sets the handler environment on process.env (plus region and dummy credentials if absent).
+ * Returns a function that restores the previous values.
+ */
+export function applyHandlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_CELL): () => void {
+  const values: Record<string, string> = { ...handlerEnv(options, cell) };
+  values.AWS_REGION = process.env.AWS_REGION ?? cell.region;
+  values.AWS_ACCESS_KEY_ID = process.env.AWS_ACCESS_KEY_ID ?? 'AKIALOCALOCTW0000000';
+  values.AWS_SECRET_ACCESS_KEY = process.env.AWS_SECRET_ACCESS_KEY ?? 'local-secret-not-used';
+  const previous = new Map<string, string | undefined>();
+  for (const [key, value] of Object.entries(values)) {
+    previous.set(key, process.env[key]);
+    process.env[key] = value;
+  }
+  return () => {
+    for (const [key, value] of previous) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+}
