@@ -1,0 +1,220 @@
+/**
+ * The gateway's `openclaw.json`, rendered by the provisioner as a pure function of tenant + plan.
+ * The task mounts it read-only (OPENCLAW_CONFIG_PATH), so the agent cannot rewrite it.
+ *
+ * Pure domain code: no AWS SDK imports.
+ *
+ * Sources for the key names (checked 2026 era, openclaw/openclaw `src/config`):
+ * - `gateway.{mode,bind,port,auth.{mode,token,rateLimit},controlUi.{enabled,allowedOrigins},tools.deny}`,
+ *   `discovery.mdns.mode`, `update.{checkOnStart,auto.enabled}`, `plugins.allow`,
+ *   `channels.defaults.groupPolicy`: src/config/zod-schema.ts (OpenClawSchema).
+ * - `tools.{profile,deny,fs.workspaceOnly,exec.mode,elevated.enabled}`, `agents.defaults.sandbox.mode`:
+ *   src/config/zod-schema.agent-runtime.ts (`tools.exec.mode` is the current key; it may not be
+ *   combined with the older `tools.exec.security` / `tools.exec.ask`).
+ * - `session.dmScope`, `commands.{config,bash,restart}`: src/config/zod-schema.session.ts.
+ * - SecretRef `{ source: "env", provider: "default", id }`: src/config/types.secrets.ts and
+ *   docs.openclaw.ai/gateway/secrets/secretref-contract; `gateway.auth.token` is on the supported
+ *   SecretRef surface (docs.openclaw.ai/reference/secretref-credential-surface).
+ * - Bedrock provider `amazon-bedrock`, `api: "bedrock-converse-stream"`, `auth: "aws-sdk"`,
+ *   `baseUrl`, `models[{id,name}]`, `agents.defaults.model.primary: "amazon-bedrock/<id>"`:
+ *   docs/providers/bedrock.md and the models provider schema (model `id` and `name` required).
+ * - Tool groups (`group:runtime`, `group:fs`, `group:automation`, `group:nodes`, `group:ui`) and
+ *   profiles (`minimal` = session_status only; `messaging` = group:messaging + own-session tools):
+ *   docs.openclaw.ai/tools.
+ * UNVERIFIED against a schema source (present in docs of the era, absent from some releases whose
+ * schema is strict and would reject an unknown key): `gateway.terminal.enabled` (operator
+ * terminal, documented as a host shell) and `logging.audit.enabled`. Validate the rendered file
+ * with the pinned image (`openclaw config validate`) before rolling an image forward.
+ */
+import { z } from 'zod';
+import { canonicalJson } from './config-hash';
+import { GATEWAY_PORT } from './naming';
+import type { Plan, TenantId } from './tenant';
+
+/** Env var the gateway reads its token from; ECS injects it from the tenant's secret. */
+export const GATEWAY_TOKEN_ENV = 'OPENCLAW_GATEWAY_TOKEN';
+
+/**
+ * The token as a SecretRef (resolved at activation into memory, never written back to disk),
+ * not `${OPENCLAW_GATEWAY_TOKEN}` interpolation, which upgrades and doctor runs have been seen
+ * to persist as plaintext.
+ */
+export const GATEWAY_TOKEN_REF = { source: 'env', provider: 'default', id: GATEWAY_TOKEN_ENV } as const;
+
+/**
+ * `messaging`, not `minimal`: a tenant gateway exists to converse over its channels, and
+ * `minimal` (session_status only) takes away the message tool. Everything `messaging` adds acts
+ * inside this tenant's own gateway (its sessions, its channels), which is the trust boundary;
+ * the deny list below removes the groups that reach the host or the network beyond it.
+ */
+export const TOOLS_PROFILE = 'messaging';
+
+/** Tool groups denied regardless of profile (deny wins over allow and profile). */
+export const DENIED_TOOL_GROUPS = ['group:automation', 'group:fs', 'group:nodes', 'group:runtime', 'group:ui'] as const;
+
+/** The bundled plugin that provides the Bedrock model provider. */
+export const BEDROCK_PROVIDER_ID = 'amazon-bedrock';
+
+/**
+ * Settings a channel entry must carry when channels are added to a tenant later: OpenClaw has
+ * no global `configWrites` key (it is per channel, default on), so it is set per channel.
+ */
+export const CHANNEL_HARDENING = { configWrites: false, dmPolicy: 'pairing', groupPolicy: 'allowlist' } as const;
+
+const SecretRefSchema = z.object({ source: z.literal('env'), provider: z.literal('default'), id: z.string().regex(/^[A-Z][A-Z0-9_]{0,127}$/) }).strict();
+
+const BedrockModelSchema = z.object({ id: z.string().min(1), name: z.string().min(1) }).strict();
+
+const BedrockProviderSchema = z
+  .object({
+    baseUrl: z.url(),
+    api: z.literal('bedrock-converse-stream'),
+    auth: z.literal('aws-sdk'),
+    models: z.array(BedrockModelSchema).min(1),
+  })
+  .strict();
+
+/** Exactly the shape this module renders (strict: an unexpected key is a test failure). */
+export const OpenClawConfigSchema = z
+  .object({
+    gateway: z
+      .object({
+        mode: z.literal('local'),
+        bind: z.literal('lan'),
+        port: z.int().min(1).max(65535),
+        auth: z
+          .object({
+            mode: z.literal('token'),
+            token: SecretRefSchema,
+            rateLimit: z
+              .object({ maxAttempts: z.int().positive(), windowMs: z.int().positive(), lockoutMs: z.int().positive(), exemptLoopback: z.boolean() })
+              .strict(),
+          })
+          .strict(),
+        controlUi: z
+          .object({
+            enabled: z.boolean(),
+            allowedOrigins: z.array(z.string().refine((o) => o !== '*' && !o.includes('*'), { error: 'allowedOrigins must never contain a wildcard' })),
+          })
+          .strict(),
+        terminal: z.object({ enabled: z.literal(false) }).strict(),
+        tools: z.object({ deny: z.array(z.string()) }).strict(),
+      })
+      .strict(),
+    discovery: z.object({ mdns: z.object({ mode: z.literal('off') }).strict() }).strict(),
+    tools: z
+      .object({
+        profile: z.enum(['minimal', 'messaging']),
+        deny: z.array(z.string()),
+        fs: z.object({ workspaceOnly: z.literal(true) }).strict(),
+        exec: z.object({ mode: z.literal('deny') }).strict(),
+        elevated: z.object({ enabled: z.literal(false) }).strict(),
+      })
+      .strict(),
+    agents: z
+      .object({
+        defaults: z
+          .object({
+            sandbox: z.object({ mode: z.literal('off') }).strict(),
+            model: z.object({ primary: z.string().min(1) }).strict().optional(),
+          })
+          .strict(),
+      })
+      .strict(),
+    session: z.object({ dmScope: z.literal('per-channel-peer') }).strict(),
+    channels: z.object({ defaults: z.object({ groupPolicy: z.literal('allowlist') }).strict() }).strict(),
+    commands: z.object({ config: z.literal(false), bash: z.literal(false), restart: z.literal(false) }).strict(),
+    plugins: z.object({ allow: z.array(z.string()) }).strict(),
+    update: z.object({ checkOnStart: z.literal(false), auto: z.object({ enabled: z.literal(false) }).strict() }).strict(),
+    logging: z.object({ audit: z.object({ enabled: z.literal(true) }).strict() }).strict(),
+    models: z.object({ providers: z.object({ [BEDROCK_PROVIDER_ID]: BedrockProviderSchema }).strict() }).strict().optional(),
+  })
+  .strict();
+export type OpenClawConfig = z.infer<typeof OpenClawConfigSchema>;
+
+export interface RenderOpenClawConfigInput {
+  tenantId: TenantId;
+  plan: Plan;
+  /** AWS Region of the cell; Bedrock is called in this Region (through its VPC endpoint). */
+  region: string;
+  /** Defaults to 18789; the container command's `--port` must match. */
+  gatewayPort?: number;
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/**
+ * Renders the hardened `openclaw.json` for a tenant. Pure: the same input gives an equal object
+ * (and, through `serializeOpenClawConfig`, byte-identical text). Holds no secret: the gateway
+ * token is referenced by env var, Bedrock is authorised by the task role through the AWS SDK.
+ */
+export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClawConfig {
+  const port = input.gatewayPort ?? GATEWAY_PORT;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`gatewayPort ${port} is not a port 1-65535`);
+  const models = input.plan.bedrockModels;
+  if (models.length > 0 && !REGION.test(input.region)) throw new RangeError(`region "${input.region}" is not an AWS Region name`);
+
+  const config: OpenClawConfig = {
+    gateway: {
+      mode: 'local',
+      bind: 'lan',
+      port,
+      auth: {
+        mode: 'token',
+        token: { ...GATEWAY_TOKEN_REF },
+        // OpenClaw's defaults (10 failures per minute, 5 minutes lockout) made explicit; loopback
+        // is not exempt: inside the task only the gateway and its init container use it.
+        rateLimit: { maxAttempts: 10, windowMs: 60_000, lockoutMs: 300_000, exemptLoopback: false },
+      },
+      // No browser origin is trusted: the Control UI (which can edit config) is off, and the
+      // origin list is empty, never "*". A non-loopback Control UI without explicit origins is
+      // refused at startup by current releases, so enabling it needs a real origin.
+      controlUi: { enabled: false, allowedOrigins: [] },
+      terminal: { enabled: false },
+      // Nothing may be invoked through the HTTP /tools/invoke endpoint.
+      tools: { deny: ['*'] },
+    },
+    discovery: { mdns: { mode: 'off' } },
+    tools: {
+      profile: TOOLS_PROFILE,
+      deny: [...DENIED_TOOL_GROUPS],
+      fs: { workspaceOnly: true },
+      exec: { mode: 'deny' },
+      elevated: { enabled: false },
+    },
+    agents: {
+      // The Fargate task is the sandbox: OpenClaw's Docker/Podman backends would need an engine socket.
+      defaults: { sandbox: { mode: 'off' } },
+    },
+    session: { dmScope: 'per-channel-peer' },
+    channels: { defaults: { groupPolicy: CHANNEL_HARDENING.groupPolicy } },
+    commands: { config: false, bash: false, restart: false },
+    plugins: { allow: models.length > 0 ? [BEDROCK_PROVIDER_ID] : [] },
+    update: { checkOnStart: false, auto: { enabled: false } },
+    logging: { audit: { enabled: true } },
+  };
+
+  if (models.length > 0) {
+    const [first] = models;
+    config.agents.defaults.model = { primary: `${BEDROCK_PROVIDER_ID}/${first}` };
+    config.models = {
+      providers: {
+        [BEDROCK_PROVIDER_ID]: {
+          // The standard Regional hostname; with the cell's interface endpoint (private DNS on)
+          // it resolves to the endpoint, so inference never leaves the VPC.
+          baseUrl: `https://bedrock-runtime.${input.region}.amazonaws.com`,
+          api: 'bedrock-converse-stream',
+          // Default AWS SDK credential chain = the ECS task role; no key in the config.
+          auth: 'aws-sdk',
+          models: models.map((id) => ({ id, name: id })),
+        },
+      },
+    };
+  }
+  return config;
+}
+
+/** The file's text: keys sorted at every depth, 2-space indent, trailing newline. */
+export function serializeOpenClawConfig(cfg: OpenClawConfig): string {
+  return `${canonicalJson(cfg, 2)}\n`;
+}
