@@ -1,0 +1,165 @@
+/**
+ * The platform's configuration: every name, size, plan and retention of one cell, read from
+ * `cdk.json` context (or `-c key=value` on the command line) and checked with zod.
+ * Bad context fails synth with a message that names the key; absent keys take the documented default.
+ */
+import { z } from 'zod';
+import { EgressRuleSchema, PlanCatalogueSchema } from '../functions/domain/tenant';
+
+/** CloudWatch Logs accepts only these retention periods. */
+export const LOG_RETENTION_VALUES = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Context values given with `-c key=value` arrive as strings: accept JSON text for objects, arrays and numbers. */
+const fromCli = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (/^[[{]/.test(text) || /^-?\d+(\.\d+)?$/.test(text) || text === 'true' || text === 'false') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  return value;
+};
+
+const cli = <T extends z.ZodType>(schema: T) => z.preprocess(fromCli, schema);
+
+const RetentionDaysSchema = z
+  .int()
+  .refine((d) => (LOG_RETENTION_VALUES as readonly number[]).includes(d), {
+    error: `must be one of the CloudWatch Logs retention periods: ${LOG_RETENTION_VALUES.join(', ')}`,
+  });
+
+const CIDR_PATTERN = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const CidrSchema = z.string().refine(
+  (cidr) => {
+    const m = CIDR_PATTERN.exec(cidr);
+    return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+  },
+  { error: 'must be an IPv4 CIDR such as 10.64.0.0/16' },
+);
+
+const NameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/, { error: 'must be letters, digits and "-" (max 63)' });
+
+/** An existing VPC, given by ids (no synth-time lookup, so synth needs no credentials). */
+export const ExistingVpcSchema = z
+  .object({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: 'vpcId must look like vpc-0123abcd' }),
+    vpcCidr: CidrSchema,
+    availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/)).min(2).max(6),
+    privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/)).min(2),
+    privateSubnetRouteTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/)).min(2),
+  })
+  .strict()
+  .refine(
+    (v) =>
+      v.privateSubnetIds.length === v.availabilityZones.length &&
+      v.privateSubnetRouteTableIds.length === v.availabilityZones.length,
+    { error: 'existingVpc: give one private subnet id and one route table id per availability zone, in the same order' },
+  );
+export type ExistingVpc = z.infer<typeof ExistingVpcSchema>;
+
+/** Placeholder digest: replace with the digest of the OpenClaw image you have checked (see README). */
+export const PLACEHOLDER_IMAGE = `ghcr.io/openclaw/openclaw@sha256:${'0'.repeat(64)}`;
+
+export const DEFAULT_PLANS = [
+  { id: 'standard', cpu: 1024, memoryMiB: 2048, image: PLACEHOLDER_IMAGE, bedrockModels: [], maxAllowlistRules: 20, spot: false },
+];
+
+const ContextSchema = z
+  .object({
+    cellId: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,14}[a-z0-9]$/, { error: 'must be 3-16 characters of a-z, 0-9 and "-", starting with a letter' })
+      .default('cell-1'),
+    stackName: NameSchema.optional(),
+    tableName: NameSchema.optional(),
+    clusterName: NameSchema.optional(),
+    /** "dedicated": a bus named eventBusName (default octw-<cell>); "default": the account's default bus. */
+    eventBus: z.enum(['dedicated', 'default']).default('dedicated'),
+    eventBusName: NameSchema.optional(),
+    eventSource: z.string().regex(/^[a-z][a-z0-9.-]{2,63}$/).default('octw.tenants'),
+    vpcCidr: CidrSchema.default('10.64.0.0/16'),
+    azCount: cli(z.int().min(2).max(3)).default(3),
+    privateSubnetCidrMask: cli(z.int().min(16).max(24)).default(19),
+    natGateways: cli(z.int().min(0).max(3)).default(1),
+    existingVpc: cli(ExistingVpcSchema).optional(),
+    createVpcEndpoints: cli(z.boolean()).default(true),
+    plans: cli(PlanCatalogueSchema)
+      .refine((plans) => new Set(plans.map((p) => p.id)).size === plans.length, { error: 'plan ids must be unique' })
+      .default(DEFAULT_PLANS),
+    defaultEgressAllowlist: cli(z.array(EgressRuleSchema).max(50)).default([]),
+    tenantLogRetentionDays: cli(RetentionDaysSchema).default(30),
+    platformLogRetentionDays: cli(RetentionDaysSchema).default(90),
+    secretRecoveryDays: cli(z.int().min(7).max(30)).default(7),
+    dataRetentionDays: cli(z.int().min(0).max(3650)).default(30),
+    uidBase: cli(z.int().min(1001).max(2_000_000_000)).default(100_000),
+    gatewayWaitSeconds: cli(z.int().min(10).max(280)).default(240),
+    gatewayPollIntervalMs: cli(z.int().min(500).max(60_000)).default(5_000),
+    backupRetentionDays: cli(z.int().min(1).max(36_500)).default(35),
+    backupSchedule: z.string().regex(/^cron\(.+\)$/, { error: 'must be a cron(...) expression' }).default('cron(0 3 * * ? *)'),
+    alarmEmail: z.email().optional(),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  })
+  .strict()
+  .refine((c) => c.existingVpc !== undefined || c.natGateways <= c.azCount, {
+    error: 'natGateways must not exceed azCount',
+    path: ['natGateways'],
+  })
+  .refine((c) => c.existingVpc !== undefined || Number(c.vpcCidr.split('/')[1]) < c.privateSubnetCidrMask, {
+    error: 'privateSubnetCidrMask must be longer than the VPC prefix',
+    path: ['privateSubnetCidrMask'],
+  });
+
+export type ContextInput = z.input<typeof ContextSchema>;
+
+export interface PlatformConfig extends Omit<z.infer<typeof ContextSchema>, 'stackName' | 'tableName' | 'clusterName' | 'eventBusName'> {
+  readonly stackName: string;
+  readonly tableName: string;
+  readonly clusterName: string;
+  /** Name of the bus the platform uses ("default" for the default bus). */
+  readonly eventBusName: string;
+  /** Prefix of every name in this cell: `octw-<cellId>`. */
+  readonly prefix: string;
+}
+
+/** The context keys this app reads; anything else in the `context` block is CDK's own. */
+export const CONTEXT_KEYS = Object.keys(ContextSchema.shape) as (keyof z.infer<typeof ContextSchema>)[];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses the context values (only the keys this app owns; CDK's own keys are ignored).
+ * @throws ConfigError listing every bad key
+ */
+export function parseConfig(context: Readonly<Record<string, unknown>>): PlatformConfig {
+  const own: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) if (context[key] !== undefined) own[key] = context[key];
+  const parsed = ContextSchema.safeParse(own);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(context)'}: ${i.message}`);
+    throw new ConfigError(`Invalid cdk.json context for the OCTW platform:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const prefix = `octw-${c.cellId}`;
+  return {
+    ...c,
+    prefix,
+    stackName: c.stackName ?? `Octw-${c.cellId}`,
+    tableName: c.tableName ?? `${prefix}-tenants`,
+    clusterName: c.clusterName ?? prefix,
+    eventBusName: c.eventBus === 'default' ? 'default' : (c.eventBusName ?? prefix),
+  };
+}
+
+/** Reads this app's keys from a construct tree's context (App or Stack node). */
+export function configFromNode(node: { tryGetContext(key: string): unknown }): PlatformConfig {
+  const context: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) context[key] = node.tryGetContext(key);
+  return parseConfig(context);
+}

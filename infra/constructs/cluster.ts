@@ -1,0 +1,76 @@
+/**
+ * The cell's ECS cluster (Fargate and Fargate Spot, Container Insights) and the one task execution
+ * role every tenant task definition names: it pulls images from ECR, writes to `/octw/tenants/*`
+ * log groups and reads `octw/tenants/*` secrets for the `secrets` of the gateway container.
+ */
+import { Stack, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { tenantArns } from './arns';
+
+export interface ClusterProps {
+  readonly prefix: string;
+  readonly clusterName: string;
+  readonly vpc: ec2.IVpc;
+}
+
+export class Cluster extends Construct {
+  readonly cluster: ecs.Cluster;
+  /** Shared per-cell task execution role (not under /octw/tenants/, so no tenant workflow can touch it). */
+  readonly executionRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ClusterProps) {
+    super(scope, id);
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      clusterName: props.clusterName,
+      vpc: props.vpc,
+      enableFargateCapacityProviders: true,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+
+    const arns = tenantArns(Stack.of(this));
+    this.executionRole = new iam.Role(this, 'TaskExecutionRole', {
+      roleName: `${props.prefix}-task-execution`,
+      description: 'OCTW tenant tasks: pull images, write tenant logs, read tenant gateway secrets',
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        },
+      }),
+    });
+    const policy = new iam.Policy(this, 'TaskExecutionPolicy', {
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'EcrAuthorization',
+          actions: ['ecr:GetAuthorizationToken'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'EcrPull',
+          actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+          resources: [arns.ecrRepositories],
+        }),
+        new iam.PolicyStatement({
+          sid: 'TenantLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [arns.tenantLogGroups, arns.tenantLogStreams],
+        }),
+        new iam.PolicyStatement({
+          sid: 'TenantSecrets',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [arns.tenantSecrets],
+        }),
+      ],
+    });
+    policy.attachToRole(this.executionRole);
+    Validations.of(policy).acknowledge(
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecr:GetAuthorizationToken has no resource-level permissions; it only issues a registry login token.' },
+      { id: `AwsSolutions-IAM5[Resource::${arns.nag.ecrRepositories}]`, reason: 'Tenant plans choose their image (mirrored into this account\'s ECR); image pulls are read-only and repositories hold no tenant data.' },
+      { id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantLogGroups}]`, reason: 'Tenant log groups are created per tenant at run time under /octw/tenants/; the role only appends log events.' },
+      { id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantLogStreams}]`, reason: 'Log streams of tenant log groups are created by the awslogs driver at run time under /octw/tenants/.' },
+      { id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantSecrets}]`, reason: 'Tenant gateway-token secrets are created per tenant at run time under octw/tenants/; ECS injects them into that tenant\'s container only.' },
+    );
+  }
+}

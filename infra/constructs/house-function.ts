@@ -1,0 +1,131 @@
+/**
+ * The one way this platform builds a Lambda function: Node.js 22 on ARM64, ESM bundled locally by
+ * esbuild (no Docker) with the AWS SDK inside the bundle, source maps, X-Ray, an explicit log group
+ * with retention, Powertools settings, and a role that starts empty: permissions come only from the
+ * binders (`allow`), each wildcard acknowledged for cdk-nag with its reason.
+ */
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { HandlerSpec } from '../../functions/handlers/catalogue';
+
+export const HANDLERS_DIR = path.join(__dirname, '../../functions/handlers');
+
+/** esbuild output is ESM; this banner gives bundled CommonJS dependencies a working `require`. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __octwCreateRequire } from 'node:module'; const require = __octwCreateRequire(import.meta.url);";
+
+export interface HouseFunctionProps {
+  readonly functionName: string;
+  readonly spec: HandlerSpec;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly logRetention: logs.RetentionDays;
+  /** Directory holding the handler entry files. @default functions/handlers */
+  readonly handlersDir?: string;
+}
+
+/** A wildcard resource or action a binder grants, with the reason cdk-nag must show. */
+export interface Acknowledgement {
+  /** The finding exactly as cdk-nag names it, e.g. `AwsSolutions-IAM5[Resource::*]`. */
+  readonly id: string;
+  readonly reason: string;
+}
+
+export class HouseFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  private readonly policy: iam.Policy;
+  private readonly acknowledged = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    super(scope, id);
+    const { spec } = props;
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${props.functionName}`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.functionName}: least-privilege role, see infra/constructs/binders.ts`,
+    });
+    this.policy = new iam.Policy(this, 'Policy', {
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'OwnLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [this.logGroup.logGroupArn],
+        }),
+      ],
+    });
+    this.policy.attachToRole(this.role);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      functionName: props.functionName,
+      description: spec.description,
+      entry: path.join(props.handlersDir ?? HANDLERS_DIR, spec.entry),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: spec.memoryMiB,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      role: this.role,
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        platform: 'node',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: nodejs.SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        externalModules: [], // bundle the AWS SDK v3 clients we pin; never the runtime's copy
+        forceDockerBundling: false,
+      },
+    });
+    // X-Ray tracing adds its statement to the role's default policy.
+    const defaultPolicy = this.role.node.tryFindChild('DefaultPolicy');
+    if (defaultPolicy) {
+      Validations.of(defaultPolicy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no resource-level permissions.',
+      });
+    }
+    const node22 = 'Node.js 22 is the project\'s target runtime (issue 2): the local Step Functions interpreter and the toolchain are pinned to Node 22.';
+    Validations.of(this.function).acknowledge(
+      { id: 'AwsSolutions-L1', reason: node22 },
+      { id: 'Serverless-LambdaLatestVersion', reason: node22 },
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Control-plane functions are invoked synchronously (Step Functions tasks, SQS event source mapping); an async dead-letter target never receives anything. Failures surface as task errors (Catch) or in the signup queue\'s redrive DLQ.',
+      },
+    );
+  }
+
+  get functionArn(): string {
+    return this.function.functionArn;
+  }
+
+  /** Adds statements to the function's own policy; wildcards must be acknowledged one by one. */
+  allow(statements: iam.PolicyStatement[], acknowledgements: Acknowledgement[] = []): this {
+    this.policy.addStatements(...statements);
+    const fresh = acknowledgements.filter((a) => !this.acknowledged.has(a.id));
+    fresh.forEach((a) => this.acknowledged.add(a.id));
+    if (fresh.length > 0) Validations.of(this.policy).acknowledge(...fresh);
+    return this;
+  }
+
+  get stack(): Stack {
+    return Stack.of(this);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The cell's network: a new VPC (default) or an existing one given by ids, the VPC endpoints that let
+ * default-deny tenant tasks pull images, log, read secrets and call Bedrock, and the two security groups
+ * tenant groups point their platform egress at (VPC endpoints, EFS mount targets).
+ */
+import { Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ExistingVpc } from '../config';
+
+export interface NetworkProps {
+  /** Prefix of resource names, `octw-<cell>`. */
+  readonly prefix: string;
+  /** Use this VPC instead of creating one. @default - a new VPC */
+  readonly existingVpc?: ExistingVpc;
+  /** CIDR of the new VPC. */
+  readonly vpcCidr: string;
+  /** Availability zones of the new VPC (2-3). */
+  readonly azCount: number;
+  /** Prefix length of each private subnet of the new VPC; /19 = 8,190 task ENIs per AZ. */
+  readonly privateSubnetCidrMask: number;
+  /** NAT gateways of the new VPC (tenant allowlists to the internet need at least one). */
+  readonly natGateways: number;
+  /** Create the interface endpoints and the S3 gateway endpoint. */
+  readonly createVpcEndpoints: boolean;
+  /** Retention of the VPC flow log. */
+  readonly flowLogRetention: logs.RetentionDays;
+}
+
+export const INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>> = {
+  EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+  EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+  Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+  Sts: ec2.InterfaceVpcEndpointAwsService.STS,
+  BedrockRuntime: ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
+};
+
+export class Network extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly vpcCidr: string;
+  readonly privateSubnets: ec2.SubnetSelection;
+  readonly privateSubnetIds: string[];
+  /** Interface endpoints accept 443 from the VPC; tenant groups allow egress 443 to this group. */
+  readonly endpointsSecurityGroup: ec2.SecurityGroup;
+  /** EFS mount targets accept 2049 from the VPC; tenant groups allow egress 2049 to this group. */
+  readonly efsSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    if (props.azCount < 2 || props.azCount > 3) throw new Error(`azCount must be 2 or 3, got ${props.azCount}`);
+
+    if (props.existingVpc) {
+      const v = props.existingVpc;
+      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: v.vpcId,
+        vpcCidrBlock: v.vpcCidr,
+        availabilityZones: v.availabilityZones,
+        privateSubnetIds: v.privateSubnetIds,
+        privateSubnetRouteTableIds: v.privateSubnetRouteTableIds,
+      });
+      this.vpcCidr = v.vpcCidr;
+      this.privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    } else {
+      // Env-agnostic stack: name the AZs by index so synth needs no lookup.
+      const availabilityZones = Array.from({ length: props.azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
+      const vpc = new ec2.Vpc(this, 'Vpc', {
+        ipAddresses: ec2.IpAddresses.cidr(props.vpcCidr),
+        availabilityZones,
+        natGateways: props.natGateways,
+        subnetConfiguration: [
+          // Public subnets only hold NAT gateways; tasks never get public IPs.
+          { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+          {
+            name: 'Tasks',
+            subnetType: props.natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
+            cidrMask: props.privateSubnetCidrMask,
+          },
+        ],
+        restrictDefaultSecurityGroup: true,
+      });
+      const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+        retention: props.flowLogRetention,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      vpc.addFlowLog('FlowLog', {
+        destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+        trafficType: ec2.FlowLogTrafficType.REJECT,
+      });
+      this.vpc = vpc;
+      this.vpcCidr = vpc.vpcCidrBlock;
+      this.privateSubnets = {
+        subnetType: props.natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
+      };
+    }
+    this.privateSubnetIds = this.vpc.selectSubnets(this.privateSubnets).subnetIds;
+
+    this.endpointsSecurityGroup = new ec2.SecurityGroup(this, 'EndpointsSecurityGroup', {
+      vpc: this.vpc,
+      securityGroupName: `${props.prefix}-vpc-endpoints`,
+      description: 'OCTW VPC interface endpoints: HTTPS from the cell VPC',
+      allowAllOutbound: false,
+    });
+    this.endpointsSecurityGroup.addIngressRule(ec2.Peer.ipv4(this.vpcCidr), ec2.Port.tcp(443), 'HTTPS from the cell VPC');
+
+    this.efsSecurityGroup = new ec2.SecurityGroup(this, 'EfsSecurityGroup', {
+      vpc: this.vpc,
+      securityGroupName: `${props.prefix}-efs`,
+      description: 'OCTW EFS mount targets: NFS from the cell VPC',
+      allowAllOutbound: false,
+    });
+    this.efsSecurityGroup.addIngressRule(ec2.Peer.ipv4(this.vpcCidr), ec2.Port.tcp(2049), 'NFS from the cell VPC');
+
+    for (const sg of [this.endpointsSecurityGroup, this.efsSecurityGroup]) {
+      Validations.of(sg).acknowledge({
+        id: 'AwsSolutions-EC23',
+        reason: 'The only ingress rule is one port from the cell VPC CIDR (an intrinsic cdk-nag cannot resolve), not 0.0.0.0/0.',
+      });
+    }
+
+    if (props.createVpcEndpoints) {
+      for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS)) {
+        this.vpc.addInterfaceEndpoint(name, {
+          service,
+          subnets: this.privateSubnets,
+          securityGroups: [this.endpointsSecurityGroup],
+          privateDnsEnabled: true,
+          open: false,
+        });
+      }
+      // ECR stores image layers in S3.
+      this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [this.privateSubnets] });
+    }
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The platform of one cell: network, cluster, storage, tenants table, the control-plane functions
+ * (from functions/handlers/catalogue.ts), the workflows (state-machines/*.asl.json), signup events and
+ * observability. Environment-agnostic: synth needs no credentials and no network.
+ */
+import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { TAG_CELL } from '../functions/domain/naming';
+import { type EnvVar, HANDLERS, type HandlerKey, type HandlerSpec } from '../functions/handlers/catalogue';
+import type { PlatformConfig } from './config';
+import { BINDERS } from './constructs/binders';
+import { Cluster } from './constructs/cluster';
+import { SignupEvents } from './constructs/events';
+import { HouseFunction } from './constructs/house-function';
+import { Network } from './constructs/network';
+import { Observability } from './constructs/observability';
+import { TenantPermissionsBoundary } from './constructs/permissions-boundary';
+import { Storage } from './constructs/storage';
+import { TenantsTable } from './constructs/table';
+import { Workflows, stateMachineArn } from './constructs/workflows';
+
+export interface PlatformStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  /** Where the handler entry files live. @default functions/handlers */
+  readonly handlersDir?: string;
+  /** Where the ASL files live. @default state-machines */
+  readonly stateMachinesDir?: string;
+}
+
+/** Tag on every platform resource. Deliberately NOT octw:managed-by: that tag marks tenant resources the workflows may change. */
+export const TAG_COMPONENT = 'octw:component';
+
+export class PlatformStack extends Stack {
+  readonly network: Network;
+  readonly table: TenantsTable;
+  readonly functions: Record<HandlerKey, HouseFunction>;
+  readonly workflows: Workflows;
+  readonly signupEvents: SignupEvents;
+  readonly permissionsBoundary: TenantPermissionsBoundary;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, { description: `OCTW platform of cell ${props.config.cellId}`, ...props });
+    const c = props.config;
+    Tags.of(this).add(TAG_CELL, c.cellId);
+    Tags.of(this).add(TAG_COMPONENT, 'platform');
+    const platformRetention = c.platformLogRetentionDays as logs.RetentionDays;
+
+    this.network = new Network(this, 'Network', {
+      prefix: c.prefix,
+      vpcCidr: c.vpcCidr,
+      azCount: c.azCount,
+      privateSubnetCidrMask: c.privateSubnetCidrMask,
+      natGateways: c.natGateways,
+      createVpcEndpoints: c.createVpcEndpoints,
+      flowLogRetention: platformRetention,
+      ...(c.existingVpc ? { existingVpc: c.existingVpc } : {}),
+    });
+    const cluster = new Cluster(this, 'Cluster', { prefix: c.prefix, clusterName: c.clusterName, vpc: this.network.vpc });
+    const storage = new Storage(this, 'Storage', {
+      prefix: c.prefix,
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      securityGroup: this.network.efsSecurityGroup,
+      backupRetentionDays: c.backupRetentionDays,
+      backupSchedule: c.backupSchedule,
+    });
+    this.table = new TenantsTable(this, 'Tenants', { tableName: c.tableName });
+    this.permissionsBoundary = new TenantPermissionsBoundary(this, 'TenantBoundary', {
+      prefix: c.prefix,
+      fileSystemArn: storage.fileSystem.fileSystemArn,
+    });
+    this.signupEvents = new SignupEvents(this, 'Signups', {
+      prefix: c.prefix,
+      eventBusName: c.eventBusName,
+      eventSource: c.eventSource,
+      consumerTimeout: Duration.seconds(HANDLERS.Intake.timeoutSeconds),
+    });
+    const provisionArn = stateMachineArn(this, c.prefix, 'ProvisionTenant');
+
+    const env: Record<EnvVar, string> = {
+      TABLE_NAME: this.table.table.tableName,
+      EVENT_BUS_NAME: this.signupEvents.bus.eventBusName,
+      EVENT_SOURCE: c.eventSource,
+      CELL_ID: c.cellId,
+      PLANS_JSON: JSON.stringify(c.plans),
+      VPC_ID: this.network.vpc.vpcId,
+      VPC_CIDR: this.network.vpcCidr,
+      SUBNET_IDS: Fn.join(',', this.network.privateSubnetIds),
+      EFS_SECURITY_GROUP_ID: this.network.efsSecurityGroup.securityGroupId,
+      ENDPOINTS_SECURITY_GROUP_ID: this.network.endpointsSecurityGroup.securityGroupId,
+      FILE_SYSTEM_ID: storage.fileSystem.fileSystemId,
+      FILE_SYSTEM_ARN: storage.fileSystem.fileSystemArn,
+      PERMISSIONS_BOUNDARY_ARN: this.permissionsBoundary.policyArn,
+      CLUSTER_NAME: c.clusterName,
+      EXECUTION_ROLE_ARN: cluster.executionRole.roleArn,
+      LOG_RETENTION_DAYS: String(c.tenantLogRetentionDays),
+      SECRET_RECOVERY_DAYS: String(c.secretRecoveryDays),
+      DATA_RETENTION_DAYS: String(c.dataRetentionDays),
+      PROVISION_STATE_MACHINE_ARN: provisionArn,
+      UID_BASE: String(c.uidBase),
+      GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
+      GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
+    };
+    const serviceName = c.prefix;
+    const binderContext = {
+      cellId: c.cellId,
+      tableArn: this.table.table.tableArn,
+      tableIndexArns: this.table.indexArns,
+      eventBusArn: this.signupEvents.bus.eventBusArn,
+      provisionStateMachineArn: provisionArn,
+      vpcId: this.network.vpc.vpcId,
+      fileSystemArn: storage.fileSystem.fileSystemArn,
+      permissionsBoundaryArn: this.permissionsBoundary.policyArn,
+      clusterName: c.clusterName,
+      executionRoleArn: cluster.executionRole.roleArn,
+    };
+
+    const entries = Object.entries(HANDLERS) as [HandlerKey, HandlerSpec][];
+    this.functions = Object.fromEntries(
+      entries.map(([key, spec]) => {
+        const fn = new HouseFunction(this, `${key}Function`, {
+          functionName: `${c.prefix}-${key.toLowerCase()}`,
+          spec,
+          logRetention: platformRetention,
+          environment: {
+            ...Object.fromEntries(spec.env.map((name) => [name, env[name]])),
+            POWERTOOLS_SERVICE_NAME: serviceName,
+            POWERTOOLS_METRICS_NAMESPACE: 'OCTW',
+            LOG_LEVEL: c.logLevel,
+          },
+          ...(props.handlersDir ? { handlersDir: props.handlersDir } : {}),
+        });
+        BINDERS[key](fn, binderContext);
+        return [key, fn];
+      }),
+    ) as Record<HandlerKey, HouseFunction>;
+
+    this.functions.Intake.function.addEventSource(
+      new SqsEventSource(this.signupEvents.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 10 }),
+    );
+
+    Validations.of(this.functions.Intake.function).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason: 'SQS event sources do not support on-failure destinations; failed signups go to the signup queue\'s redrive DLQ (maxReceiveCount 5), which is alarmed.',
+    });
+
+    this.workflows = new Workflows(this, 'Workflows', {
+      prefix: c.prefix,
+      functionArns: Object.fromEntries(entries.map(([key]) => [key, this.functions[key].functionArn])) as Record<HandlerKey, string>,
+      logRetention: platformRetention,
+      ...(props.stateMachinesDir ? { stateMachinesDir: props.stateMachinesDir } : {}),
+    });
+
+    new Observability(this, 'Observability', {
+      prefix: c.prefix,
+      serviceName,
+      stateMachines: this.workflows.stateMachines,
+      functions: Object.fromEntries(entries.map(([key]) => [key, this.functions[key].function])),
+      deadLetterQueues: {
+        SignupRule: this.signupEvents.ruleDeadLetterQueue,
+        SignupIntake: this.signupEvents.intakeDeadLetterQueue,
+      },
+      ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
+    });
+
+    this.acknowledgeFrameworkResources();
+
+    new CfnOutput(this, 'EventBusName', { value: this.signupEvents.bus.eventBusName });
+    new CfnOutput(this, 'ProvisionStateMachineArn', { value: provisionArn });
+    new CfnOutput(this, 'TenantsTableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'ClusterName', { value: c.clusterName });
+    new CfnOutput(this, 'Region', { value: Aws.REGION });
+  }
+
+  /** CDK's own singleton helpers (not our code) that cdk-nag flags. */
+  private acknowledgeFrameworkResources(): void {
+    for (const child of this.node.children) {
+      if (!child.node.id.startsWith('Custom::VpcRestrictDefaultSG')) continue;
+      Validations.of(child).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: 'CDK\'s provider for restrictDefaultSecurityGroup (strips the default security group\'s rules); it only needs its own logs.',
+        },
+        { id: 'AwsSolutions-L1', reason: 'Runtime of CDK\'s own custom-resource provider, chosen and updated by aws-cdk-lib.' },
+      );
+    }
+  }
+}
