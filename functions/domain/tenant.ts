@@ -85,7 +85,7 @@ export const PlanSchema = z
     /** Image pinned by digest. */
     image: z.string().regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'image must be pinned by digest (repo@sha256:...)' }),
     /** Bedrock model ids (or inference-profile ids) this plan may invoke; empty = no Bedrock. */
-    bedrockModels: z.array(z.string().regex(/^[a-zA-Z0-9.:\-]+$/)).default([]),
+    bedrockModels: z.array(z.string().regex(/^[a-zA-Z0-9.:-]+$/)).default([]),
     /** The most allowlist rules (security-group rules after expansion) a tenant on this plan may have. */
     maxAllowlistRules: z.int().min(0).max(50),
     /** Use Fargate Spot capacity. */

@@ -1,0 +1,254 @@
+/**
+ * The tenant's ECS task definition and service.
+ * - RegisterTaskDefinition has no idempotency token: the latest revision of the family is tagged
+ *   with its config hash, and a retried step reuses it instead of registering another.
+ * - CreateService uses a clientToken (≤ 36 chars) per tenant generation.
+ * - A new IAM role can be refused by ECS for a while: that surfaces as IamPropagationError.
+ */
+import type { ECSClient, RegisterTaskDefinitionCommandInput, Service } from '@aws-sdk/client-ecs';
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { createHash } from 'node:crypto';
+import { GatewayUnhealthyError, IamPropagationError, ResourceBusyError, ResourceConflictError } from '../domain/errors';
+import { names, TAG_TENANT, tenantTags } from '../domain/naming';
+import type { TaskDefinitionShape } from '../domain/task-definition';
+import { awsCall, classifyAwsError, hasAwsErrorCode, isAwsErrorLike } from '../shared/aws-errors';
+
+export interface GatewayServiceConfig {
+  clusterName: string;
+  subnetIds: readonly string[];
+}
+
+export type ServiceHealth =
+  | { state: 'STEADY'; runningCount: number; taskDefinition: string }
+  | { state: 'PENDING'; runningCount: number; pendingCount: number; rolloutState: string }
+  | { state: 'FAILED'; reason: string; taskDefinition?: string };
+
+const CONFIG_HASH_TAG = 'octw:config-hash';
+
+/** ECS reports a role it cannot assume yet in these words (RegisterTaskDefinition / CreateService). */
+function isRolePropagation(err: unknown): boolean {
+  return (
+    isAwsErrorLike(err) &&
+    /unable to assume the role|role .* is invalid|cannot be assumed|not authorized to perform: iam:PassRole/i.test(err.message)
+  );
+}
+
+export class GatewayServices {
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly cfg: GatewayServiceConfig,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /** Registers the revision unless the latest active one already carries the same config hash. */
+  async ensureTaskDefinition(td: TaskDefinitionShape, configHash: string): Promise<string> {
+    const latest = await this.latestRevision(td.family);
+    if (latest && latest.hash === configHash) return latest.arn;
+    try {
+      const out = await this.ecs.send(new RegisterTaskDefinitionCommand(td as RegisterTaskDefinitionCommandInput));
+      const arn = out.taskDefinition?.taskDefinitionArn;
+      if (!arn) throw new Error('RegisterTaskDefinition returned no ARN');
+      return arn;
+    } catch (err) {
+      if (isRolePropagation(err)) {
+        throw new IamPropagationError(`ECS cannot use the new task role yet: ${(err as Error).message}`, { cause: err });
+      }
+      throw classifyAwsError(err, 'ECS RegisterTaskDefinition');
+    }
+  }
+
+  async latestRevision(family: string): Promise<{ arn: string; hash: string | undefined } | undefined> {
+    const list = await awsCall('ECS ListTaskDefinitions', () =>
+      this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'DESC', maxResults: 1 })),
+    );
+    const arn = list.taskDefinitionArns?.[0];
+    if (!arn) return undefined;
+    const out = await awsCall('ECS DescribeTaskDefinition', () =>
+      this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })),
+    );
+    return { arn, hash: out.tags?.find((t) => t.key === CONFIG_HASH_TAG)?.value };
+  }
+
+  async describe(tenantId: string): Promise<Service | undefined> {
+    const out = await awsCall('ECS DescribeServices', () =>
+      this.ecs.send(new DescribeServicesCommand({ cluster: this.cfg.clusterName, services: [names.service(tenantId)], include: ['TAGS'] })),
+    );
+    const svc = out.services?.[0];
+    return svc && svc.status !== 'INACTIVE' ? svc : undefined;
+  }
+
+  /** Creates the service (one task, private subnets, no public IP, circuit breaker with rollback, no ECS Exec). */
+  async ensureService(input: {
+    tenantId: string;
+    cell: string;
+    generation: number;
+    taskDefinitionArn: string;
+    securityGroupId: string;
+    spot: boolean;
+  }): Promise<string> {
+    const existing = await this.describe(input.tenantId);
+    if (existing?.status === 'DRAINING') {
+      throw new ResourceBusyError(`service ${names.service(input.tenantId)} from a previous run is still draining`);
+    }
+    if (existing?.serviceArn) {
+      this.verifyOwner(existing, input.tenantId);
+      return existing.serviceArn;
+    }
+    try {
+      const out = await this.ecs.send(
+        new CreateServiceCommand({
+          cluster: this.cfg.clusterName,
+          serviceName: names.service(input.tenantId),
+          taskDefinition: input.taskDefinitionArn,
+          desiredCount: 1,
+          clientToken: createHash('sha256').update(`${input.tenantId}#${input.generation}`).digest('hex').slice(0, 32),
+          capacityProviderStrategy: [{ capacityProvider: input.spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }],
+          platformVersion: 'LATEST',
+          networkConfiguration: {
+            awsvpcConfiguration: {
+              subnets: [...this.cfg.subnetIds],
+              securityGroups: [input.securityGroupId],
+              assignPublicIp: 'DISABLED',
+            },
+          },
+          deploymentConfiguration: {
+            // One gateway per tenant: never two writers on the tenant's SQLite files on EFS.
+            minimumHealthyPercent: 0,
+            maximumPercent: 100,
+            deploymentCircuitBreaker: { enable: true, rollback: true },
+          },
+          enableExecuteCommand: false,
+          enableECSManagedTags: true,
+          propagateTags: 'SERVICE',
+          tags: tenantTags(input.tenantId, input.cell),
+        }),
+      );
+      if (!out.service?.serviceArn) throw new Error('CreateService returned no service');
+      return out.service.serviceArn;
+    } catch (err) {
+      if (isRolePropagation(err)) {
+        throw new IamPropagationError(`ECS cannot use the new task role yet: ${(err as Error).message}`, { cause: err });
+      }
+      if (hasAwsErrorCode(err, 'InvalidParameterException') && /not idempotent/i.test((err as Error).message)) {
+        const svc = await this.describe(input.tenantId);
+        if (svc?.serviceArn && svc.status === 'ACTIVE') {
+          this.verifyOwner(svc, input.tenantId);
+          return svc.serviceArn;
+        }
+        throw new ResourceBusyError(`service ${names.service(input.tenantId)} exists in state ${svc?.status ?? 'unknown'}`, { cause: err });
+      }
+      throw classifyAwsError(err, 'ECS CreateService');
+    }
+  }
+
+  /** Points the service at a revision and/or desired count (an ECS rolling deployment with the circuit breaker). */
+  async update(tenantId: string, change: { taskDefinitionArn?: string; desiredCount?: number }): Promise<void> {
+    await awsCall('ECS UpdateService', () =>
+      this.ecs.send(
+        new UpdateServiceCommand({
+          cluster: this.cfg.clusterName,
+          service: names.service(tenantId),
+          ...(change.taskDefinitionArn ? { taskDefinition: change.taskDefinitionArn } : {}),
+          ...(change.desiredCount !== undefined ? { desiredCount: change.desiredCount } : {}),
+        }),
+      ),
+    );
+  }
+
+  /** One look at the service's deployments. */
+  async health(tenantId: string, desiredCount = 1): Promise<ServiceHealth> {
+    const svc = await this.describe(tenantId);
+    if (!svc) return { state: 'FAILED', reason: `service ${names.service(tenantId)} does not exist` };
+    const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
+    if (!primary) return { state: 'FAILED', reason: 'service has no primary deployment' };
+    if (primary.rolloutState === 'FAILED') {
+      return { state: 'FAILED', reason: primary.rolloutStateReason ?? 'deployment failed', taskDefinition: primary.taskDefinition };
+    }
+    // The circuit breaker rolled back to the previous revision: the new one failed.
+    const rolledBack = svc.events?.some((e) => /rolling back|circuit breaker/i.test(e.message ?? '')) && primary.taskDefinition !== svc.taskDefinition;
+    if (rolledBack) return { state: 'FAILED', reason: 'deployment rolled back by the circuit breaker', taskDefinition: primary.taskDefinition };
+    const running = primary.runningCount ?? 0;
+    const settled = (svc.deployments ?? []).length === 1;
+    if (primary.rolloutState === 'COMPLETED' && running >= desiredCount && settled && (svc.runningCount ?? 0) === desiredCount) {
+      return { state: 'STEADY', runningCount: running, taskDefinition: primary.taskDefinition ?? '' };
+    }
+    return { state: 'PENDING', runningCount: running, pendingCount: primary.pendingCount ?? 0, rolloutState: primary.rolloutState ?? 'UNKNOWN' };
+  }
+
+  /**
+   * Polls until steady, failed, or `budgetMs` is spent (one Lambda invocation's share of the wait).
+   * Returns the last observation; the workflow loops, bounded by its own deadline.
+   */
+  async waitForSteady(tenantId: string, opts: { budgetMs: number; pollMs: number; desiredCount?: number }): Promise<ServiceHealth> {
+    const until = Date.now() + opts.budgetMs;
+    for (;;) {
+      const h = await this.health(tenantId, opts.desiredCount ?? 1);
+      if (h.state !== 'PENDING' || Date.now() + opts.pollMs > until) return h;
+      await this.sleep(opts.pollMs);
+    }
+  }
+
+  /** Scales to zero and deletes the service; 'draining' until ECS has stopped the task. */
+  async delete(tenantId: string): Promise<'absent' | 'draining'> {
+    const svc = await this.describe(tenantId);
+    if (!svc) return 'absent';
+    this.verifyOwner(svc, tenantId);
+    if (svc.status === 'DRAINING') return 'draining';
+    try {
+      await this.ecs.send(new DeleteServiceCommand({ cluster: this.cfg.clusterName, service: names.service(tenantId), force: true }));
+      return 'draining';
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) return 'absent';
+      throw classifyAwsError(err, 'ECS DeleteService');
+    }
+  }
+
+  /** Deregisters every active revision of the family, then deletes all its revisions. Returns how many were deleted. */
+  async deleteTaskDefinitions(tenantId: string): Promise<number> {
+    const family = names.taskFamily(tenantId);
+    for (const arn of await this.revisions(family, 'ACTIVE')) {
+      await awsCall('ECS DeregisterTaskDefinition', () => this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn })));
+    }
+    const inactive = await this.revisions(family, 'INACTIVE');
+    for (let i = 0; i < inactive.length; i += 10) {
+      await awsCall('ECS DeleteTaskDefinitions', () =>
+        this.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: inactive.slice(i, i + 10) })),
+      );
+    }
+    return inactive.length;
+  }
+
+  private async revisions(family: string, status: 'ACTIVE' | 'INACTIVE'): Promise<string[]> {
+    const arns: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await awsCall('ECS ListTaskDefinitions', () =>
+        this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken: token })),
+      );
+      // familyPrefix matches by prefix: keep only this exact family.
+      arns.push(...(out.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()?.replace(/:\d+$/, '') === family));
+      token = out.nextToken;
+    } while (token);
+    return arns;
+  }
+
+  private verifyOwner(svc: Service, tenantId: string): void {
+    const owner = svc.tags?.find((t) => t.key === TAG_TENANT)?.value;
+    if (svc.tags && svc.tags.length > 0 && owner !== tenantId) {
+      throw new ResourceConflictError(`service ${svc.serviceName ?? '?'} is tagged ${TAG_TENANT}=${owner ?? '(none)'}, not "${tenantId}"`);
+    }
+  }
+}
+
+export const gatewayUnhealthy = (tenantId: string, reason: string) =>
+  new GatewayUnhealthyError(`gateway of tenant "${tenantId}" did not become healthy: ${reason}`);

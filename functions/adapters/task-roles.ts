@@ -1,0 +1,199 @@
+/**
+ * Tenant IAM task roles: path /octw/tenants/, the platform's permissions boundary, trust limited
+ * to ECS tasks of this account, and one inline policy naming only the tenant's own access point,
+ * secret and its plan's Bedrock models.
+ */
+import type { IAMClient, Role } from '@aws-sdk/client-iam';
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { ResourceConflictError, TransientAwsError } from '../domain/errors';
+import { names, TAG_TENANT, TENANT_ROLE_PATH, tenantTags } from '../domain/naming';
+import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
+
+export interface ArnParts {
+  partition: string;
+  region: string;
+  account: string;
+}
+
+/** Parses partition/region/account from any ARN (the file system's, in practice). */
+export function arnParts(arn: string): ArnParts {
+  const [, partition, , region, account] = arn.split(':');
+  if (!partition || !region || !account) throw new Error(`cannot read partition/region/account from ARN ${arn}`);
+  return { partition, region, account };
+}
+
+export interface TaskRoleSpec {
+  tenantId: string;
+  cell: string;
+  accessPointArn: string;
+  bedrockModels: readonly string[];
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: {
+    Sid: string;
+    Effect: 'Allow' | 'Deny';
+    Principal?: Record<string, string>;
+    Action: string | string[];
+    Resource?: string | string[];
+    Condition?: Record<string, Record<string, string | string[]>>;
+  }[];
+}
+
+export function trustPolicy(p: ArnParts): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'EcsTasksOfThisAccount',
+        Effect: 'Allow',
+        Principal: { Service: 'ecs-tasks.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          ArnLike: { 'aws:SourceArn': `arn:${p.partition}:ecs:${p.region}:${p.account}:*` },
+          StringEquals: { 'aws:SourceAccount': p.account },
+        },
+      },
+    ],
+  };
+}
+
+/** Bedrock model ids may be foundation models or (cross-region) inference profiles. */
+export function bedrockResources(models: readonly string[], p: ArnParts): string[] {
+  return models.flatMap((m) => {
+    const profile = /^(us|eu|apac|jp|au|ca|global)\.(.+)$/.exec(m);
+    if (profile) {
+      return [
+        `arn:${p.partition}:bedrock:${p.region}:${p.account}:inference-profile/${m}`,
+        // A cross-region profile routes to the foundation model in several regions.
+        `arn:${p.partition}:bedrock:*::foundation-model/${profile[2]!}`,
+      ];
+    }
+    return [`arn:${p.partition}:bedrock:${p.region}::foundation-model/${m}`];
+  });
+}
+
+export function tenantPolicy(spec: TaskRoleSpec, fileSystemArn: string): PolicyDocument {
+  const p = arnParts(fileSystemArn);
+  const statements: PolicyDocument['Statement'] = [
+    {
+      Sid: 'OwnAccessPointOnly',
+      Effect: 'Allow',
+      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      Resource: fileSystemArn,
+      Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': spec.accessPointArn } },
+    },
+    {
+      Sid: 'OwnGatewayTokenOnly',
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      // Secrets Manager appends "-" and 6 random characters to the name.
+      Resource: `arn:${p.partition}:secretsmanager:${p.region}:${p.account}:secret:${names.secret(spec.tenantId)}-??????`,
+    },
+  ];
+  if (spec.bedrockModels.length > 0) {
+    statements.push({
+      Sid: 'PlanBedrockModels',
+      Effect: 'Allow',
+      Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+      Resource: bedrockResources(spec.bedrockModels, p),
+    });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+export class TaskRoles {
+  constructor(
+    private readonly iam: IAMClient,
+    private readonly cfg: { permissionsBoundaryArn: string; fileSystemArn: string },
+  ) {}
+
+  async ensure(spec: TaskRoleSpec): Promise<{ roleName: string; roleArn: string }> {
+    const roleName = names.role(spec.tenantId);
+    let role: Role | undefined;
+    try {
+      const out = await this.iam.send(
+        new CreateRoleCommand({
+          RoleName: roleName,
+          Path: TENANT_ROLE_PATH,
+          AssumeRolePolicyDocument: JSON.stringify(trustPolicy(arnParts(this.cfg.fileSystemArn))),
+          PermissionsBoundary: this.cfg.permissionsBoundaryArn,
+          Description: `OCTW task role of tenant ${spec.tenantId}`,
+          MaxSessionDuration: 3600,
+          Tags: tenantTags(spec.tenantId, spec.cell).map((t) => ({ Key: t.key, Value: t.value })),
+        }),
+      );
+      role = out.Role;
+    } catch (err) {
+      if (!hasAwsErrorCode(err, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) {
+        throw classifyAwsError(err, 'IAM CreateRole');
+      }
+      role = await this.get(roleName);
+      if (!role) throw new TransientAwsError(`IAM role ${roleName} exists but cannot be read yet`);
+    }
+    if (!role?.Arn) throw new TransientAwsError(`IAM CreateRole returned no role for ${roleName}`);
+    this.verify(role, spec.tenantId);
+    await awsCall('IAM PutRolePolicy', () =>
+      this.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: names.rolePolicy(spec.tenantId),
+          PolicyDocument: JSON.stringify(tenantPolicy(spec, this.cfg.fileSystemArn)),
+        }),
+      ),
+    );
+    return { roleName, roleArn: role.Arn };
+  }
+
+  async get(roleName: string): Promise<Role | undefined> {
+    try {
+      return (await this.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'NoSuchEntityException', 'NoSuchEntity')) return undefined;
+      throw classifyAwsError(err, 'IAM GetRole');
+    }
+  }
+
+  async delete(tenantId: string): Promise<'deleted' | 'absent'> {
+    const roleName = names.role(tenantId);
+    const role = await this.get(roleName);
+    if (!role) return 'absent';
+    this.verify(role, tenantId);
+    try {
+      const policies = await this.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
+      for (const policyName of policies.PolicyNames ?? []) {
+        await this.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })).catch((e: unknown) => {
+          if (!hasAwsErrorCode(e, 'NoSuchEntityException', 'NoSuchEntity')) throw e;
+        });
+      }
+      await this.iam.send(new DeleteRoleCommand({ RoleName: roleName }));
+      return 'deleted';
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'NoSuchEntityException', 'NoSuchEntity')) return 'absent';
+      if (hasAwsErrorCode(err, 'DeleteConflictException', 'DeleteConflict')) {
+        throw new TransientAwsError(`IAM role ${roleName} still has policies attached; retrying`, { cause: err });
+      }
+      throw classifyAwsError(err, 'IAM DeleteRole');
+    }
+  }
+
+  private verify(role: Role, tenantId: string): void {
+    const problems: string[] = [];
+    if (role.Path !== TENANT_ROLE_PATH) problems.push(`path ${role.Path ?? '?'}`);
+    if (role.PermissionsBoundary?.PermissionsBoundaryArn !== this.cfg.permissionsBoundaryArn) problems.push('permissions boundary');
+    const owner = role.Tags?.find((t) => t.Key === TAG_TENANT)?.Value;
+    // GetRole returns tags; CreateRole echoes them. A role without our tag is not ours.
+    if (role.Tags && owner !== tenantId) problems.push(`tag ${TAG_TENANT}=${owner ?? '(none)'}`);
+    if (problems.length > 0) {
+      throw new ResourceConflictError(`IAM role ${role.RoleName ?? '?'} does not match tenant "${tenantId}": ${problems.join(', ')}`);
+    }
+  }
+}

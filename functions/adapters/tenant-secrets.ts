@@ -1,0 +1,142 @@
+/**
+ * The tenant's gateway-token secret (Secrets Manager) and its log group (CloudWatch Logs).
+ */
+import { randomBytes } from 'node:crypto';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateLogGroupCommand,
+  DeleteLogGroupCommand,
+  DescribeLogGroupsCommand,
+  PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import type { DescribeSecretCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  RestoreSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { ResourceConflictError, TransientAwsError } from '../domain/errors';
+import { names, TAG_TENANT, tenantTags } from '../domain/naming';
+import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
+
+/** 32 random bytes as 64 hex characters. */
+export const newGatewayToken = (): string => randomBytes(32).toString('hex');
+
+export class GatewaySecrets {
+  constructor(
+    private readonly sm: SecretsManagerClient,
+    private readonly newToken: () => string = newGatewayToken,
+  ) {}
+
+  async describe(tenantId: string): Promise<DescribeSecretCommandOutput | undefined> {
+    try {
+      return await this.sm.send(new DescribeSecretCommand({ SecretId: names.secret(tenantId) }));
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'ResourceNotFoundException')) return undefined;
+      throw classifyAwsError(err, 'SecretsManager DescribeSecret');
+    }
+  }
+
+  /** Creates the token secret, or returns the existing one (restoring it if it was scheduled for deletion). */
+  async ensure(tenantId: string, cell: string): Promise<string> {
+    const existing = await this.describe(tenantId);
+    if (existing?.ARN) return this.adopt(existing, tenantId);
+    try {
+      const out = await this.sm.send(
+        new CreateSecretCommand({
+          Name: names.secret(tenantId),
+          Description: `OCTW gateway token of tenant ${tenantId}`,
+          SecretString: this.newToken(),
+          Tags: tenantTags(tenantId, cell).map((t) => ({ Key: t.key, Value: t.value })),
+        }),
+      );
+      if (!out.ARN) throw new TransientAwsError('SecretsManager CreateSecret returned no ARN');
+      return out.ARN;
+    } catch (err) {
+      // Created concurrently, or by a step that crashed after the call: read it back.
+      if (hasAwsErrorCode(err, 'ResourceExistsException', 'InvalidRequestException')) {
+        const again = await this.describe(tenantId);
+        if (again?.ARN) return this.adopt(again, tenantId);
+      }
+      throw classifyAwsError(err, 'SecretsManager CreateSecret');
+    }
+  }
+
+  private async adopt(secret: DescribeSecretCommandOutput, tenantId: string): Promise<string> {
+    const owner = secret.Tags?.find((t) => t.Key === TAG_TENANT)?.Value;
+    if (owner !== tenantId) {
+      throw new ResourceConflictError(`secret ${secret.Name ?? '?'} is tagged ${TAG_TENANT}=${owner ?? '(none)'}, not "${tenantId}"`);
+    }
+    if (secret.DeletedDate) {
+      await awsCall('SecretsManager RestoreSecret', () => this.sm.send(new RestoreSecretCommand({ SecretId: secret.ARN })));
+    }
+    return secret.ARN!;
+  }
+
+  /**
+   * Deletes the secret. With `recoveryDays` it can be restored until then (deprovision); without,
+   * it is deleted at once (compensation of a provisioning that never served anyone).
+   */
+  async delete(tenantId: string, opts: { recoveryDays?: number }): Promise<'deleted' | 'absent'> {
+    const existing = await this.describe(tenantId);
+    if (!existing?.ARN) return 'absent';
+    if (existing.DeletedDate && opts.recoveryDays !== undefined) return 'deleted';
+    try {
+      await this.sm.send(
+        new DeleteSecretCommand(
+          opts.recoveryDays !== undefined
+            ? { SecretId: existing.ARN, RecoveryWindowInDays: opts.recoveryDays }
+            : { SecretId: existing.ARN, ForceDeleteWithoutRecovery: true },
+        ),
+      );
+      return 'deleted';
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'ResourceNotFoundException')) return 'absent';
+      throw classifyAwsError(err, 'SecretsManager DeleteSecret');
+    }
+  }
+}
+
+export class TenantLogGroups {
+  constructor(
+    private readonly logs: CloudWatchLogsClient,
+    private readonly retentionDays: number,
+  ) {}
+
+  async ensure(tenantId: string, cell: string): Promise<string> {
+    const logGroupName = names.logGroup(tenantId);
+    try {
+      await this.logs.send(
+        new CreateLogGroupCommand({
+          logGroupName,
+          tags: Object.fromEntries(tenantTags(tenantId, cell).map((t) => [t.key, t.value])),
+        }),
+      );
+    } catch (err) {
+      if (!hasAwsErrorCode(err, 'ResourceAlreadyExistsException')) throw classifyAwsError(err, 'Logs CreateLogGroup');
+    }
+    await awsCall('Logs PutRetentionPolicy', () =>
+      this.logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: this.retentionDays })),
+    );
+    return logGroupName;
+  }
+
+  async exists(tenantId: string): Promise<boolean> {
+    const logGroupName = names.logGroup(tenantId);
+    const out = await awsCall('Logs DescribeLogGroups', () =>
+      this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName, limit: 5 })),
+    );
+    return (out.logGroups ?? []).some((g) => g.logGroupName === logGroupName);
+  }
+
+  async delete(tenantId: string): Promise<'deleted' | 'absent'> {
+    try {
+      await this.logs.send(new DeleteLogGroupCommand({ logGroupName: names.logGroup(tenantId) }));
+      return 'deleted';
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'ResourceNotFoundException')) return 'absent';
+      throw classifyAwsError(err, 'Logs DeleteLogGroup');
+    }
+  }
+}

@@ -1,0 +1,365 @@
+/**
+ * DynamoDB adapter for tenant records: conditional transitions with an audit item in the same
+ * transaction, resource bookkeeping, atomic uid allocation, listings.
+ *
+ * Single-table layout (TENANTS_TABLE_KEYS):
+ *   TENANT#<id> / META                     the tenant record (gsi1: STATUS#<status>, gsi2: CELL#<cell>)
+ *   TENANT#<id> / AUDIT#<iso>#<version>     one item per transition
+ *   COUNTER#uid / COUNTER                   next POSIX uid (ADD, never decremented)
+ *   UID#<uid>   / UID                       guard: a uid belongs to exactly one tenant, forever
+ *   REJECTIONS#<yyyy-mm-dd> / <iso>#<hash>  refused signups (expire after 90 days)
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
+import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
+import type { EgressRule, TenantResources, TenantStatus } from '../domain/tenant';
+import {
+  AuditItemSchema,
+  TenantRecordSchema,
+  type AuditItem,
+  type ErrorInfo,
+  type TenantRecord,
+} from '../domain/tenant-record';
+import { TENANTS_TABLE_KEYS } from '../shared/table-schema';
+import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
+
+export const tenantKey = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'META' });
+
+export interface NewTenant {
+  tenantId: string;
+  cell: string;
+  displayName: string;
+  ownerEmail: string;
+  plan: string;
+  egressAllowlist: EgressRule[];
+  configHash: string;
+  idempotencyKey?: string;
+}
+
+/** Fields a transition may change besides status/version. `null` removes the attribute. */
+export interface TransitionPatch {
+  generation?: number;
+  displayName?: string;
+  ownerEmail?: string;
+  plan?: string;
+  egressAllowlist?: EgressRule[];
+  configHash?: string;
+  idempotencyKey?: string | null;
+  uid?: number;
+  gid?: number;
+  resources?: TenantResources;
+  lastError?: ErrorInfo | null;
+  dataRetainedUntil?: string | null;
+}
+
+export interface TransitionRequest {
+  /** Claims set the holder; other transitions require the caller to be the holder. */
+  executionArn: string;
+  patch?: TransitionPatch;
+  /** Put with the transition, e.g. the UID guard item. */
+  extraPuts?: { item: Record<string, unknown>; condition: string }[];
+}
+
+export interface TransitionResult {
+  record: TenantRecord;
+  previousStatus: TenantStatus;
+  /** false when the same transition by the same execution had already been applied (a retried step). */
+  applied: boolean;
+}
+
+export class TenantStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async get(tenantId: string): Promise<TenantRecord | undefined> {
+    const out = await awsCall('DynamoDB GetItem tenant', () =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: tenantKey(tenantId), ConsistentRead: true })),
+    );
+    return out.Item ? TenantRecordSchema.parse(out.Item) : undefined;
+  }
+
+  async require(tenantId: string): Promise<TenantRecord> {
+    const record = await this.get(tenantId);
+    if (!record) throw new TenantNotFoundError(`tenant "${tenantId}" does not exist`);
+    return record;
+  }
+
+  /** Creates the record as REQUESTED unless one exists. Returns the record that is there afterwards. */
+  async createRequested(input: NewTenant): Promise<{ created: boolean; record: TenantRecord }> {
+    const at = this.now().toISOString();
+    const record: TenantRecord = TenantRecordSchema.parse({
+      ...tenantKey(input.tenantId),
+      ...input,
+      status: 'REQUESTED',
+      version: 1,
+      generation: 1,
+      resources: {},
+      transitions: { REQUESTED: at },
+      createdAt: at,
+      updatedAt: at,
+    });
+    const audit: AuditItem = {
+      pk: record.pk,
+      sk: `AUDIT#${at}#${String(1).padStart(6, '0')}`,
+      tenantId: input.tenantId,
+      transition: 'create',
+      from: '-',
+      to: 'REQUESTED',
+      version: 1,
+      at,
+    };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: withIndexKeys(record),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Put: { TableName: this.tableName, Item: audit } },
+          ],
+        }),
+      );
+      return { created: true, record };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw rethrow('DynamoDB create tenant', err);
+      return { created: false, record: await this.require(input.tenantId) };
+    }
+  }
+
+  /**
+   * Applies a lifecycle transition as one conditional write on (status, version[, holder]) plus an
+   * audit item. A retry of a transition that was already applied by the same execution returns
+   * `applied: false` instead of failing; any other mismatch is a TenantStateConflictError.
+   */
+  async transition(tenantId: string, name: TransitionName, req: TransitionRequest): Promise<TransitionResult> {
+    const rule = TRANSITIONS[name];
+    const current = await this.require(tenantId);
+    if (current.status === rule.to && current.executionArn === req.executionArn && current.transitions[rule.to]) {
+      // The same execution already applied it (its step is being retried after a crash).
+      const audit = await this.lastAudit(tenantId);
+      if (audit?.transition === name && audit.executionArn === req.executionArn) {
+        return { record: current, previousStatus: audit.from as TenantStatus, applied: false };
+      }
+    }
+    if (!(rule.from as readonly TenantStatus[]).includes(current.status)) {
+      throw new TenantStateConflictError(`tenant "${tenantId}": ${refusal(name, current.status)}`);
+    }
+    if (!rule.claims && current.executionArn !== req.executionArn) {
+      throw new TenantStateConflictError(
+        `tenant "${tenantId}" is held by another workflow (${current.executionArn ?? 'none'}); refusing ${name}`,
+      );
+    }
+
+    const at = this.now().toISOString();
+    const version = current.version + 1;
+    const next: TenantRecord = TenantRecordSchema.parse({
+      ...current,
+      ...stripNulls(req.patch ?? {}),
+      status: rule.to,
+      version,
+      executionArn: req.executionArn,
+      transitions: { ...current.transitions, [rule.to]: at },
+      updatedAt: at,
+    });
+    for (const [k, v] of Object.entries(req.patch ?? {})) {
+      if (v === null) delete (next as Record<string, unknown>)[k];
+    }
+    const audit: AuditItem = {
+      pk: current.pk,
+      sk: `AUDIT#${at}#${String(version).padStart(6, '0')}`,
+      tenantId,
+      transition: name,
+      from: current.status,
+      to: rule.to,
+      version,
+      at,
+      executionArn: req.executionArn,
+      ...(req.patch?.lastError ? { error: req.patch.lastError } : {}),
+    };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: withIndexKeys(next),
+                // updatedAt too: setResources does not bump the version but must not be overwritten.
+                ConditionExpression: '#status = :status AND #version = :version AND #updatedAt = :updatedAt',
+                ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' },
+                ExpressionAttributeValues: {
+                  ':status': current.status,
+                  ':version': current.version,
+                  ':updatedAt': current.updatedAt,
+                },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: audit, ConditionExpression: 'attribute_not_exists(sk)' } },
+            ...(req.extraPuts ?? []).map((p) => ({
+              Put: { TableName: this.tableName, Item: p.item, ConditionExpression: p.condition },
+            })),
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new TenantStateConflictError(
+          `tenant "${tenantId}" changed while applying ${name} (expected ${current.status} v${current.version}); another workflow won`,
+          { cause: err },
+        );
+      }
+      throw rethrow(`DynamoDB transition ${name}`, err);
+    }
+    return { record: next, previousStatus: current.status, applied: true };
+  }
+
+  /**
+   * Records ids of resources the holder created. Conditional on the caller still holding the
+   * tenant, so a workflow that lost its claim cannot write into another's record.
+   */
+  async setResources(tenantId: string, executionArn: string, patch: Partial<Record<keyof TenantResources, string | null>>) {
+    const names: Record<string, string> = { '#resources': 'resources', '#exec': 'executionArn' };
+    const values: Record<string, unknown> = { ':exec': executionArn, ':now': this.now().toISOString() };
+    const sets: string[] = ['updatedAt = :now'];
+    const removes: string[] = [];
+    Object.entries(patch).forEach(([key, value], i) => {
+      names[`#r${i}`] = key;
+      if (value === null || value === undefined) removes.push(`#resources.#r${i}`);
+      else {
+        values[`:r${i}`] = value;
+        sets.push(`#resources.#r${i} = :r${i}`);
+      }
+    });
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tenantKey(tenantId),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(pk) AND #exec = :exec',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new TenantStateConflictError(`tenant "${tenantId}" is no longer held by ${executionArn}`, { cause: err });
+      }
+      throw rethrow('DynamoDB set resources', err);
+    }
+  }
+
+  /** Atomically takes the next uid from the counter; a uid is never handed out twice. */
+  async allocateUid(base: number): Promise<number> {
+    const out = await awsCall('DynamoDB allocate uid', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: 'COUNTER#uid', sk: 'COUNTER' },
+          UpdateExpression: 'ADD #next :one',
+          ExpressionAttributeNames: { '#next': 'next' },
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    const next = Number((out.Attributes as { next?: number } | undefined)?.next);
+    if (!Number.isInteger(next)) throw new Error('uid counter returned no value');
+    return base + next;
+  }
+
+  async listByStatus(status: TenantStatus, limit = 100): Promise<TenantRecord[]> {
+    const idx = TENANTS_TABLE_KEYS.indexes.byStatus;
+    const out = await awsCall('DynamoDB query by status', () =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: idx.indexName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': idx.partitionKey },
+          ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
+          Limit: limit,
+        }),
+      ),
+    );
+    return (out.Items ?? []).map((i) => TenantRecordSchema.parse(i));
+  }
+
+  async listAudit(tenantId: string, limit = 20): Promise<AuditItem[]> {
+    const out = await awsCall('DynamoDB query audit', () =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
+          ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':audit': 'AUDIT#' },
+          ScanIndexForward: false,
+          Limit: limit,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return (out.Items ?? []).map((i) => AuditItemSchema.parse(i));
+  }
+
+  private async lastAudit(tenantId: string): Promise<AuditItem | undefined> {
+    return (await this.listAudit(tenantId, 1))[0];
+  }
+
+  /** Keeps a record of a refused signup for 90 days. */
+  async recordRejection(rejection: { tenantId: string; reasons: string[]; source: string; fingerprint: string }) {
+    const now = this.now();
+    const at = now.toISOString();
+    await awsCall('DynamoDB record rejection', () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `REJECTIONS#${at.slice(0, 10)}`,
+            sk: `${at}#${rejection.fingerprint}`,
+            tenantId: rejection.tenantId.slice(0, 64),
+            reasons: rejection.reasons,
+            source: rejection.source,
+            at,
+            [TENANTS_TABLE_KEYS.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + 90 * 24 * 3600,
+          },
+        }),
+      ),
+    );
+  }
+}
+
+function withIndexKeys(record: TenantRecord): Record<string, unknown> {
+  const { byStatus, byCell } = TENANTS_TABLE_KEYS.indexes;
+  return {
+    ...record,
+    [byStatus.partitionKey]: `STATUS#${record.status}`,
+    [byStatus.sortKey]: `${record.updatedAt}#${record.tenantId}`,
+    [byCell.partitionKey]: `CELL#${record.cell}`,
+    [byCell.sortKey]: `TENANT#${record.tenantId}`,
+  };
+}
+
+function stripNulls<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  if (hasAwsErrorCode(err, 'ConditionalCheckFailedException')) return true;
+  if (hasAwsErrorCode(err, 'TransactionCanceledException')) {
+    const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
+  }
+  return false;
+}
+
+function rethrow(context: string, err: unknown): Error {
+  return classifyAwsError(err, context);
+}

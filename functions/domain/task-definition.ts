@@ -1,0 +1,199 @@
+/**
+ * The hardened task definition of a tenant gateway, as a pure function of tenant + plan + cell.
+ * Shapes mirror ECS RegisterTaskDefinition input (structurally compatible with the SDK type) so
+ * the domain stays free of SDK imports.
+ *
+ * Containers:
+ *  - config-init: short-lived, same image (no extra image to pull or trust), writes the rendered
+ *    openclaw.json into the task-local volume "config" (then mode 0444) and opens /tmp for uid 1000.
+ *    It runs as uid 0 with every capability dropped: it owns the fresh task-local volumes, which is
+ *    all it needs. It gets no secret.
+ *  - gateway: OpenClaw as uid 1000, read-only root file system, all capabilities dropped, init
+ *    process, state on the tenant's EFS access point, config mounted read-only, token from Secrets
+ *    Manager via ECS `secrets`, health check on /healthz that requires "ok":true in the body.
+ */
+import { CONFIG_INIT_CONTAINER, GATEWAY_CONTAINER, GATEWAY_PORT, names, tenantTags } from './naming';
+import type { Plan, TenantId } from './tenant';
+
+export const CONFIG_DIR = '/octw/config';
+export const CONFIG_FILE = `${CONFIG_DIR}/openclaw.json`;
+export const STATE_DIR = '/home/node/.openclaw';
+const INIT_TMP_MOUNT = '/octw/tmp';
+
+export interface TaskDefinitionInput {
+  tenantId: TenantId;
+  cell: string;
+  plan: Plan;
+  region: string;
+  fileSystemId: string;
+  accessPointId: string;
+  taskRoleArn: string;
+  executionRoleArn: string;
+  secretArn: string;
+  logGroupName: string;
+  /** The serialized openclaw.json (see openclaw-config.ts). */
+  openclawConfigJson: string;
+  /** configHash of this revision's inputs; tagged so a retried step can recognise its own revision. */
+  configHash: string;
+}
+
+interface KeyValue {
+  name: string;
+  value: string;
+}
+
+export interface ContainerDefinitionShape {
+  name: string;
+  image: string;
+  essential: boolean;
+  command?: string[];
+  entryPoint?: string[];
+  workingDirectory?: string;
+  user: string;
+  readonlyRootFilesystem: boolean;
+  privileged: boolean;
+  linuxParameters: { capabilities: { drop: string[]; add: string[] }; initProcessEnabled: boolean };
+  environment: KeyValue[];
+  secrets?: { name: string; valueFrom: string }[];
+  mountPoints: { sourceVolume: string; containerPath: string; readOnly: boolean }[];
+  portMappings?: { containerPort: number; protocol: 'tcp'; name?: string }[];
+  dependsOn?: { containerName: string; condition: 'SUCCESS' | 'START' | 'COMPLETE' | 'HEALTHY' }[];
+  healthCheck?: { command: string[]; interval: number; timeout: number; retries: number; startPeriod: number };
+  logConfiguration: { logDriver: 'awslogs'; options: Record<string, string> };
+  stopTimeout?: number;
+}
+
+export interface TaskDefinitionShape {
+  family: string;
+  taskRoleArn: string;
+  executionRoleArn: string;
+  networkMode: 'awsvpc';
+  requiresCompatibilities: ['FARGATE'];
+  cpu: string;
+  memory: string;
+  runtimePlatform: { cpuArchitecture: 'X86_64' | 'ARM64'; operatingSystemFamily: 'LINUX' };
+  containerDefinitions: ContainerDefinitionShape[];
+  volumes: (
+    | { name: string }
+    | {
+        name: string;
+        efsVolumeConfiguration: {
+          fileSystemId: string;
+          rootDirectory: '/';
+          transitEncryption: 'ENABLED';
+          authorizationConfig: { accessPointId: string; iam: 'ENABLED' };
+        };
+      }
+  )[];
+  ephemeralStorage?: { sizeInGiB: number };
+  tags: { key: string; value: string }[];
+}
+
+/** ~75 % of the container's memory for the V8 heap (OpenClaw's own manifests use 1536 of 2048). */
+export function nodeHeapMiB(memoryMiB: number): number {
+  return Math.floor((memoryMiB * 0.75) / 64) * 64;
+}
+
+/**
+ * Health probe run inside the gateway container by ECS. OpenClaw's unknown paths can return 200
+ * from the Control UI catch-all, so the probe parses the body and requires ok === true.
+ */
+export const HEALTH_CHECK_SCRIPT =
+  `fetch('http://127.0.0.1:${GATEWAY_PORT}/healthz').then(r=>r.json()).then(b=>process.exit(b&&b.ok===true?0:1)).catch(()=>process.exit(1))`;
+
+export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinitionShape {
+  const { tenantId, plan } = input;
+  const logOptions = (prefix: string) => ({
+    'awslogs-group': input.logGroupName,
+    'awslogs-region': input.region,
+    'awslogs-stream-prefix': prefix,
+    mode: 'non-blocking',
+    'max-buffer-size': '4m',
+  });
+  const dropAll = { capabilities: { drop: ['ALL'], add: [] }, initProcessEnabled: true };
+
+  const init: ContainerDefinitionShape = {
+    name: CONFIG_INIT_CONTAINER,
+    image: plan.image,
+    essential: false,
+    entryPoint: ['/bin/sh', '-c'],
+    command: [
+      `umask 077 && printf '%s' "$OPENCLAW_CONFIG_JSON" > ${CONFIG_FILE} && chmod 0444 ${CONFIG_FILE} && chmod 0755 ${CONFIG_DIR} && chmod 1777 ${INIT_TMP_MOUNT}`,
+    ],
+    user: '0:0',
+    readonlyRootFilesystem: true,
+    privileged: false,
+    linuxParameters: dropAll,
+    environment: [{ name: 'OPENCLAW_CONFIG_JSON', value: input.openclawConfigJson }],
+    mountPoints: [
+      { sourceVolume: 'config', containerPath: CONFIG_DIR, readOnly: false },
+      { sourceVolume: 'tmp', containerPath: INIT_TMP_MOUNT, readOnly: false },
+    ],
+    logConfiguration: { logDriver: 'awslogs', options: logOptions('init') },
+  };
+
+  const gateway: ContainerDefinitionShape = {
+    name: GATEWAY_CONTAINER,
+    image: plan.image,
+    essential: true,
+    workingDirectory: '/app',
+    command: ['node', 'dist/index.js', 'gateway', '--bind', 'lan', '--port', String(GATEWAY_PORT)],
+    user: '1000:1000',
+    readonlyRootFilesystem: true,
+    privileged: false,
+    linuxParameters: dropAll,
+    environment: [
+      { name: 'NODE_OPTIONS', value: `--max-old-space-size=${nodeHeapMiB(plan.memoryMiB)}` },
+      { name: 'OPENCLAW_CONFIG_PATH', value: CONFIG_FILE },
+      { name: 'OPENCLAW_STATE_DIR', value: STATE_DIR },
+      { name: 'OPENCLAW_DISABLE_BONJOUR', value: '1' },
+      { name: 'OPENCLAW_NO_AUTO_UPDATE', value: '1' },
+      { name: 'AWS_REGION', value: input.region },
+      // The auth-profile key lives under ~/.config/openclaw; keep it on the tenant's own volume.
+      { name: 'XDG_CONFIG_HOME', value: `${STATE_DIR}/.config` },
+    ],
+    secrets: [{ name: 'OPENCLAW_GATEWAY_TOKEN', valueFrom: input.secretArn }],
+    mountPoints: [
+      { sourceVolume: 'state', containerPath: STATE_DIR, readOnly: false },
+      { sourceVolume: 'config', containerPath: CONFIG_DIR, readOnly: true },
+      { sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false },
+    ],
+    portMappings: [{ containerPort: GATEWAY_PORT, protocol: 'tcp', name: 'gateway' }],
+    dependsOn: [{ containerName: CONFIG_INIT_CONTAINER, condition: 'SUCCESS' }],
+    healthCheck: {
+      command: ['CMD', 'node', '-e', HEALTH_CHECK_SCRIPT],
+      interval: 15,
+      timeout: 5,
+      retries: 3,
+      startPeriod: 60,
+    },
+    logConfiguration: { logDriver: 'awslogs', options: logOptions('gateway') },
+    stopTimeout: 30,
+  };
+
+  return {
+    family: names.taskFamily(tenantId),
+    taskRoleArn: input.taskRoleArn,
+    executionRoleArn: input.executionRoleArn,
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: String(plan.cpu),
+    memory: String(plan.memoryMiB),
+    runtimePlatform: { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' },
+    containerDefinitions: [init, gateway],
+    volumes: [
+      {
+        name: 'state',
+        efsVolumeConfiguration: {
+          fileSystemId: input.fileSystemId,
+          rootDirectory: '/',
+          transitEncryption: 'ENABLED',
+          authorizationConfig: { accessPointId: input.accessPointId, iam: 'ENABLED' },
+        },
+      },
+      { name: 'config' },
+      { name: 'tmp' },
+    ],
+    tags: [...tenantTags(tenantId, input.cell), { key: 'octw:config-hash', value: input.configHash }],
+  };
+}

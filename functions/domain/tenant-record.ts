@@ -1,0 +1,65 @@
+/**
+ * The tenant record as stored (one item per tenant, key TENANT#<id> / META) and its audit items.
+ */
+import { z } from 'zod';
+import { EgressRuleSchema, TenantIdSchema, TenantResourcesSchema, TenantStatusSchema } from './tenant';
+
+export const ErrorInfoSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  at: z.string(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+
+export const TenantRecordSchema = z.object({
+  pk: z.string().startsWith('TENANT#'),
+  sk: z.literal('META'),
+  tenantId: TenantIdSchema,
+  status: TenantStatusSchema,
+  /** Incremented by every transition; transitions are conditional on it. */
+  version: z.int().min(1),
+  /** Incremented each time the tenant is (re)provisioned; part of the provision execution name. */
+  generation: z.int().min(1),
+  cell: z.string(),
+  displayName: z.string(),
+  ownerEmail: z.string(),
+  plan: z.string(),
+  egressAllowlist: z.array(EgressRuleSchema),
+  /** Hash of (plan, allowlist, image): what the running gateway was built from. */
+  configHash: z.string(),
+  idempotencyKey: z.string().optional(),
+  uid: z.int().optional(),
+  gid: z.int().optional(),
+  /** The workflow execution that holds (or last held) the tenant. */
+  executionArn: z.string().optional(),
+  resources: TenantResourcesSchema.default({}),
+  /** ISO timestamp of the latest entry into each status. */
+  transitions: z.record(z.string(), z.string()).default({}),
+  lastError: ErrorInfoSchema.optional(),
+  /** Set when deprovisioned: data on EFS is kept until then, then purged. */
+  dataRetainedUntil: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type TenantRecord = z.infer<typeof TenantRecordSchema>;
+
+export const AuditItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string().startsWith('AUDIT#'),
+  tenantId: z.string(),
+  transition: z.string(),
+  from: z.string(),
+  to: z.string(),
+  version: z.int(),
+  at: z.string(),
+  executionArn: z.string().optional(),
+  error: ErrorInfoSchema.optional(),
+});
+export type AuditItem = z.infer<typeof AuditItemSchema>;
+
+/** What a workflow passes between its steps: enough to find the record and prove it holds it. */
+export const TenantRefSchema = z.object({
+  tenantId: TenantIdSchema,
+  executionArn: z.string().min(1),
+});
+export type TenantRef = z.infer<typeof TenantRefSchema>;

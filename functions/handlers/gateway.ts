@@ -1,0 +1,126 @@
+/**
+ * The tenant's gateway on ECS: register the hardened task definition, create the service, wait
+ * (bounded) for one healthy task, and remove service and task definitions.
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
+import { configHash } from '../domain/config-hash';
+import { TenantStateConflictError, ValidationError } from '../domain/errors';
+import { renderOpenClawConfig, serializeOpenClawConfig } from '../domain/openclaw-config';
+import { renderTaskDefinition } from '../domain/task-definition';
+import type { TenantRecord } from '../domain/tenant-record';
+import { lifecycleDepsFromEnv } from '../shared/deps';
+import { loadEnv, regionFromEnv } from '../shared/env';
+import { makeHandler } from '../shared/handler';
+import { traced } from '../shared/powertools';
+import { requireHeld } from '../usecases/holder';
+
+const env = loadEnv([
+  'PLANS_JSON',
+  'CLUSTER_NAME',
+  'SUBNET_IDS',
+  'FILE_SYSTEM_ID',
+  'EXECUTION_ROLE_ARN',
+  'GATEWAY_WAIT_SECONDS',
+  'GATEWAY_POLL_INTERVAL_MS',
+]);
+const region = regionFromEnv();
+const { store } = lifecycleDepsFromEnv();
+const services = new GatewayServices(traced(new ECSClient({})), { clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
+
+/** Time kept back from a Lambda invocation's budget for the last poll and the return. */
+const INVOCATION_MARGIN_MS = 15_000;
+
+const Ref = { tenantId: z.string().min(1), executionArn: z.string().min(1) };
+const Input = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('registerTaskDefinition'), ...Ref }),
+  z.object({ action: z.literal('createService'), ...Ref }),
+  z.object({
+    action: z.literal('waitForSteady'),
+    ...Ref,
+    /** Absent on the first call; then the deadline returned by the previous call. */
+    deadline: z.string().datetime().optional(),
+    desiredCount: z.int().min(0).max(1).default(1),
+  }),
+  z.object({ action: z.literal('deleteService'), ...Ref }),
+  z.object({ action: z.literal('deleteTaskDefinitions'), ...Ref }),
+]);
+
+function planOf(record: TenantRecord) {
+  const plan = env.PLANS_JSON.find((p) => p.id === record.plan);
+  if (!plan) throw new ValidationError(`tenant "${record.tenantId}" is on plan "${record.plan}", which is no longer in the catalogue`);
+  return plan;
+}
+
+function need<T>(value: T | undefined, what: string, tenantId: string): T {
+  if (value === undefined) throw new TenantStateConflictError(`tenant "${tenantId}" has no ${what} recorded; it must be created first`);
+  return value;
+}
+
+export const handler = makeHandler('Gateway', Input, async (input, context: Context) => {
+  const { tenantId, executionArn } = input;
+  const record = await requireHeld(store, tenantId, executionArn);
+  const r = record.resources;
+  switch (input.action) {
+    case 'registerTaskDefinition': {
+      const plan = planOf(record);
+      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region }));
+      const base = {
+        tenantId,
+        cell: record.cell,
+        plan,
+        region,
+        fileSystemId: env.FILE_SYSTEM_ID,
+        accessPointId: need(r.accessPointId, 'access point', tenantId),
+        taskRoleArn: need(r.roleArn, 'task role', tenantId),
+        executionRoleArn: env.EXECUTION_ROLE_ARN,
+        secretArn: need(r.secretArn, 'secret', tenantId),
+        logGroupName: need(r.logGroupName, 'log group', tenantId),
+        openclawConfigJson,
+      };
+      const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));
+      const taskDefinitionArn = await services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash);
+      const previous = r.taskDefinitionArn && r.taskDefinitionArn !== taskDefinitionArn ? r.taskDefinitionArn : r.previousTaskDefinitionArn;
+      await store.setResources(tenantId, executionArn, { taskDefinitionArn, previousTaskDefinitionArn: previous ?? null });
+      return { taskDefinitionArn };
+    }
+    case 'createService': {
+      const serviceArn = await services.ensureService({
+        tenantId,
+        cell: record.cell,
+        generation: record.generation,
+        taskDefinitionArn: need(r.taskDefinitionArn, 'task definition', tenantId),
+        securityGroupId: need(r.securityGroupId, 'security group', tenantId),
+        spot: planOf(record).spot,
+      });
+      await store.setResources(tenantId, executionArn, { serviceArn });
+      return { serviceArn };
+    }
+    case 'waitForSteady': {
+      const deadline = input.deadline ? Date.parse(input.deadline) : Date.now() + env.GATEWAY_WAIT_SECONDS * 1000;
+      const budgetMs = Math.max(0, Math.min(deadline - Date.now(), context.getRemainingTimeInMillis() - INVOCATION_MARGIN_MS));
+      const health = await services.waitForSteady(tenantId, {
+        budgetMs,
+        pollMs: env.GATEWAY_POLL_INTERVAL_MS,
+        desiredCount: input.desiredCount,
+      });
+      if (health.state === 'FAILED') throw gatewayUnhealthy(tenantId, health.reason);
+      if (health.state === 'PENDING' && Date.now() >= deadline) {
+        throw gatewayUnhealthy(tenantId, `not steady within ${env.GATEWAY_WAIT_SECONDS} s (running ${health.runningCount}, pending ${health.pendingCount}, rollout ${health.rolloutState})`);
+      }
+      return { steady: health.state === 'STEADY', deadline: new Date(deadline).toISOString(), health };
+    }
+    case 'deleteService': {
+      const state = await services.delete(tenantId);
+      await store.setResources(tenantId, executionArn, { serviceArn: null });
+      return { service: state };
+    }
+    case 'deleteTaskDefinitions': {
+      const deleted = await services.deleteTaskDefinitions(tenantId);
+      await store.setResources(tenantId, executionArn, { taskDefinitionArn: null, previousTaskDefinitionArn: null });
+      return { taskDefinitionsDeleted: deleted };
+    }
+  }
+});

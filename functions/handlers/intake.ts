@@ -1,0 +1,53 @@
+/**
+ * TenantSignedUp events, delivered by EventBridge through an SQS queue (which absorbs bursts).
+ * Each record is handled on its own: a refused signup is recorded and acknowledged; a transient
+ * failure is reported as a batch item failure so SQS redelivers only that record.
+ */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { EventBridgeSchema, SqsSchema } from '@aws-lambda-powertools/parser/schemas';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { StateMachineStarter } from '../adapters/step-functions';
+import { ValidationError } from '../domain/errors';
+import { lifecycleDepsFromEnv } from '../shared/deps';
+import { loadEnv } from '../shared/env';
+import { makeHandler } from '../shared/handler';
+import { logger, metrics, traced } from '../shared/powertools';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { rejectSignup } from '../usecases/lifecycle';
+import { intakeSignup, type IntakeDeps } from '../usecases/intake';
+
+const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'PROVISION_STATE_MACHINE_ARN']);
+const deps: IntakeDeps = {
+  ...lifecycleDepsFromEnv(),
+  signup: { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR },
+  provision: new StateMachineStarter(traced(new SFNClient({})), env.PROVISION_STATE_MACHINE_ARN),
+};
+
+export const SIGNUP_DETAIL_TYPE = 'TenantSignedUp';
+
+export const handler = makeHandler('Intake', SqsSchema, async (event, _context: Context): Promise<SQSBatchResponse> => {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    try {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        body = undefined;
+      }
+      const parsed = EventBridgeSchema.safeParse(body);
+      if (!parsed.success || parsed.data['detail-type'] !== SIGNUP_DETAIL_TYPE) {
+        const why = parsed.success ? `detail-type is "${parsed.data['detail-type']}", expected ${SIGNUP_DETAIL_TYPE}` : 'message body is not an EventBridge event';
+        await rejectSignup(deps, undefined, new ValidationError(why, [{ path: '(event)', message: why }]), 'intake');
+        continue;
+      }
+      const outcome = await intakeSignup(deps, parsed.data.detail, `intake:${parsed.data.id}`);
+      logger.info('signup handled', { messageId: record.messageId, ...outcome });
+      metrics.addMetric(outcome.outcome === 'rejected' ? 'SignupsRejected' : 'SignupsAccepted', MetricUnit.Count, 1);
+    } catch (err) {
+      logger.error('signup failed; SQS will redeliver it', { messageId: record.messageId, error: err as Error });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+});

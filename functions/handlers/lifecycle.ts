@@ -1,0 +1,76 @@
+/**
+ * Lifecycle steps of every workflow: register a signup and claim it, and apply any other
+ * transition (activate, fail, ...), recording the caught error as the tenant's last error.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { TRANSITIONS, TRANSITION_NAMES, type TransitionName } from '../domain/lifecycle';
+import { loadEnv } from '../shared/env';
+import { lifecycleDepsFromEnv } from '../shared/deps';
+import { describeCaught, makeHandler } from '../shared/handler';
+import { metrics } from '../shared/powertools';
+import { applyTransition, registerForProvisioning } from '../usecases/lifecycle';
+
+const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'UID_BASE', 'DATA_RETENTION_DAYS']);
+const deps = lifecycleDepsFromEnv();
+
+const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
+
+const Input = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('register'), signup: z.unknown(), executionArn: z.string().min(1) }),
+  z.object({
+    action: z.literal('transition'),
+    tenantId: z.string().min(1),
+    executionArn: z.string().min(1),
+    transition: z.enum(TRANSITION_NAMES as [TransitionName, ...TransitionName[]]),
+    /** For failure transitions: the Catch output to record as the tenant's last error. */
+    error: Caught.optional(),
+    /** Errors of compensation steps that could not finish, appended to the last error. */
+    cleanupErrors: z.record(z.string(), Caught.nullable()).optional(),
+  }),
+]);
+
+export const handler = makeHandler('Lifecycle', Input, async (input) => {
+  if (input.action === 'register') {
+    const ticket = await registerForProvisioning(
+      { ...deps, signup: { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR }, uidBase: env.UID_BASE },
+      input.signup,
+      input.executionArn,
+    );
+    metrics.addMetric('ProvisioningStarted', MetricUnit.Count, 1);
+    return ticket;
+  }
+
+  const rule = TRANSITIONS[input.transition];
+  const failure = input.error ? describeCaught(input.error) : undefined;
+  const cleanup = Object.entries(input.cleanupErrors ?? {})
+    .filter(([, e]) => e !== null && e !== undefined)
+    .map(([step, e]) => `${step}: ${describeCaught(e ?? undefined).name}`);
+  const lastError = failure
+    ? {
+        name: failure.name,
+        message: cleanup.length > 0 ? `${failure.message} (cleanup incomplete: ${cleanup.join(', ')}; deprovision the tenant to finish it)` : failure.message,
+        at: new Date().toISOString(),
+      }
+    : undefined;
+  const patch = {
+    ...(lastError ? { lastError } : rule.to === 'ACTIVE' && input.transition !== 'updateFailed' ? { lastError: null } : {}),
+    ...(input.transition === 'deprovisioned'
+      ? { dataRetainedUntil: new Date(Date.now() + env.DATA_RETENTION_DAYS * 86_400_000).toISOString() }
+      : {}),
+  };
+  const result = await applyTransition(deps, input.tenantId, input.transition, { executionArn: input.executionArn, patch });
+
+  if (result.applied && input.transition === 'provisioned') {
+    const started = result.record.transitions.PROVISIONING;
+    metrics.addMetric('ProvisioningSucceeded', MetricUnit.Count, 1);
+    if (started) metrics.addMetric('ProvisioningDuration', MetricUnit.Milliseconds, Date.now() - Date.parse(started));
+  }
+  if (result.applied && input.transition === 'provisioningFailed') metrics.addMetric('ProvisioningFailed', MetricUnit.Count, 1);
+  return {
+    tenantId: result.record.tenantId,
+    status: result.record.status,
+    version: result.record.version,
+    ...(result.record.lastError ? { lastError: result.record.lastError } : {}),
+  };
+});

@@ -1,0 +1,38 @@
+/**
+ * The tenant's security group: create (or reconcile to the recorded allowlist) and delete.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { SecurityGroups } from '../adapters/security-groups';
+import { lifecycleDepsFromEnv } from '../shared/deps';
+import { loadEnv, regionFromEnv } from '../shared/env';
+import { makeHandler } from '../shared/handler';
+import { traced } from '../shared/powertools';
+import { requireHeld } from '../usecases/holder';
+
+const env = loadEnv(['VPC_ID', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID']);
+const { store } = lifecycleDepsFromEnv();
+const groups = new SecurityGroups(traced(new EC2Client({})), {
+  vpcId: env.VPC_ID,
+  region: regionFromEnv(),
+  efsSecurityGroupId: env.EFS_SECURITY_GROUP_ID,
+  endpointsSecurityGroupId: env.ENDPOINTS_SECURITY_GROUP_ID,
+});
+
+const Input = z.object({
+  action: z.enum(['ensure', 'delete']),
+  tenantId: z.string().min(1),
+  executionArn: z.string().min(1),
+});
+
+export const handler = makeHandler('Network', Input, async ({ action, tenantId, executionArn }) => {
+  const record = await requireHeld(store, tenantId, executionArn);
+  if (action === 'ensure') {
+    const securityGroupId = await groups.ensure(tenantId, record.cell, record.egressAllowlist);
+    await store.setResources(tenantId, executionArn, { securityGroupId });
+    return { securityGroupId };
+  }
+  const result = await groups.delete(tenantId, record.resources.securityGroupId);
+  await store.setResources(tenantId, executionArn, { securityGroupId: null });
+  return { securityGroup: result };
+});

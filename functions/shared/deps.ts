@@ -1,0 +1,28 @@
+/**
+ * Builders for the adapters most handlers share. Each handler calls them once at module scope.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgePublisher } from '../adapters/lifecycle-events';
+import { TenantStore } from '../adapters/tenant-store';
+import type { LifecycleDeps } from '../usecases/lifecycle';
+import { loadEnv } from './env';
+import { traced } from './powertools';
+
+export function tenantStoreFromEnv(): TenantStore {
+  const env = loadEnv(['TABLE_NAME']);
+  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return new TenantStore(doc, env.TABLE_NAME);
+}
+
+export function lifecycleDepsFromEnv(): LifecycleDeps {
+  const env = loadEnv(['EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID']);
+  return {
+    store: tenantStoreFromEnv(),
+    events: new EventBridgePublisher(traced(new EventBridgeClient({})), env.EVENT_BUS_NAME, env.EVENT_SOURCE),
+    cell: env.CELL_ID,
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Configuration from the environment, parsed with zod at cold start. A missing or malformed
+ * variable fails the function at load time with a message naming it; there are no silent defaults.
+ */
+import { z } from 'zod';
+import type { EnvVar } from '../handlers/catalogue';
+import { PlanCatalogueSchema } from '../domain/tenant';
+
+const nonEmpty = z.string().trim().min(1);
+const positiveInt = z.coerce.number().int().positive();
+
+const plansJson = nonEmpty.transform((raw, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'PLANS_JSON is not valid JSON' });
+    return z.NEVER;
+  }
+  const result = PlanCatalogueSchema.safeParse(parsed);
+  if (!result.success) {
+    ctx.addIssue({ code: 'custom', message: `PLANS_JSON is not a plan catalogue: ${z.prettifyError(result.error)}` });
+    return z.NEVER;
+  }
+  const ids = new Set<string>();
+  for (const plan of result.data) {
+    if (ids.has(plan.id)) {
+      ctx.addIssue({ code: 'custom', message: `PLANS_JSON lists plan "${plan.id}" twice` });
+      return z.NEVER;
+    }
+    ids.add(plan.id);
+  }
+  return result.data;
+});
+
+const cidr = nonEmpty.regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { error: 'must be a CIDR' });
+
+const EnvSchema = z.object({
+  TABLE_NAME: nonEmpty,
+  EVENT_BUS_NAME: nonEmpty,
+  EVENT_SOURCE: nonEmpty,
+  CELL_ID: nonEmpty.regex(/^[a-z0-9-]{1,32}$/, { error: 'must be 1-32 characters of a-z, 0-9, "-"' }),
+  PLANS_JSON: plansJson,
+  VPC_ID: nonEmpty.regex(/^vpc-[0-9a-f]+$/),
+  /** One or more comma-separated CIDRs of the cell VPC (primary and secondary). */
+  VPC_CIDR: nonEmpty.transform((v) => v.split(',').map((s) => s.trim())).pipe(z.array(cidr).min(1)),
+  SUBNET_IDS: nonEmpty
+    .transform((v) => v.split(',').map((s) => s.trim()))
+    .pipe(z.array(nonEmpty.regex(/^subnet-[0-9a-f]+$/)).min(1)),
+  EFS_SECURITY_GROUP_ID: nonEmpty.regex(/^sg-[0-9a-f]+$/),
+  ENDPOINTS_SECURITY_GROUP_ID: nonEmpty.regex(/^sg-[0-9a-f]+$/),
+  FILE_SYSTEM_ID: nonEmpty.regex(/^fs-[0-9a-f]+$/),
+  FILE_SYSTEM_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:elasticfilesystem:/),
+  PERMISSIONS_BOUNDARY_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\//),
+  CLUSTER_NAME: nonEmpty,
+  EXECUTION_ROLE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//),
+  LOG_RETENTION_DAYS: positiveInt,
+  SECRET_RECOVERY_DAYS: z.coerce.number().int().min(7).max(30),
+  DATA_RETENTION_DAYS: z.coerce.number().int().min(0),
+  PROVISION_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
+  UID_BASE: z.coerce.number().int().min(2000).max(2 ** 31 - 100_000),
+  GATEWAY_WAIT_SECONDS: positiveInt,
+  GATEWAY_POLL_INTERVAL_MS: positiveInt,
+} satisfies Record<EnvVar, z.ZodType>);
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+/** Parses exactly the variables `keys` from `source` (default process.env). Throws naming every bad one. */
+export function loadEnv<K extends EnvVar>(
+  keys: readonly K[],
+  source: NodeJS.ProcessEnv = process.env,
+): Pick<Env, K> {
+  const mask = Object.fromEntries(keys.map((k) => [k, true])) as Partial<Record<EnvVar, true>>;
+  const result = EnvSchema.pick(mask).safeParse(source);
+  if (!result.success) {
+    const details = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigurationError(`Invalid environment: ${details}`);
+  }
+  return result.data;
+}
+
+/** AWS account and region of the running function (Lambda sets AWS_REGION; the account comes from the ARN). */
+export function regionFromEnv(source: NodeJS.ProcessEnv = process.env): string {
+  const region = source.AWS_REGION ?? source.AWS_DEFAULT_REGION;
+  if (!region) throw new ConfigurationError('Invalid environment: AWS_REGION is not set');
+  return region;
+}

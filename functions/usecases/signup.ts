@@ -1,0 +1,63 @@
+/**
+ * Validating a signup: shape (zod), plan, and allowlist rules. Pure apart from the deps passed in.
+ */
+import { z } from 'zod';
+import { ValidationError } from '../domain/errors';
+import { validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
+import { configHash } from '../domain/config-hash';
+import { SignupRequestSchema, type Plan, type SignupRequest } from '../domain/tenant';
+
+export interface SignupContext {
+  plans: readonly Plan[];
+  vpcCidrs: readonly string[];
+}
+
+export interface ValidSignup {
+  request: SignupRequest;
+  plan: Plan;
+  configHash: string;
+}
+
+/** Parses and validates a signup; throws ValidationError listing every problem with its field. */
+export function validateSignup(raw: unknown, ctx: SignupContext): ValidSignup {
+  const parsed = SignupRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+    throw new ValidationError(`signup refused: ${describe(issues)}`, issues);
+  }
+  const request = parsed.data;
+  const plan = ctx.plans.find((p) => p.id === request.plan);
+  if (!plan) {
+    const issues = [
+      { path: 'plan', message: `unknown plan "${request.plan}"; known plans: ${ctx.plans.map((p) => p.id).join(', ')}` },
+    ];
+    throw new ValidationError(`signup refused: ${describe(issues)}`, issues);
+  }
+  const maxRules = Math.min(plan.maxAllowlistRules, MAX_EGRESS_RULES_PER_GROUP - PLATFORM_EGRESS_RULE_COUNT);
+  const allowlistIssues = validateAllowlist(request.egressAllowlist, { vpcCidrs: [...ctx.vpcCidrs], maxRules }).map(
+    (i) => ({ path: i.path.startsWith('egressAllowlist') ? i.path : `egressAllowlist${i.path}`, message: i.message }),
+  );
+  if (allowlistIssues.length > 0) {
+    throw new ValidationError(`signup refused: ${describe(allowlistIssues)}`, allowlistIssues);
+  }
+  return { request, plan, configHash: tenantConfigHash(request, plan) };
+}
+
+/** What the running gateway is built from: if it changes, the tenant needs an update. */
+export function tenantConfigHash(request: Pick<SignupRequest, 'plan' | 'egressAllowlist'>, plan: Plan): string {
+  return configHash({ plan, egressAllowlist: request.egressAllowlist });
+}
+
+/** A best-effort tenant id for audit records of refused input (never used as a name). */
+export function rawTenantId(raw: unknown): string {
+  const id = z.object({ tenantId: z.string() }).safeParse(raw);
+  return id.success ? id.data.tenantId.slice(0, 64) : '(none)';
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '') || '(input)';
+}
+
+function describe(issues: readonly { path: string; message: string }[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+}
