@@ -1,0 +1,251 @@
+/**
+ * The stateful AWS control-plane fake: one object holding every emulated service, the call
+ * pipeline (crash check → latency → throttling → fault injection → operation → trace) and the
+ * inspection API.
+ */
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { setTimeout as delay } from 'node:timers/promises';
+import { TAG_TENANT } from '../../../functions/domain/naming';
+import { currentInvocation, SimulatedCrashError } from '../invocation-context';
+import type { FakeAwsConfig, FakeAwsOptions } from './config';
+import { resolveConfig } from './config';
+import type { ResourceRef, ServiceName } from './core';
+import { Rng } from './core';
+import type { EmulatedService, ServiceContext } from './context';
+import { op } from './context';
+import { Ec2Fake, InvalidTokenError } from './ec2';
+import { EcsFake } from './ecs';
+import { EfsFake } from './efs';
+import { awsError, NotEmulatedError, PERMANENT_ERRORS, serviceError, THROTTLE_ERRORS, TRANSIENT_ERRORS } from './errors';
+import type { FaultSpec } from './faults';
+import { Faults } from './faults';
+import { IamFake } from './iam';
+import { LogsFake } from './logs';
+import { SecretsFake } from './secrets';
+import { Throttler } from './throttle';
+import type { TraceEntry } from './trace';
+import { summariseOutput, TraceWriter } from './trace';
+
+type PutEventsListener = (entries: PutEventsRequestEntry[]) => void;
+
+export class FakeAws {
+  readonly config: FakeAwsConfig;
+  readonly ec2: Ec2Fake;
+  readonly efs: EfsFake;
+  readonly iam: IamFake;
+  readonly secrets: SecretsFake;
+  readonly logs: LogsFake;
+  readonly ecs: EcsFake;
+  readonly throttling: Throttler;
+  readonly faults: Faults;
+  /** Every EventBridge PutEvents entry, in order. */
+  readonly events: PutEventsRequestEntry[] = [];
+  /** Every call, as traced (kept in memory as well as written to the trace file/sink). */
+  readonly calls: TraceEntry[] = [];
+  private readonly rng: Rng;
+  private readonly trace: TraceWriter;
+  private readonly putEventsListeners = new Set<PutEventsListener>();
+  private readonly eventBridge: EmulatedService;
+
+  constructor(options: FakeAwsOptions = {}) {
+    this.config = resolveConfig(options);
+    this.rng = new Rng(this.config.seed);
+    const config = this.config;
+    const ctx: ServiceContext = {
+      config,
+      rng: this.rng,
+      now: () => config.clock.now(),
+      latency: (name) => config.latencies[name] * config.timeScale,
+    };
+    this.ec2 = new Ec2Fake(ctx);
+    this.efs = new EfsFake(ctx);
+    this.iam = new IamFake(ctx);
+    this.secrets = new SecretsFake(ctx);
+    this.logs = new LogsFake(ctx);
+    this.ecs = new EcsFake(ctx, this.iam);
+    this.ec2.setEniUsage((groupId) => this.ecs.eniUsing(groupId));
+    this.throttling = new Throttler(config.throttling, config.clock);
+    this.faults = new Faults(new Rng(config.seed ^ 0x5eed), config.faultRate);
+    this.trace = new TraceWriter(config.trace?.file, config.trace?.sink);
+    this.eventBridge = {
+      name: 'EventBridge',
+      operations: {
+        PutEvents: op((i: { Entries?: PutEventsRequestEntry[] }) => {
+          const entries = i.Entries ?? [];
+          this.events.push(...entries);
+          for (const listener of this.putEventsListeners) listener(entries);
+          return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: this.rng.uuid() })) };
+        }),
+      },
+      resources: () => [],
+    };
+  }
+
+  /** Subscribes to EventBridge PutEvents (called synchronously with the entries); returns an unsubscribe. */
+  onPutEvents(listener: PutEventsListener): () => void {
+    this.putEventsListeners.add(listener);
+    return () => this.putEventsListeners.delete(listener);
+  }
+
+  /** Schedules a fault; see FaultSpec. */
+  inject(spec: FaultSpec): void {
+    this.faults.inject(spec);
+  }
+
+  private service(name: ServiceName): EmulatedService {
+    switch (name) {
+      case 'EC2':
+        return this.ec2;
+      case 'ECS':
+        return this.ecs;
+      case 'EFS':
+        return this.efs;
+      case 'IAM':
+        return this.iam;
+      case 'SecretsManager':
+        return this.secrets;
+      case 'CloudWatchLogs':
+        return this.logs;
+      case 'EventBridge':
+        return this.eventBridge;
+    }
+  }
+
+  /** One SDK call, as the plug-in hands it over. */
+  async call(service: ServiceName, operation: string, input: unknown): Promise<unknown> {
+    const invocation = currentInvocation();
+    if (invocation?.crashed) {
+      throw new SimulatedCrashError(
+        `invocation ${invocation.invocationId} already crashed after ${invocation.crashed.service} ${invocation.crashed.operation}; ${service} ${operation} never ran`,
+      );
+    }
+    const handler = this.service(service).operations[operation];
+    if (!handler) {
+      const err = new NotEmulatedError(service, operation);
+      this.record(service, operation, input, err);
+      throw err;
+    }
+    if (this.config.latencies.perCallMs > 0) await delay(this.config.latencies.perCallMs);
+    let output: unknown;
+    try {
+      if (!this.throttling.take(service, operation)) {
+        const t = THROTTLE_ERRORS[service];
+        throw awsError(service, t.code, t.message, t.status);
+      }
+      const fault = this.faults.next(service, operation);
+      if (fault === 'transient') {
+        const t = TRANSIENT_ERRORS[service];
+        throw awsError(service, t.code, t.message, t.status);
+      }
+      if (fault === 'permanent') {
+        const p = PERMANENT_ERRORS[service];
+        throw awsError(service, p.code, p.message, p.status);
+      }
+      try {
+        output = handler(input);
+      } catch (e) {
+        if (e instanceof InvalidTokenError) {
+          throw serviceError(service, service === 'EC2' ? 'InvalidNextToken' : 'InvalidParameterException', 'The pagination token is invalid.');
+        }
+        throw e;
+      }
+      if (fault === 'crashAfterSuccess') {
+        if (invocation) invocation.crashed = { service, operation };
+        this.record(service, operation, input, undefined, output, true);
+        throw new SimulatedCrashError(`injected crash after ${service} ${operation} succeeded`);
+      }
+    } catch (e) {
+      if (!(e instanceof SimulatedCrashError)) this.record(service, operation, input, e);
+      throw e;
+    }
+    this.record(service, operation, input, undefined, output);
+    return { ...(output as object), $metadata: { httpStatusCode: 200, requestId: this.rng.uuid(), attempts: 1, totalRetryDelay: 0 } };
+  }
+
+  private record(service: ServiceName, operation: string, input: unknown, error: unknown, output?: unknown, crashed = false): void {
+    const invocation = currentInvocation();
+    const err = error instanceof Error ? { name: error.name, message: error.message } : undefined;
+    const entry: TraceEntry = {
+      ts: new Date(this.config.clock.now()).toISOString(),
+      service,
+      operation,
+      input: redact(input),
+      outcome: err ? 'error' : 'ok',
+      ...(err ? { error: err } : {}),
+      ...(output !== undefined ? { output: summariseOutput(output) } : {}),
+      ...(crashed ? { crashedAfter: true } : {}),
+      ...(invocation
+        ? {
+            invocation: {
+              handler: invocation.handler,
+              ...(invocation.executionName !== undefined ? { executionName: invocation.executionName } : {}),
+              ...(invocation.stateName !== undefined ? { stateName: invocation.stateName } : {}),
+            },
+          }
+        : {}),
+    };
+    this.calls.push(entry);
+    this.trace.write(entry);
+  }
+
+  // ---------- inspection ----------
+
+  /**
+   * Every resource that still exists, across services. "Exists" follows AWS: a secret scheduled
+   * for deletion (still restorable), a DRAINING service and a deregistered (INACTIVE) task
+   * definition still exist; an INACTIVE service and a deleted task definition do not.
+   */
+  allResources(): ResourceRef[] {
+    return [this.ec2, this.efs, this.iam, this.secrets, this.logs, this.ecs].flatMap((s) => s.resources());
+  }
+
+  /** Everything still existing tagged `octw:tenant=<tenantId>`. */
+  resourcesByTenant(tenantId: string): ResourceRef[] {
+    return this.allResources().filter((r) => r.tags[TAG_TENANT] === tenantId);
+  }
+
+  securityGroup(idOrName: string) {
+    return this.ec2.groups.get(idOrName) ?? [...this.ec2.groups.values()].find((g) => g.groupName === idOrName);
+  }
+
+  role(name: string) {
+    return this.iam.roles.get(name.toLowerCase());
+  }
+
+  accessPoint(id: string) {
+    return this.efs.accessPoints.get(id);
+  }
+
+  accessPointsOf(fileSystemId: string) {
+    return [...this.efs.accessPoints.values()].filter((a) => a.fileSystemId === fileSystemId);
+  }
+
+  secret(name: string) {
+    return this.secrets.secrets.get(name);
+  }
+
+  logGroup(name: string) {
+    return this.logs.groups.get(name);
+  }
+
+  /** Latest revision of a family, or a given revision. */
+  taskDefinition(family: string, revision?: number) {
+    const revisions = this.ecs.families.get(family) ?? [];
+    return revision === undefined ? revisions[revisions.length - 1] : revisions.find((t) => t.revision === revision);
+  }
+
+  /** A service by name (any cluster), settled to the current time, with its computed status. */
+  ecsService(name: string) {
+    this.ecs.settleAll();
+    const svc = [...this.ecs.services.values()].find((s) => s.serviceName === name);
+    return svc ? { ...svc, status: this.ecs.statusOf(svc) } : undefined;
+  }
+}
+
+function redact(input: unknown): unknown {
+  if (input === null || typeof input !== 'object') return input;
+  const copy: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  // The trace is for audit; secret values must not land in a file.
+  for (const k of ['SecretString', 'SecretBinary']) if (k in copy) copy[k] = '<redacted>';
+  return copy;
+}

@@ -1,0 +1,144 @@
+/** IAM roles with inline policies and permissions boundary. Errors: IAM API Reference. */
+import type * as iam from '@aws-sdk/client-iam';
+import { DeleteConflictException, EntityAlreadyExistsException, MalformedPolicyDocumentException, NoSuchEntityException } from '@aws-sdk/client-iam';
+import type { ResourceRef, TagMap } from './core';
+import { mergeTags, tagRecord, tagsFromKeyValue, toKeyValue } from './core';
+import type { EmulatedService, ServiceContext } from './context';
+import { op } from './context';
+import { meta } from './errors';
+
+export interface Role {
+  readonly roleName: string;
+  readonly roleId: string;
+  readonly arn: string;
+  readonly path: string;
+  readonly assumeRolePolicyDocument: string;
+  readonly permissionsBoundary?: string;
+  readonly description?: string;
+  readonly maxSessionDuration: number;
+  readonly tags: TagMap;
+  readonly createdAt: number;
+  readonly policies: Map<string, string>;
+}
+
+export class IamFake implements EmulatedService {
+  readonly name = 'IAM' as const;
+  /** Keyed by lower-cased name: IAM role names are unique case-insensitively. */
+  readonly roles = new Map<string, Role>();
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  readonly operations = {
+    CreateRole: op((i: iam.CreateRoleCommandInput): iam.CreateRoleCommandOutput => this.create(i)),
+    GetRole: op((i: iam.GetRoleCommandInput): iam.GetRoleCommandOutput => ({ $metadata: {}, Role: this.shape(this.must(i.RoleName)) })),
+    DeleteRole: op((i: iam.DeleteRoleCommandInput): iam.DeleteRoleCommandOutput => {
+      const r = this.must(i.RoleName);
+      if (r.policies.size > 0) {
+        throw new DeleteConflictException({ message: 'Cannot delete entity, must delete policies first.', $metadata: meta(409) });
+      }
+      this.roles.delete(r.roleName.toLowerCase());
+      return { $metadata: {} };
+    }),
+    PutRolePolicy: op((i: iam.PutRolePolicyCommandInput): iam.PutRolePolicyCommandOutput => {
+      const r = this.must(i.RoleName);
+      parsePolicy(i.PolicyDocument);
+      r.policies.set(i.PolicyName!, i.PolicyDocument!);
+      return { $metadata: {} };
+    }),
+    GetRolePolicy: op((i: iam.GetRolePolicyCommandInput): iam.GetRolePolicyCommandOutput => {
+      const r = this.must(i.RoleName);
+      const doc = r.policies.get(i.PolicyName ?? '');
+      if (doc === undefined) {
+        throw new NoSuchEntityException({ message: `The role policy with name ${i.PolicyName ?? ''} cannot be found.`, $metadata: meta(404) });
+      }
+      // IAM returns policy documents URL-encoded (RFC 3986), as the real GetRolePolicy does.
+      return { $metadata: {}, RoleName: r.roleName, PolicyName: i.PolicyName!, PolicyDocument: encodeURIComponent(doc) };
+    }),
+    ListRolePolicies: op((i: iam.ListRolePoliciesCommandInput): iam.ListRolePoliciesCommandOutput => ({
+      $metadata: {},
+      PolicyNames: [...this.must(i.RoleName).policies.keys()].sort(),
+      IsTruncated: false,
+    })),
+    DeleteRolePolicy: op((i: iam.DeleteRolePolicyCommandInput): iam.DeleteRolePolicyCommandOutput => {
+      const r = this.must(i.RoleName);
+      if (!r.policies.delete(i.PolicyName ?? '')) {
+        throw new NoSuchEntityException({ message: `The role policy with name ${i.PolicyName ?? ''} cannot be found.`, $metadata: meta(404) });
+      }
+      return { $metadata: {} };
+    }),
+    TagRole: op((i: iam.TagRoleCommandInput): iam.TagRoleCommandOutput => {
+      mergeTags(this.must(i.RoleName).tags, tagsFromKeyValue(i.Tags));
+      return { $metadata: {} };
+    }),
+    ListRoleTags: op((i: iam.ListRoleTagsCommandInput): iam.ListRoleTagsCommandOutput => ({
+      $metadata: {},
+      Tags: toKeyValue(this.must(i.RoleName).tags),
+      IsTruncated: false,
+    })),
+  };
+
+  private must(name: string | undefined): Role {
+    const r = name ? this.roles.get(name.toLowerCase()) : undefined;
+    if (!r) throw new NoSuchEntityException({ message: `The role with name ${name ?? ''} cannot be found.`, $metadata: meta(404) });
+    return r;
+  }
+
+  /** The role an ARN names, if it exists (used by ECS for the propagation check). */
+  byArn(arn: string): Role | undefined {
+    return [...this.roles.values()].find((r) => r.arn === arn);
+  }
+
+  private create(i: iam.CreateRoleCommandInput): iam.CreateRoleCommandOutput {
+    const name = i.RoleName ?? '';
+    if (this.roles.has(name.toLowerCase())) {
+      throw new EntityAlreadyExistsException({ message: `Role with name ${name} already exists.`, $metadata: meta(409) });
+    }
+    parsePolicy(i.AssumeRolePolicyDocument);
+    const path = i.Path ?? '/';
+    const role: Role = {
+      roleName: name,
+      roleId: `AROA${this.ctx.rng.alnum(17).toUpperCase()}`,
+      arn: `arn:aws:iam::${this.ctx.config.account}:role${path}${name}`,
+      path,
+      assumeRolePolicyDocument: i.AssumeRolePolicyDocument!,
+      ...(i.PermissionsBoundary ? { permissionsBoundary: i.PermissionsBoundary } : {}),
+      ...(i.Description !== undefined ? { description: i.Description } : {}),
+      maxSessionDuration: i.MaxSessionDuration ?? 3600,
+      tags: tagsFromKeyValue(i.Tags),
+      createdAt: this.ctx.now(),
+      policies: new Map(),
+    };
+    this.roles.set(name.toLowerCase(), role);
+    return { $metadata: {}, Role: this.shape(role) };
+  }
+
+  shape(r: Role): iam.Role {
+    return {
+      Path: r.path,
+      RoleName: r.roleName,
+      RoleId: r.roleId,
+      Arn: r.arn,
+      CreateDate: new Date(r.createdAt),
+      AssumeRolePolicyDocument: encodeURIComponent(r.assumeRolePolicyDocument),
+      ...(r.description !== undefined ? { Description: r.description } : {}),
+      MaxSessionDuration: r.maxSessionDuration,
+      ...(r.permissionsBoundary
+        ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary } }
+        : {}),
+      Tags: toKeyValue(r.tags),
+    };
+  }
+
+  resources(): ResourceRef[] {
+    return [...this.roles.values()].map((r) => ({ service: 'IAM', type: 'AWS::IAM::Role', id: r.roleName, arn: r.arn, tags: tagRecord(r.tags) }));
+  }
+}
+
+function parsePolicy(doc: string | undefined): void {
+  try {
+    const parsed: unknown = JSON.parse(doc ?? '');
+    if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed)) throw new Error('no Statement');
+  } catch {
+    throw new MalformedPolicyDocumentException({ message: 'Syntax errors in policy.', $metadata: meta(400) });
+  }
+}

@@ -1,0 +1,164 @@
+/** Secrets Manager secrets (metadata and value). Errors: Secrets Manager API Reference. */
+import type * as sm from '@aws-sdk/client-secrets-manager';
+import { InvalidParameterException, InvalidRequestException, ResourceExistsException, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import type { ResourceRef, TagMap } from './core';
+import { mergeTags, tagRecord, tagsFromKeyValue, toKeyValue } from './core';
+import type { EmulatedService, ServiceContext } from './context';
+import { op } from './context';
+import { meta } from './errors';
+
+export interface Secret {
+  readonly name: string;
+  readonly arn: string;
+  readonly description?: string;
+  readonly kmsKeyId?: string;
+  readonly tags: TagMap;
+  readonly createdAt: number;
+  readonly versionId: string;
+  readonly secretString?: string;
+  /** Set while scheduled for deletion (recoverable until then). */
+  deletionDate?: number;
+}
+
+const DAY = 86_400_000;
+
+export class SecretsFake implements EmulatedService {
+  readonly name = 'SecretsManager' as const;
+  readonly secrets = new Map<string, Secret>();
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  readonly operations = {
+    CreateSecret: op((i: sm.CreateSecretCommandInput): sm.CreateSecretCommandOutput => this.create(i)),
+    DescribeSecret: op((i: sm.DescribeSecretCommandInput): sm.DescribeSecretCommandOutput => this.describe(i)),
+    DeleteSecret: op((i: sm.DeleteSecretCommandInput): sm.DeleteSecretCommandOutput => this.delete(i)),
+    RestoreSecret: op((i: sm.RestoreSecretCommandInput): sm.RestoreSecretCommandOutput => {
+      const s = this.must(i.SecretId);
+      delete s.deletionDate;
+      return { $metadata: {}, ARN: s.arn, Name: s.name };
+    }),
+    GetRandomPassword: op((i: sm.GetRandomPasswordCommandInput): sm.GetRandomPasswordCommandOutput => ({
+      $metadata: {},
+      RandomPassword: this.randomPassword(i),
+    })),
+    TagResource: op((i: sm.TagResourceCommandInput): sm.TagResourceCommandOutput => {
+      const s = this.must(i.SecretId);
+      mergeTags(s.tags, tagsFromKeyValue(i.Tags));
+      return { $metadata: {} };
+    }),
+  };
+
+  /** Secrets past their deletion date are gone for good (evaluated lazily). */
+  private purgeExpired(): void {
+    const now = this.ctx.now();
+    for (const [k, s] of this.secrets) if (s.deletionDate !== undefined && now >= s.deletionDate) this.secrets.delete(k);
+  }
+
+  private find(id: string | undefined): Secret | undefined {
+    this.purgeExpired();
+    if (!id) return undefined;
+    return this.secrets.get(id) ?? [...this.secrets.values()].find((s) => s.arn === id || s.arn.slice(0, -7) === id);
+  }
+
+  private must(id: string | undefined): Secret {
+    const s = this.find(id);
+    if (!s) throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: meta(400) });
+    return s;
+  }
+
+  private create(i: sm.CreateSecretCommandInput): sm.CreateSecretCommandOutput {
+    const name = i.Name ?? '';
+    const existing = this.find(name);
+    if (existing) {
+      if (existing.deletionDate !== undefined) {
+        throw new InvalidRequestException({
+          message: "You can't create this secret because a secret with this name is already scheduled for deletion.",
+          $metadata: meta(400),
+        });
+      }
+      // Same ClientRequestToken and same value: the request is ignored and succeeds
+      // (CreateSecret, ClientRequestToken: "the request is ignored"). Otherwise the name is taken.
+      if (i.ClientRequestToken !== undefined && i.ClientRequestToken === existing.versionId && i.SecretString === existing.secretString) {
+        return { $metadata: {}, ARN: existing.arn, Name: existing.name, VersionId: existing.versionId };
+      }
+      throw new ResourceExistsException({ message: `The operation failed because the secret ${name} already exists.`, $metadata: meta(400) });
+    }
+    const versionId = i.ClientRequestToken ?? this.ctx.rng.uuid();
+    const secret: Secret = {
+      name,
+      // Secret ARNs end in a hyphen and six random characters (Secrets Manager User Guide, "ARN").
+      arn: `arn:aws:secretsmanager:${this.ctx.config.region}:${this.ctx.config.account}:secret:${name}-${this.ctx.rng.alnum(6)}`,
+      ...(i.Description !== undefined ? { description: i.Description } : {}),
+      ...(i.KmsKeyId !== undefined ? { kmsKeyId: i.KmsKeyId } : {}),
+      tags: tagsFromKeyValue(i.Tags),
+      createdAt: this.ctx.now(),
+      versionId,
+      ...(i.SecretString !== undefined ? { secretString: i.SecretString } : {}),
+    };
+    this.secrets.set(name, secret);
+    return { $metadata: {}, ARN: secret.arn, Name: name, VersionId: versionId };
+  }
+
+  private describe(i: sm.DescribeSecretCommandInput): sm.DescribeSecretCommandOutput {
+    const s = this.must(i.SecretId);
+    return {
+      $metadata: {},
+      ARN: s.arn,
+      Name: s.name,
+      ...(s.description !== undefined ? { Description: s.description } : {}),
+      ...(s.kmsKeyId !== undefined ? { KmsKeyId: s.kmsKeyId } : {}),
+      CreatedDate: new Date(s.createdAt),
+      ...(s.deletionDate !== undefined ? { DeletedDate: new Date(s.deletionDate) } : {}),
+      Tags: toKeyValue(s.tags),
+      VersionIdsToStages: { [s.versionId]: ['AWSCURRENT'] },
+    };
+  }
+
+  private delete(i: sm.DeleteSecretCommandInput): sm.DeleteSecretCommandOutput {
+    const s = this.must(i.SecretId);
+    if (i.ForceDeleteWithoutRecovery && i.RecoveryWindowInDays !== undefined) {
+      throw new InvalidParameterException({
+        message: "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+        $metadata: meta(400),
+      });
+    }
+    const now = this.ctx.now();
+    if (i.ForceDeleteWithoutRecovery) {
+      this.secrets.delete(s.name);
+      return { $metadata: {}, ARN: s.arn, Name: s.name, DeletionDate: new Date(now) };
+    }
+    const days = i.RecoveryWindowInDays ?? 30;
+    if (days < 7 || days > 30) {
+      throw new InvalidParameterException({ message: 'RecoveryWindowInDays value must be between 7 and 30 days (inclusive).', $metadata: meta(400) });
+    }
+    if (s.deletionDate === undefined) s.deletionDate = now + days * DAY;
+    return { $metadata: {}, ARN: s.arn, Name: s.name, DeletionDate: new Date(s.deletionDate) };
+  }
+
+  private randomPassword(i: sm.GetRandomPasswordCommandInput): string {
+    const length = i.PasswordLength ?? 32;
+    let chars = '';
+    if (!i.ExcludeLowercase) chars += 'abcdefghijklmnopqrstuvwxyz';
+    if (!i.ExcludeUppercase) chars += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    if (!i.ExcludeNumbers) chars += '0123456789';
+    if (!i.ExcludePunctuation) chars += '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+    if (i.IncludeSpace) chars += ' ';
+    for (const c of i.ExcludeCharacters ?? '') chars = chars.split(c).join('');
+    if (!chars) throw new InvalidParameterException({ message: 'No characters left to build a password from.', $metadata: meta(400) });
+    let out = '';
+    for (let n = 0; n < length; n++) out += chars[Math.floor(this.ctx.rng.next() * chars.length)];
+    return out;
+  }
+
+  resources(): ResourceRef[] {
+    this.purgeExpired();
+    return [...this.secrets.values()].map((s) => ({
+      service: 'SecretsManager',
+      type: 'AWS::SecretsManager::Secret',
+      id: s.name,
+      arn: s.arn,
+      tags: tagRecord(s.tags),
+      ...(s.deletionDate !== undefined ? { state: 'PendingDeletion' } : {}),
+    }));
+  }
+}
