@@ -91,12 +91,13 @@ const ContextSchema = z
     plans: cli(PlanCatalogueSchema)
       .refine((plans) => new Set(plans.map((p) => p.id)).size === plans.length, { error: 'plan ids must be unique' })
       .default(DEFAULT_PLANS),
+    /** Allowlist rules every tenant gets in addition to its own (validated here; not yet passed to a handler). */
     defaultEgressAllowlist: cli(z.array(EgressRuleSchema).max(50)).default([]),
     tenantLogRetentionDays: cli(RetentionDaysSchema).default(30),
     platformLogRetentionDays: cli(RetentionDaysSchema).default(90),
     secretRecoveryDays: cli(z.int().min(7).max(30)).default(7),
     dataRetentionDays: cli(z.int().min(0).max(3650)).default(30),
-    uidBase: cli(z.int().min(1001).max(2_000_000_000)).default(100_000),
+    uidBase: cli(z.int().min(2000).max(2 ** 31 - 100_000)).default(100_000),
     gatewayWaitSeconds: cli(z.int().min(10).max(280)).default(240),
     gatewayPollIntervalMs: cli(z.int().min(500).max(60_000)).default(5_000),
     backupRetentionDays: cli(z.int().min(1).max(36_500)).default(35),

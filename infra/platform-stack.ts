@@ -15,7 +15,7 @@ import { Cluster } from './constructs/cluster';
 import { SignupEvents } from './constructs/events';
 import { HouseFunction } from './constructs/house-function';
 import { Network } from './constructs/network';
-import { Observability } from './constructs/observability';
+import { METRICS_SERVICE, Observability } from './constructs/observability';
 import { TenantPermissionsBoundary } from './constructs/permissions-boundary';
 import { Storage } from './constructs/storage';
 import { TenantsTable } from './constructs/table';
@@ -103,7 +103,8 @@ export class PlatformStack extends Stack {
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
     };
-    const serviceName = c.prefix;
+    // functions/shared/powertools.ts emits metrics with service=octw; the dashboard reads that dimension.
+    const serviceName = METRICS_SERVICE;
     const binderContext = {
       cellId: c.cellId,
       tableArn: this.table.table.tableArn,

@@ -17,6 +17,8 @@ import { Construct } from 'constructs';
 import { TENANT_STATUSES } from '../../functions/domain/tenant';
 
 export const METRICS_NAMESPACE = 'OCTW';
+/** The `service` dimension of the handlers' metrics (Powertools). */
+export const METRICS_SERVICE = 'octw';
 export const PROVISIONING_METRICS = ['ProvisioningStarted', 'ProvisioningSucceeded', 'ProvisioningFailed'] as const;
 
 export interface ObservabilityProps {
