@@ -1,0 +1,83 @@
+import { ValidationError } from '../../../functions/domain/errors';
+import type { Plan } from '../../../functions/domain/tenant';
+import { validateSignup } from '../../../functions/usecases/signup';
+
+const plans: Plan[] = [
+  {
+    id: 'standard',
+    cpu: 1024,
+    memoryMiB: 2048,
+    image: `ghcr.io/openclaw/openclaw@sha256:${'b'.repeat(64)}`,
+    bedrockModels: [],
+    maxAllowlistRules: 2,
+    spot: false,
+  },
+];
+const ctx = { plans, vpcCidrs: ['10.40.0.0/16'] };
+const ok = { tenantId: 'acme-co', displayName: 'Acme', ownerEmail: 'ops@acme.example', plan: 'standard' };
+
+function refusal(input: unknown): ValidationError {
+  try {
+    validateSignup(input, ctx);
+  } catch (err) {
+    if (err instanceof ValidationError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('validateSignup', () => {
+  it('accepts a minimal signup and fills the empty allowlist', () => {
+    const v = validateSignup(ok, ctx);
+    expect(v.request.egressAllowlist).toEqual([]);
+    expect(v.plan.id).toBe('standard');
+    expect(v.configHash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it.each([
+    ['Acme', 'uppercase'],
+    ['ab', 'too short'],
+    ['1acme', 'leading digit'],
+    ['acme-', 'trailing dash'],
+    ['admin', 'reserved word'],
+    ['a'.repeat(33), 'too long'],
+  ])('refuses tenantId %s (%s) naming the field', (tenantId) => {
+    const err = refusal({ ...ok, tenantId });
+    expect(err.issues[0]?.path).toBe('tenantId');
+  });
+
+  it('refuses an unknown plan and lists the known ones', () => {
+    const err = refusal({ ...ok, plan: 'platinum' });
+    expect(err.issues).toEqual([{ path: 'plan', message: 'unknown plan "platinum"; known plans: standard' }]);
+  });
+
+  it('refuses 0.0.0.0/0 with the field path', () => {
+    const err = refusal({ ...ok, egressAllowlist: [{ cidr: '0.0.0.0/0', ports: [443] }] });
+    expect(err.issues[0]?.path).toBe('egressAllowlist[0].cidr');
+  });
+
+  it('refuses a CIDR inside the VPC (it would reach other tenants)', () => {
+    const err = refusal({ ...ok, egressAllowlist: [{ cidr: '10.40.3.0/24', ports: [443] }] });
+    expect(err.message).toMatch(/VPC/);
+  });
+
+  it('refuses more rules than the plan allows', () => {
+    const err = refusal({ ...ok, egressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443, 80, 8080] }] });
+    expect(err.message).toMatch(/rules/);
+  });
+
+  it('refuses a port out of range and unknown fields', () => {
+    expect(refusal({ ...ok, egressAllowlist: [{ cidr: '203.0.113.0/24', ports: [70000] }] }).issues[0]?.path).toBe(
+      'egressAllowlist[0].ports[0]',
+    );
+    expect(refusal({ ...ok, admin: true }).message).toMatch(/admin/);
+  });
+
+  it('gives the same config hash for the same plan and allowlist, another for a different allowlist', () => {
+    const a = validateSignup({ ...ok, egressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443] }] }, ctx);
+    const b = validateSignup({ ...ok, displayName: 'Other', egressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443] }] }, ctx);
+    const c = validateSignup({ ...ok, egressAllowlist: [{ cidr: '198.51.100.0/24', ports: [443] }] }, ctx);
+    expect(a.configHash).toBe(b.configHash);
+    expect(a.configHash).not.toBe(c.configHash);
+  });
+});
