@@ -90,13 +90,21 @@ export class EcsFake implements EmulatedService {
     private readonly iam: IamFake,
   ) {}
 
-  /** Tasks of this family (started from now on) fail their container health check. */
-  failHealthFor(family: string): void {
-    this.failingFamilies.add(family);
+  /**
+   * Tasks started from now on fail their container health check: every revision of a family
+   * (`octw-acme`) or one revision (`octw-acme:2`), so a rollback to the previous revision can succeed.
+   */
+  failHealthFor(familyOrRevision: string): void {
+    this.failingFamilies.add(familyOrRevision);
   }
 
-  healHealthFor(family: string): void {
-    this.failingFamilies.delete(family);
+  healHealthFor(familyOrRevision: string): void {
+    this.failingFamilies.delete(familyOrRevision);
+  }
+
+  private fails(taskDefinitionArn: string): boolean {
+    const short = taskDefinitionArn.split('/').pop()!;
+    return this.failingFamilies.has(short) || this.failingFamilies.has(short.split(':')[0]!);
   }
 
   readonly operations = {
@@ -150,7 +158,10 @@ export class EcsFake implements EmulatedService {
       for (const ref of i.services ?? []) {
         const svc = this.services.get(`${clusterArn}|${ref.split('/').pop() ?? ref}`);
         if (!svc) failures.push({ arn: ref.startsWith('arn:') ? ref : this.serviceArn(clusterArn, ref), reason: 'MISSING' });
-        else services.push(this.serviceShape(svc, i.include?.includes('TAGS') === true));
+        else {
+          this.settle(svc);
+          services.push(this.serviceShape(svc, i.include?.includes('TAGS') === true));
+        }
       }
       return { $metadata: {}, services, failures };
     }),
@@ -334,8 +345,7 @@ export class EcsFake implements EmulatedService {
 
   private startDeployment(svc: FakeService, taskDefinitionArn: string, desiredCount: number, at: number): Deployment {
     for (const d of svc.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
-    const family = taskDefinitionArn.split('/').pop()!.split(':')[0]!;
-    const failing = this.failingFamilies.has(family) && desiredCount > 0;
+    const failing = this.fails(taskDefinitionArn) && desiredCount > 0;
     const start = this.ctx.latency('taskStartMs');
     const d: Deployment = {
       id: `ecs-svc/${this.ctx.rng.digits(19)}`,
@@ -475,8 +485,7 @@ export class EcsFake implements EmulatedService {
         this.stopTasks(live.slice(desired), now, 'Service scaled down');
         this.event(svc, now, `has stopped ${live.length - desired} running tasks.`);
       } else if (live.length < desired) {
-        const family = primary.taskDefinitionArn.split('/').pop()!.split(':')[0]!;
-        this.launchTasks(svc, primary, desired - live.length, now, this.failingFamilies.has(family));
+        this.launchTasks(svc, primary, desired - live.length, now, this.fails(primary.taskDefinitionArn));
       }
     }
     return { $metadata: {}, service: this.serviceShape(svc, false) };
