@@ -176,6 +176,30 @@ export function executionArnFor(stateMachineName: string, executionName: string)
   return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${stateMachineName}:${executionName}`;
 }
 
+/** A Lambda-like context for an in-process invocation (memory/timeout from the catalogue when the key is known). */
+export function lambdaContextFor(handlerKey: string, invocationId: string): LambdaContext {
+  const spec = (HANDLERS as Record<string, { memoryMiB: number; timeoutSeconds: number } | undefined>)[handlerKey];
+  const deadline = Date.now() + (spec?.timeoutSeconds ?? 30) * 1000;
+  const functionName = functionNameFor(handlerKey);
+  const refuse = (): never => {
+    throw new Error('callback-style context methods are not supported; return a promise');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArnFor(handlerKey),
+    memoryLimitInMB: String(spec?.memoryMiB ?? 512),
+    awsRequestId: invocationId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/[$LATEST]${invocationId.replace(/-/g, '')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: refuse,
+    fail: refuse,
+    succeed: refuse,
+  };
+}
+
 /** AWS: 1–80 chars; no whitespace, brackets, wildcards, `"#%\^|~`$&,;:/`, control characters. */
 const EXECUTION_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
 function isValidExecutionName(name: string): boolean {
@@ -535,27 +559,8 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
     record.taskInvocations += 1;
     const handler = options.handlers[route.handlerKey];
     if (handler === undefined) throw new TaskFailure('Lambda.ResourceNotFoundException', `Function not found: ${functionArnFor(route.handlerKey)}`);
-    const spec = (HANDLERS as Record<string, { memoryMiB: number; timeoutSeconds: number } | undefined>)[route.handlerKey];
     const invocationId = randomUUID();
-    const deadline = Date.now() + (spec?.timeoutSeconds ?? 30) * 1000;
-    const functionName = functionNameFor(route.handlerKey);
-    const refuse = (): never => {
-      throw new Error('callback-style context methods are not supported; return a promise');
-    };
-    const lambdaContext: LambdaContext = {
-      callbackWaitsForEmptyEventLoop: true,
-      functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: functionArnFor(route.handlerKey),
-      memoryLimitInMB: String(spec?.memoryMiB ?? 512),
-      awsRequestId: invocationId,
-      logGroupName: `/aws/lambda/${functionName}`,
-      logStreamName: `local/[$LATEST]${invocationId.replace(/-/g, '')}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: refuse,
-      fail: refuse,
-      succeed: refuse,
-    };
+    const lambdaContext = lambdaContextFor(route.handlerKey, invocationId);
     let event: unknown = JSON.parse(JSON.stringify(input ?? null));
     if (route.viaInvokeIntegration) {
       event = z.object({ Payload: z.unknown().optional() }).parse(event).Payload ?? {};
