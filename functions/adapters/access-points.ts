@@ -49,7 +49,10 @@ export class AccessPoints {
         throw new QuotaExceededError(`file system ${this.fileSystemId} has reached its access point limit; this cell is full`, { cause: err });
       }
       if (!hasAwsErrorCode(err, 'AccessPointAlreadyExists')) throw classifyAwsError(err, 'EFS CreateAccessPoint');
-      ap = await this.find(spec.tenantId);
+      // EFS answers a replayed ClientToken with AccessPointAlreadyExists naming the access point
+      // (observed: aws/aws-cli#6198; the EFS CSI driver adopts it the same way).
+      const existingId = (err as { AccessPointId?: string }).AccessPointId;
+      ap = existingId ? await this.byId(existingId) : await this.find(spec.tenantId);
       if (!ap) throw classifyAwsError(err, 'EFS CreateAccessPoint (exists but not found)');
     }
     this.verify(ap, spec);
@@ -71,6 +74,16 @@ export class AccessPoints {
       token = out.NextToken;
     } while (token);
     return undefined;
+  }
+
+  async byId(id: string): Promise<AccessPointDescription | undefined> {
+    try {
+      const out = await this.efs.send(new DescribeAccessPointsCommand({ AccessPointId: id }));
+      return out.AccessPoints?.[0];
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'AccessPointNotFound')) return undefined;
+      throw classifyAwsError(err, 'EFS DescribeAccessPoints');
+    }
   }
 
   async delete(tenantId: string, knownId?: string): Promise<'deleted' | 'absent'> {

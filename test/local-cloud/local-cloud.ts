@@ -1,0 +1,187 @@
+/**
+ * The local cloud, assembled: DynamoDB Local (real), the AWS control-plane fake, the local event
+ * bus (rule TenantSignedUp → SQS → Intake) and the real state machines running the real handlers.
+ * Workflow tests and the demo both start it with `startLocalCloud()`.
+ *
+ * Handlers read their environment at module load, so one process (one jest test file) hosts one
+ * local cloud at a time, bound to one table; `startLocalCloud` refuses a second table.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { STATE_MACHINES, type HandlerKey } from '../../functions/handlers/catalogue';
+import { TenantStore } from '../../functions/adapters/tenant-store';
+import type { TenantRecord } from '../../functions/domain/tenant-record';
+import { createTenantsTable, startDynamoDbLocal, uniqueTableName, type DynamoDbLocal } from './dynamodb-local';
+import { applyHandlerEnv, LOCAL_CELL } from './env';
+import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
+import { FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions } from './fake-aws';
+import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
+import type { EnvVar } from '../../functions/handlers/catalogue';
+
+export const SIGNUP_SOURCE = 'octw.signup';
+export const SIGNUP_DETAIL_TYPE = 'TenantSignedUp';
+
+/** Latencies of the fake for tests: AWS's shape, a thousand times faster. */
+export const FAST_TIME_SCALE = 0.001;
+
+export interface LocalCloudOptions {
+  /** Options for the AWS fake; the local cell's VPC, file system and cluster are always seeded. */
+  readonly fake?: FakeAwsOptions;
+  /** Handler environment overrides (e.g. GATEWAY_WAIT_SECONDS). */
+  readonly env?: Partial<Record<EnvVar, string>>;
+  /** Deliver every signup event to the intake twice (at-least-once delivery). */
+  readonly duplicateDelivery?: boolean;
+  /** Scale of Wait states and Retry pauses in the ASL (default 0.001). */
+  readonly waitScale?: number;
+  readonly retryScale?: number;
+}
+
+export interface LocalCloud {
+  readonly fake: FakeAws;
+  readonly sfn: LocalStepFunctions;
+  readonly bus: LocalEventBus;
+  readonly store: TenantStore;
+  readonly tableName: string;
+  /** Puts a TenantSignedUp event on the bus, as a signup service would. */
+  signup(detail: unknown): Promise<void>;
+  /** Starts a provision run directly, as the console or CLI would. */
+  startProvision(input: unknown, name?: string): Promise<string>;
+  /** Waits until no event is being delivered and no execution runs. */
+  settle(): Promise<void>;
+  tenant(tenantId: string): Promise<TenantRecord | undefined>;
+  stop(): Promise<void>;
+}
+
+let active: { tableName: string } | undefined;
+let handlersLoadedFor: string | undefined;
+
+async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
+  // Dynamic imports: the environment must be in place before the handler modules load.
+  const [intake, lifecycle, network, storage, identity, secrets, gateway] = await Promise.all([
+    import('../../functions/handlers/intake'),
+    import('../../functions/handlers/lifecycle'),
+    import('../../functions/handlers/network'),
+    import('../../functions/handlers/storage'),
+    import('../../functions/handlers/identity'),
+    import('../../functions/handlers/secrets'),
+    import('../../functions/handlers/gateway'),
+  ]);
+  return {
+    Intake: intake.handler,
+    Lifecycle: lifecycle.handler,
+    Network: network.handler,
+    Storage: storage.handler,
+    Identity: identity.handler,
+    Secrets: secrets.handler,
+    Gateway: gateway.handler,
+  };
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  if (active) throw new Error('a local cloud is already running in this process; stop it first');
+  let ownDynamo: DynamoDbLocal | undefined;
+  let endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (!endpoint) {
+    ownDynamo = await startDynamoDbLocal();
+    endpoint = ownDynamo.endpoint;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+  }
+  const tableName = handlersLoadedFor ?? uniqueTableName();
+  if (handlersLoadedFor !== tableName) await createTenantsTable(endpoint, tableName);
+  active = { tableName };
+
+  const fake = new FakeAws({
+    account: LOCAL_CELL.account,
+    region: LOCAL_CELL.region,
+    timeScale: FAST_TIME_SCALE,
+    ...options.fake,
+    vpcs: [{ vpcId: LOCAL_CELL.vpcId, cidr: LOCAL_CELL.vpcCidr }],
+    fileSystemIds: [LOCAL_CELL.fileSystemId],
+    clusters: [LOCAL_CELL.clusterName],
+  });
+  const uninstallFake = installFakeAws(fake);
+  // The platform's own security groups (CDK creates them in a real cell).
+  const platformGroups = await createPlatformGroups();
+  const restoreEnv = applyHandlerEnv({
+    tableName,
+    overrides: {
+      EFS_SECURITY_GROUP_ID: platformGroups.efs,
+      ENDPOINTS_SECURITY_GROUP_ID: platformGroups.endpoints,
+      ...options.env,
+    },
+  });
+  // Quiet handlers unless asked: Powertools logs and EMF metrics go to stdout.
+  process.env.POWERTOOLS_LOG_LEVEL ??= process.env.OCTW_LOCAL_LOGS ? 'DEBUG' : 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= process.env.OCTW_LOCAL_LOGS ? 'false' : 'true';
+  const bus = createLocalEventBus({ attachTo: fake });
+  const handlers = await loadHandlers();
+  handlersLoadedFor = tableName;
+  const sfn = createLocalStepFunctions({
+    stateMachines: STATE_MACHINES,
+    handlers,
+    waitScale: options.waitScale ?? 0.001,
+    retryScale: options.retryScale ?? 0.001,
+  });
+  const unsubscribe = bus.subscribe({ detailType: SIGNUP_DETAIL_TYPE }, handlers.Intake, {
+    handlerKey: 'Intake',
+    shape: 'sqs',
+    duplicateDelivery: options.duplicateDelivery ?? false,
+  });
+
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }), { marshallOptions: { removeUndefinedValues: true } });
+  const store = new TenantStore(doc, tableName);
+  const events = new EventBridgeClient({});
+
+  return {
+    fake,
+    sfn,
+    bus,
+    store,
+    tableName,
+    async signup(detail) {
+      await events.send(
+        new PutEventsCommand({
+          Entries: [{ Source: SIGNUP_SOURCE, DetailType: SIGNUP_DETAIL_TYPE, Detail: JSON.stringify(detail), EventBusName: LOCAL_CELL.eventBusName }],
+        }),
+      );
+    },
+    async startProvision(input, name) {
+      const out = await sfn.startExecution('ProvisionTenant', input, name);
+      return out.executionArn;
+    },
+    settle: () => drainAll(bus, sfn),
+    tenant: (tenantId) => store.get(tenantId),
+    async stop() {
+      unsubscribe();
+      await drainAll(bus, sfn).catch(() => undefined);
+      await sfn.stop();
+      await bus.stop();
+      uninstallFake();
+      restoreEnv();
+      doc.destroy();
+      events.destroy();
+      active = undefined;
+      if (ownDynamo) {
+        await ownDynamo.stop();
+        delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+      }
+    },
+  };
+}
+
+export { S3_PREFIX_LIST_ID };
+
+async function createPlatformGroups(): Promise<{ efs: string; endpoints: string }> {
+  const ec2 = new EC2Client({});
+  const create = async (name: string) => {
+    const out = await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: name, Description: `OCTW platform: ${name}`, VpcId: LOCAL_CELL.vpcId }),
+    );
+    return out.GroupId!;
+  };
+  const [efs, endpoints] = await Promise.all([create('octw-local-efs'), create('octw-local-endpoints')]);
+  ec2.destroy();
+  return { efs, endpoints };
+}
