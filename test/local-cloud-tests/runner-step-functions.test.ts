@@ -124,6 +124,20 @@ describe('error handling as written in the ASL', () => {
   });
 });
 
+describe('interpreter fixes', () => {
+  it('replaces the state input with the result when ResultPath is "$", on a Task and on a Catch', async () => {
+    const { executionArn } = await sfn.startExecution('ResultPathFixture', { original: true });
+    const done = await sfn.waitForExecution(executionArn);
+    const exitedReplace = progress.find((p) => p.kind === 'StateExited' && p.state === 'Replace');
+    expect(exitedReplace).toBeDefined();
+    const replaced = sfn.history(executionArn).find((e) => e.type === 'TaskStateExited')?.stateExitedEventDetails?.output ?? '';
+    expect(JSON.parse(replaced)).toEqual({ recordedBy: 'octw-recorder', event: { from: 'task' } });
+    const out = JSON.parse(done.output ?? '{}') as { Error?: string; Cause?: string };
+    expect(Object.keys(out).sort()).toEqual(['Cause', 'Error']);
+    expect(out.Error).toBe('ValidationError');
+  });
+});
+
 describe('Parallel, Wait and counters', () => {
   it('runs both Parallel branches through their handlers and collects their outputs in order', async () => {
     const done = await run('throttled', 0);

@@ -274,12 +274,18 @@ function walkStates(machine: AslMachine, visit: (name: string, state: AslState) 
   }
 }
 
-/** Copy of the definition with Retry intervals scaled (objects are rebuilt, the parsed original stays intact). */
-function scaleRetries(node: unknown, scale: number): unknown {
-  if (Array.isArray(node)) return node.map((n) => scaleRetries(n, scale));
+/**
+ * The copy the interpreter runs (objects are rebuilt, the parsed original stays intact):
+ * - Retry intervals scaled;
+ * - `ResultPath: "$"` (state or Catch) dropped: the interpreter writes a key named "$" instead of
+ *   replacing the input, while an absent ResultPath means exactly "$" in AWS and in the interpreter.
+ */
+function localCopy(node: unknown, scale: number): unknown {
+  if (Array.isArray(node)) return node.map((n) => localCopy(n, scale));
   if (node === null || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
+    if (key === 'ResultPath' && value === '$') continue;
     if (key === 'Retry' && Array.isArray(value)) {
       out[key] = value.map((retrier: unknown) => {
         const r = z.looseObject({ IntervalSeconds: z.number().optional(), MaxDelaySeconds: z.number().optional() }).parse(retrier);
@@ -290,7 +296,7 @@ function scaleRetries(node: unknown, scale: number): unknown {
         };
       });
     } else {
-      out[key] = scaleRetries(value, scale);
+      out[key] = localCopy(value, scale);
     }
   }
   return out;
@@ -338,9 +344,9 @@ function compile(
     }
   });
 
-  // Validate what AWS would get; run the copy with scaled retry pauses.
+  // Validate what AWS would get; run the local copy.
   new StateMachine(raw as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
-  const machine = new StateMachine(scaleRetries(raw, options.retryScale) as StateMachineDefinition, {
+  const machine = new StateMachine(localCopy(raw, options.retryScale) as StateMachineDefinition, {
     validationOptions: { noValidate: true },
   });
   return { name, arn: stateMachineArnFor(name), machine, tasks, waitOverrides };
