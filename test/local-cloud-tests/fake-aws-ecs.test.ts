@@ -159,12 +159,12 @@ describe('ECS services', () => {
     h.fake.ecs.failHealthFor('octw-acme:2');
     await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'octw-acme', taskDefinition: v2 }));
     h.clock.advance(LAT.taskStartMs);
-    let s = await describe1();
+    expect((await describe1()).deployments!.map((d) => d.rolloutState)).toEqual(['IN_PROGRESS', 'COMPLETED']);
     const tasks = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: 'octw-acme' }));
     const health = (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: tasks.taskArns! }))).tasks!.map((t) => t.healthStatus);
     expect(health.sort()).toEqual(['HEALTHY', 'UNHEALTHY']);
     h.clock.advance(LAT.healthCheckFailMs);
-    s = await describe1();
+    let s = await describe1();
     const failed = s.deployments!.find((d) => d.taskDefinition === v2)!;
     expect(failed.rolloutState).toBe('FAILED');
     expect(s.deployments!.find((d) => d.status === 'PRIMARY')!.taskDefinition).toBe(v1);
