@@ -29,7 +29,7 @@ export function makeHandler<S extends z.ZodType, TOut>(
       logger.error(`${name} failed`, { errorName: octw.name, error: octw });
       throw octw;
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }
