@@ -80,7 +80,7 @@ describe('PlatformStack', () => {
         for (const key of placeholders) {
           const ref = d.substitutions[key as string] as { 'Fn::GetAtt'?: [string, string] } | undefined;
           const [logicalId = '', attribute] = ref?.['Fn::GetAtt'] ?? [];
-          const target = template.toJSON().Resources[logicalId] as { Type: string; Properties: { FunctionName: string } } | undefined;
+          const target = (template.toJSON().Resources as Record<string, unknown>)[logicalId] as { Type: string; Properties: { FunctionName: string } } | undefined;
           const handler = (key as string).replace(/FunctionArn$/, '').toLowerCase();
           expect({ key, type: target?.Type, name: target?.Properties.FunctionName, attribute }).toEqual({
             key,
