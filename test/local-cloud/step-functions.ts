@@ -302,6 +302,8 @@ function localCopy(node: unknown, scale: number): unknown {
   return out;
 }
 
+const machineCache = new Map<string, StateMachine>();
+
 function compile(
   name: string,
   spec: LocalStateMachineSpec,
@@ -344,11 +346,17 @@ function compile(
     }
   });
 
-  // Validate what AWS would get; run the local copy.
-  new StateMachine(raw as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
-  const machine = new StateMachine(localCopy(raw, options.retryScale) as StateMachineDefinition, {
-    validationOptions: { noValidate: true },
-  });
+  // Validate what AWS would get; run the local copy. A StateMachine holds no per-run state, so one
+  // built from the same text is reused across instances (validation costs ~0.1 s per definition).
+  const cacheKey = `${options.retryScale}\n${text}`;
+  let machine = machineCache.get(cacheKey);
+  if (machine === undefined) {
+    new StateMachine(raw as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
+    machine = new StateMachine(localCopy(raw, options.retryScale) as StateMachineDefinition, {
+      validationOptions: { noValidate: true },
+    });
+    machineCache.set(cacheKey, machine);
+  }
   return { name, arn: stateMachineArnFor(name), machine, tasks, waitOverrides };
 }
 
