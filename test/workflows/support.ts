@@ -32,3 +32,17 @@ export function leftovers(cloud: LocalCloud, tenantId: string): string[] {
 export function executionsOf(cloud: LocalCloud, tenantId: string) {
   return cloud.sfn.list().filter((e) => e.name.includes(`-${tenantId}-`) || e.name.endsWith(`-${tenantId}`) || e.name === tenantId);
 }
+
+/** The resource types an ACTIVE tenant owns, one of each. */
+export const ACTIVE_TENANT_RESOURCE_TYPES = [
+  'AWS::EC2::SecurityGroup',
+  'AWS::ECS::Service',
+  'AWS::ECS::TaskDefinition',
+  'AWS::EFS::AccessPoint',
+  'AWS::IAM::Role',
+  'AWS::Logs::LogGroup',
+  'AWS::SecretsManager::Secret',
+];
+
+export const resourceTypes = (cloud: LocalCloud, tenantId: string): string[] =>
+  leftovers(cloud, tenantId).map((r) => r.split(' ')[0]!);
