@@ -166,26 +166,10 @@ export class PlatformStack extends Stack {
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });
 
-    this.acknowledgeFrameworkResources();
-
     new CfnOutput(this, 'EventBusName', { value: this.signupEvents.bus.eventBusName });
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provisionArn });
     new CfnOutput(this, 'TenantsTableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'ClusterName', { value: c.clusterName });
     new CfnOutput(this, 'Region', { value: Aws.REGION });
-  }
-
-  /** CDK's own singleton helpers (not our code) that cdk-nag flags. */
-  private acknowledgeFrameworkResources(): void {
-    for (const child of this.node.children) {
-      if (!child.node.id.startsWith('Custom::VpcRestrictDefaultSG')) continue;
-      Validations.of(child).acknowledge(
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason: 'CDK\'s provider for restrictDefaultSecurityGroup (strips the default security group\'s rules); it only needs its own logs.',
-        },
-        { id: 'AwsSolutions-L1', reason: 'Runtime of CDK\'s own custom-resource provider, chosen and updated by aws-cdk-lib.' },
-      );
-    }
   }
 }
