@@ -4,7 +4,7 @@
  * minified, source-mapped, the AWS SDK inside the bundle. Then loads one bundle in Node 22.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -35,6 +35,8 @@ const bundles = Object.fromEntries(
 ) as Record<HandlerKey, string>;
 
 describe('Lambda bundles', () => {
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
   it.each(Object.keys(HANDLERS) as HandlerKey[])('bundles %s as minified ESM with the createRequire banner and a source map', (key) => {
     const file = path.join(bundles[key], 'index.mjs');
     expect(existsSync(file)).toBe(true);
