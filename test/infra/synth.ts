@@ -2,8 +2,7 @@
  * Synthesizes the platform the way `cdk synth` does (cdk.json context, cdk-nag plugins), once per test
  * file. Lambda bundling is skipped unless asked for: template tests do not need the bundles.
  */
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
@@ -31,8 +30,9 @@ export interface Synthesized {
 }
 
 export function synthPlatform(options: { context?: Record<string, unknown>; nag?: boolean } = {}): Synthesized {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'octw-cdk-'));
   const app = new App({
-    outdir: mkdtempSync(path.join(tmpdir(), 'octw-cdk-')),
+    outdir,
     context: { ...cdkJsonContext(), ...options.context, 'aws:cdk:bundling-stacks': [] },
   });
   const config = configFromNode(app.node);
@@ -46,6 +46,8 @@ export function synthPlatform(options: { context?: Record<string, unknown>; nag?
   } catch (error) {
     synthError = error instanceof Error ? error : new Error(String(error));
     template = Template.fromJSON({ Resources: {} });
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
   }
   return { stack, template, synthError };
 }
