@@ -44,8 +44,6 @@ export const egressRuleKey = (r: Omit<EgressRuleSpec, 'description'>): string =>
   [r.protocol, r.fromPort, r.toPort, r.cidrIpv4 ?? '', r.cidrIpv6 ?? '', r.prefixListId ?? '', r.groupId ?? ''].join('|');
 
 export class SecurityGroups {
-  private s3PrefixListId: string | undefined;
-
   constructor(
     private readonly ec2: EC2Client,
     private readonly cfg: SecurityGroupConfig,
@@ -211,14 +209,12 @@ export class SecurityGroups {
   }
 
   private async s3PrefixList(): Promise<string> {
-    if (this.s3PrefixListId) return this.s3PrefixListId;
     const name = `com.amazonaws.${this.cfg.region}.s3`;
     const out = await awsCall('EC2 DescribeManagedPrefixLists', () =>
       this.ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'prefix-list-name', Values: [name] }] })),
     );
     const id = out.PrefixLists?.[0]?.PrefixListId;
     if (!id) throw new ResourceConflictError(`managed prefix list ${name} not found in this region`);
-    this.s3PrefixListId = id;
     return id;
   }
 }

@@ -8,7 +8,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STATE_MACHINES, type HandlerKey } from '../../functions/handlers/catalogue';
 import { TenantStore } from '../../functions/adapters/tenant-store';
@@ -97,6 +96,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     region: LOCAL_CELL.region,
     timeScale: FAST_TIME_SCALE,
     ...options.fake,
+    // Buckets refill on the same compressed clock as every other latency and retry pause.
+    throttling: { refillScale: 1 / (options.fake?.timeScale ?? FAST_TIME_SCALE), ...options.fake?.throttling },
     vpcs: [{ vpcId: LOCAL_CELL.vpcId, cidr: LOCAL_CELL.vpcCidr }],
     fileSystemIds: [LOCAL_CELL.fileSystemId],
     clusters: [LOCAL_CELL.clusterName],
@@ -132,7 +133,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }), { marshallOptions: { removeUndefinedValues: true } });
   const store = new TenantStore(doc, tableName);
-  const events = new EventBridgeClient({});
 
   return {
     fake,
@@ -141,11 +141,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     store,
     tableName,
     async signup(detail) {
-      await events.send(
-        new PutEventsCommand({
-          Entries: [{ Source: SIGNUP_SOURCE, DetailType: SIGNUP_DETAIL_TYPE, Detail: JSON.stringify(detail), EventBusName: LOCAL_CELL.eventBusName }],
-        }),
-      );
+      // The signup service is not ours: put straight on the bus, so injected EventBridge faults
+      // hit only the handlers' own PutEvents calls.
+      bus.put([{ Source: SIGNUP_SOURCE, DetailType: SIGNUP_DETAIL_TYPE, Detail: JSON.stringify(detail), EventBusName: LOCAL_CELL.eventBusName }]);
+      await Promise.resolve();
     },
     async startProvision(input, name) {
       const out = await sfn.startExecution('ProvisionTenant', input, name);
@@ -161,7 +160,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       uninstallFake();
       restoreEnv();
       doc.destroy();
-      events.destroy();
       active = undefined;
       if (ownDynamo) {
         await ownDynamo.stop();

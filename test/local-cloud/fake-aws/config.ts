@@ -52,6 +52,12 @@ export interface FakeAwsConfig {
     readonly enabled: boolean;
     /** Multiplies burst and refill of every bucket (e.g. 1000 for tests that must never be throttled). */
     readonly scale: number;
+    /**
+     * Multiplies refill only. When the rest of the model runs faster than AWS (timeScale 0.001,
+     * retry pauses scaled alike), set it to 1 / timeScale so buckets refill at the same pace
+     * relative to everything else; bursts stay as AWS has them.
+     */
+    readonly refillScale?: number;
     /** Per group overrides, keyed `Service:group` as in THROTTLE_GROUPS (e.g. `EC2:mutating`). */
     readonly buckets: Readonly<Record<string, BucketConfig>>;
   };

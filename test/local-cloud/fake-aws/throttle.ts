@@ -30,7 +30,7 @@ export class Throttler {
     let state = this.buckets.get(key);
     const now = this.clock.now();
     if (!state) {
-      const config = { burst: base.burst * this.config.scale, refillPerSecond: base.refillPerSecond * this.config.scale };
+      const config = { burst: base.burst * this.config.scale, refillPerSecond: base.refillPerSecond * this.config.scale * (this.config.refillScale ?? 1) };
       state = { tokens: config.burst, updatedAt: now, config };
       this.buckets.set(key, state);
     }
