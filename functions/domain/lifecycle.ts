@@ -50,7 +50,8 @@ export const TRANSITIONS = {
   /** Teardown could not finish: FAILED can be deprovisioned again, so nothing is stuck. */
   deprovisionFailed: { from: ['DEPROVISIONING'], to: 'FAILED', event: 'TenantDeprovisioningFailed', claims: false },
 
-  purged: { from: ['DEPROVISIONED'], to: 'PURGED', event: 'TenantPurged', claims: false },
+  // A claim: the purge workflow checks and applies it itself; two purges at once cannot both apply it.
+  purged: { from: ['DEPROVISIONED'], to: 'PURGED', event: 'TenantPurged', claims: true },
 } as const satisfies Record<string, TransitionRule>;
 
 export type TransitionName = keyof typeof TRANSITIONS;

@@ -37,7 +37,8 @@ export type EnvVar =
   | 'PROVISION_STATE_MACHINE_ARN'
   | 'UID_BASE'
   | 'GATEWAY_WAIT_SECONDS'
-  | 'GATEWAY_POLL_INTERVAL_MS';
+  | 'GATEWAY_POLL_INTERVAL_MS'
+  | 'TENANTS_MOUNT_PATH';
 
 const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
 
@@ -107,6 +108,14 @@ export const HANDLERS = {
       'GATEWAY_POLL_INTERVAL_MS',
     ],
   },
+  /** Removes a deprovisioned tenant's directory from EFS (mounted at TENANTS_MOUNT_PATH = /tenants). */
+  Purge: {
+    entry: 'purge.ts',
+    description: 'Deletes /tenants/<id> on EFS for DEPROVISIONED tenants whose retention has ended (or on explicit request)',
+    memoryMiB: 1024,
+    timeoutSeconds: 900,
+    env: [...COMMON, 'TENANTS_MOUNT_PATH', 'DATA_RETENTION_DAYS'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerKey = keyof typeof HANDLERS;
@@ -126,6 +135,36 @@ export const STATE_MACHINES = {
     description: 'Signup to ACTIVE tenant, or FAILED with everything removed',
     handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Gateway'],
     timeoutMinutes: 60,
+  },
+  DeprovisionTenant: {
+    file: 'deprovision-tenant.asl.json',
+    description: 'ACTIVE | SUSPENDED | FAILED to DEPROVISIONED: removes every resource, keeps the data on EFS until purge',
+    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Gateway'],
+    timeoutMinutes: 60,
+  },
+  SuspendTenant: {
+    file: 'suspend-tenant.asl.json',
+    description: 'ACTIVE to SUSPENDED: desired count 0, resources and data untouched',
+    handlers: ['Lifecycle', 'Gateway'],
+    timeoutMinutes: 30,
+  },
+  ResumeTenant: {
+    file: 'resume-tenant.asl.json',
+    description: 'SUSPENDED to ACTIVE: desired count 1 and wait for a healthy task',
+    handlers: ['Lifecycle', 'Gateway'],
+    timeoutMinutes: 30,
+  },
+  UpdateTenant: {
+    file: 'update-tenant.asl.json',
+    description: 'Allowlist, plan or image change of an ACTIVE tenant, rolled back to the previous revision if unhealthy',
+    handlers: ['Lifecycle', 'Network', 'Identity', 'Gateway'],
+    timeoutMinutes: 60,
+  },
+  PurgeTenant: {
+    file: 'purge-tenant.asl.json',
+    description: "DEPROVISIONED to PURGED: deletes the tenant's data on EFS once its retention has ended (or at once on request)",
+    handlers: ['Lifecycle', 'Purge'],
+    timeoutMinutes: 30,
   },
 } as const satisfies Record<string, StateMachineSpec>;
 

@@ -61,6 +61,8 @@ const EnvSchema = z.object({
   UID_BASE: z.coerce.number().int().min(2000).max(2 ** 31 - 100_000),
   GATEWAY_WAIT_SECONDS: positiveInt,
   GATEWAY_POLL_INTERVAL_MS: positiveInt,
+  /** Where the purge function's EFS access point (root /tenants) is mounted. */
+  TENANTS_MOUNT_PATH: nonEmpty.regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }),
 } satisfies Record<EnvVar, z.ZodType>);
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -10,6 +10,8 @@
  * A static `import { handler } from '.../handlers/x'` at the top of a test file runs before
  * `beforeAll` and would see no environment.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EnvVar } from '../../functions/handlers/catalogue';
 import type { Plan } from '../../functions/domain/tenant';
 
@@ -79,6 +81,8 @@ export interface HandlerEnvOptions {
   readonly tableName: string;
   /** Default: the local ProvisionTenant state machine ARN. */
   readonly provisionStateMachineArn?: string;
+  /** The local directory standing in for the EFS `/tenants` directory (purge). */
+  readonly tenantsMountPath?: string;
   /** Per-variable overrides, e.g. a shorter GATEWAY_WAIT_SECONDS. */
   readonly overrides?: Partial<Record<EnvVar, string>>;
 }
@@ -108,6 +112,7 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     UID_BASE: String(cell.uidBase),
     GATEWAY_WAIT_SECONDS: String(cell.gatewayWaitSeconds),
     GATEWAY_POLL_INTERVAL_MS: String(cell.gatewayPollIntervalMs),
+    TENANTS_MOUNT_PATH: options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants'),
   };
   return { ...env, ...options.overrides };
 }

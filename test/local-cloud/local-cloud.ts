@@ -58,7 +58,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, storage, identity, secrets, gateway] = await Promise.all([
+  const [intake, lifecycle, network, storage, identity, secrets, gateway, purge] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -66,6 +66,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/identity'),
     import('../../functions/handlers/secrets'),
     import('../../functions/handlers/gateway'),
+    import('../../functions/handlers/purge'),
   ]);
   return {
     Intake: intake.handler,
@@ -75,6 +76,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Identity: identity.handler,
     Secrets: secrets.handler,
     Gateway: gateway.handler,
+    Purge: purge.handler,
   };
 }
 

@@ -1,0 +1,55 @@
+/**
+ * Operator requests on an existing tenant: their inputs (the state-machine input, from the
+ * console, the CLI or an event) and the deterministic execution names that make a repeated
+ * request a no-op. Pure domain code.
+ */
+import { z } from 'zod';
+import { EgressRuleSchema, TenantIdSchema } from './tenant';
+
+export const OPERATIONS = {
+  provision: 'ProvisionTenant',
+  deprovision: 'DeprovisionTenant',
+  suspend: 'SuspendTenant',
+  resume: 'ResumeTenant',
+  update: 'UpdateTenant',
+  purge: 'PurgeTenant',
+} as const;
+export type Operation = keyof typeof OPERATIONS;
+
+export const TenantRequestSchema = z.object({ tenantId: TenantIdSchema }).strict();
+export type TenantRequest = z.infer<typeof TenantRequestSchema>;
+
+export const UpdateRequestSchema = z
+  .object({
+    tenantId: TenantIdSchema,
+    plan: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'plan must be a plan id such as "standard"' }).optional(),
+    egressAllowlist: z.array(EgressRuleSchema).max(50).optional(),
+    /** Image pinned by digest; overrides the plan's image for this tenant. */
+    image: z
+      .string()
+      .regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'image must be pinned by digest (repo@sha256:...)' })
+      .optional(),
+  })
+  .strict()
+  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.image !== undefined, {
+    error: 'an update must change at least one of plan, egressAllowlist, image',
+  });
+export type UpdateRequest = z.infer<typeof UpdateRequestSchema>;
+
+export const PurgeRequestSchema = z
+  .object({
+    tenantId: TenantIdSchema,
+    /** Right to erasure: purge now instead of waiting for the retention period to end. */
+    immediate: z.boolean().default(false),
+  })
+  .strict();
+export type PurgeRequest = z.infer<typeof PurgeRequestSchema>;
+
+/**
+ * `<operation>-<tenantId>-v<version>`: the same request against the same record version gets
+ * the same name (StartExecution is then a no-op or ExecutionAlreadyExists); a request made after
+ * the tenant changed gets a new one. At most 80 characters (tenant ids are at most 32).
+ */
+export function operationExecutionName(operation: Exclude<Operation, 'provision'>, tenantId: string, version: number): string {
+  return `${operation}-${tenantId}-v${version}`;
+}
