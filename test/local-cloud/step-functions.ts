@@ -513,7 +513,15 @@ function progressOf(record: ExecutionRecord, ev: EventLog): ProgressEvent | unde
     case 'StateFailed':
       return { ...base, kind: 'StateFailed', state: ev.state.name, stateType: ev.state.type, error: ev.Error, cause: cause(ev.Cause) };
     case 'StateRetried':
-      return { ...base, kind: 'StateRetried', state: ev.state.name, stateType: ev.state.type, attempt: ev.retry.attempt };
+      // The interpreter reports which retrier matched, not the error itself.
+      return {
+        ...base,
+        kind: 'StateRetried',
+        state: ev.state.name,
+        stateType: ev.state.type,
+        attempt: ev.retry.attempt,
+        error: ev.retry.retrier.ErrorEquals.join('|'),
+      };
     case 'ExecutionSucceeded':
       return { ...base, kind: 'ExecutionSucceeded' };
     case 'ExecutionFailed':
