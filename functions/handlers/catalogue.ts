@@ -35,6 +35,7 @@ export type EnvVar =
   | 'SECRET_RECOVERY_DAYS'
   | 'DATA_RETENTION_DAYS'
   | 'PROVISION_STATE_MACHINE_ARN'
+  | 'PURGE_STATE_MACHINE_ARN'
   | 'UID_BASE'
   | 'GATEWAY_WAIT_SECONDS'
   | 'GATEWAY_POLL_INTERVAL_MS'
@@ -108,13 +109,17 @@ export const HANDLERS = {
       'GATEWAY_POLL_INTERVAL_MS',
     ],
   },
-  /** Removes a deprovisioned tenant's directory from EFS (mounted at TENANTS_MOUNT_PATH = /tenants). */
+  /**
+   * Removes a deprovisioned tenant's directory from EFS (its own access point on /tenants, mounted at
+   * TENANTS_MOUNT_PATH; runs in the VPC), and, as `sweep`, starts PurgeTenant for expired tenants.
+   * Reads the table only: the PURGED transition is the Lifecycle function's.
+   */
   Purge: {
     entry: 'purge.ts',
-    description: 'Deletes /tenants/<id> on EFS for DEPROVISIONED tenants whose retention has ended (or on explicit request)',
+    description: 'Deletes /tenants/<id> on EFS for DEPROVISIONED tenants whose retention has ended (or on explicit request); daily sweep',
     memoryMiB: 1024,
     timeoutSeconds: 900,
-    env: [...COMMON, 'TENANTS_MOUNT_PATH', 'DATA_RETENTION_DAYS'],
+    env: ['TABLE_NAME', 'TENANTS_MOUNT_PATH', 'PURGE_STATE_MACHINE_ARN'],
   },
 } as const satisfies Record<string, HandlerSpec>;
 

@@ -58,6 +58,8 @@ const EnvSchema = z.object({
   SECRET_RECOVERY_DAYS: z.coerce.number().int().min(7).max(30),
   DATA_RETENTION_DAYS: z.coerce.number().int().min(0),
   PROVISION_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
+  /** The PurgeTenant state machine the scheduled purge sweep starts. */
+  PURGE_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
   UID_BASE: z.coerce.number().int().min(2000).max(2 ** 31 - 100_000),
   GATEWAY_WAIT_SECONDS: positiveInt,
   GATEWAY_POLL_INTERVAL_MS: positiveInt,
