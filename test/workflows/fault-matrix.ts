@@ -33,7 +33,7 @@ export const PROVISION_CALLS: readonly (readonly [ServiceName, string])[] = [
 const slug = (s: string) => s.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
 /** A tenant id per (kind, call): the index keeps truncated names unique. */
 export const tenantFor = (kind: FaultKind, index: number, operation: string) =>
-  `${kind === 'crashAfterSuccess' ? 'crash' : kind.slice(0, 4)}-${index}-${slug(operation)}`.slice(0, 32).replace(/-+$/, '');
+  `${kind === 'crashAfterSuccess' ? 'crash' : kind.slice(0, 5)}-${index}-${slug(operation)}`.slice(0, 32).replace(/-+$/, '');
 
 export function describeFaultMatrix(kind: FaultKind): void {
   let cloud: LocalCloud;

@@ -133,6 +133,10 @@ export class FakeAws {
         throw awsError(service, t.code, t.message, t.status);
       }
       const fault = this.faults.next(service, operation);
+      if (fault === 'throttle') {
+        const t = THROTTLE_ERRORS[service];
+        throw awsError(service, t.code, t.message, t.status);
+      }
       if (fault === 'transient') {
         const t = TRANSIENT_ERRORS[service];
         throw awsError(service, t.code, t.message, t.status);

@@ -1,7 +1,8 @@
 /** Fault injection: scheduled faults on the Nth call of an operation, plus a random fault rate. */
 import type { Rng, ServiceName } from './core';
 
-export type FaultKind = 'transient' | 'permanent' | 'crashAfterSuccess';
+/** `throttle` answers the service's own throttling error, as if its bucket were empty. */
+export type FaultKind = 'transient' | 'permanent' | 'crashAfterSuccess' | 'throttle';
 
 export interface FaultSpec {
   readonly service: ServiceName;

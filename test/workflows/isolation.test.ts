@@ -1,0 +1,105 @@
+import { cidrsOverlap, parseCidr } from '../../functions/domain/allowlist';
+import { LOCAL_CELL } from '../local-cloud/env';
+import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
+import { signupFor } from './support';
+
+/**
+ * Many tenants provisioned at once (throttling on, IAM propagation modelled), then the isolation
+ * invariants checked across all of them, read
+ * back from the fake rather than from what the handlers returned.
+ */
+const TENANTS = Array.from({ length: 24 }, (_, i) => `iso-tenant-${String(i).padStart(2, '0')}`);
+let cloud: LocalCloud;
+
+beforeAll(async () => {
+  // Default model (throttling on), except IAM propagation: DynamoDB Local is not time-compressed,
+  // so at the default 10 s (10 ms here) a role is often usable before the workflow reaches ECS.
+  // 40 s makes ECS refuse the new role for sure, exercising the IamPropagationError retries.
+  cloud = await startLocalCloud({ fake: { latencies: { iamPropagationMs: 40_000 } } });
+  await Promise.all(
+    TENANTS.map((id, i) =>
+      cloud.signup(
+        signupFor(id, {
+          plan: i % 2 ? 'pro' : 'standard',
+          egressAllowlist: [{ cidr: `198.51.100.${i * 8}/29`, ports: [443], description: `peer ${i}` }],
+        }),
+      ),
+    ),
+  );
+  await cloud.settle();
+}, 120_000);
+afterAll(async () => {
+  await cloud.stop();
+});
+
+const records = () => Promise.all(TENANTS.map(async (id) => (await cloud.tenant(id))!));
+const vpc = parseCidr(LOCAL_CELL.vpcCidr);
+
+describe('isolation invariants over many tenants provisioned together', () => {
+  it('provisions every tenant although ECS refuses each new role for a while', async () => {
+    expect((await records()).map((r) => r.status)).toEqual(TENANTS.map(() => 'ACTIVE'));
+    expect(cloud.fake.calls.some((c) => c.outcome === 'error' && /unable to assume the role/.test(c.error?.message ?? ''))).toBe(true);
+  });
+
+  it('gives every tenant its own uid/gid and its own root directory', async () => {
+    const rs = await records();
+    expect(new Set(rs.map((r) => r.uid)).size).toBe(TENANTS.length);
+    const aps = rs.map((r) => cloud.fake.accessPoint(r.resources.accessPointId!)!);
+    expect(new Set(aps.map((a) => a.rootDirectory?.Path)).size).toBe(TENANTS.length);
+    for (const [i, ap] of aps.entries()) {
+      expect(ap.rootDirectory?.Path).toBe(`/tenants/${rs[i]!.tenantId}`);
+      expect(ap.posixUser?.Uid).toBe(rs[i]!.uid);
+    }
+  });
+
+  it('lets no security group reach the VPC, the whole internet, or receive traffic', async () => {
+    const platformGroups = new Set([process.env.EFS_SECURITY_GROUP_ID, process.env.ENDPOINTS_SECURITY_GROUP_ID]);
+    for (const r of await records()) {
+      const sg = cloud.fake.securityGroup(r.resources.securityGroupId!)!;
+      expect(sg.rules.filter((rule) => !rule.isEgress)).toEqual([]);
+      for (const rule of sg.rules) {
+        expect(rule.ipProtocol).not.toBe('-1');
+        if (rule.referencedGroupId) expect(platformGroups.has(rule.referencedGroupId)).toBe(true);
+        const cidr = rule.cidrIpv4 ?? rule.cidrIpv6;
+        if (cidr) {
+          const parsed = parseCidr(cidr);
+          expect(parsed.ok).toBe(true);
+          if (parsed.ok && vpc.ok) expect(cidrsOverlap(parsed.cidr, vpc.cidr)).toBe(false);
+          expect(['0.0.0.0/0', '::/0']).not.toContain(cidr);
+        }
+      }
+    }
+  });
+
+  it("names only the tenant's own access point and secret in each role policy, and every role has the boundary", async () => {
+    const rs = await records();
+    const allAccessPoints = rs.map((r) => r.resources.accessPointArn!);
+    for (const r of rs) {
+      const role = cloud.fake.role(`octw-tenant-${r.tenantId}`)!;
+      expect(role.permissionsBoundary).toBe(LOCAL_CELL.permissionsBoundaryArn);
+      expect(role.path).toBe('/octw/tenants/');
+      const policy = role.policies.get(`octw-tenant-${r.tenantId}`)!;
+      for (const other of allAccessPoints) expect(policy.includes(other)).toBe(other === r.resources.accessPointArn);
+      const secrets = [...policy.matchAll(/secret:octw\/tenants\/([a-z0-9-]+)\//g)].map((m) => m[1]);
+      expect(secrets).toEqual([r.tenantId]);
+    }
+  });
+
+  it('runs no task with a public IP, ECS Exec, a writable root file system or a root user in a long-running container', async () => {
+    for (const r of await records()) {
+      const svc = cloud.fake.ecsService(`octw-${r.tenantId}`)!;
+      expect(svc.networkConfiguration?.awsvpcConfiguration?.assignPublicIp).toBe('DISABLED');
+      expect((svc.request as { enableExecuteCommand?: boolean }).enableExecuteCommand).toBe(false);
+      const td = cloud.fake.taskDefinition(`octw-${r.tenantId}`)!;
+      for (const c of td.input.containerDefinitions ?? []) {
+        expect(c.readonlyRootFilesystem).toBe(true);
+        expect(c.privileged).toBe(false);
+        expect(c.linuxParameters?.capabilities?.drop).toEqual(['ALL']);
+        // The only uid-0 container is the non-essential config-init, which has no capability,
+        // no secret and exits before the gateway starts (it must own the task-local volumes).
+        if (c.essential !== false) expect(c.user).toBe('1000:1000');
+        else expect([c.name, c.secrets ?? []]).toEqual(['config-init', []]);
+      }
+    }
+  });
+});
