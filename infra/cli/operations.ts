@@ -1,0 +1,279 @@
+/**
+ * `octw tenants provision|deprovision|suspend|resume|update|purge`: validate locally, check the
+ * tenant's status, start the state machine under its deterministic execution name, and with
+ * --wait follow the execution to its end.
+ */
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { TenantStore } from '../../functions/adapters/tenant-store';
+import { TRANSITIONS, type TransitionName } from '../../functions/domain/lifecycle';
+import {
+  OPERATIONS,
+  PurgeRequestSchema,
+  TenantRequestSchema,
+  UpdateRequestSchema,
+  operationExecutionName,
+  type Operation,
+} from '../../functions/domain/operations';
+import { EgressRuleSchema, SignupRequestSchema, type SignupRequest, type TenantStatus } from '../../functions/domain/tenant';
+import type { TenantRecord } from '../../functions/domain/tenant-record';
+import { provisionExecutionName } from '../../functions/usecases/intake';
+import { awsCodeOf, AwsCallError, RefusedError, UsageError, WorkflowFailedError } from './errors';
+import type { CommandContext } from './context';
+import { seconds, truncate } from './format';
+import { parseTenantId, readJsonFile, validate } from './inputs';
+
+export const OPERATION_NAMES = Object.keys(OPERATIONS) as Operation[];
+
+export interface OperationArgs {
+  readonly operation: Operation;
+  readonly id: string | undefined;
+  readonly file?: string | undefined;
+  readonly plan?: string | undefined;
+  readonly allowlistFile?: string | undefined;
+  readonly image?: string | undefined;
+  readonly immediate?: boolean | undefined;
+  readonly wait: boolean;
+  readonly pollIntervalMs: number;
+}
+
+/** The claim each workflow makes, and the status it holds the tenant in while it runs. */
+const CLAIMS: Record<Exclude<Operation, 'provision'>, { transition: TransitionName; holding?: TenantStatus }> = {
+  deprovision: { transition: 'startDeprovision', holding: 'DEPROVISIONING' },
+  suspend: { transition: 'startSuspend', holding: 'SUSPENDING' },
+  resume: { transition: 'startResume', holding: 'RESUMING' },
+  update: { transition: 'startUpdate', holding: 'UPDATING' },
+  purge: { transition: 'purged' },
+};
+
+/** Statuses in which a provision request goes to the (possibly already running) provision workflow. */
+const PROVISIONABLE: readonly TenantStatus[] = ['REQUESTED', 'PROVISIONING', 'FAILED'];
+
+const AllowlistFileSchema = z.union([
+  z.array(EgressRuleSchema).max(50, { error: 'at most 50 rules' }),
+  z.object({ egressAllowlist: z.array(EgressRuleSchema).max(50, { error: 'at most 50 rules' }) }).strict().transform((o) => o.egressAllowlist),
+]);
+
+export interface StartResult {
+  operation: Operation;
+  tenantId: string;
+  stateMachineArn: string;
+  executionName: string;
+  executionArn: string;
+  alreadyStarted: boolean;
+}
+
+export interface ExecutionEnd {
+  status: string;
+  startDate?: string;
+  stopDate?: string;
+  durationMs?: number;
+  error?: string;
+  cause?: string;
+  output?: unknown;
+}
+
+export async function runOperation(ctx: CommandContext, args: OperationArgs): Promise<void> {
+  const { tenantId, input } = await buildRequest(ctx, args);
+  const store = new TenantStore(ctx.clients.doc, ctx.config.tableName());
+  const record = await store.get(tenantId);
+  const stateMachineArn = await ctx.config.stateMachineArn(OPERATIONS[args.operation], () => ctx.clients.region());
+  const plan = planExecution(args.operation, tenantId, record, stateMachineArn);
+
+  const started: StartResult =
+    plan.kind === 'running'
+      ? { operation: args.operation, tenantId, stateMachineArn, executionName: plan.name, executionArn: plan.executionArn, alreadyStarted: true }
+      : { operation: args.operation, tenantId, stateMachineArn, executionName: plan.name, ...(await start(ctx, stateMachineArn, plan.name, input)) };
+
+  if (!ctx.json) {
+    ctx.note(
+      started.alreadyStarted
+        ? `${args.operation} of ${tenantId}: already started (${started.executionName})`
+        : `${args.operation} of ${tenantId}: started ${OPERATIONS[args.operation]} as ${started.executionName}`,
+    );
+    ctx.print(`${started.executionArn}\n`);
+  }
+  if (!args.wait) {
+    if (ctx.json) ctx.emit(started);
+    return;
+  }
+  const end = await follow(ctx, started.executionArn, args.pollIntervalMs);
+  if (ctx.json) ctx.emit({ ...started, ...end });
+  else ctx.print(`${end.status}${end.durationMs !== undefined ? ` in ${seconds(end.durationMs)}` : ''}\n`);
+  if (end.status !== 'SUCCEEDED') {
+    throw new WorkflowFailedError(
+      `${OPERATIONS[args.operation]} ${started.executionName} ended ${end.status}` +
+        (end.error !== undefined ? `: ${end.error}` : '') +
+        (end.cause !== undefined ? ` (${truncate(readableCause(end.cause), 500)})` : ''),
+    );
+  }
+}
+
+/** Validates the operator's input with the platform's schemas; returns the execution input. */
+async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{ tenantId: string; input: unknown }> {
+  const cwd = ctx.io.cwd ?? process.cwd();
+  switch (args.operation) {
+    case 'provision': {
+      if (args.id !== undefined) throw new UsageError('tenants provision takes no ID: the tenant id is in the --file signup');
+      const signup = validate(SignupRequestSchema, await readJsonFile(args.file, '--file', cwd), `signup ${args.file ?? ''}`.trim());
+      return { tenantId: signup.tenantId, input: canonicalSignup(signup) };
+    }
+    case 'update': {
+      const tenantId = parseTenantId(args.id);
+      const egressAllowlist =
+        args.allowlistFile !== undefined
+          ? validate(AllowlistFileSchema, await readJsonFile(args.allowlistFile, '--allowlist-file', cwd), `--allowlist-file ${args.allowlistFile}`)
+          : undefined;
+      const request = validate(
+        UpdateRequestSchema,
+        {
+          tenantId,
+          ...(args.plan !== undefined ? { plan: args.plan } : {}),
+          ...(egressAllowlist !== undefined ? { egressAllowlist } : {}),
+          ...(args.image !== undefined ? { image: args.image } : {}),
+        },
+        'update request',
+      );
+      return { tenantId, input: request };
+    }
+    case 'purge': {
+      const tenantId = parseTenantId(args.id);
+      return { tenantId, input: validate(PurgeRequestSchema, { tenantId, immediate: args.immediate === true }, 'purge request') };
+    }
+    default: {
+      const tenantId = parseTenantId(args.id);
+      return { tenantId, input: validate(TenantRequestSchema, { tenantId }, `${args.operation} request`) };
+    }
+  }
+}
+
+/** Same key order as the intake's canonical input, so a signup already started by the intake is the same execution. */
+function canonicalSignup(s: SignupRequest): SignupRequest {
+  return {
+    tenantId: s.tenantId,
+    displayName: s.displayName,
+    ownerEmail: s.ownerEmail,
+    plan: s.plan,
+    egressAllowlist: s.egressAllowlist,
+    ...(s.idempotencyKey ? { idempotencyKey: s.idempotencyKey } : {}),
+  };
+}
+
+type ExecutionPlan = { kind: 'start'; name: string } | { kind: 'running'; name: string; executionArn: string };
+
+/**
+ * The deterministic execution name, or a refusal (exit 3) when the tenant's status does not allow
+ * the operation. A tenant already held by this operation's workflow is reported as already started.
+ */
+export function planExecution(operation: Operation, tenantId: string, record: TenantRecord | undefined, stateMachineArn: string): ExecutionPlan {
+  if (operation === 'provision') {
+    if (record === undefined) return { kind: 'start', name: provisionExecutionName(tenantId, 1) };
+    if (!PROVISIONABLE.includes(record.status)) {
+      throw new RefusedError(
+        'TenantStateConflictError',
+        `tenant "${tenantId}" already exists (${record.status}); change it with "octw tenants update", or deprovision it first`,
+      );
+    }
+    const generation = record.status === 'FAILED' ? record.generation + 1 : record.generation;
+    return { kind: 'start', name: provisionExecutionName(tenantId, generation) };
+  }
+  if (record === undefined) throw new RefusedError('TenantNotFoundError', `tenant "${tenantId}" does not exist`);
+  const claim = CLAIMS[operation];
+  const executionPrefix = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+  if (claim.holding === record.status && record.executionArn?.startsWith(executionPrefix)) {
+    return { kind: 'running', name: record.executionArn.slice(executionPrefix.length), executionArn: record.executionArn };
+  }
+  const rule = TRANSITIONS[claim.transition];
+  if (!(rule.from as readonly TenantStatus[]).includes(record.status)) {
+    throw new RefusedError(
+      'TenantStateConflictError',
+      `refusing to ${operation} tenant "${tenantId}": it is ${record.status}; ${operation} is allowed from ${rule.from.join(' | ')}`,
+    );
+  }
+  return { kind: 'start', name: operationExecutionName(operation, tenantId, record.version) };
+}
+
+async function start(
+  ctx: CommandContext,
+  stateMachineArn: string,
+  name: string,
+  input: unknown,
+): Promise<{ executionArn: string; alreadyStarted: boolean }> {
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  try {
+    const out = await ctx.clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    return { executionArn: out.executionArn ?? executionArn, alreadyStarted: false };
+  } catch (err) {
+    const code = awsCodeOf(err);
+    // Execution names are unique for 90 days: the same request was started before.
+    if (code === 'ExecutionAlreadyExists') return { executionArn, alreadyStarted: true };
+    const hint = code === 'StateMachineDoesNotExist' || code === 'InvalidArn' ? ' (check OCTW_STATE_MACHINE_ARN_PREFIX / --cell, --account, --region)' : '';
+    throw new AwsCallError(code ?? 'StartExecutionError', `StartExecution ${stateMachineArn}: ${err instanceof Error ? err.message : String(err)}${hint}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Polls DescribeExecution (and the history for the current step) until the execution ends. */
+export async function follow(ctx: CommandContext, executionArn: string, pollIntervalMs: number): Promise<ExecutionEnd> {
+  const sleep = ctx.io.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = ctx.io.now ?? Date.now;
+  const began = now();
+  let last = '';
+  for (;;) {
+    const d = await sfnCall('DescribeExecution', () => ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn })));
+    const status = d.status ?? 'UNKNOWN';
+    const step = status === 'RUNNING' ? await currentStep(ctx, executionArn) : undefined;
+    const elapsed = d.startDate ? now() - d.startDate.getTime() : now() - began;
+    const line = `${status} ${step ?? ''}`;
+    if (line !== last) {
+      ctx.note(`[${seconds(Math.max(0, elapsed)).padStart(7)}] ${status.padEnd(9)} ${step ?? ''}`.trimEnd());
+      last = line;
+    }
+    if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') {
+      return {
+        status,
+        ...(d.startDate ? { startDate: d.startDate.toISOString() } : {}),
+        ...(d.stopDate ? { stopDate: d.stopDate.toISOString() } : {}),
+        ...(d.startDate && d.stopDate ? { durationMs: d.stopDate.getTime() - d.startDate.getTime() } : {}),
+        ...(d.error !== undefined ? { error: d.error } : {}),
+        ...(d.cause !== undefined ? { cause: d.cause } : {}),
+        ...(d.output !== undefined ? { output: parseJson(d.output) } : {}),
+      };
+    }
+    await sleep(pollIntervalMs);
+  }
+}
+
+async function currentStep(ctx: CommandContext, executionArn: string): Promise<string | undefined> {
+  const h = await sfnCall('GetExecutionHistory', () =>
+    ctx.clients.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 50 })),
+  );
+  return h.events?.find((e) => e.stateEnteredEventDetails?.name !== undefined)?.stateEnteredEventDetails?.name;
+}
+
+async function sfnCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw new AwsCallError(awsCodeOf(err) ?? `${what}Error`, `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/** A Lambda error cause is JSON ({errorType, errorMessage, ...}); show its message. */
+export function readableCause(cause: string): string {
+  const parsed = parseJson(cause);
+  if (typeof parsed === 'object' && parsed !== null && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
+    const type = 'errorType' in parsed && typeof parsed.errorType === 'string' ? `${parsed.errorType}: ` : '';
+    return `${type}${parsed.errorMessage}`;
+  }
+  return cause;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * `octw` as a function: `run(argv, io)` parses the arguments, runs one command and returns the
+ * exit code (see errors.ts). Nothing here touches process.exit or process.stdout, so tests run
+ * the CLI in-process; main.ts binds it to the real process.
+ */
+import { parseArgs } from 'node:util';
+import { createClients, type CliClients } from './aws';
+import { resolveConfig } from './config';
+import type { CommandContext } from './context';
+import { classify, EXIT, UsageError, type ExitCode } from './errors';
+import type { CliIo } from './io';
+import { OPERATION_NAMES, runOperation } from './operations';
+import { putSignup } from './signup';
+import { listTenants, showTenant } from './tenants-read';
+import { USAGE } from './usage';
+import type { Operation } from '../../functions/domain/operations';
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  wait: { type: 'boolean' },
+  immediate: { type: 'boolean' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  file: { type: 'string', short: 'f' },
+  plan: { type: 'string' },
+  'allowlist-file': { type: 'string' },
+  image: { type: 'string' },
+  'poll-interval': { type: 'string' },
+  cell: { type: 'string' },
+  table: { type: 'string' },
+  region: { type: 'string' },
+  account: { type: 'string' },
+  'state-machine-arn-prefix': { type: 'string' },
+  'event-bus': { type: 'string' },
+  source: { type: 'string' },
+} as const;
+type OptionName = keyof typeof OPTIONS;
+
+const GLOBAL: readonly OptionName[] = ['help', 'json', 'cell', 'table', 'region', 'account', 'state-machine-arn-prefix', 'event-bus', 'source'];
+const OPERATION_OPTIONS: readonly OptionName[] = ['wait', 'poll-interval'];
+
+/** Options each command accepts besides the global ones. */
+const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
+  'tenants list': ['status'],
+  'tenants show': ['limit'],
+  'tenants provision': [...OPERATION_OPTIONS, 'file'],
+  'tenants deprovision': OPERATION_OPTIONS,
+  'tenants suspend': OPERATION_OPTIONS,
+  'tenants resume': OPERATION_OPTIONS,
+  'tenants update': [...OPERATION_OPTIONS, 'plan', 'allowlist-file', 'image'],
+  'tenants purge': [...OPERATION_OPTIONS, 'immediate'],
+  signup: ['file'],
+};
+
+export const DEFAULT_POLL_INTERVAL_MS = 2000;
+
+export interface RunOptions {
+  /** Clients to use instead of building them from the SDK chain (tests). */
+  readonly clients?: CliClients;
+}
+
+export async function run(argv: readonly string[], io: CliIo, options: RunOptions = {}): Promise<ExitCode> {
+  const json = argv.includes('--json');
+  let clients: CliClients | undefined = options.clients;
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message.replace(/\. To specify a positional argument.*$/s, '') : String(err));
+    }
+    const { values, positionals } = parsed;
+    if (values.help === true || positionals.length === 0) {
+      io.stdout.write(USAGE);
+      return positionals.length === 0 && values.help !== true ? EXIT.usage : EXIT.ok;
+    }
+
+    const [group, sub, ...rest] = positionals;
+    const command = group === 'tenants' ? `tenants ${sub ?? ''}`.trim() : (group ?? '');
+    const allowed = COMMAND_OPTIONS[command];
+    if (allowed === undefined) {
+      throw new UsageError(
+        group === 'tenants'
+          ? sub === undefined
+            ? 'missing command after "tenants": list, show, provision, deprovision, suspend, resume, update or purge'
+            : `unknown command "tenants ${sub}"`
+          : `unknown command "${group}"`,
+      );
+    }
+    for (const name of Object.keys(values) as OptionName[]) {
+      if (!GLOBAL.includes(name) && !allowed.includes(name)) throw new UsageError(`option --${name} does not apply to "octw ${command}"`);
+    }
+    const args = group === 'tenants' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
+    const maxPositionals = command === 'tenants list' || command === 'tenants provision' || command === 'signup' ? 0 : 1;
+    if (args.length > maxPositionals) throw new UsageError(`unexpected argument "${args[maxPositionals] ?? ''}" for "octw ${command}"`);
+
+    const config = resolveConfig(
+      {
+        cell: values.cell,
+        table: values.table,
+        region: values.region,
+        account: values.account,
+        stateMachineArnPrefix: values['state-machine-arn-prefix'],
+        eventBus: values['event-bus'],
+        source: values.source,
+      },
+      io.env,
+    );
+    clients ??= createClients(config.region);
+    const ctx: CommandContext = {
+      io,
+      config,
+      clients,
+      json,
+      print: (text) => {
+        if (!json) io.stdout.write(text);
+      },
+      note: (text) => {
+        if (!json) io.stderr.write(`${text}\n`);
+      },
+      emit: (doc) => {
+        io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      },
+    };
+
+    switch (command) {
+      case 'tenants list':
+        await listTenants(ctx, values.status);
+        break;
+      case 'tenants show':
+        await showTenant(ctx, args[0], values.limit);
+        break;
+      case 'signup':
+        await putSignup(ctx, values.file);
+        break;
+      default:
+        await runOperation(ctx, {
+          operation: operationOf(sub),
+          id: args[0],
+          file: values.file,
+          plan: values.plan,
+          allowlistFile: values['allowlist-file'],
+          image: values.image,
+          immediate: values.immediate,
+          wait: values.wait === true,
+          pollIntervalMs: pollInterval(values['poll-interval']),
+        });
+    }
+    return EXIT.ok;
+  } catch (err) {
+    const c = classify(err);
+    const issues = typeof err === 'object' && err !== null && 'issues' in err && Array.isArray(err.issues) ? { issues: err.issues as unknown[] } : {};
+    if (json) io.stderr.write(`${JSON.stringify({ error: { name: c.name, message: c.message, exitCode: c.code, ...issues } })}\n`);
+    else io.stderr.write(`octw: ${c.message}${c.code === EXIT.usage && !('issues' in issues) ? '\n(see octw --help)' : ''}\n`);
+    return c.code;
+  } finally {
+    if (options.clients === undefined) clients?.destroy();
+  }
+}
+
+function operationOf(sub: string | undefined): Operation {
+  const op = OPERATION_NAMES.find((o) => o === sub);
+  if (op === undefined) throw new UsageError(`unknown command "tenants ${sub ?? ''}"`);
+  return op;
+}
+
+function pollInterval(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_POLL_INTERVAL_MS;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) throw new UsageError(`--poll-interval "${value}" must be milliseconds from 0 to 60000`);
+  return ms;
+}

@@ -1,0 +1,70 @@
+/** The `octw --help` text: commands, options, configuration and exit codes. */
+export const USAGE = `octw: operator CLI for OCTW tenants (one isolated OpenClaw gateway per tenant)
+
+Usage:
+  octw tenants list [--status S[,S...]] [--json]
+  octw tenants show ID [--limit N] [--json]
+  octw tenants provision --file signup.json [--wait] [--json]
+  octw tenants deprovision ID [--wait] [--json]
+  octw tenants suspend ID [--wait] [--json]
+  octw tenants resume ID [--wait] [--json]
+  octw tenants update ID [--plan P] [--allowlist-file F] [--image I] [--wait] [--json]
+  octw tenants purge ID [--immediate] [--wait] [--json]
+  octw signup --file event.json [--json]
+  octw --help
+
+Commands:
+  tenants list         Table of tenants: id, status, plan, cell, since (entry into the current
+                       status), last error. All statuses unless --status is given.
+  tenants show         The tenant record, its resources and its last transitions (audit trail;
+                       --limit, default 10).
+  tenants provision    Starts ProvisionTenant with the signup in --file (the TenantSignedUp
+                       detail: tenantId, displayName, ownerEmail, plan, egressAllowlist).
+                       Execution name provision-<id>-g<generation>.
+  tenants deprovision  Starts DeprovisionTenant (ACTIVE | SUSPENDED | FAILED; data retained).
+  tenants suspend      Starts SuspendTenant (ACTIVE; desired count 0).
+  tenants resume       Starts ResumeTenant (SUSPENDED).
+  tenants update       Starts UpdateTenant (ACTIVE) with at least one of --plan, --allowlist-file
+                       (a JSON array of egress rules, or {"egressAllowlist": [...]}), --image
+                       (repo@sha256:<digest>).
+  tenants purge        Starts PurgeTenant (DEPROVISIONED; after the retention period, or at once
+                       with --immediate).
+  signup               Puts a TenantSignedUp event on the bus. --file holds either the detail
+                       itself or a PutEvents entry {"Source", "DetailType", "Detail"}.
+
+  Operations other than provision are named <operation>-<id>-v<record version>: repeating a
+  request against an unchanged tenant starts nothing new ("already started" and its ARN).
+  Inputs are validated locally with the platform's own schemas before anything is started; a
+  tenant that does not exist or whose status does not allow the operation is refused (exit 3).
+
+Options:
+  --wait               Follow the execution until it ends (progress on stderr: elapsed, status,
+                       current step). Exit 0 on SUCCEEDED, 1 otherwise with the error and cause.
+  --json               One JSON document on stdout; errors as {"error": {"name", "message"}} on stderr.
+  --poll-interval MS   --wait polling interval (default 2000).
+  --cell C             Cell id (OCTW_CELL): derives table octw-<C>-tenants, bus octw-<C> and, with
+                       --account, state machines octw-<C>-<operation>-tenant.
+  --table T            Tenants table (OCTW_TABLE).
+  --event-bus B        Event bus for signup (OCTW_EVENT_BUS).
+  --source S           Event source for signup (OCTW_SIGNUP_SOURCE; default octw.tenants, the
+                       platform's eventSource) unless the event file sets Source.
+  --state-machine-arn-prefix P
+                       OCTW_STATE_MACHINE_ARN_PREFIX, e.g.
+                       arn:aws:states:eu-west-1:111122223333:stateMachine:octw-cell-1-
+                       (the kebab-case name, e.g. provision-tenant, is appended). A prefix that
+                       contains {key} or {name} is a template instead: {key} = ProvisionTenant,
+                       {name} = provision-tenant.
+  --account A          Account id (OCTW_ACCOUNT) for ARNs derived from --cell (partition aws).
+  --region R           AWS region (else AWS_REGION / the SDK's region chain).
+
+AWS access: the SDK's normal credential chain (AWS_PROFILE, environment, SSO, instance role).
+Endpoint overrides use the SDK's standard variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB,
+AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL_EVENTBRIDGE), so the same CLI runs against a local cloud.
+
+Exit codes:
+  0  ok
+  1  workflow ended FAILED, TIMED_OUT or ABORTED (--wait)
+  2  usage or validation error (nothing was started)
+  3  tenant not found, or refused by its status (nothing was started)
+  4  AWS error (credentials, permissions, throttling, missing table/state machine/bus, network)
+`;
