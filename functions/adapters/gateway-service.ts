@@ -165,14 +165,26 @@ export class GatewayServices {
     );
   }
 
-  /** One look at the service's deployments. */
-  async health(tenantId: string, desiredCount = 1): Promise<ServiceHealth> {
+  /**
+   * One look at the service's deployments. With `expectedTaskDefinition`, the primary deployment
+   * must run that revision: after a circuit-breaker rollback ECS drops the failed deployment from
+   * `deployments` and the primary runs the previous revision again, which is a failure of the
+   * rollout that was asked for, however healthy it looks.
+   */
+  async health(tenantId: string, desiredCount = 1, expectedTaskDefinition?: string): Promise<ServiceHealth> {
     const svc = await this.describe(tenantId);
     if (!svc) return { state: 'FAILED', reason: `service ${names.service(tenantId)} does not exist` };
     const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
     if (!primary) return { state: 'FAILED', reason: 'service has no primary deployment' };
     if (primary.rolloutState === 'FAILED') {
       return { state: 'FAILED', reason: primary.rolloutStateReason ?? 'deployment failed', taskDefinition: primary.taskDefinition };
+    }
+    if (expectedTaskDefinition && primary.taskDefinition !== expectedTaskDefinition) {
+      return {
+        state: 'FAILED',
+        reason: `the service runs ${revisionOf(primary.taskDefinition)} instead of ${revisionOf(expectedTaskDefinition)} (rolled back by the circuit breaker, or changed by someone else)`,
+        taskDefinition: primary.taskDefinition,
+      };
     }
     // The circuit breaker rolled back to the previous revision: the new one failed.
     const rolledBack = svc.events?.some((e) => /rolling back|circuit breaker/i.test(e.message ?? '')) && primary.taskDefinition !== svc.taskDefinition;
@@ -189,11 +201,24 @@ export class GatewayServices {
    * Polls until steady, failed, or `budgetMs` is spent (one Lambda invocation's share of the wait).
    * Returns the last observation; the workflow loops, bounded by its own deadline.
    */
-  async waitForSteady(tenantId: string, opts: { budgetMs: number; pollMs: number; desiredCount?: number }): Promise<ServiceHealth> {
+  async waitForSteady(
+    tenantId: string,
+    opts: { budgetMs: number; pollMs: number; desiredCount?: number; expectedTaskDefinition?: string },
+  ): Promise<ServiceHealth> {
     const until = Date.now() + opts.budgetMs;
     for (;;) {
-      const h = await this.health(tenantId, opts.desiredCount ?? 1);
+      const h = await this.health(tenantId, opts.desiredCount ?? 1, opts.expectedTaskDefinition);
       if (h.state !== 'PENDING' || Date.now() + opts.pollMs > until) return h;
+      await this.sleep(opts.pollMs);
+    }
+  }
+
+  /** Polls until the deleted service has drained (INACTIVE or gone) or `budgetMs` is spent. Returns whether it is gone. */
+  async waitForDeleted(tenantId: string, opts: { budgetMs: number; pollMs: number }): Promise<boolean> {
+    const until = Date.now() + opts.budgetMs;
+    for (;;) {
+      if (!(await this.describe(tenantId))) return true;
+      if (Date.now() + opts.pollMs > until) return false;
       await this.sleep(opts.pollMs);
     }
   }
@@ -249,6 +274,8 @@ export class GatewayServices {
     }
   }
 }
+
+const revisionOf = (arn: string | undefined): string => arn?.split('/').pop() ?? '(none)';
 
 export const gatewayUnhealthy = (tenantId: string, reason: string) =>
   new GatewayUnhealthyError(`gateway of tenant "${tenantId}" did not become healthy: ${reason}`);

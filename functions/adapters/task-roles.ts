@@ -153,6 +153,27 @@ export class TaskRoles {
     return { roleName, roleArn: role.Arn };
   }
 
+  /**
+   * Puts the inline policy again on the existing role (an update changed the plan's models, or puts
+   * the previous ones back). The role must exist and be the tenant's own.
+   */
+  async putPolicy(spec: TaskRoleSpec): Promise<{ roleName: string; roleArn: string }> {
+    const roleName = names.role(spec.tenantId);
+    const role = await this.get(roleName);
+    if (!role?.Arn) throw new ResourceConflictError(`IAM role ${roleName} of tenant "${spec.tenantId}" does not exist; it cannot be updated`);
+    this.verify(role, spec.tenantId);
+    await awsCall('IAM PutRolePolicy', () =>
+      this.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: names.rolePolicy(spec.tenantId),
+          PolicyDocument: JSON.stringify(tenantPolicy(spec, this.cfg.fileSystemArn)),
+        }),
+      ),
+    );
+    return { roleName, roleArn: role.Arn };
+  }
+
   async get(roleName: string): Promise<Role | undefined> {
     try {
       return (await this.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;

@@ -19,6 +19,7 @@ import {
   TenantRecordSchema,
   type AuditItem,
   type ErrorInfo,
+  type PreviousConfig,
   type TenantRecord,
 } from '../domain/tenant-record';
 import { TENANTS_TABLE_KEYS } from '../shared/table-schema';
@@ -44,7 +45,9 @@ export interface TransitionPatch {
   ownerEmail?: string;
   plan?: string;
   egressAllowlist?: EgressRule[];
+  imageOverride?: string | null;
   configHash?: string;
+  previous?: PreviousConfig | null;
   idempotencyKey?: string | null;
   uid?: number;
   gid?: number;
@@ -255,6 +258,59 @@ export class TenantStore {
       }
       throw rethrow('DynamoDB set resources', err);
     }
+  }
+
+  /**
+   * Puts the configuration an update replaced back into the record (plan, allowlist, image
+   * override, config hash and the task definition the service ran), keeping the status UPDATING:
+   * the failure transition follows once the resources match it again. Only the holder may do it;
+   * repeating it is harmless (`previous` stays until the update ends).
+   */
+  async restorePrevious(tenantId: string, executionArn: string): Promise<{ record: TenantRecord; restored: boolean }> {
+    const current = await this.require(tenantId);
+    if (current.status !== 'UPDATING' || current.executionArn !== executionArn) {
+      throw new TenantStateConflictError(
+        `tenant "${tenantId}" is ${current.status} held by ${current.executionArn ?? 'no workflow'}; only the update holding it can restore its previous configuration`,
+      );
+    }
+    const previous = current.previous;
+    if (!previous) return { record: current, restored: false };
+    const at = this.now().toISOString();
+    const next: TenantRecord = TenantRecordSchema.parse({
+      ...current,
+      plan: previous.plan,
+      egressAllowlist: previous.egressAllowlist,
+      configHash: previous.configHash,
+      resources: {
+        ...current.resources,
+        ...(previous.taskDefinitionArn ? { taskDefinitionArn: previous.taskDefinitionArn } : {}),
+      },
+      updatedAt: at,
+    });
+    if (previous.imageOverride) next.imageOverride = previous.imageOverride;
+    else delete next.imageOverride;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: withIndexKeys(next),
+          ConditionExpression: '#status = :status AND #version = :version AND #updatedAt = :updatedAt AND #exec = :exec',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt', '#exec': 'executionArn' },
+          ExpressionAttributeValues: {
+            ':status': current.status,
+            ':version': current.version,
+            ':updatedAt': current.updatedAt,
+            ':exec': executionArn,
+          },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new TenantStateConflictError(`tenant "${tenantId}" changed while restoring its previous configuration`, { cause: err });
+      }
+      throw rethrow('DynamoDB restore previous configuration', err);
+    }
+    return { record: next, restored: true };
   }
 
   /** Atomically takes the next uid from the counter; a uid is never handed out twice. */

@@ -11,6 +11,16 @@ export const ErrorInfoSchema = z.object({
 });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
+/** What an update replaces, kept in the record while the tenant is UPDATING so the workflow can put it back. */
+export const PreviousConfigSchema = z.object({
+  plan: z.string(),
+  egressAllowlist: z.array(EgressRuleSchema),
+  imageOverride: z.string().optional(),
+  configHash: z.string(),
+  taskDefinitionArn: z.string().optional(),
+});
+export type PreviousConfig = z.infer<typeof PreviousConfigSchema>;
+
 export const TenantRecordSchema = z.object({
   pk: z.string().startsWith('TENANT#'),
   sk: z.literal('META'),
@@ -25,8 +35,12 @@ export const TenantRecordSchema = z.object({
   ownerEmail: z.string(),
   plan: z.string(),
   egressAllowlist: z.array(EgressRuleSchema),
+  /** Image pinned by digest that replaces the plan's image for this tenant (set by an update). */
+  imageOverride: z.string().optional(),
   /** Hash of (plan, allowlist, image): what the running gateway was built from. */
   configHash: z.string(),
+  /** Only while UPDATING: the configuration the update replaces (restored if the update fails). */
+  previous: PreviousConfigSchema.optional(),
   idempotencyKey: z.string().optional(),
   uid: z.int().optional(),
   gid: z.int().optional(),

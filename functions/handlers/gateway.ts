@@ -1,15 +1,17 @@
 /**
  * The tenant's gateway on ECS: register the hardened task definition, create the service, wait
- * (bounded) for one healthy task, and remove service and task definitions.
+ * (bounded) for the recorded revision to be steady, roll the service to the recorded revision,
+ * scale it (suspend/resume), and remove service and task definitions.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
 import { configHash } from '../domain/config-hash';
-import { TenantStateConflictError, ValidationError } from '../domain/errors';
+import { ResourceBusyError, TenantStateConflictError, ValidationError } from '../domain/errors';
 import { renderOpenClawConfig, serializeOpenClawConfig } from '../domain/openclaw-config';
 import { renderTaskDefinition } from '../domain/task-definition';
+import { TenantStatusSchema } from '../domain/tenant';
 import type { TenantRecord } from '../domain/tenant-record';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
@@ -44,14 +46,35 @@ const Input = z.discriminatedUnion('action', [
     deadline: z.string().datetime().optional(),
     desiredCount: z.int().min(0).max(1).default(1),
   }),
+  /** Points the service at the recorded task definition (an update, or its rollback). */
+  z.object({ action: z.literal('deploy'), ...Ref }),
+  /** Sets the desired count: 0 suspends, 1 resumes. */
+  z.object({
+    action: z.literal('scale'),
+    ...Ref,
+    desiredCount: z.int().min(0).max(1),
+    /** Only while the tenant is in this status (a step that puts things back must not undo a finished transition). */
+    ifStatus: TenantStatusSchema.optional(),
+  }),
   z.object({ action: z.literal('deleteService'), ...Ref }),
+  z.object({
+    action: z.literal('waitForServiceDeleted'),
+    ...Ref,
+    deadline: z.string().datetime().optional(),
+  }),
   z.object({ action: z.literal('deleteTaskDefinitions'), ...Ref }),
 ]);
 
+/** The tenant's plan, with its image replaced by the tenant's image override if it has one. */
 function planOf(record: TenantRecord) {
   const plan = env.PLANS_JSON.find((p) => p.id === record.plan);
   if (!plan) throw new ValidationError(`tenant "${record.tenantId}" is on plan "${record.plan}", which is no longer in the catalogue`);
-  return plan;
+  return record.imageOverride ? { ...plan, image: record.imageOverride } : plan;
+}
+
+/** The wait budget of this invocation: until the workflow's deadline, within the Lambda's remaining time. */
+function budget(deadline: number, context: Context): number {
+  return Math.max(0, Math.min(deadline - Date.now(), context.getRemainingTimeInMillis() - INVOCATION_MARGIN_MS));
 }
 
 function need<T>(value: T | undefined, what: string, tenantId: string): T {
@@ -100,17 +123,36 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
     }
     case 'waitForSteady': {
       const deadline = input.deadline ? Date.parse(input.deadline) : Date.now() + env.GATEWAY_WAIT_SECONDS * 1000;
-      const budgetMs = Math.max(0, Math.min(deadline - Date.now(), context.getRemainingTimeInMillis() - INVOCATION_MARGIN_MS));
       const health = await services.waitForSteady(tenantId, {
-        budgetMs,
+        budgetMs: budget(deadline, context),
         pollMs: env.GATEWAY_POLL_INTERVAL_MS,
         desiredCount: input.desiredCount,
+        // Steady on the revision the record names, not on whatever the service fell back to.
+        ...(r.taskDefinitionArn ? { expectedTaskDefinition: r.taskDefinitionArn } : {}),
       });
       if (health.state === 'FAILED') throw gatewayUnhealthy(tenantId, health.reason);
       if (health.state === 'PENDING' && Date.now() >= deadline) {
         throw gatewayUnhealthy(tenantId, `not steady within ${env.GATEWAY_WAIT_SECONDS} s (running ${health.runningCount}, pending ${health.pendingCount}, rollout ${health.rolloutState})`);
       }
       return { steady: health.state === 'STEADY', deadline: new Date(deadline).toISOString(), health };
+    }
+    case 'deploy': {
+      const taskDefinitionArn = need(r.taskDefinitionArn, 'task definition', tenantId);
+      await services.update(tenantId, { taskDefinitionArn });
+      return { taskDefinitionArn };
+    }
+    case 'scale': {
+      if (input.ifStatus && record.status !== input.ifStatus) return { skipped: `tenant is ${record.status}, not ${input.ifStatus}` };
+      await services.update(tenantId, { desiredCount: input.desiredCount });
+      return { desiredCount: input.desiredCount };
+    }
+    case 'waitForServiceDeleted': {
+      const deadline = input.deadline ? Date.parse(input.deadline) : Date.now() + env.GATEWAY_WAIT_SECONDS * 1000;
+      const deleted = await services.waitForDeleted(tenantId, { budgetMs: budget(deadline, context), pollMs: env.GATEWAY_POLL_INTERVAL_MS });
+      if (!deleted && Date.now() >= deadline) {
+        throw new ResourceBusyError(`service ${tenantId} has not finished draining within ${env.GATEWAY_WAIT_SECONDS} s`);
+      }
+      return { deleted, deadline: new Date(deadline).toISOString() };
     }
     case 'deleteService': {
       const state = await services.delete(tenantId);

@@ -20,19 +20,21 @@ const roles = new TaskRoles(traced(new IAMClient({})), {
 });
 
 const Input = z.object({
-  action: z.enum(['ensure', 'delete']),
+  /** ensure: create the role (or adopt it) and put its policy; updatePolicy: put the policy on the existing role. */
+  action: z.enum(['ensure', 'updatePolicy', 'delete']),
   tenantId: z.string().min(1),
   executionArn: z.string().min(1),
 });
 
 export const handler = makeHandler('Identity', Input, async ({ action, tenantId, executionArn }) => {
   const record = await requireHeld(store, tenantId, executionArn);
-  if (action === 'ensure') {
+  if (action === 'ensure' || action === 'updatePolicy') {
     const accessPointArn = record.resources.accessPointArn;
     if (!accessPointArn) throw new TenantStateConflictError(`tenant "${tenantId}" has no access point yet; the role is scoped to it`);
     const plan = env.PLANS_JSON.find((p) => p.id === record.plan);
     if (!plan) throw new ValidationError(`tenant "${tenantId}" is on plan "${record.plan}", which is no longer in the catalogue`);
-    const ref = await roles.ensure({ tenantId, cell: record.cell, accessPointArn, bedrockModels: plan.bedrockModels });
+    const spec = { tenantId, cell: record.cell, accessPointArn, bedrockModels: plan.bedrockModels };
+    const ref = action === 'ensure' ? await roles.ensure(spec) : await roles.putPolicy(spec);
     await store.setResources(tenantId, executionArn, ref);
     return ref;
   }

@@ -10,6 +10,7 @@ import { lifecycleDepsFromEnv } from '../shared/deps';
 import { describeCaught, makeHandler } from '../shared/handler';
 import { metrics } from '../shared/powertools';
 import { applyTransition, registerForProvisioning } from '../usecases/lifecycle';
+import { claimForOperation, claimForUpdate, CLAIMS, type ClaimOperation } from '../usecases/operations';
 
 const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'UID_BASE', 'DATA_RETENTION_DAYS']);
 const deps = lifecycleDepsFromEnv();
@@ -18,6 +19,17 @@ const Caught = z.object({ Error: z.string().optional(), Cause: z.string().option
 
 const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('register'), signup: z.unknown(), executionArn: z.string().min(1) }),
+  /** First step of deprovision/suspend/resume: validate `{tenantId}` and claim the tenant. */
+  z.object({
+    action: z.literal('claim'),
+    operation: z.enum(Object.keys(CLAIMS) as [ClaimOperation, ...ClaimOperation[]]),
+    request: z.unknown(),
+    executionArn: z.string().min(1),
+  }),
+  /** First step of an update: validate the request as a signup is validated and claim the tenant. */
+  z.object({ action: z.literal('claimUpdate'), request: z.unknown(), executionArn: z.string().min(1) }),
+  /** A failed update: put the replaced configuration back into the record (status stays UPDATING). */
+  z.object({ action: z.literal('restoreUpdate'), tenantId: z.string().min(1), executionArn: z.string().min(1) }),
   z.object({
     action: z.literal('transition'),
     tenantId: z.string().min(1),
@@ -40,21 +52,40 @@ export const handler = makeHandler('Lifecycle', Input, async (input) => {
     metrics.addMetric('ProvisioningStarted', MetricUnit.Count, 1);
     return ticket;
   }
+  if (input.action === 'claim') return claimForOperation(deps, input.operation, input.request, input.executionArn);
+  if (input.action === 'claimUpdate') {
+    return claimForUpdate({ ...deps, signup: { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR } }, input.request, input.executionArn);
+  }
+  if (input.action === 'restoreUpdate') {
+    const { record, restored } = await deps.store.restorePrevious(input.tenantId, input.executionArn);
+    return { tenantId: record.tenantId, restored, plan: record.plan, configHash: record.configHash };
+  }
 
   const rule = TRANSITIONS[input.transition];
   const failure = input.error ? describeCaught(input.error) : undefined;
   const cleanup = Object.entries(input.cleanupErrors ?? {})
     .filter(([, e]) => e !== null && e !== undefined)
     .map(([step, e]) => `${step}: ${describeCaught(e ?? undefined).name}`);
+  // A failed update or resume leaves the tenant running (or suspended) as before: what remains to do is
+  // running the same request again. Anything else that could not clean up is finished by a deprovision.
+  const retryHint = ['updateFailed', 'suspendFailed', 'resumeFailed'].includes(input.transition)
+    ? 'request the operation again to finish it'
+    : 'deprovision the tenant to finish it';
   const lastError = failure
     ? {
         name: failure.name,
-        message: cleanup.length > 0 ? `${failure.message} (cleanup incomplete: ${cleanup.join(', ')}; deprovision the tenant to finish it)` : failure.message,
+        message: cleanup.length > 0 ? `${failure.message} (cleanup incomplete: ${cleanup.join(', ')}; ${retryHint})` : failure.message,
         at: new Date().toISOString(),
       }
     : undefined;
+  const succeeded = !input.transition.endsWith('Failed');
   const patch = {
-    ...(lastError ? { lastError } : rule.to === 'ACTIVE' && input.transition !== 'updateFailed' ? { lastError: null } : {}),
+    ...(lastError
+      ? { lastError }
+      : succeeded && ['ACTIVE', 'SUSPENDED', 'DEPROVISIONED'].includes(rule.to)
+        ? { lastError: null }
+        : {}),
+    ...(input.transition === 'updated' || input.transition === 'updateFailed' ? { previous: null } : {}),
     ...(input.transition === 'deprovisioned'
       ? { dataRetainedUntil: new Date(Date.now() + env.DATA_RETENTION_DAYS * 86_400_000).toISOString() }
       : {}),

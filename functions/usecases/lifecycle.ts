@@ -34,7 +34,7 @@ export async function applyTransition(
     plan: record.plan,
     executionArn: req.executionArn,
     at: record.updatedAt,
-    ...(record.lastError && TRANSITIONS[name].to === 'FAILED' ? { error: record.lastError } : {}),
+    ...(record.lastError && (TRANSITIONS[name].to === 'FAILED' || name.endsWith('Failed')) ? { error: record.lastError } : {}),
   });
   return result;
 }

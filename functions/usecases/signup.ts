@@ -26,26 +26,54 @@ export function validateSignup(raw: unknown, ctx: SignupContext): ValidSignup {
     throw new ValidationError(`signup refused: ${describe(issues)}`, issues);
   }
   const request = parsed.data;
-  const plan = ctx.plans.find((p) => p.id === request.plan);
-  if (!plan) {
-    const issues = [
-      { path: 'plan', message: `unknown plan "${request.plan}"; known plans: ${ctx.plans.map((p) => p.id).join(', ')}` },
-    ];
-    throw new ValidationError(`signup refused: ${describe(issues)}`, issues);
-  }
-  const maxRules = Math.min(plan.maxAllowlistRules, MAX_EGRESS_RULES_PER_GROUP - PLATFORM_EGRESS_RULE_COUNT);
-  const allowlistIssues = validateAllowlist(request.egressAllowlist, { vpcCidrs: [...ctx.vpcCidrs], maxRules }).map(
-    (i) => ({ path: i.path.startsWith('egressAllowlist') ? i.path : `egressAllowlist${i.path}`, message: i.message }),
-  );
-  if (allowlistIssues.length > 0) {
-    throw new ValidationError(`signup refused: ${describe(allowlistIssues)}`, allowlistIssues);
-  }
+  const plan = validateTenantConfig(request, ctx, 'signup refused');
   return { request, plan, configHash: tenantConfigHash(request, plan) };
 }
 
+/**
+ * The checks a tenant's configuration passes whether it comes from a signup or an update: the plan
+ * exists, and the allowlist is valid against the VPC CIDRs within the plan's rule budget.
+ * Returns the plan; throws ValidationError (message prefixed with `refused`) listing every problem.
+ */
+export function validateTenantConfig(
+  config: Pick<SignupRequest, 'plan' | 'egressAllowlist'>,
+  ctx: SignupContext,
+  refused: string,
+): Plan {
+  const plan = ctx.plans.find((p) => p.id === config.plan);
+  if (!plan) {
+    const issues = [
+      { path: 'plan', message: `unknown plan "${config.plan}"; known plans: ${ctx.plans.map((p) => p.id).join(', ')}` },
+    ];
+    throw new ValidationError(`${refused}: ${describe(issues)}`, issues);
+  }
+  const maxRules = Math.min(plan.maxAllowlistRules, MAX_EGRESS_RULES_PER_GROUP - PLATFORM_EGRESS_RULE_COUNT);
+  const allowlistIssues = validateAllowlist(config.egressAllowlist, { vpcCidrs: [...ctx.vpcCidrs], maxRules }).map(
+    (i) => ({ path: i.path.startsWith('egressAllowlist') ? i.path : `egressAllowlist${i.path}`, message: i.message }),
+  );
+  if (allowlistIssues.length > 0) {
+    throw new ValidationError(`${refused}: ${describe(allowlistIssues)}`, allowlistIssues);
+  }
+  return plan;
+}
+
 /** What the running gateway is built from: if it changes, the tenant needs an update. */
-export function tenantConfigHash(request: Pick<SignupRequest, 'plan' | 'egressAllowlist'>, plan: Plan): string {
-  return configHash({ plan, egressAllowlist: request.egressAllowlist });
+export function tenantConfigHash(
+  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { imageOverride?: string | undefined },
+  plan: Plan,
+): string {
+  // Without an override the hash is what it was before overrides existed (undefined is dropped).
+  return configHash({ plan, egressAllowlist: request.egressAllowlist, imageOverride: request.imageOverride });
+}
+
+/** Parses operator input with `schema`; a ValidationError (message prefixed with `refused`) lists every problem. */
+export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown, refused: string): z.infer<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+    throw new ValidationError(`${refused}: ${describe(issues)}`, issues);
+  }
+  return parsed.data;
 }
 
 /** A best-effort tenant id for audit records of refused input (never used as a name). */

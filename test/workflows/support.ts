@@ -46,3 +46,56 @@ export const ACTIVE_TENANT_RESOURCE_TYPES = [
 
 export const resourceTypes = (cloud: LocalCloud, tenantId: string): string[] =>
   leftovers(cloud, tenantId).map((r) => r.split(' ')[0]!);
+
+/** Starts a lifecycle workflow as the console or CLI would and waits for it to end. */
+export async function runWorkflow(
+  cloud: LocalCloud,
+  stateMachine: 'DeprovisionTenant' | 'SuspendTenant' | 'ResumeTenant' | 'UpdateTenant',
+  input: unknown,
+  name?: string,
+) {
+  const { executionArn } = await cloud.sfn.startExecution(stateMachine, input, name);
+  return cloud.sfn.waitForExecution(executionArn);
+}
+
+/** Lifecycle event detail-types emitted for the tenant, in order. */
+export function lifecycleEventsOf(cloud: LocalCloud, tenantId: string): string[] {
+  return cloud.bus.events
+    .filter((e) => e.source === process.env.EVENT_SOURCE && (e.detail as { tenantId?: string }).tenantId === tenantId)
+    .map((e) => e['detail-type']);
+}
+
+export const gatewaySecretName = (tenantId: string) => `octw/tenants/${tenantId}/gateway-token`;
+
+/**
+ * What a deprovisioned tenant may still own: nothing, except its gateway-token secret while it is
+ * scheduled for deletion (restorable during the recovery window, as AWS counts it). Returns the
+ * leftovers that break that rule.
+ */
+export function leftoversAfterDeprovision(cloud: LocalCloud, tenantId: string): string[] {
+  const secret = cloud.fake.secret(gatewaySecretName(tenantId));
+  return leftovers(cloud, tenantId).filter(
+    (r) => !(r.startsWith('AWS::SecretsManager::Secret ') && secret?.deletionDate !== undefined),
+  );
+}
+
+/** Egress rules of the tenant's security group as "proto from-to target", sorted. */
+export function egressRulesOf(cloud: LocalCloud, tenantId: string): string[] {
+  const sg = cloud.fake.securityGroup(`octw-${tenantId}`);
+  return (sg?.rules ?? [])
+    .filter((r) => r.isEgress)
+    .map((r) => `${r.ipProtocol} ${r.fromPort}-${r.toPort} ${r.cidrIpv4 ?? r.cidrIpv6 ?? r.prefixListId ?? r.referencedGroupId}`)
+    .sort();
+}
+
+/** The service's desired count, running count and the revision its primary deployment runs. */
+export function serviceState(cloud: LocalCloud, tenantId: string) {
+  const svc = cloud.fake.ecsService(`octw-${tenantId}`);
+  if (!svc) return undefined;
+  const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+  return {
+    status: svc.status,
+    desiredCount: svc.desiredCount,
+    revision: primary?.taskDefinitionArn.split('/').pop(),
+  };
+}
