@@ -99,3 +99,13 @@ export function serviceState(cloud: LocalCloud, tenantId: string) {
     revision: primary?.taskDefinitionArn.split('/').pop(),
   };
 }
+
+/** The handler's error message inside a failed execution's cause (Lambda's JSON), or the cause itself. */
+export function causeMessage(snapshot: { cause?: string }): string {
+  try {
+    const parsed = JSON.parse(snapshot.cause ?? '') as { errorMessage?: unknown };
+    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : (snapshot.cause ?? '');
+  } catch {
+    return snapshot.cause ?? '';
+  }
+}
