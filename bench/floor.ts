@@ -55,7 +55,7 @@ export function successPath(m: Machine): string[] {
     const s: z.infer<typeof StateSchema> | undefined = m.States[current];
     if (!s || s.Type === 'Succeed' || s.End) break;
     if (s.Type === 'Choice') {
-      const targets = [...(s.Choices ?? []).map((c) => c.Next), ...(s.Default ? [s.Default] : [])];
+      const targets: string[] = [...(s.Choices ?? []).map((c): string => c.Next), ...(s.Default ? [s.Default] : [])];
       current = targets.sort((a, b) => distanceToSuccess(m, a) - distanceToSuccess(m, b))[0];
     } else current = s.Next;
   }

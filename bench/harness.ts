@@ -69,7 +69,7 @@ function scaleHandlerSleeps(scale: number): void {
 function recordDynamoDb(): void {
   if (ddbPatched) return;
   ddbPatched = true;
-  const protos = new Set<object>([Object.getPrototypeOf(DynamoDBClient.prototype) as object, Object.getPrototypeOf(DynamoDBDocumentClient.prototype) as object]);
+  const protos: Set<object> = new Set([Object.getPrototypeOf(DynamoDBClient.prototype) as object, Object.getPrototypeOf(DynamoDBDocumentClient.prototype) as object]);
   for (const proto of protos) {
     const p = proto as { send: (this: unknown, command: unknown, ...rest: unknown[]) => Promise<unknown> };
     const original = p.send;

@@ -188,13 +188,16 @@ export async function runBurst(scale: number, n: number, prefix: string): Promis
     const activeIds = new Set(ids.filter((_, i) => records[i]?.status === 'ACTIVE'));
     const leaked = cloud.fake
       .allResources()
-      .filter((r) => r.tags['octw:tenant'] !== undefined && !activeIds.has(r.tags['octw:tenant']!))
+      .filter((r) => r.tags['octw:tenant'] !== undefined && !activeIds.has(r.tags['octw:tenant']))
       .filter((r) => r.state !== 'PendingDeletion' && r.state !== 'DRAINING' && r.state !== 'INACTIVE')
       .map((r) => `${r.tags['octw:tenant']} ${r.type} ${r.id}${r.state ? ` (${r.state})` : ''}`);
     const untagged = cloud.fake.allResources().filter((r) => r.tags['octw:tenant'] === undefined && !/octw-local-(efs|endpoints)/.test(`${r.id} ${r.arn ?? ''}`));
     const failedCauses = countBy(
       records.filter((r) => r?.status === 'FAILED'),
-      (r) => JSON.stringify((r as unknown as { lastError?: unknown }).lastError ?? '?').slice(0, 120),
+      (r) => {
+        const e = (r as unknown as { lastError?: { name?: string; message?: string } }).lastError;
+        return `${e?.name ?? '?'}: ${(e?.message ?? '').split(':')[0] ?? ''}`;
+      },
     );
     return {
       n,
