@@ -75,10 +75,14 @@ export interface ExecutionEnd {
 
 export async function runOperation(ctx: CommandContext, args: OperationArgs): Promise<void> {
   const { tenantId, input } = await buildRequest(ctx, args);
-  const store = new TenantStore(ctx.clients.doc, ctx.config.tableName());
-  const record = await store.get(tenantId);
+  // Configuration first: a missing setting is a usage error before any AWS call.
+  const tableName = ctx.config.tableName();
   const stateMachineArn = await ctx.config.stateMachineArn(OPERATIONS[args.operation], () => ctx.clients.region());
-  const plan = planExecution(args.operation, tenantId, record, stateMachineArn);
+  const record = await new TenantStore(ctx.clients.doc, tableName).get(tenantId);
+  const plan = planExecution(args.operation, tenantId, record, stateMachineArn, {
+    immediate: args.immediate === true,
+    now: (ctx.io.now ?? Date.now)(),
+  });
 
   const started: StartResult =
     plan.kind === 'running'
@@ -165,7 +169,13 @@ type ExecutionPlan = { kind: 'start'; name: string } | { kind: 'running'; name: 
  * The deterministic execution name, or a refusal (exit 3) when the tenant's status does not allow
  * the operation. A tenant already held by this operation's workflow is reported as already started.
  */
-export function planExecution(operation: Operation, tenantId: string, record: TenantRecord | undefined, stateMachineArn: string): ExecutionPlan {
+export function planExecution(
+  operation: Operation,
+  tenantId: string,
+  record: TenantRecord | undefined,
+  stateMachineArn: string,
+  purge: { immediate: boolean; now: number } = { immediate: false, now: Date.now() },
+): ExecutionPlan {
   if (operation === 'provision') {
     if (record === undefined) return { kind: 'start', name: provisionExecutionName(tenantId, 1) };
     if (!PROVISIONABLE.includes(record.status)) {
@@ -190,7 +200,20 @@ export function planExecution(operation: Operation, tenantId: string, record: Te
       `refusing to ${operation} tenant "${tenantId}": it is ${record.status}; ${operation} is allowed from ${rule.from.join(' | ')}`,
     );
   }
+  if (operation === 'purge' && !purge.immediate && !retentionEnded(record, purge.now)) {
+    // The same rule as the purge handler's: no retention date or a date in the future keeps the data.
+    throw new RefusedError(
+      'TenantStateConflictError',
+      `refusing to purge tenant "${tenantId}": its data is retained until ${record.dataRetainedUntil ?? '(unknown)'}; ` +
+        'give --immediate to erase it now (right to erasure)',
+    );
+  }
   return { kind: 'start', name: operationExecutionName(operation, tenantId, record.version) };
+}
+
+function retentionEnded(record: TenantRecord, now: number): boolean {
+  const until = record.dataRetainedUntil === undefined ? Number.NaN : Date.parse(record.dataRetainedUntil);
+  return Number.isFinite(until) && until <= now;
 }
 
 async function start(

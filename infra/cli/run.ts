@@ -92,7 +92,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       if (!GLOBAL.includes(name) && !allowed.includes(name)) throw new UsageError(`option --${name} does not apply to "octw ${command}"`);
     }
     const args = group === 'tenants' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
-    const maxPositionals = command === 'tenants list' || command === 'tenants provision' || command === 'signup' ? 0 : 1;
+    const maxPositionals = command === 'tenants list' || command === 'signup' ? 0 : 1;
     if (args.length > maxPositionals) throw new UsageError(`unexpected argument "${args[maxPositionals] ?? ''}" for "octw ${command}"`);
 
     const config = resolveConfig(
