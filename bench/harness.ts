@@ -62,7 +62,7 @@ function scaleHandlerSleeps(scale: number): void {
     const wait = inv && SLEEPING_HANDLERS.has(inv.handler) && typeof ms === 'number' ? ms * scale : ms;
     return real(callback, wait, ...args);
   };
-  globalThis.setTimeout = Object.assign(scaled, real) as typeof setTimeout;
+  globalThis.setTimeout = Object.assign<typeof scaled, typeof setTimeout>(scaled, real);
 }
 
 /** Counts and times DynamoDB calls (DynamoDB Local is real and not delayed) made inside invocations. */
