@@ -1,6 +1,10 @@
 /**
  * Helpers shared by the workflow tests: signups, and reading what a tenant owns back from the fake.
  */
+import { TRANSITIONAL_STATUSES } from '../../functions/domain/lifecycle';
+import type { TenantRecord } from '../../functions/domain/tenant-record';
+import type { FaultKind, ServiceName } from '../local-cloud/fake-aws';
+import { startLocalCloud } from '../local-cloud/local-cloud';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 
 export function signupFor(tenantId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -107,5 +111,207 @@ export function causeMessage(snapshot: { cause?: string }): string {
     return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : (snapshot.cause ?? '');
   } catch {
     return snapshot.cause ?? '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fault matrix of the lifecycle workflows (used by lifecycle-faults-*.test.ts, one file per kind)
+
+export type LifecycleWorkflow = 'DeprovisionTenant' | 'SuspendTenant' | 'ResumeTenant' | 'UpdateTenant';
+
+/** Every AWS call each workflow makes on a clean run (checked against a real run in lifecycle-faults-transient). */
+export const LIFECYCLE_CALLS: Readonly<Record<LifecycleWorkflow, readonly (readonly [ServiceName, string])[]>> = {
+  DeprovisionTenant: [
+    ['EventBridge', 'PutEvents'],
+    ['ECS', 'DescribeServices'],
+    ['ECS', 'DeleteService'],
+    ['ECS', 'ListTaskDefinitions'],
+    ['ECS', 'DeregisterTaskDefinition'],
+    ['ECS', 'DeleteTaskDefinitions'],
+    ['IAM', 'GetRole'],
+    ['IAM', 'ListRolePolicies'],
+    ['IAM', 'DeleteRolePolicy'],
+    ['IAM', 'DeleteRole'],
+    ['SecretsManager', 'DescribeSecret'],
+    ['SecretsManager', 'DeleteSecret'],
+    ['CloudWatchLogs', 'DeleteLogGroup'],
+    ['EFS', 'DeleteAccessPoint'],
+    ['EC2', 'DeleteSecurityGroup'],
+  ],
+  SuspendTenant: [
+    ['EventBridge', 'PutEvents'],
+    ['ECS', 'UpdateService'],
+    ['ECS', 'DescribeServices'],
+  ],
+  ResumeTenant: [
+    ['EventBridge', 'PutEvents'],
+    ['ECS', 'UpdateService'],
+    ['ECS', 'DescribeServices'],
+  ],
+  UpdateTenant: [
+    ['EventBridge', 'PutEvents'],
+    ['EC2', 'DescribeSecurityGroups'],
+    ['EC2', 'DescribeManagedPrefixLists'],
+    ['EC2', 'DescribeSecurityGroupRules'],
+    ['EC2', 'AuthorizeSecurityGroupEgress'],
+    ['EC2', 'RevokeSecurityGroupEgress'],
+    ['IAM', 'GetRole'],
+    ['IAM', 'PutRolePolicy'],
+    ['ECS', 'ListTaskDefinitions'],
+    ['ECS', 'DescribeTaskDefinition'],
+    ['ECS', 'RegisterTaskDefinition'],
+    ['ECS', 'UpdateService'],
+    ['ECS', 'DescribeServices'],
+  ],
+};
+
+/** The update every matrix run asks for: it changes the allowlist, the plan's models and the revision. */
+export const MATRIX_UPDATE = {
+  plan: 'pro',
+  egressAllowlist: [{ cidr: '192.0.2.0/28', ports: [443], description: 'billing API' }],
+} as const;
+
+const SHORT: Record<LifecycleWorkflow, string> = { DeprovisionTenant: 'dep', SuspendTenant: 'sus', ResumeTenant: 'res', UpdateTenant: 'upd' };
+const KIND: Record<FaultKind, string> = { transient: 'tran', crashAfterSuccess: 'crash', permanent: 'perm' };
+
+/** A tenant ready for the workflow: ACTIVE, or SUSPENDED for a resume. Returns its record. */
+export async function tenantReadyFor(cloud: LocalCloud, workflow: LifecycleWorkflow, tenantId: string) {
+  const record = await provision(cloud, tenantId);
+  if (record?.status !== 'ACTIVE') throw new Error(`setup: ${tenantId} is ${record?.status ?? 'missing'} after provisioning`);
+  if (workflow === 'ResumeTenant') {
+    const suspended = await runWorkflow(cloud, 'SuspendTenant', { tenantId }, `setup-suspend-${tenantId}`);
+    if (suspended.status !== 'SUCCEEDED') throw new Error(`setup: suspend of ${tenantId} ${suspended.status}`);
+  }
+  return cloud.tenant(tenantId);
+}
+
+export const inputFor = (workflow: LifecycleWorkflow, tenantId: string) =>
+  workflow === 'UpdateTenant' ? { tenantId, ...MATRIX_UPDATE } : { tenantId };
+
+/** Asserts the end state of a clean run of the workflow. */
+export async function expectCompleted(cloud: LocalCloud, workflow: LifecycleWorkflow, tenantId: string): Promise<void> {
+  const record = await cloud.tenant(tenantId);
+  switch (workflow) {
+    case 'DeprovisionTenant':
+      expect(record?.status).toBe('DEPROVISIONED');
+      expect(leftoversAfterDeprovision(cloud, tenantId)).toEqual([]);
+      return;
+    case 'SuspendTenant':
+      expect(record?.status).toBe('SUSPENDED');
+      expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
+      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 0, revision: `octw-${tenantId}:1` });
+      return;
+    case 'ResumeTenant':
+      expect(record?.status).toBe('ACTIVE');
+      expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
+      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:1` });
+      return;
+    case 'UpdateTenant':
+      expect(record).toMatchObject({ status: 'ACTIVE', plan: 'pro' });
+      expect(record?.previous).toBeUndefined();
+      // Exactly one new revision, running, and the rules of the new allowlist.
+      expect(cloud.fake.taskDefinition(`octw-${tenantId}`)?.revision).toBe(2);
+      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:2` });
+      expect(egressRulesOf(cloud, tenantId).filter((r) => r.includes('192.0.2.0/28') || r.includes('203.0.113.0/24'))).toEqual([
+        'tcp 443-443 192.0.2.0/28',
+      ]);
+      return;
+  }
+}
+
+/** Asserts that a failed run put the tenant back where it was (or FAILED for a deprovision), with the cause recorded. */
+export async function expectRolledBack(
+  cloud: LocalCloud,
+  workflow: LifecycleWorkflow,
+  tenantId: string,
+  before: TenantRecord | undefined,
+): Promise<void> {
+  const record = await cloud.tenant(tenantId);
+  expect(record?.lastError?.message).toBeTruthy();
+  switch (workflow) {
+    case 'DeprovisionTenant':
+      expect(record?.status).toBe('FAILED');
+      return;
+    case 'SuspendTenant':
+      expect(record?.status).toBe('ACTIVE');
+      expect(serviceState(cloud, tenantId)?.desiredCount).toBe(1);
+      expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
+      return;
+    case 'ResumeTenant':
+      expect(record?.status).toBe('SUSPENDED');
+      expect(serviceState(cloud, tenantId)?.desiredCount).toBe(0);
+      expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
+      return;
+    case 'UpdateTenant':
+      expect(record).toMatchObject({
+        status: 'ACTIVE',
+        plan: before?.plan,
+        egressAllowlist: before?.egressAllowlist,
+        configHash: before?.configHash,
+        resources: before?.resources,
+      });
+      expect(record?.previous).toBeUndefined();
+      expect(serviceState(cloud, tenantId)).toMatchObject({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:1` });
+      expect(egressRulesOf(cloud, tenantId).filter((r) => r.includes('192.0.2.0/28') || r.includes('203.0.113.0/24'))).toEqual([
+        'tcp 443-443 203.0.113.0/24',
+      ]);
+      expect(cloud.fake.role(`octw-tenant-${tenantId}`)?.policies.get(`octw-tenant-${tenantId}`)).not.toContain('haiku');
+      return;
+  }
+}
+
+/**
+ * One describe per (workflow, call): the fault is injected on the next such call and the workflow
+ * must still complete (transient, crashAfterSuccess) or end where it started with the cause
+ * recorded (permanent); never in a transitional state, never with a resource too many.
+ */
+export function describeLifecycleFaultMatrix(kind: FaultKind, workflows: readonly LifecycleWorkflow[]): void {
+  let cloud: LocalCloud;
+  beforeAll(async () => {
+    cloud = await startLocalCloud();
+  });
+  afterAll(async () => {
+    await cloud.stop();
+  });
+
+  const cases = workflows.flatMap((workflow) =>
+    LIFECYCLE_CALLS[workflow].map(([service, operation], index) => ({ workflow, service, operation, index })),
+  );
+  describe.each(cases)(`${kind} fault in $service $operation during $workflow`, ({ workflow, service, operation, index }) => {
+    const tenantId = `${KIND[kind]}-${SHORT[workflow]}-${index}`;
+    const outcome = kind === 'permanent' ? 'ends where it started (FAILED for a deprovision) with the cause recorded' : 'still completes with nothing extra';
+
+    it(outcome, async () => {
+      const before = await tenantReadyFor(cloud, workflow, tenantId);
+      const fired = cloud.fake.faults.fired.length;
+      cloud.fake.inject({ service, operation, kind });
+      const done = await runWorkflow(cloud, workflow, inputFor(workflow, tenantId));
+      expect(cloud.fake.faults.fired.slice(fired)).toContainEqual(expect.objectContaining({ service, operation, kind }));
+      expect(TRANSITIONAL_STATUSES).not.toContain((await cloud.tenant(tenantId))?.status);
+      if (kind !== 'permanent') {
+        expect(done.status).toBe('SUCCEEDED');
+        await expectCompleted(cloud, workflow, tenantId);
+        return;
+      }
+      expect(done.status).toBe('FAILED');
+      await expectRolledBack(cloud, workflow, tenantId, before);
+      if (workflow === 'DeprovisionTenant') {
+        // Nothing is stuck: FAILED is deprovisioned by the next request.
+        const again = await runWorkflow(cloud, workflow, { tenantId }, `again-${tenantId}`);
+        expect(again.status).toBe('SUCCEEDED');
+        await expectCompleted(cloud, workflow, tenantId);
+      }
+    });
+  });
+
+  if (kind === 'transient') {
+    it.each(workflows)('covers every call a clean %s run makes', async (workflow) => {
+      const tenantId = `base-${SHORT[workflow]}`;
+      await tenantReadyFor(cloud, workflow, tenantId);
+      const from = cloud.fake.calls.length;
+      expect((await runWorkflow(cloud, workflow, inputFor(workflow, tenantId))).status).toBe('SUCCEEDED');
+      const made = new Set(cloud.fake.calls.slice(from).map((c) => `${c.service} ${c.operation}`));
+      expect([...made].sort()).toEqual(LIFECYCLE_CALLS[workflow].map(([s, o]) => `${s} ${o}`).sort());
+    });
   }
 }

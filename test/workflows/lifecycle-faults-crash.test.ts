@@ -1,0 +1,3 @@
+import { describeLifecycleFaultMatrix } from './support';
+
+describeLifecycleFaultMatrix('crashAfterSuccess', ['DeprovisionTenant', 'SuspendTenant', 'ResumeTenant', 'UpdateTenant']);

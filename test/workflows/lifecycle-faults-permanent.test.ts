@@ -1,0 +1,3 @@
+import { describeLifecycleFaultMatrix } from './support';
+
+describeLifecycleFaultMatrix('permanent', ['DeprovisionTenant', 'SuspendTenant', 'ResumeTenant', 'UpdateTenant']);

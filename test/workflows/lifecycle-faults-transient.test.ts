@@ -1,0 +1,3 @@
+import { describeLifecycleFaultMatrix } from './support';
+
+describeLifecycleFaultMatrix('transient', ['DeprovisionTenant', 'SuspendTenant', 'ResumeTenant', 'UpdateTenant']);
