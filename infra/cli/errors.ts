@@ -69,6 +69,10 @@ export function classify(err: unknown): ClassifiedError {
     const code = awsCodeOf(err.cause);
     return { code: EXIT.aws, name: code ?? err.name, message: err.message };
   }
+  if (err instanceof Error && /^Region is missing/.test(err.message)) {
+    // The SDK found no region in flags, environment or profile: a configuration error, not an AWS one.
+    return { code: EXIT.usage, name: 'UsageError', message: 'no AWS region: give --region, or set AWS_REGION or a region in the AWS profile' };
+  }
   const code = awsCodeOf(err);
   if (code !== undefined) return { code: EXIT.aws, name: code, message: err instanceof Error ? err.message : String(err) };
   if (err instanceof Error) return { code: EXIT.aws, name: err.name || 'Error', message: err.message };
