@@ -102,6 +102,14 @@ const ContextSchema = z
     gatewayPollIntervalMs: cli(z.int().min(500).max(60_000)).default(5_000),
     backupRetentionDays: cli(z.int().min(1).max(36_500)).default(35),
     backupSchedule: z.string().regex(/^cron\(.+\)$/, { error: 'must be a cron(...) expression' }).default('cron(0 3 * * ? *)'),
+    /**
+     * When the purge sweep looks for DEPROVISIONED tenants whose retention has ended and starts their
+     * PurgeTenant runs: a `cron(...)` or `rate(...)` expression (UTC). Default: daily at 04:00 UTC.
+     */
+    purgeSweepSchedule: z
+      .string()
+      .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
+      .default('cron(0 4 * * ? *)'),
     alarmEmail: z.email().optional(),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   })

@@ -15,6 +15,7 @@ import { Cluster } from './constructs/cluster';
 import { SignupEvents } from './constructs/events';
 import { HouseFunction } from './constructs/house-function';
 import { Network } from './constructs/network';
+import { PurgeAccess, TENANTS_MOUNT_PATH } from './constructs/purge';
 import { METRICS_SERVICE, Observability } from './constructs/observability';
 import { TenantPermissionsBoundary } from './constructs/permissions-boundary';
 import { Storage } from './constructs/storage';
@@ -78,6 +79,15 @@ export class PlatformStack extends Stack {
       consumerTimeout: Duration.seconds(HANDLERS.Intake.timeoutSeconds),
     });
     const provisionArn = stateMachineArn(this, c.prefix, 'ProvisionTenant');
+    const purgeArn = stateMachineArn(this, c.prefix, 'PurgeTenant');
+    const purgeAccess = new PurgeAccess(this, 'Purge', {
+      prefix: c.prefix,
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      fileSystem: storage.fileSystem,
+      endpointsSecurityGroup: this.network.endpointsSecurityGroup,
+      logRetention: platformRetention,
+    });
 
     const env: Record<EnvVar, string> = {
       TABLE_NAME: this.table.table.tableName,
@@ -99,6 +109,8 @@ export class PlatformStack extends Stack {
       SECRET_RECOVERY_DAYS: String(c.secretRecoveryDays),
       DATA_RETENTION_DAYS: String(c.dataRetentionDays),
       PROVISION_STATE_MACHINE_ARN: provisionArn,
+      PURGE_STATE_MACHINE_ARN: purgeArn,
+      TENANTS_MOUNT_PATH,
       UID_BASE: String(c.uidBase),
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
@@ -111,6 +123,8 @@ export class PlatformStack extends Stack {
       tableIndexArns: this.table.indexArns,
       eventBusArn: this.signupEvents.bus.eventBusArn,
       provisionStateMachineArn: provisionArn,
+      purgeStateMachineArn: purgeArn,
+      purgeAccessPointArn: purgeAccess.accessPoint.accessPointArn,
       vpcId: this.network.vpc.vpcId,
       fileSystemArn: storage.fileSystem.fileSystemArn,
       permissionsBoundaryArn: this.permissionsBoundary.policyArn,
@@ -132,6 +146,8 @@ export class PlatformStack extends Stack {
             LOG_LEVEL: c.logLevel,
           },
           ...(props.handlersDir ? { handlersDir: props.handlersDir } : {}),
+          // Purge mounts /tenants: the only function in the VPC.
+          ...(key === 'Purge' ? { vpc: purgeAccess.functionVpc } : {}),
         });
         BINDERS[key](fn, binderContext);
         return [key, fn];
@@ -146,6 +162,8 @@ export class PlatformStack extends Stack {
       id: 'Serverless-LambdaEventSourceMappingDestination',
       reason: 'SQS event sources do not support on-failure destinations; failed signups go to the signup queue\'s redrive DLQ (maxReceiveCount 5), which is alarmed.',
     });
+
+    purgeAccess.schedule(this.functions.Purge.function, c.purgeSweepSchedule, c.prefix);
 
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: c.prefix,
@@ -168,6 +186,7 @@ export class PlatformStack extends Stack {
 
     new CfnOutput(this, 'EventBusName', { value: this.signupEvents.bus.eventBusName });
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provisionArn });
+    new CfnOutput(this, 'PurgeStateMachineArn', { value: purgeArn });
     new CfnOutput(this, 'TenantsTableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'ClusterName', { value: c.clusterName });
     new CfnOutput(this, 'Region', { value: Aws.REGION });

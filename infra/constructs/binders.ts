@@ -7,6 +7,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { MANAGED_BY, TAG_CELL, TAG_MANAGED_BY } from '../../functions/domain/naming';
 import type { HandlerKey } from '../../functions/handlers/catalogue';
+import { TENANTS_TABLE_KEYS } from '../../functions/shared/table-schema';
 import { ecsArns, tenantArns } from './arns';
 import type { HouseFunction } from './house-function';
 
@@ -17,6 +18,9 @@ export interface BinderContext {
   readonly tableIndexArns: readonly string[];
   readonly eventBusArn: string;
   readonly provisionStateMachineArn: string;
+  readonly purgeStateMachineArn: string;
+  /** The Purge function's own access point (root /tenants, uid 0). */
+  readonly purgeAccessPointArn: string;
   readonly vpcId: string;
   readonly fileSystemArn: string;
   readonly permissionsBoundaryArn: string;
@@ -252,5 +256,49 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
       ],
     );
     tenantRecordUpdates(fn, ctx);
+  },
+
+  /**
+   * Reads tenant records (never writes them: PURGED is the Lifecycle function's transition), starts
+   * PurgeTenant runs (sweep), and mounts as root through its own access point only.
+   */
+  Purge: (fn, ctx) => {
+    const onlyPurgeAccessPoint = {
+      StringEquals: { 'elasticfilesystem:AccessPointArn': ctx.purgeAccessPointArn },
+      Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
+    };
+    fn.allow(
+      [
+        statement('ReadTenantRecord', ['dynamodb:GetItem'], [ctx.tableArn]),
+        statement('ListTenantsByStatus', ['dynamodb:Query'], [`${ctx.tableArn}/index/${TENANTS_TABLE_KEYS.indexes.byStatus.indexName}`]),
+        statement('StartPurgeRuns', ['states:StartExecution'], [ctx.purgeStateMachineArn]),
+        // Root on its own access point only (tenant directories are 0700, owned by each tenant's uid).
+        statement(
+          'MountTenantsRootAsRoot',
+          ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess'],
+          [ctx.fileSystemArn],
+          onlyPurgeAccessPoint,
+        ),
+        statement(
+          'LambdaVpcNetworkInterfaces',
+          [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          ['*'],
+        ),
+      ],
+      [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'The ENI actions Lambda needs to run a function in a VPC (the content of AWSLambdaVPCAccessExecutionRole) support no resource-level permissions.',
+        },
+      ],
+    );
   },
 };

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -26,6 +27,20 @@ export interface HouseFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** Directory holding the handler entry files. @default functions/handlers */
   readonly handlersDir?: string;
+  /**
+   * Run in the VPC (for an EFS mount): subnets and security groups. The binder must then grant the
+   * ENI actions (the house role starts empty; no managed policy is attached).
+   * @default - not in a VPC
+   */
+  readonly vpc?: HouseFunctionVpc;
+}
+
+export interface HouseFunctionVpc {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /** EFS access point mounted by the function. @default - none */
+  readonly filesystem?: lambda.FileSystem;
 }
 
 /** A wildcard resource or action a binder grants, with the reason cdk-nag must show. */
@@ -79,6 +94,14 @@ export class HouseFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       role: this.role,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      ...(props.vpc
+        ? {
+            vpc: props.vpc.vpc,
+            vpcSubnets: props.vpc.subnets,
+            securityGroups: props.vpc.securityGroups,
+            ...(props.vpc.filesystem ? { filesystem: props.vpc.filesystem } : {}),
+          }
+        : {}),
       bundling: {
         format: nodejs.OutputFormat.ESM,
         target: 'node22',
@@ -93,6 +116,8 @@ export class HouseFunction extends Construct {
         forceDockerBundling: false,
       },
     });
+    // In a VPC, Lambda creates the function's ENIs with its role at creation: the policy must exist first.
+    if (props.vpc) this.function.node.addDependency(this.policy);
     // X-Ray tracing adds its statement to the role's default policy.
     const defaultPolicy = this.role.node.tryFindChild('DefaultPolicy');
     if (defaultPolicy) {

@@ -1,6 +1,7 @@
 /**
  * The cell's network: a new VPC (default) or an existing one given by ids, the VPC endpoints that let
- * default-deny tenant tasks pull images, log, read secrets and call Bedrock, and the two security groups
+ * default-deny tenant tasks pull images, log, read secrets and call Bedrock (and the in-VPC Purge
+ * function read DynamoDB and start Step Functions runs), and the two security groups
  * tenant groups point their platform egress at (VPC endpoints, EFS mount targets).
  */
 import { Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -35,6 +36,8 @@ export const INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceVpcEndpoi
   SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
   Sts: ec2.InterfaceVpcEndpointAwsService.STS,
   BedrockRuntime: ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
+  /** The Purge function runs in the VPC (EFS mount); its daily sweep starts PurgeTenant runs. */
+  StepFunctions: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
 };
 
 export class Network extends Construct {
@@ -131,6 +134,8 @@ export class Network extends Construct {
       }
       // ECR stores image layers in S3.
       this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [this.privateSubnets] });
+      // The Purge function (in the VPC for its EFS mount) reads tenant records; gateway endpoints cost nothing.
+      this.vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: [this.privateSubnets] });
     }
   }
 }

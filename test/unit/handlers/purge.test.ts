@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import fc from 'fast-check';
 import type { TenantRecord } from '../../../functions/domain/tenant-record';
+import type * as PurgeHandler from '../../../functions/handlers/purge';
 import type { WorkflowStarter } from '../../../functions/usecases/intake';
 import { applyHandlerEnv } from '../../local-cloud/env';
 
-type PurgeModule = typeof import('../../../functions/handlers/purge');
+type PurgeModule = typeof PurgeHandler;
 let purge: PurgeModule;
 let restoreEnv: () => void;
 let workdir: string;
@@ -52,17 +53,16 @@ function record(tenantId: string, fields: Partial<TenantRecord> = {}): TenantRec
     createdAt: '2026-01-01T00:00:00Z',
     updatedAt: '2026-01-01T00:00:00Z',
     ...fields,
-  } as TenantRecord;
+  };
 }
 
 const storeWith = (...records: TenantRecord[]) => ({
-  async require(tenantId: string) {
+  require(tenantId: string): Promise<TenantRecord> {
     const found = records.find((r) => r.tenantId === tenantId);
-    if (!found) throw new Error(`no ${tenantId}`);
-    return found;
+    return found ? Promise.resolve(found) : Promise.reject(new Error(`no ${tenantId}`));
   },
-  async listByStatus(status: string, limit?: number) {
-    return records.filter((r) => r.status === status).slice(0, limit);
+  listByStatus(status: string, limit?: number): Promise<TenantRecord[]> {
+    return Promise.resolve(records.filter((r) => r.status === status).slice(0, limit));
   },
 });
 
@@ -196,9 +196,9 @@ describe('sweep', () => {
     const calls: { name: string; input: unknown }[] = [];
     const purgeStarter: WorkflowStarter = {
       executionArn: (name) => `arn:aws:states:us-east-1:123456789012:execution:PurgeTenant:${name}`,
-      async start(name, input) {
+      start(name, input) {
         calls.push({ name, input: JSON.parse(input) });
-        return { executionArn: purgeStarter.executionArn(name), alreadyStarted: already.has(name) };
+        return Promise.resolve({ executionArn: purgeStarter.executionArn(name), alreadyStarted: already.has(name) });
       },
     };
     return { purgeStarter, calls };
