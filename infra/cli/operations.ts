@@ -243,8 +243,17 @@ export async function follow(ctx: CommandContext, executionArn: string, pollInte
   const now = ctx.io.now ?? Date.now;
   const began = now();
   let last = '';
+  let unseen = 0;
   for (;;) {
-    const d = await sfnCall('DescribeExecution', () => ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn })));
+    let d;
+    try {
+      d = await sfnCall('DescribeExecution', () => ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn })));
+    } catch (err) {
+      // Step Functions is eventually consistent: a just-started execution may not be visible yet.
+      if (!(err instanceof AwsCallError && err.name === 'ExecutionDoesNotExist') || ++unseen > 5) throw err;
+      await sleep(Math.max(pollIntervalMs, 200));
+      continue;
+    }
     const status = d.status ?? 'UNKNOWN';
     const step = status === 'RUNNING' ? await currentStep(ctx, executionArn) : undefined;
     const elapsed = d.startDate ? now() - d.startDate.getTime() : now() - began;
