@@ -7,7 +7,7 @@ import { configHash } from '../domain/config-hash';
 import { TenantStateConflictError } from '../domain/errors';
 import { refusal, type TransitionName } from '../domain/lifecycle';
 import { TenantRequestSchema, UpdateRequestSchema } from '../domain/operations';
-import type { EgressRule, Plan } from '../domain/tenant';
+import type { Plan } from '../domain/tenant';
 import type { PreviousConfig, TenantRecord } from '../domain/tenant-record';
 import { applyTransition, type LifecycleDeps } from './lifecycle';
 import { parseRequest, tenantConfigHash, validateTenantConfig, type SignupContext } from './signup';
@@ -106,7 +106,7 @@ function ticket(record: TenantRecord, previous: PreviousConfig, plans: readonly 
     status: record.status,
     version: record.version,
     changed,
-    allowlistChanged: changed && !same(previous.egressAllowlist as EgressRule[], record.egressAllowlist),
+    allowlistChanged: changed && !same(previous.egressAllowlist, record.egressAllowlist),
     modelsChanged: changed && (!before || !after || !same(before.bedrockModels, after.bedrockModels)),
     taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride),
     configHash: record.configHash,
