@@ -163,7 +163,7 @@ export class PlatformStack extends Stack {
       reason: 'SQS event sources do not support on-failure destinations; failed signups go to the signup queue\'s redrive DLQ (maxReceiveCount 5), which is alarmed.',
     });
 
-    purgeAccess.schedule(this.functions.Purge.function, c.purgeSweepSchedule, c.prefix);
+    const purgeSweep = purgeAccess.schedule(this.functions.Purge.function, c.purgeSweepSchedule, c.prefix);
 
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: c.prefix,
@@ -180,6 +180,7 @@ export class PlatformStack extends Stack {
       deadLetterQueues: {
         SignupRule: this.signupEvents.ruleDeadLetterQueue,
         SignupIntake: this.signupEvents.intakeDeadLetterQueue,
+        PurgeSweep: purgeSweep.deadLetterQueue,
       },
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });

@@ -10,7 +10,7 @@
  * (TLS required, access point required, no ClientRootAccess in it): root access comes from this
  * one role's identity policy, never from the file system's policy.
  */
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as efs from 'aws-cdk-lib/aws-efs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -62,7 +62,7 @@ export class PurgeAccess extends Construct {
     });
     this.securityGroup.addEgressRule(props.endpointsSecurityGroup, ec2.Port.tcp(443), 'HTTPS to the VPC interface endpoints (Step Functions)');
     this.securityGroup.addEgressRule(
-      ec2.Peer.prefixList(dynamoDbPrefixListId(this)),
+      ec2.Peer.prefixList(dynamoDbPrefixListId(this, props.logRetention)),
       ec2.Port.tcp(443),
       'HTTPS to DynamoDB through its gateway endpoint',
     );
@@ -84,7 +84,7 @@ export class PurgeAccess extends Construct {
   }
 
   /** Runs the Purge function's `sweep` action on `schedule` (EventBridge rule, default bus). */
-  schedule(fn: lambda.IFunction, schedule: string, prefix: string): events.Rule {
+  schedule(fn: lambda.IFunction, schedule: string, prefix: string): { rule: events.Rule; deadLetterQueue: sqs.Queue } {
     const deadLetterQueue = new sqs.Queue(this, 'SweepDeadLetterQueue', {
       queueName: `${prefix}-purge-sweep-dlq`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -95,7 +95,7 @@ export class PurgeAccess extends Construct {
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the purge-sweep rule target.' },
       { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself a dead-letter queue.' },
     );
-    return new events.Rule(this, 'SweepSchedule', {
+    const rule = new events.Rule(this, 'SweepSchedule', {
       ruleName: `${prefix}-purge-sweep`,
       description: 'Finds DEPROVISIONED tenants whose data retention has ended and starts their PurgeTenant runs',
       schedule: events.Schedule.expression(schedule),
@@ -108,6 +108,7 @@ export class PurgeAccess extends Construct {
         }),
       ],
     });
+    return { rule, deadLetterQueue };
   }
 }
 
@@ -122,7 +123,7 @@ class AccessPointMount extends lambda.FileSystem {
  * The id of the AWS-managed prefix list `com.amazonaws.<region>.dynamodb`, looked up at deploy time
  * (a synth-time lookup would need credentials; the stack is environment-agnostic).
  */
-function dynamoDbPrefixListId(scope: Construct): string {
+function dynamoDbPrefixListId(scope: Construct, logRetention: logs.RetentionDays): string {
   const lookup = new cr.AwsCustomResource(scope, 'DynamoDbPrefixList', {
     onUpdate: {
       service: 'EC2',
@@ -135,7 +136,7 @@ function dynamoDbPrefixListId(scope: Construct): string {
       new iam.PolicyStatement({ actions: ['ec2:DescribeManagedPrefixLists'], resources: ['*'] }),
     ]),
     installLatestAwsSdk: false,
-    logGroup: new logs.LogGroup(scope, 'DynamoDbPrefixListLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+    logGroup: new logs.LogGroup(scope, 'DynamoDbPrefixListLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
   });
   const policy = lookup.node.tryFindChild('CustomResourcePolicy');
   if (policy) {

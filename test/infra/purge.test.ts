@@ -131,6 +131,13 @@ describe('purge infrastructure', () => {
     });
   });
 
+  it('alarms when a sweep could not be delivered (its DLQ is not empty)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: Match.stringLikeRegexp('PurgeSweep-dlq-not-empty'),
+      Dimensions: [Match.objectLike({ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PurgeSweepDeadLetterQueue'), 'QueueName'] } })],
+    });
+  });
+
   it('takes the sweep schedule from context, defaulting to daily, and refuses anything but cron()/rate()', () => {
     expect(parseConfig({}).purgeSweepSchedule).toBe('cron(0 4 * * ? *)');
     expect(parseConfig({ purgeSweepSchedule: 'rate(6 hours)' }).purgeSweepSchedule).toBe('rate(6 hours)');
