@@ -393,7 +393,10 @@ describe('PlatformStack', () => {
         ]),
       );
       expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(Object.keys(HANDLERS).length);
-      expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+      // One depth alarm per dead-letter queue of the platform (signup rule, signup intake, purge sweep).
+      const deadLetterQueues = resources<{ QueueName?: string }>('AWS::SQS::Queue').filter(({ props }) => props.QueueName?.endsWith('-dlq'));
+      expect(deadLetterQueues.length).toBeGreaterThanOrEqual(3);
+      expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(deadLetterQueues.length);
     });
 
     it('sends every alarm to the KMS-encrypted alarm topic', () => {
