@@ -180,6 +180,7 @@ export class PlatformStack extends Stack {
       deadLetterQueues: {
         SignupRule: this.signupEvents.ruleDeadLetterQueue,
         SignupIntake: this.signupEvents.intakeDeadLetterQueue,
+        OffboardedRule: this.signupEvents.offboardedDeadLetterQueue,
         PurgeSweep: purgeSweep.deadLetterQueue,
       },
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
