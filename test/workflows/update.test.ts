@@ -139,7 +139,8 @@ describe('update workflow: a new revision that fails its health check', () => {
     const record = await cloud.tenant(tenantId);
     expect(record?.status).toBe('ACTIVE');
     expect(record?.lastError?.name).toBe('GatewayUnhealthyError');
-    expect(record?.lastError?.message).toMatch(/octw-bad-release:1 instead of octw-bad-release:2|circuit breaker/);
+    // Detected by comparing the primary deployment's revision: after the rollback ECS no longer lists the failed one.
+    expect(record?.lastError?.message).toMatch(/runs octw-bad-release:1 instead of octw-bad-release:2/);
     expect(record?.resources.taskDefinitionArn).toBe(before?.resources.taskDefinitionArn);
     const svc = serviceState(cloud, tenantId);
     expect(svc).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:1` });
