@@ -17,7 +17,7 @@ import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
-import { requireHeld } from '../usecases/holder';
+import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv([
   'PLANS_JSON',
@@ -84,7 +84,8 @@ function need<T>(value: T | undefined, what: string, tenantId: string): T {
 
 export const handler = makeHandler('Gateway', Input, async (input, context: Context) => {
   const { tenantId, executionArn } = input;
-  const record = await requireHeld(store, tenantId, executionArn);
+  const teardown = input.action === 'deleteService' || input.action === 'deleteTaskDefinitions';
+  const record = teardown ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   const r = record.resources;
   switch (input.action) {
     case 'registerTaskDefinition': {

@@ -10,7 +10,7 @@ import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
-import { requireHeld } from '../usecases/holder';
+import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['PLANS_JSON', 'PERMISSIONS_BOUNDARY_ARN', 'FILE_SYSTEM_ARN']);
 const { store } = lifecycleDepsFromEnv();
@@ -27,7 +27,7 @@ const Input = z.object({
 });
 
 export const handler = makeHandler('Identity', Input, async ({ action, tenantId, executionArn }) => {
-  const record = await requireHeld(store, tenantId, executionArn);
+  const record = action === 'delete' ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   if (action === 'ensure' || action === 'updatePolicy') {
     const accessPointArn = record.resources.accessPointArn;
     if (!accessPointArn) throw new TenantStateConflictError(`tenant "${tenantId}" has no access point yet; the role is scoped to it`);

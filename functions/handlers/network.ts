@@ -8,7 +8,7 @@ import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
-import { requireHeld } from '../usecases/holder';
+import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['VPC_ID', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID']);
 const { store } = lifecycleDepsFromEnv();
@@ -26,7 +26,7 @@ const Input = z.object({
 });
 
 export const handler = makeHandler('Network', Input, async ({ action, tenantId, executionArn }) => {
-  const record = await requireHeld(store, tenantId, executionArn);
+  const record = action === 'delete' ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   if (action === 'ensure') {
     const securityGroupId = await groups.ensure(tenantId, record.cell, record.egressAllowlist);
     await store.setResources(tenantId, executionArn, { securityGroupId });

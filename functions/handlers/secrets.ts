@@ -11,7 +11,7 @@ import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
-import { requireHeld } from '../usecases/holder';
+import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['SECRET_RECOVERY_DAYS', 'LOG_RETENTION_DAYS']);
 const { store } = lifecycleDepsFromEnv();
@@ -30,7 +30,7 @@ const Input = z.discriminatedUnion('action', [
 
 export const handler = makeHandler('Secrets', Input, async (input) => {
   const { tenantId, executionArn } = input;
-  const record = await requireHeld(store, tenantId, executionArn);
+  const record = input.action === 'delete' ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   if (input.action === 'ensure') {
     const [secretArn, logGroupName] = await Promise.all([
       secrets.ensure(tenantId, record.cell),

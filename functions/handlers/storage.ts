@@ -10,7 +10,7 @@ import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
-import { requireHeld } from '../usecases/holder';
+import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['FILE_SYSTEM_ID']);
 const { store } = lifecycleDepsFromEnv();
@@ -23,7 +23,7 @@ const Input = z.object({
 });
 
 export const handler = makeHandler('Storage', Input, async ({ action, tenantId, executionArn }) => {
-  const record = await requireHeld(store, tenantId, executionArn);
+  const record = action === 'delete' ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   if (action === 'ensure') {
     if (record.uid === undefined || record.gid === undefined) {
       throw new TenantStateConflictError(`tenant "${tenantId}" has no uid/gid yet; it must be claimed first`);
