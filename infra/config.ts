@@ -81,7 +81,13 @@ const ContextSchema = z
     /** "dedicated": a bus named eventBusName (default octw-<cell>); "default": the account's default bus. */
     eventBus: z.enum(['dedicated', 'default']).default('dedicated'),
     eventBusName: NameSchema.optional(),
+    /** `source` of the lifecycle events OCTW emits (TenantActive, ...). */
     eventSource: z.string().regex(/^[a-z][a-z0-9.-]{2,63}$/).default('octw.tenants'),
+    /**
+     * `source` that TenantSignedUp / TenantOffboarded events must carry to be acted on: the signup
+     * service's, kept apart from OCTW's own so nothing OCTW emits can trigger a workflow.
+     */
+    signupSource: z.string().regex(/^[a-z][a-z0-9.-]{2,63}$/).default('octw.signup'),
     vpcCidr: CidrSchema.default('10.64.0.0/16'),
     azCount: cli(z.int().min(2).max(3)).default(3),
     privateSubnetCidrMask: cli(z.int().min(16).max(24)).default(19),

@@ -75,7 +75,7 @@ export class PlatformStack extends Stack {
     this.signupEvents = new SignupEvents(this, 'Signups', {
       prefix: c.prefix,
       eventBusName: c.eventBusName,
-      eventSource: c.eventSource,
+      signupSource: c.signupSource,
       consumerTimeout: Duration.seconds(HANDLERS.Intake.timeoutSeconds),
     });
     const provisionArn = stateMachineArn(this, c.prefix, 'ProvisionTenant');
@@ -116,7 +116,8 @@ export class PlatformStack extends Stack {
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
     };
     // functions/shared/powertools.ts emits metrics with service=octw; the dashboard reads that dimension.
-    const serviceName = METRICS_SERVICE;
+    // One `service` dimension per cell, so two cells in one account do not mix their metrics.
+    const serviceName = `${METRICS_SERVICE}-${c.cellId}`;
     const binderContext = {
       cellId: c.cellId,
       tableArn: this.table.table.tableArn,

@@ -18,7 +18,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { createHash } from 'node:crypto';
-import { GatewayUnhealthyError, IamPropagationError, ResourceBusyError, ResourceConflictError } from '../domain/errors';
+import { GatewayUnhealthyError, IamPropagationError, ResourceBusyError, ResourceConflictError, ThrottledError } from '../domain/errors';
 import { names, TAG_TENANT, tenantTags } from '../domain/naming';
 import type { TaskDefinitionShape } from '../domain/task-definition';
 import { awsCall, classifyAwsError, hasAwsErrorCode, isAwsErrorLike } from '../shared/aws-errors';
@@ -206,10 +206,23 @@ export class GatewayServices {
     opts: { budgetMs: number; pollMs: number; desiredCount?: number; expectedTaskDefinition?: string },
   ): Promise<ServiceHealth> {
     const until = Date.now() + opts.budgetMs;
+    let pause = opts.pollMs;
+    let last: ServiceHealth | undefined;
     for (;;) {
-      const h = await this.health(tenantId, opts.desiredCount ?? 1, opts.expectedTaskDefinition);
-      if (h.state !== 'PENDING' || Date.now() + opts.pollMs > until) return h;
-      await this.sleep(opts.pollMs);
+      try {
+        last = await this.health(tenantId, opts.desiredCount ?? 1, opts.expectedTaskDefinition);
+        pause = opts.pollMs;
+        if (last.state !== 'PENDING') return last;
+      } catch (err) {
+        // Many tenants waiting at once share DescribeServices' rate: back off instead of failing the
+        // step (the workflow would retry it anyway, at the cost of state transitions).
+        if (!(err instanceof ThrottledError)) throw err;
+        pause = Math.min(pause * 2, opts.pollMs * 8);
+      }
+      if (Date.now() + pause > until) {
+        return last ?? { state: 'PENDING', runningCount: 0, pendingCount: 0, rolloutState: 'THROTTLED' };
+      }
+      await this.sleep(pause);
     }
   }
 

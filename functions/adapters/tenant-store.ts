@@ -332,21 +332,29 @@ export class TenantStore {
     return base + next;
   }
 
+  /** Tenants in a status, oldest change first, up to `limit` (follows DynamoDB pagination). */
   async listByStatus(status: TenantStatus, limit = 100): Promise<TenantRecord[]> {
     const idx = TENANTS_TABLE_KEYS.indexes.byStatus;
-    const out = await awsCall('DynamoDB query by status', () =>
-      this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: idx.indexName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': idx.partitionKey },
-          ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
-          Limit: limit,
-        }),
-      ),
-    );
-    return (out.Items ?? []).map((i) => TenantRecordSchema.parse(i));
+    const records: TenantRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await awsCall('DynamoDB query by status', () =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: idx.indexName,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': idx.partitionKey },
+            ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
+            Limit: Math.min(limit - records.length, 1000),
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      records.push(...(out.Items ?? []).map((i) => TenantRecordSchema.parse(i)));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && records.length < limit);
+    return records;
   }
 
   async listAudit(tenantId: string, limit = 20): Promise<AuditItem[]> {

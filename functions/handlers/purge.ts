@@ -106,7 +106,7 @@ export interface SweepResult {
 
 /**
  * Starts PurgeTenant for every DEPROVISIONED tenant (first `limit` of the byStatus index, oldest
- * change first) whose retention has ended. Deterministic names make a repeated sweep a no-op.
+ * change first) whose retention has ended. Deterministic names (per day) make a repeated sweep a no-op.
  */
 export async function sweep(
   deps: { store: Pick<TenantStore, 'listByStatus'>; purge: WorkflowStarter; now?: () => number },
@@ -121,7 +121,11 @@ export async function sweep(
       continue;
     }
     const request: PurgeRequest = { tenantId: record.tenantId, immediate: false };
-    const out = await deps.purge.start(operationExecutionName('purge', record.tenantId, record.version), JSON.stringify(request));
+    // One attempt per tenant per day: a repeated sweep is a no-op, and a purge that failed is
+    // tried again by the next day's sweep (execution names are reserved for 90 days).
+    const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '');
+    const name = `${operationExecutionName('purge', record.tenantId, record.version)}-d${day}`;
+    const out = await deps.purge.start(name, JSON.stringify(request));
     (out.alreadyStarted ? result.alreadyStarted : result.started).push({ tenantId: record.tenantId, executionArn: out.executionArn });
   }
   return result;

@@ -5,9 +5,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'octw' });
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'OCTW', serviceName: 'octw' });
-export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'octw' });
+// Powertools reads POWERTOOLS_SERVICE_NAME (set by the CDK app to `octw-<cell>`, the `service`
+// dimension of every metric and log line) and POWERTOOLS_METRICS_NAMESPACE itself.
+export const logger = new Logger();
+export const metrics = new Metrics();
+export const tracer = new Tracer();
 
 /** Instruments an SDK v3 client with X-Ray (a no-op outside Lambda). */
 export function traced<T>(client: T): T {

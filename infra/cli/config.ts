@@ -20,8 +20,8 @@ export interface ConfigFlags {
   readonly source?: string | undefined;
 }
 
-/** The CDK default of `eventSource` (cdk.json context): the source the TenantSignedUp rule matches. */
-export const DEFAULT_SIGNUP_SOURCE = 'octw.tenants';
+/** The CDK default of `signupSource` (cdk.json context): the source the TenantSignedUp rule matches. */
+export const DEFAULT_SIGNUP_SOURCE = 'octw.signup';
 
 /** Same rule as infra/constructs/workflows.ts `kebab` (kept here so the CLI does not load aws-cdk-lib). */
 export const kebab = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();

@@ -47,7 +47,7 @@ Options:
   --table T            Tenants table (OCTW_TABLE).
   --event-bus B        Event bus for signup (OCTW_EVENT_BUS).
   --source S           Event source for signup (OCTW_SIGNUP_SOURCE; default octw.tenants, the
-                       platform's eventSource) unless the event file sets Source.
+                       platform's signupSource) unless the event file sets Source.
   --state-machine-arn-prefix P
                        OCTW_STATE_MACHINE_ARN_PREFIX, e.g.
                        arn:aws:states:eu-west-1:111122223333:stateMachine:octw-cell-1-

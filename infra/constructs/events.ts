@@ -21,7 +21,8 @@ export interface SignupEventsProps {
   readonly prefix: string;
   /** "default" uses the account's default bus. */
   readonly eventBusName: string;
-  readonly eventSource: string;
+  /** `source` the signup service puts on TenantSignedUp / TenantOffboarded events. */
+  readonly signupSource: string;
   /** Timeout of the consuming function; the queue's visibility timeout is six times it. */
   readonly consumerTimeout: Duration;
   /** Receives before a signup message goes to the intake DLQ. @default 5 */
@@ -72,7 +73,7 @@ export class SignupEvents extends Construct {
       ruleName: `${props.prefix}-tenant-signed-up`,
       description: 'TenantSignedUp events to the OCTW signup queue',
       eventBus: this.bus,
-      eventPattern: { source: [props.eventSource], detailType: [SIGNUP_DETAIL_TYPE] },
+      eventPattern: { source: [props.signupSource], detailType: [SIGNUP_DETAIL_TYPE] },
       targets: [
         new targets.SqsQueue(this.queue, {
           deadLetterQueue: this.ruleDeadLetterQueue,
@@ -95,7 +96,7 @@ export class SignupEvents extends Construct {
       ruleName: `${props.prefix}-tenant-offboarded`,
       description: 'TenantOffboarded events start the OCTW deprovision workflow with input {tenantId}',
       eventBus: this.bus,
-      eventPattern: { source: [props.eventSource], detailType: [OFFBOARDED_DETAIL_TYPE] },
+      eventPattern: { source: [props.signupSource], detailType: [OFFBOARDED_DETAIL_TYPE] },
       targets: [
         new targets.SfnStateMachine(deprovision, {
           // Only the tenant id reaches the workflow: its input schema is strict.

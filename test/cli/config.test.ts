@@ -47,7 +47,7 @@ describe('octw configuration', () => {
   });
 
   it('uses the platform default event source for signups unless told otherwise', () => {
-    expect(resolveConfig({}, {}).signupSource()).toBe(parseConfig({}).eventSource);
+    expect(resolveConfig({}, {}).signupSource()).toBe(parseConfig({}).signupSource);
     expect(resolveConfig({}, { OCTW_SIGNUP_SOURCE: 'octw.signup' }).signupSource()).toBe('octw.signup');
   });
 });

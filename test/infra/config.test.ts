@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       eventBus: 'dedicated',
       eventBusName: 'octw-cell-1',
       eventSource: 'octw.tenants',
+      signupSource: 'octw.signup',
       azCount: 3,
       privateSubnetCidrMask: 19,
       tenantLogRetentionDays: 30,

@@ -356,7 +356,7 @@ describe('PlatformStack', () => {
   describe('signup events', () => {
     it('routes TenantSignedUp events from the configured source to the signup queue with a retry policy and a DLQ', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
-        EventPattern: { source: [config.eventSource], 'detail-type': ['TenantSignedUp'] },
+        EventPattern: { source: [config.signupSource], 'detail-type': ['TenantSignedUp'] },
         Targets: [
           Match.objectLike({
             DeadLetterConfig: { Arn: Match.anyValue() },

@@ -203,7 +203,9 @@ describe('purge sweep (the scheduled rule)', () => {
     expect(purgeRuns('sweep-due-one')).toHaveLength(1);
     expect(purgeRuns('sweep-due-two')).toHaveLength(1);
     expect(purgeRuns('sweep-not-due')).toHaveLength(0);
-    expect(purgeRuns('sweep-due-one')[0]?.name).toBe(operationExecutionName('purge', 'sweep-due-one', due1.record.version));
+    expect(purgeRuns('sweep-due-one')[0]?.name).toBe(
+      `${operationExecutionName('purge', 'sweep-due-one', due1.record.version)}-d${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`,
+    );
 
     expect(existsSync(due1.dir)).toBe(false);
     expect(existsSync(due2.dir)).toBe(false);

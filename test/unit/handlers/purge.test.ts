@@ -204,7 +204,9 @@ describe('sweep', () => {
     return { purgeStarter, calls };
   };
 
-  it('starts PurgeTenant only for DEPROVISIONED tenants whose retention has ended, named by record version', async () => {
+  const day = new Date(NOW).toISOString().slice(0, 10).replace(/-/g, '');
+
+  it('starts PurgeTenant only for DEPROVISIONED tenants whose retention has ended, named by record version and day', async () => {
     const store = storeWith(
       record('due-corp', { version: 9, dataRetainedUntil: new Date(NOW - DAY).toISOString() }),
       record('later-corp', { dataRetainedUntil: new Date(NOW + DAY).toISOString() }),
@@ -213,14 +215,14 @@ describe('sweep', () => {
     );
     const { purgeStarter, calls } = starter();
     const result = await purge.sweep({ store, purge: purgeStarter, now: () => NOW }, 100);
-    expect(calls).toEqual([{ name: 'purge-due-corp-v9', input: { tenantId: 'due-corp', immediate: false } }]);
+    expect(calls).toEqual([{ name: `purge-due-corp-v9-d${day}`, input: { tenantId: 'due-corp', immediate: false } }]);
     expect(result).toMatchObject({ examined: 3, notDue: 2, alreadyStarted: [] });
     expect(result.started.map((s) => s.tenantId)).toEqual(['due-corp']);
   });
 
   it('reports executions that already exist instead of failing', async () => {
     const store = storeWith(record('due-corp', { version: 9, dataRetainedUntil: new Date(NOW - DAY).toISOString() }));
-    const { purgeStarter } = starter(new Set(['purge-due-corp-v9']));
+    const { purgeStarter } = starter(new Set([`purge-due-corp-v9-d${day}`]));
     const result = await purge.sweep({ store, purge: purgeStarter, now: () => NOW }, 100);
     expect(result.started).toEqual([]);
     expect(result.alreadyStarted.map((s) => s.tenantId)).toEqual(['due-corp']);
