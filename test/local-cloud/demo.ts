@@ -9,7 +9,11 @@
  *   npm run demo -- [--tenants N] [--fault-rate 0..1] [--trace FILE] [--time-scale S]
  */
 import { parseArgs } from 'node:util';
-import { operationExecutionName } from '../../functions/domain/operations';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../infra/cli/run';
+import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from './env';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { startLocalCloud, type LocalCloud } from './local-cloud';
 import type { ProgressEvent } from './step-functions';
@@ -106,15 +110,22 @@ function printTenants(cloud: LocalCloud, records: TenantRecord[]): void {
   }
 }
 
-async function runOperation(cloud: LocalCloud, op: 'deprovision' | 'suspend' | 'resume' | 'update', input: Record<string, unknown>) {
-  const tenantId = String(input.tenantId);
-  const record = await cloud.store.require(tenantId);
-  const machine = { deprovision: 'DeprovisionTenant', suspend: 'SuspendTenant', resume: 'ResumeTenant', update: 'UpdateTenant' }[op];
-  const { executionArn } = await cloud.sfn.startExecution(machine, input, operationExecutionName(op, tenantId, record.version));
-  const done = await cloud.sfn.waitForExecution(executionArn);
-  const after = await cloud.store.require(tenantId);
-  console.log(`${clock()}  ${pad(tenantId, 18)} ${pad(op, 11)} ${done.status}${done.error ? ` (${done.error})` : ''} → tenant ${after.status}`);
-  return done.status === 'SUCCEEDED';
+/** Runs an `octw` CLI command against the local cloud, echoing the command and its output. */
+async function octw(cloud: LocalCloud, argv: string[]): Promise<number> {
+  console.log(`\n  $ octw ${argv.join(' ')}`);
+  const indent = (chunk: string) => chunk.replace(/^(?=.)/gm, '    ');
+  return run(argv.includes('--wait') ? [...argv, '--poll-interval', '20'] : argv, {
+    stdout: { write: (c: string) => process.stdout.write(indent(c)) },
+    stderr: { write: (c: string) => process.stdout.write(indent(c)) },
+    env: {
+      OCTW_TABLE: cloud.tableName,
+      // The local cloud names its state machines by catalogue key.
+      OCTW_STATE_MACHINE_ARN_PREFIX: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:{key}`,
+      OCTW_EVENT_BUS: LOCAL_CELL.eventBusName,
+      AWS_REGION: LOCAL_REGION,
+    },
+    sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  });
 }
 
 async function main(): Promise<void> {
@@ -141,7 +152,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 
   try {
-    cloud.sfn.onProgress(showProgress);
+    const stopProgress = cloud.sfn.onProgress(showProgress);
     console.log(`${clock()}  local cloud ready; sending signups\n`);
     for (const [i, tenantId] of names.entries()) {
       await cloud.signup({
@@ -183,22 +194,27 @@ async function main(): Promise<void> {
     const active = records.filter((r) => r.status === 'ACTIVE').map((r) => r.tenantId);
     const operated = active[0];
     const leaving = active.length > 1 ? active[active.length - 1] : undefined;
+    // From here on the operator CLI drives the workflows; its --wait output shows their steps.
+    stopProgress();
     if (operated) {
-      console.log(`\nLifecycle of "${operated}": suspend, resume, update the allowlist`);
-      await runOperation(cloud, 'suspend', { tenantId: operated });
-      await runOperation(cloud, 'resume', { tenantId: operated });
-      await runOperation(cloud, 'update', {
-        tenantId: operated,
-        egressAllowlist: [
+      console.log(`\nLifecycle of "${operated}" with the operator CLI: suspend, resume, update the allowlist`);
+      await octw(cloud, ['tenants', 'suspend', operated, '--wait']);
+      await octw(cloud, ['tenants', 'resume', operated, '--wait']);
+      const allowlist = join(mkdtempSync(join(tmpdir(), 'octw-demo-')), 'allowlist.json');
+      writeFileSync(
+        allowlist,
+        JSON.stringify([
           { cidr: '203.0.113.0/28', ports: [443], description: 'CRM' },
           { cidr: '198.51.100.0/24', ports: [443], description: 'new partner' },
-        ],
-      });
+        ]),
+      );
+      await octw(cloud, ['tenants', 'update', operated, '--allowlist-file', allowlist, '--wait']);
+      await octw(cloud, ['tenants', 'show', operated]);
     }
     if (leaving) {
       console.log(`\nDeprovisioning "${leaving}"`);
       const before = cloud.fake.resourcesByTenant(leaving).map((r) => r.type);
-      await runOperation(cloud, 'deprovision', { tenantId: leaving });
+      await octw(cloud, ['tenants', 'deprovision', leaving, '--wait']);
       const after = cloud.fake.resourcesByTenant(leaving);
       const record = await cloud.store.require(leaving);
       console.log(`  before: ${before.length} resources (${before.map((t) => t.split('::').pop()).join(', ')})`);
@@ -206,8 +222,21 @@ async function main(): Promise<void> {
         `  after:  ${after.length === 0 ? 'none' : after.map((r) => `${r.type.split('::').pop()}${r.state ? ` (${r.state})` : ''}`).join(', ')}; data on EFS retained until ${record.dataRetainedUntil ?? '-'}`,
       );
     }
-    const final = (await Promise.all(names.map((n) => cloud.store.get(n)))).filter((r): r is TenantRecord => r !== undefined);
-    printTenants(cloud, final);
+    await octw(cloud, ['tenants', 'list']);
+
+    // The demo doubles as a smoke test in CI: say so, and fail, if the story did not hold.
+    const problems: string[] = [];
+    const notActive = records.filter((r) => r.status !== 'ACTIVE').map((r) => `${r.tenantId} is ${r.status}`);
+    if (records.length !== names.length || notActive.length > 0) problems.push(`not every sample tenant became ACTIVE: ${notActive.join(', ')}`);
+    if (await cloud.store.get('mallory-corp')) problems.push('the refused signup left a tenant record');
+    if (cloud.fake.resourcesByTenant('mallory-corp').length > 0) problems.push('the refused signup left resources');
+    if (leaving && cloud.fake.resourcesByTenant(leaving).some((r) => r.type !== 'AWS::SecretsManager::Secret')) {
+      problems.push(`deprovisioned "${leaving}" still has resources`);
+    }
+    if (problems.length > 0) {
+      console.error(`\nDEMO CHECKS FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+      process.exitCode = 1;
+    }
     if (options.trace) console.log(`\nTrace of ${cloud.fake.calls.length} AWS calls written to ${options.trace}`);
     console.log(`\nDone in ${clock().trim()}.`);
   } finally {
