@@ -3,7 +3,7 @@
  * (from functions/handlers/catalogue.ts), the workflows (state-machines/*.asl.json), signup events and
  * observability. Environment-agnostic: synth needs no credentials and no network.
  */
-import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -189,6 +189,10 @@ export class PlatformStack extends Stack {
 
     new CfnOutput(this, 'EventBusName', { value: this.signupEvents.bus.eventBusName });
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provisionArn });
+    // For the operator CLI: OCTW_STATE_MACHINE_ARN_PREFIX (the kebab-case workflow name is appended).
+    new CfnOutput(this, 'StateMachineArnPrefix', {
+      value: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${c.prefix}-`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    });
     new CfnOutput(this, 'PurgeStateMachineArn', { value: purgeArn });
     new CfnOutput(this, 'TenantsTableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'ClusterName', { value: c.clusterName });

@@ -46,7 +46,7 @@ Options:
                        --account, state machines octw-<C>-<operation>-tenant.
   --table T            Tenants table (OCTW_TABLE).
   --event-bus B        Event bus for signup (OCTW_EVENT_BUS).
-  --source S           Event source for signup (OCTW_SIGNUP_SOURCE; default octw.tenants, the
+  --source S           Event source for signup (OCTW_SIGNUP_SOURCE; default octw.signup, the
                        platform's signupSource) unless the event file sets Source.
   --state-machine-arn-prefix P
                        OCTW_STATE_MACHINE_ARN_PREFIX, e.g.
