@@ -105,7 +105,7 @@ const ContextSchema = z
     dataRetentionDays: cli(z.int().min(0).max(3650)).default(30),
     uidBase: cli(z.int().min(2000).max(2 ** 31 - 100_000)).default(100_000),
     gatewayWaitSeconds: cli(z.int().min(10).max(280)).default(240),
-    gatewayPollIntervalMs: cli(z.int().min(500).max(60_000)).default(5_000),
+    gatewayPollIntervalMs: cli(z.int().min(500).max(60_000)).default(2_000),
     backupRetentionDays: cli(z.int().min(1).max(36_500)).default(35),
     backupSchedule: z.string().regex(/^cron\(.+\)$/, { error: 'must be a cron(...) expression' }).default('cron(0 3 * * ? *)'),
     /**
