@@ -1,0 +1,93 @@
+/**
+ * The contract between the ASL files, the handler catalogue and the error module: the same files
+ * CDK deploys and the local cloud runs must be valid ASL, call only catalogued functions, and
+ * retry or catch only error names that handlers (or Step Functions / Lambda) really produce.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import validator from 'asl-validator';
+import { ERROR_NAMES } from '../../functions/domain/errors';
+import { HANDLERS, STATE_MACHINES, substitutionKey, type HandlerKey } from '../../functions/handlers/catalogue';
+
+const DIR = join(__dirname, '../../state-machines');
+const KNOWN_ERRORS = new Set<string>(Object.values(ERROR_NAMES));
+const isKnownError = (name: string) => KNOWN_ERRORS.has(name) || name.startsWith('Lambda.') || name.startsWith('States.');
+
+interface State {
+  Type: string;
+  Resource?: string;
+  TimeoutSeconds?: number;
+  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; JitterStrategy?: string }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Branches?: { States: Record<string, State> }[];
+}
+interface Definition {
+  StartAt: string;
+  TimeoutSeconds?: number;
+  States: Record<string, State>;
+}
+
+function allStates(states: Record<string, State>): [string, State][] {
+  return Object.entries(states).flatMap(([name, s]) => [[name, s] as [string, State], ...(s.Branches ?? []).flatMap((b) => allStates(b.States))]);
+}
+
+const machines = Object.entries(STATE_MACHINES).map(([key, spec]) => {
+  const text = readFileSync(join(DIR, spec.file), 'utf8');
+  return { key, spec, text, definition: JSON.parse(text) as Definition };
+});
+
+describe('state machines', () => {
+  it('are exactly the files listed in the catalogue', () => {
+    const files = readdirSync(DIR).filter((f) => f.endsWith('.asl.json')).sort();
+    expect(files).toEqual(Object.values(STATE_MACHINES).map((s) => s.file).sort());
+  });
+
+  describe.each(machines)('$key', ({ spec, text, definition }) => {
+    const tasks = allStates(definition.States).filter(([, s]) => s.Type === 'Task');
+
+    it('is valid ASL once CDK has filled in the function ARNs', () => {
+      const filled = text.replace(/\$\{(\w+)FunctionArn\}/g, (_m, key: string) => `arn:aws:lambda:eu-west-1:111122223333:function:octw-${key.toLowerCase()}`);
+      const result = validator(JSON.parse(filled), { checkPaths: true, checkArn: true });
+      expect(result.errors).toEqual([]);
+      expect(result.isValid).toBe(true);
+    });
+
+    it('uses only substitutions CDK provides: the ARNs of the handlers the catalogue lists for it', () => {
+      const used = [...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
+      const allowed = new Set(spec.handlers.map((h: HandlerKey) => substitutionKey(h)));
+      for (const key of used) expect(allowed.has(key!)).toBe(true);
+      expect(new Set(used)).toEqual(allowed);
+    });
+
+    it('has an overall timeout', () => {
+      expect(definition.TimeoutSeconds).toBeGreaterThan(0);
+    });
+
+    it('gives every Task a Retry for throttling and transient errors, a Catch, and a timeout covering its Lambda', () => {
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const [name, task] of tasks) {
+        const handler = /^\$\{(\w+)FunctionArn\}$/.exec(task.Resource ?? '')?.[1] as HandlerKey | undefined;
+        expect([name, handler && handler in HANDLERS]).toEqual([name, true]);
+        const retried = (task.Retry ?? []).flatMap((r) => r.ErrorEquals);
+        expect([name, retried]).toEqual([name, expect.arrayContaining(['ThrottledError', 'TransientAwsError', 'Lambda.Unknown', 'States.Timeout'])]);
+        expect([name, (task.Catch ?? []).length > 0]).toEqual([name, true]);
+        expect([name, task.TimeoutSeconds]).toEqual([name, HANDLERS[handler!].timeoutSeconds + 10]);
+        for (const r of task.Retry ?? []) expect([name, r.JitterStrategy]).toEqual([name, 'FULL']);
+      }
+    });
+
+    it('retries and catches only error names that exist', () => {
+      const names = allStates(definition.States).flatMap(([, s]) => [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r) => r.ErrorEquals));
+      for (const n of names) expect([n, isKnownError(n)]).toEqual([n, true]);
+    });
+
+    it('never retries an error that means the request is wrong or lost its race', () => {
+      for (const [name, s] of allStates(definition.States)) {
+        const retried = (s.Retry ?? []).flatMap((r) => r.ErrorEquals);
+        for (const permanent of ['ValidationError', 'TenantStateConflictError', 'TenantNotFoundError', 'PermanentAwsError', 'States.ALL']) {
+          expect([name, retried.includes(permanent)]).toEqual([name, false]);
+        }
+      }
+    });
+  });
+});
