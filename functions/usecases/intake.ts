@@ -67,7 +67,7 @@ export async function intakeSignup(deps: IntakeDeps, detail: unknown, source: st
 }
 
 /** The execution input: the validated signup, keys in schema order, so a duplicate is byte-identical. */
-function canonicalInput(request: SignupRequest): SignupRequest {
+export function canonicalInput(request: SignupRequest): SignupRequest {
   return {
     tenantId: request.tenantId,
     displayName: request.displayName,

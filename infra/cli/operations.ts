@@ -15,9 +15,9 @@ import {
   operationExecutionName,
   type Operation,
 } from '../../functions/domain/operations';
-import { EgressRuleSchema, SignupRequestSchema, type SignupRequest, type TenantStatus } from '../../functions/domain/tenant';
+import { EgressRuleSchema, SignupRequestSchema, type TenantStatus } from '../../functions/domain/tenant';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
-import { provisionExecutionName } from '../../functions/usecases/intake';
+import { canonicalInput, provisionExecutionName } from '../../functions/usecases/intake';
 import { awsCodeOf, AwsCallError, RefusedError, UsageError, WorkflowFailedError } from './errors';
 import type { CommandContext } from './context';
 import { seconds, truncate } from './format';
@@ -120,7 +120,7 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
     case 'provision': {
       if (args.id !== undefined) throw new UsageError('tenants provision takes no ID: the tenant id is in the --file signup');
       const signup = validate(SignupRequestSchema, await readJsonFile(args.file, '--file', cwd), `signup ${args.file ?? ''}`.trim());
-      return { tenantId: signup.tenantId, input: canonicalSignup(signup) };
+      return { tenantId: signup.tenantId, input: canonicalInput(signup) };
     }
     case 'update': {
       const tenantId = parseTenantId(args.id);
@@ -151,17 +151,6 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
   }
 }
 
-/** Same key order as the intake's canonical input, so a signup already started by the intake is the same execution. */
-function canonicalSignup(s: SignupRequest): SignupRequest {
-  return {
-    tenantId: s.tenantId,
-    displayName: s.displayName,
-    ownerEmail: s.ownerEmail,
-    plan: s.plan,
-    egressAllowlist: s.egressAllowlist,
-    ...(s.idempotencyKey ? { idempotencyKey: s.idempotencyKey } : {}),
-  };
-}
 
 type ExecutionPlan = { kind: 'start'; name: string } | { kind: 'running'; name: string; executionArn: string };
 
