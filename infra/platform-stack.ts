@@ -4,6 +4,8 @@
  * observability. Environment-agnostic: synth needs no credentials and no network.
  */
 import { ArnFormat, Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -171,6 +173,24 @@ export class PlatformStack extends Stack {
       functionArns: Object.fromEntries(entries.map(([key]) => [key, this.functions[key].functionArn])) as Record<HandlerKey, string>,
       logRetention: platformRetention,
       ...(props.stateMachinesDir ? { stateMachinesDir: props.stateMachinesDir } : {}),
+    });
+
+    // The dashboard's "tenants by status": the Lifecycle function counts the byStatus index every
+    // 5 minutes. A missed run is simply replaced by the next one, so the target has no DLQ.
+    const census = new events.Rule(this, 'TenantCensus', {
+      ruleName: `${c.prefix}-tenant-census`,
+      description: 'Publishes the TenantsByStatus metric (count of tenants per lifecycle status)',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [
+        new targets.LambdaFunction(this.functions.Lifecycle.function, {
+          event: events.RuleTargetInput.fromObject({ action: 'census' }),
+          retryAttempts: 0,
+        }),
+      ],
+    });
+    Validations.of(census).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason: 'The census is idempotent and runs every 5 minutes; a missed run is replaced by the next one, a DLQ would hold nothing worth replaying.',
     });
 
     new Observability(this, 'Observability', {

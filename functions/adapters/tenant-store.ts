@@ -357,6 +357,31 @@ export class TenantStore {
     return records;
   }
 
+  /** How many tenants are in a status (a COUNT query of the byStatus index, paginated). */
+  async countByStatus(status: TenantStatus): Promise<number> {
+    const idx = TENANTS_TABLE_KEYS.indexes.byStatus;
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await awsCall('DynamoDB count by status', () =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: idx.indexName,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': idx.partitionKey },
+            ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  }
+
   async listAudit(tenantId: string, limit = 20): Promise<AuditItem[]> {
     const out = await awsCall('DynamoDB query audit', () =>
       this.doc.send(

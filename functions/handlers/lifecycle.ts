@@ -5,6 +5,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { TRANSITIONS, TRANSITION_NAMES, type TransitionName } from '../domain/lifecycle';
+import { TENANT_STATUSES, type TenantStatus } from '../domain/tenant';
 import { loadEnv } from '../shared/env';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { describeCaught, makeHandler } from '../shared/handler';
@@ -18,6 +19,8 @@ const deps = lifecycleDepsFromEnv();
 const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
 
 const Input = z.discriminatedUnion('action', [
+  /** Scheduled: publish how many tenants are in each status (the dashboard's "tenants by status"). */
+  z.object({ action: z.literal('census') }),
   z.object({ action: z.literal('register'), signup: z.unknown(), executionArn: z.string().min(1) }),
   /** First step of deprovision/suspend/resume: validate `{tenantId}` and claim the tenant. */
   z.object({
@@ -43,6 +46,17 @@ const Input = z.discriminatedUnion('action', [
 ]);
 
 export const handler = makeHandler('Lifecycle', Input, async (input) => {
+  if (input.action === 'census') {
+    const counts = Object.fromEntries(
+      await Promise.all(TENANT_STATUSES.map(async (status) => [status, await deps.store.countByStatus(status)] as const)),
+    ) as Record<TenantStatus, number>;
+    for (const status of TENANT_STATUSES) {
+      const metric = metrics.singleMetric();
+      metric.addDimension('Status', status);
+      metric.addMetric('TenantsByStatus', MetricUnit.Count, counts[status]);
+    }
+    return { counts };
+  }
   if (input.action === 'register') {
     const ticket = await registerForProvisioning(
       { ...deps, signup: { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR }, uidBase: env.UID_BASE },

@@ -353,6 +353,28 @@ describe('PlatformStack', () => {
     });
   });
 
+  describe('tenant census', () => {
+    it('counts tenants by status every 5 minutes through the Lifecycle function (the dashboard metric)', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LifecycleFunction'), 'Arn'] }, Input: '{"action":"census"}' })],
+      });
+    });
+
+    it('signs up for the TenantOffboarded event too: it starts DeprovisionTenant with only the tenant id', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: [config.signupSource], 'detail-type': ['TenantOffboarded'] },
+        Targets: [
+          Match.objectLike({
+            InputTransformer: { InputPathsMap: { 'detail-tenantId': '$.detail.tenantId' }, InputTemplate: '{"tenantId":<detail-tenantId>}' },
+            DeadLetterConfig: { Arn: Match.anyValue() },
+            RetryPolicy: Match.anyValue(),
+          }),
+        ],
+      });
+    });
+  });
+
   describe('signup events', () => {
     it('routes TenantSignedUp events from the configured source to the signup queue with a retry policy and a DLQ', () => {
       template.hasResourceProperties('AWS::Events::Rule', {

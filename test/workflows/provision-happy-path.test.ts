@@ -2,6 +2,7 @@ import { TAG_TENANT } from '../../functions/domain/naming';
 import { OpenClawConfigSchema } from '../../functions/domain/openclaw-config';
 import { LOCAL_CELL } from '../local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
+import { lambdaContextFor } from '../local-cloud/step-functions';
 import { executionsOf, provision } from './support';
 
 let cloud: LocalCloud;
@@ -128,5 +129,16 @@ describe('provision workflow: one signup to an ACTIVE, isolated gateway', () => 
       .filter((e) => e.source === LOCAL_CELL.eventSource && (e.detail as { tenantId?: string }).tenantId === tenantId)
       .map((e) => e['detail-type']);
     expect(lifecycle).toEqual(['TenantProvisioningStarted', 'TenantActive']);
+  });
+});
+
+describe('tenant census (the dashboard metric "tenants by status")', () => {
+  it('counts the tenants in each status from the byStatus index', async () => {
+    await provision(cloud, 'census-one');
+    const { handler } = await import('../../functions/handlers/lifecycle');
+    const out = (await handler({ action: 'census' }, lambdaContextFor('Lifecycle', 'census-1'))) as { counts: Record<string, number> };
+    expect(out.counts.ACTIVE).toBe(2);
+    expect(out.counts.FAILED).toBe(0);
+    expect(Object.keys(out.counts)).toHaveLength(11);
   });
 });
