@@ -68,29 +68,42 @@ function tenantOfExecution(name: string): string {
   return name.replace(/^(provision|deprovision|suspend|resume|update|purge)-/, '').replace(/-(g|v)\d+$/, '');
 }
 
+/** Last error and retry count per (execution, state), so retried steps read as one line each. */
+const stepState = new Map<string, { retries: number; lastError?: string }>();
+
 function showProgress(e: ProgressEvent): void {
   const tenant = pad(tenantOfExecution(e.executionName), 18);
   const workflow = pad(e.stateMachineName.replace(/Tenant$/, ''), 11);
+  const key = `${e.executionArn}#${e.state ?? ''}`;
+  const step = stepState.get(key) ?? { retries: 0 };
+  stepState.set(key, step);
+  const line = (text: string) => console.log(`${clock()}  ${tenant} ${workflow} ${text}`);
   switch (e.kind) {
     case 'ExecutionStarted':
-      console.log(`${clock()}  ${tenant} ${workflow} started`);
-      break;
-    case 'StateExited':
-      if (e.stateType === 'Task' || e.stateType === 'Parallel') console.log(`${clock()}  ${tenant} ${workflow} ${pad(e.state ?? '', 26)} done`);
-      break;
-    case 'StateRetried':
-      console.log(`${clock()}  ${tenant} ${workflow} ${pad(e.state ?? '', 26)} retry ${e.attempt ?? ''} after ${e.error ?? 'error'}`);
+      line('started');
       break;
     case 'StateFailed':
-      console.log(`${clock()}  ${tenant} ${workflow} ${pad(e.state ?? '', 26)} FAILED ${e.error ?? ''}`);
+      step.lastError = e.error;
+      break;
+    case 'StateRetried':
+      step.retries += 1;
+      if (step.retries === 1) line(`${pad(e.state ?? '', 26)} waiting: ${step.lastError ?? e.error ?? 'error'}, retrying with backoff`);
+      break;
+    case 'StateCaught':
+      line(`${pad(e.state ?? '', 26)} FAILED ${step.lastError ?? ''}: handled by the workflow's Catch`);
+      break;
+    case 'StateExited':
+      if (e.stateType === 'Task' || e.stateType === 'Parallel') {
+        line(`${pad(e.state ?? '', 26)} done${step.retries > 0 ? ` after ${step.retries} retr${step.retries === 1 ? 'y' : 'ies'}` : ''}`);
+      }
       break;
     case 'ExecutionSucceeded':
-      console.log(`${clock()}  ${tenant} ${workflow} SUCCEEDED in ${(e.elapsedMs / 1000).toFixed(2)}s`);
+      line(`SUCCEEDED in ${(e.elapsedMs / 1000).toFixed(2)}s`);
       break;
     case 'ExecutionFailed':
     case 'ExecutionAborted':
     case 'ExecutionTimedOut':
-      console.log(`${clock()}  ${tenant} ${workflow} ${e.kind.replace('Execution', '').toUpperCase()} ${e.error ?? ''}: ${(e.cause ?? '').slice(0, 120)}`);
+      line(`${e.kind.replace('Execution', '').toUpperCase()} ${e.error ?? ''}: ${(e.cause ?? '').slice(0, 120)}`);
       break;
     default:
       break;
