@@ -26,7 +26,7 @@
  * terminal, documented as a host shell) and `logging.audit.enabled`. Validate the rendered file
  * with the pinned image (`openclaw config validate`) before rolling an image forward.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from './config-hash';
 import { GATEWAY_PORT } from './naming';
 import type { Plan, TenantId } from './tenant';

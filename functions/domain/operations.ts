@@ -3,7 +3,7 @@
  * console, the CLI or an event) and the deterministic execution names that make a repeated
  * request a no-op. Pure domain code.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EgressRuleSchema, TenantIdSchema } from './tenant';
 
 export const OPERATIONS = {

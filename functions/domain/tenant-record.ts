@@ -1,7 +1,7 @@
 /**
  * The tenant record as stored (one item per tenant, key TENANT#<id> / META) and its audit items.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EgressRuleSchema, TenantIdSchema, TenantResourcesSchema, TenantStatusSchema } from './tenant';
 
 export const ErrorInfoSchema = z.object({

@@ -2,7 +2,7 @@
  * What a tenant is: identifiers, the signup request, the plan catalogue and the record
  * kept in DynamoDB. Pure domain code: no AWS SDK imports here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Words that may not be tenant ids: they collide with platform names or read as something else. */
 export const RESERVED_TENANT_IDS: ReadonlySet<string> = new Set([

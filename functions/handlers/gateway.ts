@@ -5,7 +5,7 @@
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
 import { configHash } from '../domain/config-hash';
 import { ResourceBusyError, TenantStateConflictError, ValidationError } from '../domain/errors';

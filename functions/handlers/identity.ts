@@ -3,7 +3,7 @@
  * inline policy naming only its own access point, secret and plan models; deleted with its policies.
  */
 import { IAMClient } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TaskRoles } from '../adapters/task-roles';
 import { TenantStateConflictError, ValidationError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';

@@ -3,7 +3,7 @@
  * transition (activate, fail, ...), recording the caught error as the tenant's last error.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TRANSITIONS, TRANSITION_NAMES, type TransitionName } from '../domain/lifecycle';
 import { TENANT_STATUSES, type TenantStatus } from '../domain/tenant';
 import { loadEnv } from '../shared/env';

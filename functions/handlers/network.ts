@@ -2,7 +2,7 @@
  * The tenant's security group: create (or reconcile to the recorded allowlist) and delete.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SecurityGroups } from '../adapters/security-groups';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';

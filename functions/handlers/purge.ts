@@ -14,7 +14,7 @@
 import { lstat, rm } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StateMachineStarter } from '../adapters/step-functions';
 import type { TenantStore } from '../adapters/tenant-store';
 import { TenantStateConflictError } from '../domain/errors';

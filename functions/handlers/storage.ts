@@ -3,7 +3,7 @@
  * Deleting an access point leaves the tenant's files on EFS (purge removes them).
  */
 import { EFSClient } from '@aws-sdk/client-efs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AccessPoints } from '../adapters/access-points';
 import { TenantStateConflictError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';

@@ -2,7 +2,7 @@
  * Configuration from the environment, parsed with zod at cold start. A missing or malformed
  * variable fails the function at load time with a message naming it; there are no silent defaults.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EnvVar } from '../handlers/catalogue';
 import { PlanCatalogueSchema } from '../domain/tenant';
 

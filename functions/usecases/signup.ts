@@ -1,7 +1,7 @@
 /**
  * Validating a signup: shape (zod), plan, and allowlist rules. Pure apart from the deps passed in.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../domain/errors';
 import { validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
 import { configHash } from '../domain/config-hash';

@@ -4,7 +4,7 @@
  * --wait follow the execution to its end.
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TenantStore } from '../../functions/adapters/tenant-store';
 import { TRANSITIONS, type TransitionName } from '../../functions/domain/lifecycle';
 import {

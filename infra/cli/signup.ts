@@ -1,6 +1,6 @@
 /** `octw signup --file event.json`: a TenantSignedUp event on the bus, as a signup service would put it. */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SignupRequestSchema } from '../../functions/domain/tenant';
 import type { CommandContext } from './context';
 import { awsCodeOf, AwsCallError, UsageError } from './errors';
