@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallRecord } from './harness';
 import { callLatencyMs, type ModelLatencies } from './model';
 

@@ -3,7 +3,7 @@
  * `cdk.json` context (or `-c key=value` on the command line) and checked with zod.
  * Bad context fails synth with a message that names the key; absent keys take the documented default.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../functions/domain/tenant';
 
 /** CloudWatch Logs accepts only these retention periods. */

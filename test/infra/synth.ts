@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configFromNode } from '../../infra/config';
 import { PlatformStack } from '../../infra/platform-stack';
 

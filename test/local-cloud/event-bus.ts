@@ -15,7 +15,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventBridgeClient, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './env';
 import { runInvocation, type InvocationContext } from './invocation-context';
 import { lambdaContextFor, type LocalHandler } from './step-functions';

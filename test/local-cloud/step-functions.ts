@@ -46,7 +46,7 @@ import {
   type StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HANDLERS } from '../../functions/handlers/catalogue';
 import { runInvocation, type InvocationContext } from './invocation-context';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './env';
