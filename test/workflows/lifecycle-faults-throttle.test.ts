@@ -1,0 +1,4 @@
+import { describeLifecycleFaultMatrix } from './support';
+
+// Every AWS call of each lifecycle workflow answered once with the service's throttling error.
+describeLifecycleFaultMatrix('throttle', ['DeprovisionTenant', 'SuspendTenant', 'ResumeTenant', 'UpdateTenant']);
