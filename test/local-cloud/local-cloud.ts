@@ -7,7 +7,6 @@
  * local cloud at a time, bound to one table; `startLocalCloud` refuses a second table.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STATE_MACHINES, type HandlerKey } from '../../functions/handlers/catalogue';
 import { TenantStore } from '../../functions/adapters/tenant-store';
@@ -106,7 +105,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
   const uninstallFake = installFakeAws(fake);
   // The platform's own security groups (CDK creates them in a real cell).
-  const platformGroups = await createPlatformGroups();
+  const platformGroups = createPlatformGroups(fake);
   const restoreEnv = applyHandlerEnv({
     tableName,
     overrides: {
@@ -173,15 +172,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
 export { S3_PREFIX_LIST_ID };
 
-async function createPlatformGroups(): Promise<{ efs: string; endpoints: string }> {
-  const ec2 = new EC2Client({});
-  const create = async (name: string) => {
-    const out = await ec2.send(
-      new CreateSecurityGroupCommand({ GroupName: name, Description: `OCTW platform: ${name}`, VpcId: LOCAL_CELL.vpcId }),
-    );
-    return out.GroupId!;
+/**
+ * The platform's own security groups, which CDK creates in a real cell. Seeded straight into the
+ * fake's state (not through the SDK) so they appear in neither the trace nor the throttle buckets:
+ * the trace lists only the calls the handlers make.
+ */
+function createPlatformGroups(fake: FakeAws): { efs: string; endpoints: string } {
+  const create = (name: string) => {
+    const out = fake.ec2.operations.CreateSecurityGroup({
+      GroupName: name,
+      Description: `OCTW platform: ${name}`,
+      VpcId: LOCAL_CELL.vpcId,
+    }) as { GroupId: string };
+    return out.GroupId;
   };
-  const [efs, endpoints] = await Promise.all([create('octw-local-efs'), create('octw-local-endpoints')]);
-  ec2.destroy();
-  return { efs, endpoints };
+  return { efs: create('octw-local-efs'), endpoints: create('octw-local-endpoints') };
 }
