@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../functions/domain/tenant';
+import { MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT, validateAllowlist } from '../functions/domain/allowlist';
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_VALUES = [
@@ -127,6 +128,15 @@ const ContextSchema = z
   .refine((c) => c.existingVpc !== undefined || Number(c.vpcCidr.split('/')[1]) < c.privateSubnetCidrMask, {
     error: 'privateSubnetCidrMask must be longer than the VPC prefix',
     path: ['privateSubnetCidrMask'],
+  })
+  .superRefine((c, ctx) => {
+    // The cell's default allowlist passes the same checks as a tenant's (never the VPC, the whole
+    // internet, metadata ranges...), within what a security group holds next to the platform rules.
+    const vpcCidr = c.existingVpc?.vpcCidr ?? c.vpcCidr;
+    const maxRules = MAX_EGRESS_RULES_PER_GROUP - PLATFORM_EGRESS_RULE_COUNT;
+    for (const issue of validateAllowlist(c.defaultEgressAllowlist, { vpcCidrs: [vpcCidr], maxRules })) {
+      ctx.addIssue({ code: 'custom', path: ['defaultEgressAllowlist'], message: `${issue.path.replace(/^egressAllowlist/, '')}: ${issue.message}` });
+    }
   });
 
 export type ContextInput = z.input<typeof ContextSchema>;

@@ -97,6 +97,7 @@ export class PlatformStack extends Stack {
       EVENT_SOURCE: c.eventSource,
       CELL_ID: c.cellId,
       PLANS_JSON: JSON.stringify(c.plans),
+      DEFAULT_EGRESS_ALLOWLIST_JSON: JSON.stringify(c.defaultEgressAllowlist),
       VPC_ID: this.network.vpc.vpcId,
       VPC_CIDR: this.network.vpcCidr,
       SUBNET_IDS: Fn.join(',', this.network.privateSubnetIds),

@@ -26,6 +26,8 @@ export interface SecurityGroupConfig {
   region: string;
   efsSecurityGroupId: string;
   endpointsSecurityGroupId: string;
+  /** Egress rules every tenant of the cell gets (cdk.json `defaultEgressAllowlist`). */
+  defaultAllowlist?: readonly EgressRule[];
 }
 
 /** One egress rule in a form that can be compared with what EC2 reports. */
@@ -59,7 +61,8 @@ export class SecurityGroups {
   }
 
   async desiredRules(allowlist: readonly EgressRule[]): Promise<EgressRuleSpec[]> {
-    const tenant = toIpPermissions([...allowlist]).map((p) => ({
+    // The cell's defaults and the tenant's own rules, merged and de-duplicated.
+    const tenant = toIpPermissions([...(this.cfg.defaultAllowlist ?? []), ...allowlist]).map((p) => ({
       protocol: p.protocol,
       fromPort: p.fromPort,
       toPort: p.toPort,

@@ -16,10 +16,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { rejectSignup } from '../usecases/lifecycle';
 import { intakeSignup, type IntakeDeps } from '../usecases/intake';
 
-const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'PROVISION_STATE_MACHINE_ARN']);
+const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'PROVISION_STATE_MACHINE_ARN']);
 const deps: IntakeDeps = {
   ...lifecycleDepsFromEnv(),
-  signup: { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR },
+  signup: { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR, defaultAllowlist: env.DEFAULT_EGRESS_ALLOWLIST_JSON },
   provision: new StateMachineStarter(traced(new SFNClient({})), env.PROVISION_STATE_MACHINE_ARN),
 };
 

@@ -13,7 +13,8 @@ import { metrics } from '../shared/powertools';
 import { applyTransition, registerForProvisioning } from '../usecases/lifecycle';
 import { claimForOperation, claimForUpdate, CLAIMS, type ClaimOperation } from '../usecases/operations';
 
-const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'UID_BASE', 'DATA_RETENTION_DAYS']);
+const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS']);
+const signupContext = { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR, defaultAllowlist: env.DEFAULT_EGRESS_ALLOWLIST_JSON };
 const deps = lifecycleDepsFromEnv();
 
 const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
@@ -59,7 +60,7 @@ export const handler = makeHandler('Lifecycle', Input, async (input) => {
   }
   if (input.action === 'register') {
     const ticket = await registerForProvisioning(
-      { ...deps, signup: { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR }, uidBase: env.UID_BASE },
+      { ...deps, signup: signupContext, uidBase: env.UID_BASE },
       input.signup,
       input.executionArn,
     );
@@ -68,7 +69,7 @@ export const handler = makeHandler('Lifecycle', Input, async (input) => {
   }
   if (input.action === 'claim') return claimForOperation(deps, input.operation, input.request, input.executionArn);
   if (input.action === 'claimUpdate') {
-    return claimForUpdate({ ...deps, signup: { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR } }, input.request, input.executionArn);
+    return claimForUpdate({ ...deps, signup: signupContext }, input.request, input.executionArn);
   }
   if (input.action === 'restoreUpdate') {
     const { record, restored } = await deps.store.restorePrevious(input.tenantId, input.executionArn);

@@ -10,13 +10,14 @@ import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
-const env = loadEnv(['VPC_ID', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID']);
+const env = loadEnv(['VPC_ID', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON']);
 const { store } = lifecycleDepsFromEnv();
 const groups = new SecurityGroups(traced(new EC2Client({})), {
   vpcId: env.VPC_ID,
   region: regionFromEnv(),
   efsSecurityGroupId: env.EFS_SECURITY_GROUP_ID,
   endpointsSecurityGroupId: env.ENDPOINTS_SECURITY_GROUP_ID,
+  defaultAllowlist: env.DEFAULT_EGRESS_ALLOWLIST_JSON,
 });
 
 const Input = z.object({

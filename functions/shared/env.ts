@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import type { EnvVar } from '../handlers/catalogue';
-import { PlanCatalogueSchema } from '../domain/tenant';
+import { EgressRuleSchema, PlanCatalogueSchema } from '../domain/tenant';
 
 const nonEmpty = z.string().trim().min(1);
 const positiveInt = z.coerce.number().int().positive();
@@ -63,6 +63,22 @@ const EnvSchema = z.object({
   UID_BASE: z.coerce.number().int().min(2000).max(2 ** 31 - 100_000),
   GATEWAY_WAIT_SECONDS: positiveInt,
   GATEWAY_POLL_INTERVAL_MS: positiveInt,
+  /** Egress rules every tenant of the cell gets besides the platform's own (cdk.json `defaultEgressAllowlist`). */
+  DEFAULT_EGRESS_ALLOWLIST_JSON: nonEmpty.transform((raw, ctx) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'DEFAULT_EGRESS_ALLOWLIST_JSON is not valid JSON' });
+      return z.NEVER;
+    }
+    const result = z.array(EgressRuleSchema).max(50).safeParse(parsed);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', message: `DEFAULT_EGRESS_ALLOWLIST_JSON is not a list of egress rules: ${z.prettifyError(result.error)}` });
+      return z.NEVER;
+    }
+    return result.data;
+  }),
   /** Where the purge function's EFS access point (root /tenants) is mounted. */
   TENANTS_MOUNT_PATH: nonEmpty.regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }),
 } satisfies Record<EnvVar, z.ZodType>);

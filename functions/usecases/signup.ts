@@ -3,13 +3,15 @@
  */
 import * as z from 'zod';
 import { ValidationError } from '../domain/errors';
-import { validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
+import { countSecurityGroupRules, validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
 import { configHash } from '../domain/config-hash';
-import { SignupRequestSchema, type Plan, type SignupRequest } from '../domain/tenant';
+import { SignupRequestSchema, type EgressRule, type Plan, type SignupRequest } from '../domain/tenant';
 
 export interface SignupContext {
   plans: readonly Plan[];
   vpcCidrs: readonly string[];
+  /** The cell's default egress rules, which every tenant's security group also holds. */
+  defaultAllowlist: readonly EgressRule[];
 }
 
 export interface ValidSignup {
@@ -47,7 +49,11 @@ export function validateTenantConfig(
     ];
     throw new ValidationError(`${refused}: ${describe(issues)}`, issues);
   }
-  const maxRules = Math.min(plan.maxAllowlistRules, MAX_EGRESS_RULES_PER_GROUP - PLATFORM_EGRESS_RULE_COUNT);
+  // The plan caps the tenant's own rules; the group must also hold the platform's and the cell defaults.
+  const maxRules = Math.min(
+    plan.maxAllowlistRules,
+    MAX_EGRESS_RULES_PER_GROUP - PLATFORM_EGRESS_RULE_COUNT - countSecurityGroupRules(ctx.defaultAllowlist),
+  );
   const allowlistIssues = validateAllowlist(config.egressAllowlist, { vpcCidrs: [...ctx.vpcCidrs], maxRules }).map(
     (i) => ({ path: i.path.startsWith('egressAllowlist') ? i.path : `egressAllowlist${i.path}`, message: i.message }),
   );

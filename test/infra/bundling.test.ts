@@ -67,6 +67,7 @@ describe('Lambda bundles', () => {
       VPC_CIDR: '10.64.0.0/16',
       UID_BASE: '100000',
       DATA_RETENTION_DAYS: '30',
+      DEFAULT_EGRESS_ALLOWLIST_JSON: '[]',
     };
     const url = `file://${path.join(bundles.Lifecycle, 'index.mjs')}`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); process.stdout.write(typeof m.handler);`], {

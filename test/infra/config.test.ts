@@ -44,6 +44,12 @@ describe('parseConfig', () => {
     expect(c.existingVpc).toBeUndefined();
   });
 
+  it('refuses a cell default allowlist entry that would reach the VPC, naming the entry', () => {
+    expect(errorOf({ defaultEgressAllowlist: [{ cidr: '10.64.3.0/24', ports: [443] }] })).toMatch(/defaultEgressAllowlist.*\[0\]\.cidr.*VPC/);
+    expect(errorOf({ defaultEgressAllowlist: [{ cidr: '0.0.0.0/0', ports: [443] }] })).toMatch(/defaultEgressAllowlist/);
+    expect(parseConfig({ defaultEgressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443] }] }).defaultEgressAllowlist).toHaveLength(1);
+  });
+
   it('derives every name from the cell id', () => {
     const c = parseConfig({ cellId: 'eu-2' });
     expect([c.tableName, c.clusterName, c.eventBusName, c.stackName]).toEqual(['octw-eu-2-tenants', 'octw-eu-2', 'octw-eu-2', 'Octw-eu-2']);

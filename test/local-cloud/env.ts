@@ -113,6 +113,7 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     UID_BASE: String(cell.uidBase),
     GATEWAY_WAIT_SECONDS: String(cell.gatewayWaitSeconds),
     GATEWAY_POLL_INTERVAL_MS: String(cell.gatewayPollIntervalMs),
+    DEFAULT_EGRESS_ALLOWLIST_JSON: '[]',
     TENANTS_MOUNT_PATH: options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants'),
   };
   return { ...env, ...options.overrides };

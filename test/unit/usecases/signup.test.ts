@@ -13,7 +13,7 @@ const plans: Plan[] = [
     spot: false,
   },
 ];
-const ctx = { plans, vpcCidrs: ['10.40.0.0/16'] };
+const ctx = { plans, vpcCidrs: ['10.40.0.0/16'], defaultAllowlist: [] };
 const ok = { tenantId: 'acme-co', displayName: 'Acme', ownerEmail: 'ops@acme.example', plan: 'standard' };
 
 function refusal(input: unknown): ValidationError {
@@ -79,5 +79,20 @@ describe('validateSignup', () => {
     const c = validateSignup({ ...ok, egressAllowlist: [{ cidr: '198.51.100.0/24', ports: [443] }] }, ctx);
     expect(a.configHash).toBe(b.configHash);
     expect(a.configHash).not.toBe(c.configHash);
+  });
+});
+
+describe('validateSignup with cell default egress rules', () => {
+  const defaults = Array.from({ length: 6 }, (_, i) => ({
+    cidr: `198.51.100.${i * 16}/28`,
+    ports: Array.from({ length: i < 5 ? 10 : 7 }, (_, p) => 8000 + p),
+    protocol: 'tcp' as const,
+    description: 'cell default',
+  }));
+
+  it('counts the defaults against the security group: 57 default rules leave no room for a tenant rule', () => {
+    const tight = { ...ctx, plans: [{ ...plans[0]!, maxAllowlistRules: 50 }], defaultAllowlist: defaults };
+    expect(() => validateSignup({ ...ok, egressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443] }] }, tight)).toThrow(/rules/);
+    expect(validateSignup(ok, tight).request.egressAllowlist).toEqual([]);
   });
 });
