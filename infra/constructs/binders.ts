@@ -180,7 +180,6 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
           ['secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource', 'secretsmanager:RestoreSecret'],
           [arns.tenantSecrets],
         ),
-        statement('RandomToken', ['secretsmanager:GetRandomPassword'], ['*']),
         statement('CreateTaggedTenantLogGroups', ['logs:CreateLogGroup'], [arns.tenantLogGroups], {
           StringEquals: requestTags(ctx.cellId),
         }),
@@ -204,7 +203,6 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
           id: `AwsSolutions-IAM5[Resource::${arns.nag.allLogGroups}]`,
           reason: 'logs:DescribeLogGroups is authorised on the account\'s log-group:* resource only; it is read-only metadata.',
         },
-        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'secretsmanager:GetRandomPassword supports no resource-level permissions; it touches no resource.' },
       ],
     );
     tenantRecordUpdates(fn, ctx);
