@@ -2,29 +2,10 @@
  * The two workflow scenarios: one provisioning (per Fargate start latency) and a burst of N signups.
  */
 import { THROTTLE_GROUPS, type ServiceName } from '../test/local-cloud/fake-aws';
+import { ACTIVE_TENANT_RESOURCE_TYPES, signupFor } from '../test/local-cloud/samples';
 import { computeFloor, type Floor } from './floor';
 import { startBenchCloud, type CallRecord } from './harness';
 import { callLatencyMs, type ModelLatencies } from './model';
-
-export function signupFor(tenantId: string): Record<string, unknown> {
-  return {
-    tenantId,
-    displayName: `Bench ${tenantId}`,
-    ownerEmail: `ops@${tenantId}.example`,
-    plan: 'standard',
-    egressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443], description: 'partner API' }],
-  };
-}
-
-const ACTIVE_TYPES = [
-  'AWS::EC2::SecurityGroup',
-  'AWS::ECS::Service',
-  'AWS::ECS::TaskDefinition',
-  'AWS::EFS::AccessPoint',
-  'AWS::IAM::Role',
-  'AWS::Logs::LogGroup',
-  'AWS::SecretsManager::Secret',
-];
 
 const SFN_START_EXECUTION_MS = callLatencyMs('SFN', 'StartExecution');
 
@@ -183,7 +164,7 @@ export async function runBurst(scale: number, n: number, prefix: string): Promis
     let dupResources = 0;
     for (const id of ids) {
       const types = cloud.fake.resourcesByTenant(id).map((r) => r.type).sort();
-      if (types.length > ACTIVE_TYPES.length) dupResources += 1;
+      if (types.length > ACTIVE_TENANT_RESOURCE_TYPES.length) dupResources += 1;
     }
     const activeIds = new Set(ids.filter((_, i) => records[i]?.status === 'ACTIVE'));
     const leaked = cloud.fake

@@ -141,15 +141,7 @@ export class TaskRoles {
     }
     if (!role?.Arn) throw new TransientAwsError(`IAM CreateRole returned no role for ${roleName}`);
     this.verify(role, spec.tenantId);
-    await awsCall('IAM PutRolePolicy', () =>
-      this.iam.send(
-        new PutRolePolicyCommand({
-          RoleName: roleName,
-          PolicyName: names.rolePolicy(spec.tenantId),
-          PolicyDocument: JSON.stringify(tenantPolicy(spec, this.cfg.fileSystemArn)),
-        }),
-      ),
-    );
+    await this.writePolicy(roleName, spec);
     return { roleName, roleArn: role.Arn };
   }
 
@@ -162,6 +154,12 @@ export class TaskRoles {
     const role = await this.get(roleName);
     if (!role?.Arn) throw new ResourceConflictError(`IAM role ${roleName} of tenant "${spec.tenantId}" does not exist; it cannot be updated`);
     this.verify(role, spec.tenantId);
+    await this.writePolicy(roleName, spec);
+    return { roleName, roleArn: role.Arn };
+  }
+
+  /** Writes the tenant's inline policy (PutRolePolicy replaces it whole, so repeating it is harmless). */
+  private async writePolicy(roleName: string, spec: TaskRoleSpec): Promise<void> {
     await awsCall('IAM PutRolePolicy', () =>
       this.iam.send(
         new PutRolePolicyCommand({
@@ -171,7 +169,6 @@ export class TaskRoles {
         }),
       ),
     );
-    return { roleName, roleArn: role.Arn };
   }
 
   async get(roleName: string): Promise<Role | undefined> {

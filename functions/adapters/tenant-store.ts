@@ -9,7 +9,7 @@
  *   UID#<uid>   / UID                       guard: a uid belongs to exactly one tenant, forever
  *   REJECTIONS#<yyyy-mm-dd> / <iso>#<hash>  refused signups (expire after 90 days)
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
@@ -334,23 +334,10 @@ export class TenantStore {
 
   /** Tenants in a status, oldest change first, up to `limit` (follows DynamoDB pagination). */
   async listByStatus(status: TenantStatus, limit = 100): Promise<TenantRecord[]> {
-    const idx = TENANTS_TABLE_KEYS.indexes.byStatus;
     const records: TenantRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const out = await awsCall('DynamoDB query by status', () =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: idx.indexName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': idx.partitionKey },
-            ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
-            Limit: Math.min(limit - records.length, 1000),
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
+      const out = await this.queryStatus(status, { Limit: Math.min(limit - records.length, 1000), ExclusiveStartKey: startKey });
       records.push(...(out.Items ?? []).map((i) => TenantRecordSchema.parse(i)));
       startKey = out.LastEvaluatedKey;
     } while (startKey && records.length < limit);
@@ -359,27 +346,31 @@ export class TenantStore {
 
   /** How many tenants are in a status (a COUNT query of the byStatus index, paginated). */
   async countByStatus(status: TenantStatus): Promise<number> {
-    const idx = TENANTS_TABLE_KEYS.indexes.byStatus;
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
-      const out = await awsCall('DynamoDB count by status', () =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: idx.indexName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': idx.partitionKey },
-            ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
+      const out = await this.queryStatus(status, { Select: 'COUNT', ExclusiveStartKey: startKey });
       count += out.Count ?? 0;
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return count;
+  }
+
+  /** One page of the byStatus index for `status`. */
+  private queryStatus(status: TenantStatus, page: Pick<QueryCommandInput, 'Limit' | 'Select' | 'ExclusiveStartKey'>) {
+    const idx = TENANTS_TABLE_KEYS.indexes.byStatus;
+    return awsCall('DynamoDB query by status', () =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: idx.indexName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': idx.partitionKey },
+          ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
+          ...page,
+        }),
+      ),
+    );
   }
 
   async listAudit(tenantId: string, limit = 20): Promise<AuditItem[]> {

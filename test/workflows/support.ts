@@ -6,17 +6,9 @@ import type { TenantRecord } from '../../functions/domain/tenant-record';
 import type { FaultKind, ServiceName } from '../local-cloud/fake-aws';
 import { startLocalCloud } from '../local-cloud/local-cloud';
 import type { LocalCloud } from '../local-cloud/local-cloud';
+import { ACTIVE_TENANT_RESOURCE_TYPES, signupFor } from '../local-cloud/samples';
 
-export function signupFor(tenantId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    tenantId,
-    displayName: `Tenant ${tenantId}`,
-    ownerEmail: `ops@${tenantId}.example`,
-    plan: 'standard',
-    egressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443], description: 'partner API' }],
-    ...overrides,
-  };
-}
+export { ACTIVE_TENANT_RESOURCE_TYPES, signupFor };
 
 /** Provisions through the event path and waits until everything has settled. */
 export async function provision(cloud: LocalCloud, tenantId: string, overrides: Record<string, unknown> = {}) {
@@ -37,16 +29,6 @@ export function executionsOf(cloud: LocalCloud, tenantId: string) {
   return cloud.sfn.list().filter((e) => e.name.includes(`-${tenantId}-`) || e.name.endsWith(`-${tenantId}`) || e.name === tenantId);
 }
 
-/** The resource types an ACTIVE tenant owns, one of each. */
-export const ACTIVE_TENANT_RESOURCE_TYPES = [
-  'AWS::EC2::SecurityGroup',
-  'AWS::ECS::Service',
-  'AWS::ECS::TaskDefinition',
-  'AWS::EFS::AccessPoint',
-  'AWS::IAM::Role',
-  'AWS::Logs::LogGroup',
-  'AWS::SecretsManager::Secret',
-];
 
 export const resourceTypes = (cloud: LocalCloud, tenantId: string): string[] =>
   leftovers(cloud, tenantId).map((r) => r.split(' ')[0]!);
