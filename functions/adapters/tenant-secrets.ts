@@ -1,7 +1,7 @@
 /**
  * The tenant's gateway-token secret (Secrets Manager) and its log group (CloudWatch Logs).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateLogGroupCommand,
@@ -14,6 +14,7 @@ import {
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
+  PutSecretValueCommand,
   RestoreSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { ResourceConflictError, TransientAwsError } from '../domain/errors';
@@ -22,6 +23,16 @@ import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors
 
 /** 32 random bytes as 64 hex characters. */
 export const newGatewayToken = (): string => randomBytes(32).toString('hex');
+
+/**
+ * The secret version id (ClientRequestToken) of a tenant's token for one provisioning generation:
+ * deterministic, so a retried step recognises the version it already wrote, and different for
+ * every generation, so a new generation never finds its token already there.
+ */
+export function tokenVersionId(cell: string, tenantId: string, generation: number): string {
+  const h = createHash('sha256').update(`octw-gateway-token#${cell}#${tenantId}#${generation}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
 
 export class GatewaySecrets {
   constructor(
@@ -38,15 +49,22 @@ export class GatewaySecrets {
     }
   }
 
-  /** Creates the token secret, or returns the existing one (restoring it if it was scheduled for deletion). */
-  async ensure(tenantId: string, cell: string): Promise<string> {
+  /**
+   * Creates the token secret for this provisioning generation. A secret left from an earlier
+   * generation (a failed rollback, a failed deprovision) is adopted (restored if scheduled for
+   * deletion) and given a fresh random value: a token is never carried over to a new generation
+   * or a new owner. Repeating the step within one generation changes nothing.
+   */
+  async ensure(tenantId: string, cell: string, generation: number): Promise<string> {
+    const versionId = tokenVersionId(cell, tenantId, generation);
     const existing = await this.describe(tenantId);
-    if (existing?.ARN) return this.adopt(existing, tenantId);
+    if (existing?.ARN) return this.adopt(existing, tenantId, versionId);
     try {
       const out = await this.sm.send(
         new CreateSecretCommand({
           Name: names.secret(tenantId),
           Description: `OCTW gateway token of tenant ${tenantId}`,
+          ClientRequestToken: versionId,
           SecretString: this.newToken(),
           Tags: tenantTags(tenantId, cell).map((t) => ({ Key: t.key, Value: t.value })),
         }),
@@ -57,13 +75,13 @@ export class GatewaySecrets {
       // Created concurrently, or by a step that crashed after the call: read it back.
       if (hasAwsErrorCode(err, 'ResourceExistsException', 'InvalidRequestException')) {
         const again = await this.describe(tenantId);
-        if (again?.ARN) return this.adopt(again, tenantId);
+        if (again?.ARN) return this.adopt(again, tenantId, versionId);
       }
       throw classifyAwsError(err, 'SecretsManager CreateSecret');
     }
   }
 
-  private async adopt(secret: DescribeSecretCommandOutput, tenantId: string): Promise<string> {
+  private async adopt(secret: DescribeSecretCommandOutput, tenantId: string, versionId: string): Promise<string> {
     const owner = secret.Tags?.find((t) => t.Key === TAG_TENANT)?.Value;
     if (owner !== tenantId) {
       throw new ResourceConflictError(`secret ${secret.Name ?? '?'} is tagged ${TAG_TENANT}=${owner ?? '(none)'}, not "${tenantId}"`);
@@ -71,7 +89,19 @@ export class GatewaySecrets {
     if (secret.DeletedDate) {
       await awsCall('SecretsManager RestoreSecret', () => this.sm.send(new RestoreSecretCommand({ SecretId: secret.ARN })));
     }
+    if (!secret.VersionIdsToStages?.[versionId]) await this.rotate(secret.ARN!, versionId);
     return secret.ARN!;
+  }
+
+  /** Puts a fresh random token as the AWSCURRENT version `versionId` (this generation's). */
+  private async rotate(secretArn: string, versionId: string): Promise<void> {
+    try {
+      await this.sm.send(new PutSecretValueCommand({ SecretId: secretArn, ClientRequestToken: versionId, SecretString: this.newToken() }));
+    } catch (err) {
+      // The version exists already: this generation's token was written by a concurrent or crashed attempt.
+      if (hasAwsErrorCode(err, 'ResourceExistsException')) return;
+      throw classifyAwsError(err, 'SecretsManager PutSecretValue');
+    }
   }
 
   /**

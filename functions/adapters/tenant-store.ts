@@ -62,6 +62,12 @@ export interface TransitionRequest {
   patch?: TransitionPatch;
   /** Put with the transition, e.g. the UID guard item. */
   extraPuts?: { item: Record<string, unknown>; condition: string }[];
+  /**
+   * The record version the caller decided on (e.g. the one an update's target was computed from).
+   * When given, the transition is refused (TenantStateConflictError) if the record has moved on
+   * since, so a decision is never written over a newer record.
+   */
+  expectedVersion?: number;
 }
 
 export interface TransitionResult {
@@ -154,6 +160,11 @@ export class TenantStore {
     }
     if (!(rule.from as readonly TenantStatus[]).includes(current.status)) {
       throw new TenantStateConflictError(`tenant "${tenantId}": ${refusal(name, current.status)}`);
+    }
+    if (req.expectedVersion !== undefined && current.version !== req.expectedVersion) {
+      throw new TenantStateConflictError(
+        `tenant "${tenantId}" changed since it was read (v${req.expectedVersion}, now v${current.version}); refusing ${name} computed from the older record`,
+      );
     }
     if (!rule.claims && current.executionArn !== req.executionArn) {
       throw new TenantStateConflictError(

@@ -10,6 +10,7 @@
  *   ACTIVE | SUSPENDED | FAILED → DEPROVISIONING → DEPROVISIONED (data retained) → PURGED
  */
 import type { TenantStatus } from './tenant';
+import type { TenantRecord } from './tenant-record';
 
 export interface TransitionRule {
   readonly from: readonly TenantStatus[];
@@ -21,7 +22,11 @@ export interface TransitionRule {
 }
 
 export const TRANSITIONS = {
-  /** A FAILED tenant may be requested again; a new tenant is created REQUESTED by the store directly. */
+  /**
+   * A FAILED tenant requested again: by a signup only for a retry of its failed first provisioning
+   * by the same owner (see signupRefusal), otherwise only by an operator's reprovision request.
+   * A new tenant is created REQUESTED by the store directly.
+   */
   request: { from: ['FAILED'], to: 'REQUESTED', event: 'TenantRequested', claims: true },
   startProvisioning: { from: ['REQUESTED'], to: 'PROVISIONING', event: 'TenantProvisioningStarted', claims: true },
   provisioned: { from: ['PROVISIONING'], to: 'ACTIVE', event: 'TenantActive', claims: false },
@@ -74,4 +79,40 @@ export function canApply(name: TransitionName, status: TenantStatus): boolean {
 export function refusal(name: TransitionName, status: TenantStatus): string {
   const rule = TRANSITIONS[name];
   return `cannot ${name} a tenant that is ${status}; allowed from ${rule.from.join(' | ')}`;
+}
+
+/**
+ * Whether the tenant may hold data from an earlier life: it was ACTIVE at some point (its gateway
+ * served and wrote to EFS), or a deprovision ran on it. Such a tenant keeps its uid and files, so
+ * only an operator may provision it again.
+ */
+export function onceHeldData(record: Pick<TenantRecord, 'transitions'>): boolean {
+  return record.transitions.ACTIVE !== undefined || record.transitions.DEPROVISIONING !== undefined;
+}
+
+export const sameOwner = (a: string, b: string): boolean => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * Why a signup may not request the existing FAILED tenant again, or undefined when it may: a signup
+ * may only retry a failed *first* provisioning (never ACTIVE, no deprovision, so no data) of the
+ * same owner. Anything else would hand the tenant's uid, files and resources to whoever signs up.
+ */
+export function signupRefusal(
+  record: Pick<TenantRecord, 'tenantId' | 'status' | 'ownerEmail' | 'transitions'>,
+  ownerEmail: string,
+): string | undefined {
+  const id = record.tenantId;
+  if (record.status !== 'FAILED') {
+    return `tenant "${id}" already exists (${record.status}); change it with an update, not a signup`;
+  }
+  if (onceHeldData(record)) {
+    return (
+      `tenant "${id}" already exists (FAILED) and was ACTIVE or deprovisioned before, so it may hold data; ` +
+      `a signup cannot take it over: an operator re-provisions it (octw tenants reprovision ${id}) or deprovisions it`
+    );
+  }
+  if (!sameOwner(record.ownerEmail, ownerEmail)) {
+    return `tenant "${id}" already exists (FAILED) and belongs to another owner; a signup may only retry its own owner's failed first provisioning`;
+  }
+  return undefined;
 }

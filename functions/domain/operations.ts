@@ -17,6 +17,30 @@ export const OPERATIONS = {
 export type Operation = keyof typeof OPERATIONS;
 
 export const TenantRequestSchema = z.object({ tenantId: TenantIdSchema }).strict();
+
+/**
+ * The input intake starts the provision workflow with: what the workflow needs, and no personal
+ * data (the signup's displayName and ownerEmail stay in the tenant record, out of execution
+ * input and so out of the state machines' logs).
+ */
+export const ProvisionRequestSchema = z
+  .object({
+    tenantId: TenantIdSchema,
+    generation: z.int().min(1),
+    plan: z.string().min(1),
+    egressAllowlist: z.array(EgressRuleSchema),
+    configHash: z.string().min(1),
+  })
+  .strict();
+export type ProvisionRequest = z.infer<typeof ProvisionRequestSchema>;
+
+/**
+ * An operator's explicit re-provisioning of a FAILED tenant (e.g. one whose deprovision failed,
+ * with its data still on EFS): same owner, same uid and data, next generation, a fresh gateway
+ * token. Never built from a signup event (intake starts runs only with a ProvisionRequest).
+ */
+export const ReprovisionRequestSchema = z.object({ tenantId: TenantIdSchema, reprovision: z.literal(true) }).strict();
+export type ReprovisionRequest = z.infer<typeof ReprovisionRequestSchema>;
 export type TenantRequest = z.infer<typeof TenantRequestSchema>;
 
 export const UpdateRequestSchema = z

@@ -47,7 +47,11 @@ export const TenantRecordSchema = z.object({
   /** The workflow execution that holds (or last held) the tenant. */
   executionArn: z.string().optional(),
   resources: TenantResourcesSchema.default({}),
-  /** ISO timestamp of the latest entry into each status. */
+  /**
+   * ISO timestamp of the latest entry into each status. Entries are never removed: a status
+   * present here was entered at least once (e.g. `ACTIVE`: the tenant served and may hold data;
+   * `DEPROVISIONING`: a deprovision ran). Signup admission relies on it (see domain/lifecycle.ts).
+   */
   transitions: z.record(z.string(), z.string()).default({}),
   lastError: ErrorInfoSchema.optional(),
   /** Set when deprovisioned: data on EFS is kept until then, then purged. */

@@ -33,7 +33,7 @@ export const handler = makeHandler('Secrets', Input, async (input) => {
   const record = input.action === 'delete' ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   if (input.action === 'ensure') {
     const [secretArn, logGroupName] = await Promise.all([
-      secrets.ensure(tenantId, record.cell),
+      secrets.ensure(tenantId, record.cell, record.generation),
       logGroups.ensure(tenantId, record.cell),
     ]);
     await store.setResources(tenantId, executionArn, { secretArn, logGroupName });

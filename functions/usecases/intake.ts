@@ -6,7 +6,9 @@
 import { TenantStateConflictError, ValidationError } from '../domain/errors';
 import type { SignupRequest } from '../domain/tenant';
 import type { TenantRecord } from '../domain/tenant-record';
-import { ensureRequested, rejectSignup, type LifecycleDeps } from './lifecycle';
+import { sameOwner } from '../domain/lifecycle';
+import type { ProvisionRequest } from '../domain/operations';
+import { admitSignup, refusalError, rejectSignup, type Admission, type LifecycleDeps } from './lifecycle';
 import { validateSignup, type SignupContext } from './signup';
 
 export interface WorkflowStarter {
@@ -37,36 +39,56 @@ export async function intakeSignup(deps: IntakeDeps, detail: unknown, source: st
     return { outcome: 'rejected', tenantId: tenantIdOf(detail), reasons: err.issues.map((i) => `${i.path}: ${i.message}`) };
   }
   const tenantId = valid.request.tenantId;
+  const reject = async (reason: string): Promise<IntakeOutcome> => {
+    const error = refusalError(reason);
+    await rejectSignup(deps, detail, error, source);
+    return { outcome: 'rejected', tenantId, reasons: [error.message] };
+  };
 
-  const before = await deps.store.get(tenantId);
-  const generation = before?.status === 'FAILED' ? before.generation + 1 : (before?.generation ?? 1);
-  const name = provisionExecutionName(tenantId, generation);
-  let record: TenantRecord;
+  let admitted: Admission;
   try {
-    record = await ensureRequested(deps, valid, deps.provision.executionArn(name));
+    admitted = await admitSignup(deps, valid, (generation) => deps.provision.executionArn(provisionExecutionName(tenantId, generation)));
   } catch (err) {
     // Another delivery re-requested the FAILED tenant first: carry on with what is there now.
     if (!(err instanceof TenantStateConflictError)) throw err;
-    record = await deps.store.require(tenantId);
+    const now = await deps.store.require(tenantId);
+    admitted = sameOwner(now.ownerEmail, valid.request.ownerEmail)
+      ? { record: now }
+      : { refused: `tenant "${tenantId}" already exists (${now.status}) and belongs to another owner` };
   }
+  if ('refused' in admitted) return reject(admitted.refused);
+  const { record } = admitted;
 
   if (record.configHash !== valid.configHash || record.plan !== valid.request.plan) {
-    const reason =
+    return reject(
       record.status === 'REQUESTED'
-        ? `tenantId: a different signup for "${tenantId}" is already pending`
-        : `tenantId: tenant "${tenantId}" already exists (${record.status}); change it with an update, not a signup`;
-    await rejectSignup(deps, detail, new ValidationError(reason, [{ path: 'tenantId', message: reason.replace(/^tenantId: /, '') }]), source);
-    return { outcome: 'rejected', tenantId, reasons: [reason] };
+        ? `a different signup for "${tenantId}" is already pending`
+        : `tenant "${tenantId}" already exists (${record.status}); change it with an update, not a signup`,
+    );
   }
   if (record.status !== 'REQUESTED') {
     // Same signup delivered again after its workflow claimed the tenant: nothing to do.
     return { outcome: 'duplicate', tenantId, status: record.status };
   }
-  const started = await deps.provision.start(provisionExecutionName(tenantId, record.generation), JSON.stringify(canonicalInput(valid.request)));
+  const started = await deps.provision.start(provisionExecutionName(tenantId, record.generation), JSON.stringify(provisionInput(record)));
   return { outcome: 'started', tenantId, ...started };
 }
 
-/** The execution input: the validated signup, keys in schema order, so a duplicate is byte-identical. */
+/**
+ * The provision run's input: what the workflow needs, built from the record so that a duplicate
+ * is byte-identical. No personal data: displayName and ownerEmail stay in the tenant record.
+ */
+export function provisionInput(record: TenantRecord): ProvisionRequest {
+  return {
+    tenantId: record.tenantId,
+    generation: record.generation,
+    plan: record.plan,
+    egressAllowlist: record.egressAllowlist,
+    configHash: record.configHash,
+  };
+}
+
+/** A console run's input from a validated signup, keys in schema order. */
 export function canonicalInput(request: SignupRequest): SignupRequest {
   return {
     tenantId: request.tenantId,

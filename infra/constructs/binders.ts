@@ -177,7 +177,14 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         }),
         statement(
           'ManageTenantSecrets',
-          ['secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource', 'secretsmanager:RestoreSecret'],
+          [
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:DeleteSecret',
+            'secretsmanager:TagResource',
+            'secretsmanager:RestoreSecret',
+            // A new generation's token replaces one left from an earlier generation (never restored as it was).
+            'secretsmanager:PutSecretValue',
+          ],
           [arns.tenantSecrets],
         ),
         statement('CreateTaggedTenantLogGroups', ['logs:CreateLogGroup'], [arns.tenantLogGroups], {

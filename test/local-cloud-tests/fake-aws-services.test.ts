@@ -26,6 +26,7 @@ import {
   DescribeSecretCommand,
   GetRandomPasswordCommand,
   InvalidRequestException,
+  PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
   RestoreSecretCommand,
@@ -186,6 +187,28 @@ describe('Secrets Manager', () => {
     expect(err.message).toBe("You can't create this secret because a secret with this name is already scheduled for deletion.");
     await sm.send(new RestoreSecretCommand({ SecretId: 's' }));
     expect((await sm.send(new DescribeSecretCommand({ SecretId: 's' }))).DeletedDate).toBeUndefined();
+  });
+
+  it('PutSecretValue adds an AWSCURRENT version (the old one AWSPREVIOUS); a repeated token is ignored with the same value and refused with another', async () => {
+    const v1 = '11111111-1111-4111-a111-111111111111';
+    const v2 = '22222222-2222-4222-a222-222222222222';
+    await sm.send(new CreateSecretCommand({ Name: 's', SecretString: 'old', ClientRequestToken: v1 }));
+    const put = await sm.send(new PutSecretValueCommand({ SecretId: 's', SecretString: 'new', ClientRequestToken: v2 }));
+    expect(put).toMatchObject({ VersionId: v2, VersionStages: ['AWSCURRENT'] });
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: 's' }))).VersionIdsToStages).toEqual({ [v2]: ['AWSCURRENT'], [v1]: ['AWSPREVIOUS'] });
+    expect(h.fake.secret('s')?.secretString).toBe('new');
+    await sm.send(new PutSecretValueCommand({ SecretId: 's', SecretString: 'new', ClientRequestToken: v2 }));
+    const err = await errorOf(() => sm.send(new PutSecretValueCommand({ SecretId: 's', SecretString: 'other', ClientRequestToken: v2 })));
+    expect(err).toBeInstanceOf(ResourceExistsException);
+    expect(h.fake.secret('s')?.secretString).toBe('new');
+  });
+
+  it('refuses PutSecretValue on a secret scheduled for deletion with InvalidRequestException', async () => {
+    await sm.send(new CreateSecretCommand({ Name: 's', SecretString: 'v' }));
+    await sm.send(new DeleteSecretCommand({ SecretId: 's', RecoveryWindowInDays: 7 }));
+    const err = await errorOf(() => sm.send(new PutSecretValueCommand({ SecretId: 's', SecretString: 'w' })));
+    expect(err).toBeInstanceOf(InvalidRequestException);
+    expect(err.message).toBe("You can't perform this operation on the secret because it was marked for deletion.");
   });
 
   it('removes a secret at once with ForceDeleteWithoutRecovery, and after the recovery window otherwise', async () => {

@@ -14,8 +14,13 @@ export interface Secret {
   readonly kmsKeyId?: string;
   readonly tags: TagMap;
   readonly createdAt: number;
-  readonly versionId: string;
-  readonly secretString?: string;
+  /** The AWSCURRENT version and its value. */
+  versionId: string;
+  secretString?: string;
+  /** The version PutSecretValue last moved AWSCURRENT away from (labelled AWSPREVIOUS). */
+  previousVersionId?: string;
+  /** Every version's value (versions without a label are kept, as AWS keeps them until cleaned up). */
+  readonly versions: Map<string, string | undefined>;
   /** Set while scheduled for deletion (recoverable until then). */
   deletionDate?: number;
 }
@@ -41,6 +46,7 @@ export class SecretsFake implements EmulatedService {
       $metadata: {},
       RandomPassword: this.randomPassword(i),
     })),
+    PutSecretValue: op((i: sm.PutSecretValueCommandInput): sm.PutSecretValueCommandOutput => this.putValue(i)),
     TagResource: op((i: sm.TagResourceCommandInput): sm.TagResourceCommandOutput => {
       const s = this.must(i.SecretId);
       mergeTags(s.tags, tagsFromKeyValue(i.Tags));
@@ -94,6 +100,7 @@ export class SecretsFake implements EmulatedService {
       createdAt: this.ctx.now(),
       versionId,
       ...(i.SecretString !== undefined ? { secretString: i.SecretString } : {}),
+      versions: new Map([[versionId, i.SecretString]]),
     };
     this.secrets.set(name, secret);
     return { $metadata: {}, ARN: secret.arn, Name: name, VersionId: versionId };
@@ -110,8 +117,39 @@ export class SecretsFake implements EmulatedService {
       CreatedDate: new Date(s.createdAt),
       ...(s.deletionDate !== undefined ? { DeletedDate: new Date(s.deletionDate) } : {}),
       Tags: toKeyValue(s.tags),
-      VersionIdsToStages: { [s.versionId]: ['AWSCURRENT'] },
+      VersionIdsToStages: {
+        [s.versionId]: ['AWSCURRENT'],
+        ...(s.previousVersionId !== undefined ? { [s.previousVersionId]: ['AWSPREVIOUS'] } : {}),
+      },
     };
+  }
+
+  /**
+   * A new version, labelled AWSCURRENT (the former current one becomes AWSPREVIOUS). A version id
+   * (ClientRequestToken) that exists with the same value is ignored; with another value it is
+   * ResourceExistsException. A secret scheduled for deletion refuses it (InvalidRequestException).
+   */
+  private putValue(i: sm.PutSecretValueCommandInput): sm.PutSecretValueCommandOutput {
+    const s = this.must(i.SecretId);
+    if (s.deletionDate !== undefined) {
+      throw new InvalidRequestException({
+        message: "You can't perform this operation on the secret because it was marked for deletion.",
+        $metadata: meta(400),
+      });
+    }
+    const versionId = i.ClientRequestToken ?? this.ctx.rng.uuid();
+    if (s.versions.has(versionId)) {
+      if (s.versions.get(versionId) !== i.SecretString) {
+        throw new ResourceExistsException({ message: "You can't modify an existing version, you can only create a new version.", $metadata: meta(400) });
+      }
+    } else {
+      s.versions.set(versionId, i.SecretString);
+      if (s.versionId !== versionId) s.previousVersionId = s.versionId;
+      s.versionId = versionId;
+      if (i.SecretString !== undefined) s.secretString = i.SecretString;
+      else delete s.secretString;
+    }
+    return { $metadata: {}, ARN: s.arn, Name: s.name, VersionId: versionId, VersionStages: ['AWSCURRENT'] };
   }
 
   private delete(i: sm.DeleteSecretCommandInput): sm.DeleteSecretCommandOutput {
