@@ -61,41 +61,56 @@ export interface UpdateDeps extends LifecycleDeps {
  */
 export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionArn: string): Promise<UpdateTicket> {
   const request = parseRequest(UpdateRequestSchema, raw, 'update refused');
-  const record = await deps.store.require(request.tenantId);
-  if (record.status === 'UPDATING' && record.executionArn === executionArn && record.previous) {
-    // This step is being retried after its claim was written.
-    return ticket(record, record.previous, deps.signup.plans, true);
+  for (let attempt = 1; ; attempt++) {
+    const record = await deps.store.require(request.tenantId);
+    if (record.status === 'UPDATING' && record.executionArn === executionArn && record.previous) {
+      // This step is being retried after its claim was written.
+      return ticket(record, record.previous, deps.signup.plans, true);
+    }
+    if (record.status !== 'ACTIVE') {
+      throw new TenantStateConflictError(`tenant "${record.tenantId}": ${refusal('startUpdate', record.status)}`);
+    }
+    const target = {
+      plan: request.plan ?? record.plan,
+      egressAllowlist: request.egressAllowlist ?? record.egressAllowlist,
+      imageOverride: request.image ?? record.imageOverride,
+    };
+    const plan = validateTenantConfig(target, deps.signup, 'update refused');
+    const hash = tenantConfigHash(target, plan);
+    const previous: PreviousConfig = {
+      plan: record.plan,
+      egressAllowlist: record.egressAllowlist,
+      ...(record.imageOverride ? { imageOverride: record.imageOverride } : {}),
+      configHash: record.configHash,
+      ...(record.resources.taskDefinitionArn ? { taskDefinitionArn: record.resources.taskDefinitionArn } : {}),
+    };
+    if (hash === record.configHash) return ticket(record, previous, deps.signup.plans, false);
+    try {
+      const { record: claimed } = await applyTransition(deps, record.tenantId, 'startUpdate', {
+        executionArn,
+        // The target and `previous` come from this version: the claim must not land on a newer one.
+        expectedVersion: record.version,
+        patch: {
+          plan: target.plan,
+          egressAllowlist: target.egressAllowlist,
+          imageOverride: target.imageOverride ?? null,
+          configHash: hash,
+          previous,
+        },
+      });
+      return ticket(claimed, previous, deps.signup.plans, true);
+    } catch (err) {
+      // The record moved on between the read and the claim (another update finished): compute the
+      // target again from the newer record, a bounded number of times; anything else is refused.
+      if (!(err instanceof TenantStateConflictError) || attempt >= MAX_CLAIM_ATTEMPTS) throw err;
+      const now = await deps.store.require(request.tenantId);
+      if (now.status !== 'ACTIVE' || now.version === record.version) throw err;
+    }
   }
-  if (record.status !== 'ACTIVE') {
-    throw new TenantStateConflictError(`tenant "${record.tenantId}": ${refusal('startUpdate', record.status)}`);
-  }
-  const target = {
-    plan: request.plan ?? record.plan,
-    egressAllowlist: request.egressAllowlist ?? record.egressAllowlist,
-    imageOverride: request.image ?? record.imageOverride,
-  };
-  const plan = validateTenantConfig(target, deps.signup, 'update refused');
-  const hash = tenantConfigHash(target, plan);
-  const previous: PreviousConfig = {
-    plan: record.plan,
-    egressAllowlist: record.egressAllowlist,
-    ...(record.imageOverride ? { imageOverride: record.imageOverride } : {}),
-    configHash: record.configHash,
-    ...(record.resources.taskDefinitionArn ? { taskDefinitionArn: record.resources.taskDefinitionArn } : {}),
-  };
-  if (hash === record.configHash) return ticket(record, previous, deps.signup.plans, false);
-  const { record: claimed } = await applyTransition(deps, record.tenantId, 'startUpdate', {
-    executionArn,
-    patch: {
-      plan: target.plan,
-      egressAllowlist: target.egressAllowlist,
-      imageOverride: target.imageOverride ?? null,
-      configHash: hash,
-      previous,
-    },
-  });
-  return ticket(claimed, previous, deps.signup.plans, true);
 }
+
+/** How often an update claim is computed again after the record changed under it. */
+export const MAX_CLAIM_ATTEMPTS = 3;
 
 function ticket(record: TenantRecord, previous: PreviousConfig, plans: readonly Plan[], changed: boolean): UpdateTicket {
   const before = plans.find((p) => p.id === previous.plan);
