@@ -11,6 +11,7 @@ import {
   provision,
   resourceTypes,
   runWorkflow,
+  tenantLogGroup,
 } from './support';
 
 let cloud: LocalCloud;
@@ -42,23 +43,31 @@ describe('deprovision workflow: ACTIVE | SUSPENDED | FAILED to DEPROVISIONED, da
     expect(done.status).toBe('SUCCEEDED');
   });
 
-  it('ends DEPROVISIONED with no resource ids, no error and the data retained for DATA_RETENTION_DAYS', async () => {
+  it('ends DEPROVISIONED with no resource ids but its kept log group, no error and the data retained for DATA_RETENTION_DAYS', async () => {
     const record = await cloud.tenant(tenantId);
     expect(record?.status).toBe('DEPROVISIONED');
-    expect(record?.resources).toEqual({});
+    expect(record?.resources).toEqual({ logGroupName: tenantLogGroup(cloud, tenantId)?.name });
     expect(record?.lastError).toBeUndefined();
     const retainedFor = Date.parse(record!.dataRetainedUntil!) - Date.parse(record!.transitions.DEPROVISIONED!);
     expect(Math.round(retainedFor / DAY_MS)).toBe(LOCAL_CELL.dataRetentionDays);
   });
 
-  it('leaves nothing tagged for the tenant except its secret, which is scheduled for deletion after the recovery window', async () => {
+  it('leaves nothing tagged for the tenant except its secret, scheduled for deletion after the recovery window, and its log group', async () => {
     expect(leftoversAfterDeprovision(cloud, tenantId)).toEqual([]);
     const secret = cloud.fake.secret(gatewaySecretName(tenantId));
     const record = await cloud.tenant(tenantId);
     expect(secret?.deletionDate).toBeDefined();
     const window = secret!.deletionDate! - Date.parse(record!.transitions.DEPROVISIONING!);
     expect(Math.round(window / DAY_MS)).toBe(LOCAL_CELL.secretRecoveryDays);
-    expect(leftovers(cloud, tenantId)).toEqual([expect.stringMatching(/^AWS::SecretsManager::Secret /)]);
+    expect(leftovers(cloud, tenantId)).toEqual([expect.stringMatching(/^AWS::Logs::LogGroup /), expect.stringMatching(/^AWS::SecretsManager::Secret /)]);
+  });
+
+  it("keeps the tenant's log group with its retention until purge (finding 9: the evidence survives the deprovision)", () => {
+    const group = tenantLogGroup(cloud, tenantId);
+    expect(group).toBeDefined();
+    expect(group?.retentionInDays).toBe(LOCAL_CELL.logRetentionDays);
+    const calls = cloud.fake.calls.slice(firstCall);
+    expect(calls.filter((c) => c.operation === 'DeleteLogGroup')).toEqual([]);
   });
 
   it('removes the access point but not the files under /tenants/<id>', async () => {
@@ -88,6 +97,19 @@ describe('deprovision workflow: ACTIVE | SUSPENDED | FAILED to DEPROVISIONED, da
     expect(done.status).toBe('FAILED');
     expect(done.error).toBe('TenantStateConflictError');
     expect((await cloud.tenant(tenantId))?.version).toBe(before?.version);
+  });
+
+  it('deletes the log group, with the data, when the tenant is purged, leaving nothing but the secret in its recovery window', async () => {
+    const record = await cloud.tenant(tenantId);
+    const { executionArn } = await cloud.sfn.startExecution('PurgeTenant', { tenantId, immediate: true }, `purge-${tenantId}-v${record!.version}`);
+    const done = await cloud.sfn.waitForExecution(executionArn);
+    expect(done.status).toBe('SUCCEEDED');
+    const purged = await cloud.tenant(tenantId);
+    expect(purged?.status).toBe('PURGED');
+    expect(purged?.resources).toEqual({});
+    expect(tenantLogGroup(cloud, tenantId)).toBeUndefined();
+    expect(leftovers(cloud, tenantId)).toEqual([expect.stringMatching(/^AWS::SecretsManager::Secret /)]);
+    await expect(readFile(dataFile, 'utf8')).rejects.toThrow(/ENOENT/);
   });
 });
 

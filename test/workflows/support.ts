@@ -53,15 +53,24 @@ export function lifecycleEventsOf(cloud: LocalCloud, tenantId: string): string[]
 
 export const gatewaySecretName = (tenantId: string) => `octw/tenants/${tenantId}/gateway-token`;
 
+/** The tenant's log group in the fake (found by its tags), if any. */
+export function tenantLogGroup(cloud: LocalCloud, tenantId: string) {
+  const ref = cloud.fake.resourcesByTenant(tenantId).find((r) => r.type === 'AWS::Logs::LogGroup');
+  return ref ? cloud.fake.logGroup(ref.id) : undefined;
+}
+
 /**
  * What a deprovisioned tenant may still own: nothing, except its gateway-token secret while it is
- * scheduled for deletion (restorable during the recovery window, as AWS counts it). Returns the
- * leftovers that break that rule.
+ * scheduled for deletion (restorable during the recovery window, as AWS counts it) and its log
+ * group, kept with its retention until the tenant is purged (the evidence of what it did).
+ * Returns the leftovers that break that rule.
  */
 export function leftoversAfterDeprovision(cloud: LocalCloud, tenantId: string): string[] {
   const secret = cloud.fake.secret(gatewaySecretName(tenantId));
   return leftovers(cloud, tenantId).filter(
-    (r) => !(r.startsWith('AWS::SecretsManager::Secret ') && secret?.deletionDate !== undefined),
+    (r) =>
+      !(r.startsWith('AWS::SecretsManager::Secret ') && secret?.deletionDate !== undefined) &&
+      !(r.startsWith('AWS::Logs::LogGroup ') && tenantLogGroup(cloud, tenantId)?.retentionInDays !== undefined),
   );
 }
 
@@ -116,7 +125,6 @@ export const LIFECYCLE_CALLS: Readonly<Record<LifecycleWorkflow, readonly (reado
     ['IAM', 'DeleteRole'],
     ['SecretsManager', 'DescribeSecret'],
     ['SecretsManager', 'DeleteSecret'],
-    ['CloudWatchLogs', 'DeleteLogGroup'],
     ['EFS', 'DeleteAccessPoint'],
     ['EC2', 'DeleteSecurityGroup'],
   ],
