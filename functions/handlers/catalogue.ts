@@ -85,7 +85,7 @@ export const HANDLERS = {
     timeoutSeconds: 60,
     env: [...COMMON, 'PLANS_JSON', 'PERMISSIONS_BOUNDARY_ARN', 'FILE_SYSTEM_ARN'],
   },
-  /** Tenant gateway token secret and log group. */
+  /** Tenant gateway token secret and log group (the log group is kept after a deprovision, deleted by purge). */
   Secrets: {
     entry: 'secrets.ts',
     description: 'Creates and deletes tenant gateway-token secrets and log groups',
@@ -168,8 +168,8 @@ export const STATE_MACHINES = {
   },
   PurgeTenant: {
     file: 'purge-tenant.asl.json',
-    description: "DEPROVISIONED to PURGED: deletes the tenant's data on EFS once its retention has ended (or at once on request)",
-    handlers: ['Lifecycle', 'Purge'],
+    description: "DEPROVISIONED to PURGED: deletes the tenant's data on EFS and its log group once its retention has ended (or at once on request)",
+    handlers: ['Lifecycle', 'Purge', 'Secrets'],
     timeoutMinutes: 30,
   },
 } as const satisfies Record<string, StateMachineSpec>;

@@ -101,6 +101,8 @@ export const handler = makeHandler('Lifecycle', Input, async (input) => {
         ? { lastError: null }
         : {}),
     ...(input.transition === 'updated' || input.transition === 'updateFailed' ? { previous: null } : {}),
+    // Purge removed the last thing the tenant had (its data and its log group).
+    ...(input.transition === 'purged' ? { resources: {} } : {}),
     ...(input.transition === 'deprovisioned'
       ? { dataRetainedUntil: new Date(Date.now() + env.DATA_RETENTION_DAYS * 86_400_000).toISOString() }
       : {}),

@@ -1,7 +1,12 @@
 /**
- * The tenant's gateway-token secret and log group: create both, or delete both.
- * `delete` with mode "compensate" removes the secret at once (it never served anyone);
- * mode "deprovision" keeps it recoverable for SECRET_RECOVERY_DAYS.
+ * The tenant's gateway-token secret and log group.
+ * - `ensure`: create both (a token left from an earlier generation is replaced by a fresh one).
+ * - `delete` mode "compensate" (a failed provisioning): removes the secret at once (it never served
+ *   anyone) and the log group, unless the tenant was ACTIVE before (its logs are kept for purge).
+ * - `delete` mode "deprovision": schedules the secret for deletion (recoverable for
+ *   SECRET_RECOVERY_DAYS) and keeps the log group, with its retention, as the record of what the
+ *   tenant did, until purge.
+ * - `purgeLogGroup` (purge workflow): deletes the log group of a DEPROVISIONED tenant.
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -10,6 +15,8 @@ import { GatewaySecrets, TenantLogGroups } from '../adapters/tenant-secrets';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
+import { TenantStateConflictError } from '../domain/errors';
+import { TenantIdSchema } from '../domain/tenant';
 import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
@@ -20,6 +27,7 @@ const logGroups = new TenantLogGroups(traced(new CloudWatchLogsClient({})), env.
 
 const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('ensure'), tenantId: z.string().min(1), executionArn: z.string().min(1) }),
+  z.object({ action: z.literal('purgeLogGroup'), tenantId: TenantIdSchema }),
   z.object({
     action: z.literal('delete'),
     tenantId: z.string().min(1),
@@ -29,6 +37,15 @@ const Input = z.discriminatedUnion('action', [
 ]);
 
 export const handler = makeHandler('Secrets', Input, async (input) => {
+  if (input.action === 'purgeLogGroup') {
+    const record = await store.require(input.tenantId);
+    if (record.status !== 'DEPROVISIONED') {
+      throw new TenantStateConflictError(
+        `refusing to delete the log group of tenant "${input.tenantId}": it is ${record.status}; only a DEPROVISIONED tenant's logs are purged`,
+      );
+    }
+    return { logGroup: await logGroups.delete(input.tenantId) };
+  }
   const { tenantId, executionArn } = input;
   const record = input.action === 'delete' ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   if (input.action === 'ensure') {
@@ -40,7 +57,9 @@ export const handler = makeHandler('Secrets', Input, async (input) => {
     return { secretArn, logGroupName };
   }
   const secret = await secrets.delete(tenantId, input.mode === 'deprovision' ? { recoveryDays: env.SECRET_RECOVERY_DAYS } : {});
-  const logGroup = await logGroups.delete(tenantId);
-  await store.setResources(tenantId, executionArn, { secretArn: null, logGroupName: null });
+  // A deprovisioned tenant's logs, or those of one that served before, stay until purge.
+  const keepLogs = input.mode === 'deprovision' || record.transitions.ACTIVE !== undefined;
+  const logGroup = keepLogs ? 'kept' : await logGroups.delete(tenantId);
+  await store.setResources(tenantId, executionArn, { secretArn: null, ...(keepLogs ? {} : { logGroupName: null }) });
   return { secret, logGroup };
 });

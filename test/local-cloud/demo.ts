@@ -243,7 +243,8 @@ async function main(): Promise<void> {
     if (records.length !== names.length || notActive.length > 0) problems.push(`not every sample tenant became ACTIVE: ${notActive.join(', ')}`);
     if (await cloud.store.get('mallory-corp')) problems.push('the refused signup left a tenant record');
     if (cloud.fake.resourcesByTenant('mallory-corp').length > 0) problems.push('the refused signup left resources');
-    if (leaving && cloud.fake.resourcesByTenant(leaving).some((r) => r.type !== 'AWS::SecretsManager::Secret')) {
+    // What a deprovisioned tenant keeps: its secret (recovery window) and its log group (until purge).
+    if (leaving && cloud.fake.resourcesByTenant(leaving).some((r) => r.type !== 'AWS::SecretsManager::Secret' && r.type !== 'AWS::Logs::LogGroup')) {
       problems.push(`deprovisioned "${leaving}" still has resources`);
     }
     if (problems.length > 0) {
