@@ -8,6 +8,8 @@ import { EgressRuleSchema, TenantIdSchema } from './tenant';
 
 export const OPERATIONS = {
   provision: 'ProvisionTenant',
+  /** An operator's explicit re-provisioning of a FAILED tenant: the provision workflow with a ReprovisionRequest. */
+  reprovision: 'ProvisionTenant',
   deprovision: 'DeprovisionTenant',
   suspend: 'SuspendTenant',
   resume: 'ResumeTenant',
@@ -74,6 +76,6 @@ export type PurgeRequest = z.infer<typeof PurgeRequestSchema>;
  * the same name (StartExecution is then a no-op or ExecutionAlreadyExists); a request made after
  * the tenant changed gets a new one. At most 80 characters (tenant ids are at most 32).
  */
-export function operationExecutionName(operation: Exclude<Operation, 'provision'>, tenantId: string, version: number): string {
+export function operationExecutionName(operation: Exclude<Operation, 'provision' | 'reprovision'>, tenantId: string, version: number): string {
   return `${operation}-${tenantId}-v${version}`;
 }

@@ -10,6 +10,7 @@ import { TRANSITIONS, type TransitionName } from '../../functions/domain/lifecyc
 import {
   OPERATIONS,
   PurgeRequestSchema,
+  ReprovisionRequestSchema,
   TenantRequestSchema,
   UpdateRequestSchema,
   operationExecutionName,
@@ -38,7 +39,7 @@ export interface OperationArgs {
 }
 
 /** The claim each workflow makes, and the status it holds the tenant in while it runs. */
-const CLAIMS: Record<Exclude<Operation, 'provision'>, { transition: TransitionName; holding?: TenantStatus }> = {
+const CLAIMS: Record<Exclude<Operation, 'provision' | 'reprovision'>, { transition: TransitionName; holding?: TenantStatus }> = {
   deprovision: { transition: 'startDeprovision', holding: 'DEPROVISIONING' },
   suspend: { transition: 'startSuspend', holding: 'SUSPENDING' },
   resume: { transition: 'startResume', holding: 'RESUMING' },
@@ -144,6 +145,10 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
       const tenantId = parseTenantId(args.id);
       return { tenantId, input: validate(PurgeRequestSchema, { tenantId, immediate: args.immediate === true }, 'purge request') };
     }
+    case 'reprovision': {
+      const tenantId = parseTenantId(args.id);
+      return { tenantId, input: validate(ReprovisionRequestSchema, { tenantId, reprovision: true }, 'reprovision request') };
+    }
     default: {
       const tenantId = parseTenantId(args.id);
       return { tenantId, input: validate(TenantRequestSchema, { tenantId }, `${args.operation} request`) };
@@ -175,6 +180,21 @@ export function planExecution(
     }
     const generation = record.status === 'FAILED' ? record.generation + 1 : record.generation;
     return { kind: 'start', name: provisionExecutionName(tenantId, generation) };
+  }
+  if (operation === 'reprovision') {
+    if (record === undefined) throw new RefusedError('TenantNotFoundError', `tenant "${tenantId}" does not exist`);
+    const executionPrefix = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+    const running = provisionExecutionName(tenantId, record.generation);
+    if ((record.status === 'REQUESTED' || record.status === 'PROVISIONING') && record.executionArn === `${executionPrefix}${running}`) {
+      return { kind: 'running', name: running, executionArn: record.executionArn };
+    }
+    if (record.status !== 'FAILED') {
+      throw new RefusedError(
+        'TenantStateConflictError',
+        `refusing to reprovision tenant "${tenantId}": it is ${record.status}; only a FAILED tenant can be re-provisioned`,
+      );
+    }
+    return { kind: 'start', name: provisionExecutionName(tenantId, record.generation + 1) };
   }
   if (record === undefined) throw new RefusedError('TenantNotFoundError', `tenant "${tenantId}" does not exist`);
   const claim = CLAIMS[operation];

@@ -45,6 +45,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants list': ['status'],
   'tenants show': ['limit'],
   'tenants provision': [...OPERATION_OPTIONS, 'file'],
+  'tenants reprovision': OPERATION_OPTIONS,
   'tenants deprovision': OPERATION_OPTIONS,
   'tenants suspend': OPERATION_OPTIONS,
   'tenants resume': OPERATION_OPTIONS,
@@ -83,7 +84,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       throw new UsageError(
         group === 'tenants'
           ? sub === undefined
-            ? 'missing command after "tenants": list, show, provision, deprovision, suspend, resume, update or purge'
+            ? 'missing command after "tenants": list, show, provision, reprovision, deprovision, suspend, resume, update or purge'
             : `unknown command "tenants ${sub}"`
           : `unknown command "${group}"`,
       );

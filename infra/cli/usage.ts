@@ -5,6 +5,7 @@ Usage:
   octw tenants list [--status S[,S...]] [--json]
   octw tenants show ID [--limit N] [--json]
   octw tenants provision --file signup.json [--wait] [--json]
+  octw tenants reprovision ID [--wait] [--json]
   octw tenants deprovision ID [--wait] [--json]
   octw tenants suspend ID [--wait] [--json]
   octw tenants resume ID [--wait] [--json]
@@ -20,7 +21,16 @@ Commands:
                        --limit, default 10).
   tenants provision    Starts ProvisionTenant with the signup in --file (the TenantSignedUp
                        detail: tenantId, displayName, ownerEmail, plan, egressAllowlist).
-                       Execution name provision-<id>-g<generation>.
+                       Execution name provision-<id>-g<generation>. A tenant that exists is
+                       provisioned again only as the retry of its FAILED first provisioning
+                       (never ACTIVE, no deprovision) by the same owner; otherwise refused.
+                       The signup (owner email, display name) is in this run's input: prefer
+                       "octw signup", whose runs carry no personal data.
+  tenants reprovision  Operator only: provisions a FAILED tenant again (e.g. one whose
+                       deprovision failed, or that was ACTIVE before), keeping its owner, uid
+                       and data, with a new generation and a fresh gateway token. Starts
+                       ProvisionTenant with {"tenantId", "reprovision": true} as
+                       provision-<id>-g<generation+1>. Never reachable from a signup.
   tenants deprovision  Starts DeprovisionTenant (ACTIVE | SUSPENDED | FAILED; data retained).
   tenants suspend      Starts SuspendTenant (ACTIVE; desired count 0).
   tenants resume       Starts ResumeTenant (SUSPENDED).

@@ -30,6 +30,17 @@ function record(status: TenantStatus, overrides: Partial<TenantRecord> = {}): Te
 }
 
 describe('planExecution', () => {
+  it('names a reprovision after the next generation and refuses any tenant that is not FAILED', () => {
+    expect(planExecution('reprovision', 'acme-tools', record('FAILED'), SM('provision-tenant'))).toEqual({ kind: 'start', name: 'provision-acme-tools-g3' });
+    expect(
+      planExecution('reprovision', 'acme-tools', record('PROVISIONING', { executionArn: EXEC('provision-tenant', 'provision-acme-tools-g2') }), SM('provision-tenant')),
+    ).toEqual({ kind: 'running', name: 'provision-acme-tools-g2', executionArn: EXEC('provision-tenant', 'provision-acme-tools-g2') });
+    for (const status of ['ACTIVE', 'DEPROVISIONED', 'REQUESTED', 'PURGED'] as const) {
+      expect(() => planExecution('reprovision', 'acme-tools', record(status), SM('provision-tenant'))).toThrow(/only a FAILED tenant can be re-provisioned/);
+    }
+    expect(() => planExecution('reprovision', 'acme-tools', undefined, SM('provision-tenant'))).toThrow(RefusedError);
+  });
+
   it('names a first provision generation 1, a FAILED tenant the next generation, a REQUESTED one its own', () => {
     expect(planExecution('provision', 'acme-tools', undefined, SM('provision-tenant'))).toEqual({ kind: 'start', name: 'provision-acme-tools-g1' });
     expect(planExecution('provision', 'acme-tools', record('FAILED'), SM('provision-tenant'))).toEqual({ kind: 'start', name: 'provision-acme-tools-g3' });

@@ -150,3 +150,33 @@ describe('octw --wait on a workflow that fails', () => {
     expect(jsonError(r)).toMatchObject({ name: 'WorkflowFailedError', exitCode: 1 });
   });
 });
+
+describe('octw tenants reprovision (issue 8 finding 1: the operator action for a tenant that held data)', () => {
+  const tenantId = 'cli-revive';
+
+  beforeAll(async () => {
+    await provisioned(tenantId);
+  });
+
+  it('refuses an ACTIVE tenant (exit 3), starting nothing', async () => {
+    const r = await cli('tenants', 'reprovision', tenantId);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('only a FAILED tenant can be re-provisioned');
+  });
+
+  it('re-provisions a tenant whose deprovision failed: ACTIVE again, same owner and uid, next generation', async () => {
+    cloud.fake.inject({ service: 'EFS', operation: 'DeleteAccessPoint', kind: 'permanent' });
+    expect((await cli('tenants', 'deprovision', tenantId, '--wait')).code).toBe(1);
+    const failed = await cloud.tenant(tenantId);
+    expect(failed?.status).toBe('FAILED');
+    const r = await cli('tenants', 'reprovision', tenantId, '--wait');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(executionArn('ProvisionTenant', `provision-${tenantId}-g${failed!.generation + 1}`));
+    expect(await cloud.tenant(tenantId)).toMatchObject({
+      status: 'ACTIVE',
+      generation: failed!.generation + 1,
+      uid: failed?.uid,
+      ownerEmail: failed?.ownerEmail,
+    });
+  });
+});
