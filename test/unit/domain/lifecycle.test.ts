@@ -1,4 +1,4 @@
-import { TRANSITIONS, TRANSITIONAL_STATUSES, canApply, refusal } from '../../../functions/domain/lifecycle';
+import { TRANSITIONS, TRANSITIONAL_STATUSES, canApply, onceHeldData, refusal, signupRefusal } from '../../../functions/domain/lifecycle';
 import { TENANT_STATUSES } from '../../../functions/domain/tenant';
 
 describe('lifecycle table', () => {
@@ -40,5 +40,32 @@ describe('lifecycle table', () => {
 
   it('never leaves PURGED', () => {
     expect(Object.values(TRANSITIONS).some((t) => (t.from as readonly string[]).includes('PURGED'))).toBe(false);
+  });
+});
+
+describe('signup admission of an existing tenant (issue 8 finding 1)', () => {
+  const failedFirst = {
+    tenantId: 'acme-tools',
+    status: 'FAILED' as const,
+    ownerEmail: 'Ops@Acme-Tools.example',
+    transitions: { REQUESTED: 't0', PROVISIONING: 't1', FAILED: 't2' },
+  };
+
+  it('admits only the same owner retrying a FAILED first provisioning (email compared case-insensitively)', () => {
+    expect(signupRefusal(failedFirst, 'ops@acme-tools.example')).toBeUndefined();
+    expect(signupRefusal(failedFirst, 'mallory@attacker.example')).toMatch(/belongs to another owner/);
+  });
+
+  it.each([
+    ['was ACTIVE', { ACTIVE: 't3' }],
+    ['was deprovisioned (a deprovision ran, then failed)', { DEPROVISIONING: 't3' }],
+  ])('refuses even the same owner when the tenant %s: it may hold data, only an operator re-provisions it', (_what, extra) => {
+    const record = { ...failedFirst, transitions: { ...failedFirst.transitions, ...extra } };
+    expect(onceHeldData(record)).toBe(true);
+    expect(signupRefusal(record, failedFirst.ownerEmail)).toMatch(/may hold data.*octw tenants reprovision acme-tools/);
+  });
+
+  it.each(['REQUESTED', 'PROVISIONING', 'ACTIVE', 'SUSPENDED', 'DEPROVISIONED', 'PURGED'] as const)('refuses a %s tenant', (status) => {
+    expect(signupRefusal({ ...failedFirst, status }, failedFirst.ownerEmail)).toMatch(new RegExp(`already exists \\(${status}\\)`));
   });
 });
