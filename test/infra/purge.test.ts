@@ -144,7 +144,7 @@ describe('purge infrastructure', () => {
     expect(() => parseConfig({ purgeSweepSchedule: 'every day' })).toThrow(/purgeSweepSchedule/);
   });
 
-  it('builds the PurgeTenant workflow invoking only the Lifecycle and Purge functions', () => {
+  it('builds the PurgeTenant workflow invoking only the Lifecycle, Purge and Secrets (log group at purge) functions', () => {
     const spec = HANDLERS.Purge;
     expect(spec.env).toEqual(expect.arrayContaining(['TENANTS_MOUNT_PATH', 'PURGE_STATE_MACHINE_ARN']));
     const [machine] = resources<{ StateMachineName: string; RoleArn: unknown }>('AWS::StepFunctions::StateMachine').filter(
@@ -155,7 +155,7 @@ describe('purge infrastructure', () => {
       ({ logicalId, statement }) => logicalId.startsWith('WorkflowsPurgeTenantRole') && actionsOf(statement).includes('lambda:InvokeFunction'),
     );
     const invoked = asArray(invoke?.statement.Resource as unknown[]).map((r) => json(r).match(/"(\w+)Function[0-9A-F]{8}"/)?.[1] as HandlerKey);
-    expect(invoked.sort()).toEqual(['Lifecycle', 'Purge']);
+    expect(invoked.sort()).toEqual(['Lifecycle', 'Purge', 'Secrets']);
   });
 });
 
@@ -174,15 +174,17 @@ describe('purge-tenant.asl.json', () => {
   };
   const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
 
-  it('deletes the data before it records PURGED, and says why that order is safe', () => {
+  it('deletes the data, then the log group kept since the deprovision, before it records PURGED, and says why that order is safe', () => {
     expect(asl.States.PurgeData?.Resource).toBe('${PurgeFunctionArn}');
-    expect(asl.States.PurgeData?.Next).toBe('MarkPurged');
+    expect(asl.States.PurgeData?.Next).toBe('DeleteLogGroup');
+    expect(asl.States.DeleteLogGroup?.Resource).toBe('${SecretsFunctionArn}');
+    expect(asl.States.DeleteLogGroup?.Next).toBe('MarkPurged');
     expect(asl.States.MarkPurged?.Resource).toBe('${LifecycleFunctionArn}');
     expect(asl.Comment).toMatch(/crash between them is safe/);
   });
 
   it('gives every Task a timeout, full-jitter retries of throttling, transient, Lambda and timeout errors, and a Catch', () => {
-    expect(tasks.map(([name]) => name).sort()).toEqual(['MarkPurged', 'PurgeData']);
+    expect(tasks.map(([name]) => name).sort()).toEqual(['DeleteLogGroup', 'MarkPurged', 'PurgeData']);
     for (const [, task] of tasks) {
       expect(task.TimeoutSeconds).toBeGreaterThan(0);
       const retried = (task.Retry ?? []).flatMap((r) => r.ErrorEquals);
