@@ -7,6 +7,9 @@ import { provisionExecutionName } from '../../functions/usecases/intake';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { executionsOf, signupFor } from './support';
 
+// Several whole workflows per step: allow for a loaded machine (jest's default is 5 s).
+jest.setTimeout(60_000);
+
 let cloud: LocalCloud;
 beforeAll(async () => {
   cloud = await startLocalCloud();

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { executionsOf, gatewaySecretName, provision, runWorkflow, signupFor } from './support';
 
+// Several whole workflows per step: allow for a loaded machine (jest's default is 5 s).
+jest.setTimeout(60_000);
+
 let cloud: LocalCloud;
 beforeAll(async () => {
   cloud = await startLocalCloud();

@@ -7,6 +7,9 @@ import { TenantStore } from '../../functions/adapters/tenant-store';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { egressRulesOf, provision, runWorkflow, serviceState } from './support';
 
+// Several whole workflows per step: allow for a loaded machine (jest's default is 5 s).
+jest.setTimeout(60_000);
+
 let cloud: LocalCloud;
 beforeAll(async () => {
   cloud = await startLocalCloud();
