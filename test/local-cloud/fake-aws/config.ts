@@ -103,9 +103,10 @@ export function resolveConfig(options: FakeAwsOptions = {}): FakeAwsConfig {
     region,
     clock: options.clock ?? systemClock,
     seed: options.seed ?? 1,
-    vpcs: options.vpcs ?? [{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidr: '10.0.0.0/16' }],
-    fileSystemIds: options.fileSystemIds ?? ['fs-0123456789abcdef0'],
-    clusters: options.clusters ?? ['octw-cell-1'],
+    // Copies: FakeAws.seedPlatform adds to them (a second cell of the same account).
+    vpcs: [...(options.vpcs ?? [{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidr: '10.0.0.0/16' }])],
+    fileSystemIds: [...(options.fileSystemIds ?? ['fs-0123456789abcdef0'])],
+    clusters: [...(options.clusters ?? ['octw-cell-1'])],
     timeScale: options.timeScale ?? 1,
     latencies: {
       perCallMs: 0,
