@@ -14,9 +14,9 @@ import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['SECRET_RECOVERY_DAYS', 'LOG_RETENTION_DAYS']);
-const { store } = lifecycleDepsFromEnv();
-const secrets = new GatewaySecrets(traced(new SecretsManagerClient({})));
-const logGroups = new TenantLogGroups(traced(new CloudWatchLogsClient({})), env.LOG_RETENTION_DAYS);
+const { store, cell } = lifecycleDepsFromEnv();
+const secrets = new GatewaySecrets(traced(new SecretsManagerClient({})), cell);
+const logGroups = new TenantLogGroups(traced(new CloudWatchLogsClient({})), cell, env.LOG_RETENTION_DAYS);
 
 const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('ensure'), tenantId: z.string().min(1), executionArn: z.string().min(1) }),
@@ -32,10 +32,7 @@ export const handler = makeHandler('Secrets', Input, async (input) => {
   const { tenantId, executionArn } = input;
   const record = input.action === 'delete' ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   if (input.action === 'ensure') {
-    const [secretArn, logGroupName] = await Promise.all([
-      secrets.ensure(tenantId, record.cell),
-      logGroups.ensure(tenantId, record.cell),
-    ]);
+    const [secretArn, logGroupName] = await Promise.all([secrets.ensure(tenantId), logGroups.ensure(tenantId)]);
     await store.setResources(tenantId, executionArn, { secretArn, logGroupName });
     return { secretArn, logGroupName };
   }

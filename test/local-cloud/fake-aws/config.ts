@@ -232,6 +232,8 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
     DeleteLogGroup: { group: 'DeleteLogGroup', bucket: { burst: 10, refillPerSecond: 10 } },
     DescribeLogGroups: { group: 'DescribeLogGroups', bucket: { burst: 10, refillPerSecond: 10 } },
     TagResource: { group: 'TagResource', bucket: { burst: 5, refillPerSecond: 5 } },
+    // As ListTagsLogGroup / DescribeLogGroups (CloudWatch Logs quotas: 10 transactions per second).
+    ListTagsForResource: { group: 'ListTagsForResource', bucket: { burst: 10, refillPerSecond: 10 } },
   },
   // EventBridge PutEvents: 10,000 per second in us-east-1 (EventBridge quotas); never the bottleneck here.
   EventBridge: { PutEvents: { group: 'PutEvents', bucket: { burst: 10_000, refillPerSecond: 10_000 } } },
