@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_CELL_B } from '../local-cloud/env';
+import { LOCAL_CELL, LOCAL_CELL_B } from '../local-cloud/env';
 import { startLocalCloud, startSecondCell, type LocalCloud } from '../local-cloud/local-cloud';
 import { PROVISION_CALLS } from './fault-matrix';
 import { causeMessage, signupFor } from './support';
@@ -152,5 +152,63 @@ describe('two cells in one account, the same tenant id in both', () => {
       }, 60_000);
     },
   );
-});
 
+  // Adoption: a resource that already carries cell A's deterministic name for the tenant, but
+  // another cell's tag (a hand-made copy, a restored backup, a misconfigured cell id). Cell A must
+  // neither adopt it nor delete it while compensating.
+  const foreignTags = (tenantId: string) => ({ 'octw:tenant': tenantId, 'octw:cell': 'elsewhere', 'octw:managed-by': 'octw' });
+  const keyValue = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  const planted: Record<string, { plant: (tenantId: string) => void; read: (tenantId: string) => unknown }> = {
+    secret: {
+      plant: (id) => void a.fake.secrets.operations.CreateSecret({ Name: `octw/tenants/local/${id}/gateway-token`, SecretString: 'not-yours', Tags: keyValue(foreignTags(id)) }),
+      read: (id) => a.fake.secret(`octw/tenants/local/${id}/gateway-token`),
+    },
+    'log group': {
+      plant: (id) => void a.fake.logs.operations.CreateLogGroup({ logGroupName: `/octw/tenants/local/${id}`, tags: foreignTags(id) }),
+      read: (id) => a.fake.logGroup(`/octw/tenants/local/${id}`),
+    },
+    role: {
+      plant: (id) =>
+        void a.fake.iam.operations.CreateRole({
+          RoleName: `octw-local--${id}`,
+          Path: '/octw/tenants/',
+          AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+          PermissionsBoundary: LOCAL_CELL.permissionsBoundaryArn,
+          Tags: keyValue(foreignTags(id)),
+        }),
+      read: (id) => a.fake.role(`octw-local--${id}`),
+    },
+    'security group': {
+      plant: (id) =>
+        void a.fake.ec2.operations.CreateSecurityGroup({
+          GroupName: `octw-local--${id}`,
+          Description: 'not yours',
+          VpcId: LOCAL_CELL.vpcId,
+          TagSpecifications: [{ ResourceType: 'security-group', Tags: keyValue(foreignTags(id)) }],
+        }),
+      read: (id) => a.fake.securityGroup(`octw-local--${id}`),
+    },
+    'task definition': {
+      plant: (id) =>
+        void a.fake.ecs.operations.RegisterTaskDefinition({
+          family: `octw-local--${id}`,
+          containerDefinitions: [{ name: 'gateway', image: 'example.invalid/theirs@sha256:' + '0'.repeat(64) }],
+          tags: Object.entries(foreignTags(id)).map(([key, value]) => ({ key, value })),
+        }),
+      read: (id) => (a.fake.ecs.families.get(`octw-local--${id}`) ?? []).map((t) => `${t.arn} ${t.status}`),
+    },
+  };
+  describe.each(Object.keys(planted))('a foreign %s under cell A\'s name for the tenant', (kind) => {
+    it('is refused with ForeignResourceError and left as it was, compensation included', async () => {
+      const tenantId = `foreign-${kind.replace(/ /g, '-')}`;
+      const { plant, read } = planted[kind]!;
+      plant(tenantId);
+      const before = JSON.stringify(read(tenantId));
+      expect(read(tenantId)).toBeTruthy();
+      const record = await provisionIn(a, tenantId);
+      expect(record?.status).toBe('FAILED');
+      expect(JSON.stringify(record?.lastError)).toMatch(/ForeignResourceError|not tenant/);
+      expect(JSON.stringify(read(tenantId))).toBe(before);
+    }, 60_000);
+  });
+});
