@@ -51,7 +51,7 @@ export function lifecycleEventsOf(cloud: LocalCloud, tenantId: string): string[]
     .map((e) => e['detail-type']);
 }
 
-export const gatewaySecretName = (tenantId: string) => `octw/tenants/${tenantId}/gateway-token`;
+export const gatewaySecretName = (tenantId: string) => `octw/tenants/local/${tenantId}/gateway-token`;
 
 /**
  * What a deprovisioned tenant may still own: nothing, except its gateway-token secret while it is
@@ -67,7 +67,7 @@ export function leftoversAfterDeprovision(cloud: LocalCloud, tenantId: string): 
 
 /** Egress rules of the tenant's security group as "proto from-to target", sorted. */
 export function egressRulesOf(cloud: LocalCloud, tenantId: string): string[] {
-  const sg = cloud.fake.securityGroup(`octw-${tenantId}`);
+  const sg = cloud.fake.securityGroup(`octw-local--${tenantId}`);
   return (sg?.rules ?? [])
     .filter((r) => r.isEgress)
     .map((r) => `${r.ipProtocol} ${r.fromPort}-${r.toPort} ${r.cidrIpv4 ?? r.cidrIpv6 ?? r.prefixListId ?? r.referencedGroupId}`)
@@ -76,7 +76,7 @@ export function egressRulesOf(cloud: LocalCloud, tenantId: string): string[] {
 
 /** The service's desired count, running count and the revision its primary deployment runs. */
 export function serviceState(cloud: LocalCloud, tenantId: string) {
-  const svc = cloud.fake.ecsService(`octw-${tenantId}`);
+  const svc = cloud.fake.ecsService(`octw-local--${tenantId}`);
   if (!svc) return undefined;
   const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
   return {
@@ -181,19 +181,19 @@ export async function expectCompleted(cloud: LocalCloud, workflow: LifecycleWork
     case 'SuspendTenant':
       expect(record?.status).toBe('SUSPENDED');
       expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
-      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 0, revision: `octw-${tenantId}:1` });
+      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 0, revision: `octw-local--${tenantId}:1` });
       return;
     case 'ResumeTenant':
       expect(record?.status).toBe('ACTIVE');
       expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
-      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:1` });
+      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:1` });
       return;
     case 'UpdateTenant':
       expect(record).toMatchObject({ status: 'ACTIVE', plan: 'pro' });
       expect(record?.previous).toBeUndefined();
       // Exactly one new revision, running, and the rules of the new allowlist.
-      expect(cloud.fake.taskDefinition(`octw-${tenantId}`)?.revision).toBe(2);
-      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:2` });
+      expect(cloud.fake.taskDefinition(`octw-local--${tenantId}`)?.revision).toBe(2);
+      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:2` });
       expect(egressRulesOf(cloud, tenantId).filter((r) => r.includes('192.0.2.0/28') || r.includes('203.0.113.0/24'))).toEqual([
         'tcp 443-443 192.0.2.0/28',
       ]);
@@ -233,11 +233,11 @@ export async function expectRolledBack(
         resources: before?.resources,
       });
       expect(record?.previous).toBeUndefined();
-      expect(serviceState(cloud, tenantId)).toMatchObject({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:1` });
+      expect(serviceState(cloud, tenantId)).toMatchObject({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:1` });
       expect(egressRulesOf(cloud, tenantId).filter((r) => r.includes('192.0.2.0/28') || r.includes('203.0.113.0/24'))).toEqual([
         'tcp 443-443 203.0.113.0/24',
       ]);
-      expect(cloud.fake.role(`octw-tenant-${tenantId}`)?.policies.get(`octw-tenant-${tenantId}`)).not.toContain('haiku');
+      expect(cloud.fake.role(`octw-local--${tenantId}`)?.policies.get(`octw-local--${tenantId}`)).not.toContain('haiku');
       return;
   }
 }
