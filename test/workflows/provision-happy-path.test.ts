@@ -75,10 +75,14 @@ describe('provision workflow: one signup to an ACTIVE, isolated gateway', () => 
     const record = await cloud.tenant(tenantId);
     expect(role.path).toBe('/octw/tenants/');
     expect(role.permissionsBoundary).toBe(LOCAL_CELL.permissionsBoundaryArn);
-    const trust = JSON.parse(role.assumeRolePolicyDocument) as { Statement: { Principal: unknown; Condition: Record<string, Record<string, string>> }[] };
+    const trust = JSON.parse(role.assumeRolePolicyDocument) as { Statement: { Principal: unknown; Condition: Record<string, Record<string, string | string[]>> }[] };
     expect(trust.Statement[0]?.Principal).toEqual({ Service: 'ecs-tasks.amazonaws.com' });
     expect(trust.Statement[0]?.Condition.StringEquals?.['aws:SourceAccount']).toBe(LOCAL_CELL.account);
-    expect(trust.Statement[0]?.Condition.ArnLike?.['aws:SourceArn']).toBe(`arn:aws:ecs:${LOCAL_CELL.region}:${LOCAL_CELL.account}:*`);
+    // Tasks of the cell's own cluster only (issue 8, finding 8), not any ECS resource of the account.
+    expect(trust.Statement[0]?.Condition.ArnLike?.['aws:SourceArn']).toEqual([
+      `arn:aws:ecs:${LOCAL_CELL.region}:${LOCAL_CELL.account}:task/${LOCAL_CELL.clusterName}/*`,
+      `${LOCAL_CELL.clusterArn}`,
+    ]);
     const policy = role.policies.get(`octw-local--${tenantId}`)!;
     expect(policy).toContain(record!.resources.accessPointArn!);
     expect(policy).toContain(`secret:octw/tenants/local/${tenantId}/gateway-token-??????`);

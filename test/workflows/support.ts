@@ -21,6 +21,7 @@ export async function provision(cloud: LocalCloud, tenantId: string, overrides: 
 export function leftovers(cloud: LocalCloud, tenantId: string): string[] {
   return cloud.fake
     .resourcesByTenant(tenantId)
+    .filter((r) => r.tags['octw:cell'] === cloud.cell.cellId)
     .map((r) => `${r.type} ${r.id}`)
     .sort();
 }
@@ -108,6 +109,7 @@ export const LIFECYCLE_CALLS: Readonly<Record<LifecycleWorkflow, readonly (reado
     ['ECS', 'DescribeServices'],
     ['ECS', 'DeleteService'],
     ['ECS', 'ListTaskDefinitions'],
+    ['ECS', 'DescribeTaskDefinition'],
     ['ECS', 'DeregisterTaskDefinition'],
     ['ECS', 'DeleteTaskDefinitions'],
     ['IAM', 'GetRole'],
@@ -116,8 +118,12 @@ export const LIFECYCLE_CALLS: Readonly<Record<LifecycleWorkflow, readonly (reado
     ['IAM', 'DeleteRole'],
     ['SecretsManager', 'DescribeSecret'],
     ['SecretsManager', 'DeleteSecret'],
+    ['CloudWatchLogs', 'DescribeLogGroups'],
+    ['CloudWatchLogs', 'ListTagsForResource'],
     ['CloudWatchLogs', 'DeleteLogGroup'],
+    ['EFS', 'DescribeAccessPoints'],
     ['EFS', 'DeleteAccessPoint'],
+    ['EC2', 'DescribeSecurityGroups'],
     ['EC2', 'DeleteSecurityGroup'],
   ],
   SuspendTenant: [

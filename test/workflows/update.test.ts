@@ -140,7 +140,7 @@ describe('update workflow: a new revision that fails its health check', () => {
     expect(record?.status).toBe('ACTIVE');
     expect(record?.lastError?.name).toBe('GatewayUnhealthyError');
     // Detected by comparing the primary deployment's revision: after the rollback ECS no longer lists the failed one.
-    expect(record?.lastError?.message).toMatch(/runs octw-bad-release:1 instead of octw-bad-release:2/);
+    expect(record?.lastError?.message).toMatch(/runs octw-local--bad-release:1 instead of octw-local--bad-release:2/);
     expect(record?.resources.taskDefinitionArn).toBe(before?.resources.taskDefinitionArn);
     const svc = serviceState(cloud, tenantId);
     expect(svc).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:1` });
