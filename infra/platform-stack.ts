@@ -72,7 +72,9 @@ export class PlatformStack extends Stack {
     this.table = new TenantsTable(this, 'Tenants', { tableName: c.tableName });
     this.permissionsBoundary = new TenantPermissionsBoundary(this, 'TenantBoundary', {
       prefix: c.prefix,
+      cellId: c.cellId,
       fileSystemArn: storage.fileSystem.fileSystemArn,
+      bedrockModels: c.plans.flatMap((p) => p.bedrockModels),
     });
     this.signupEvents = new SignupEvents(this, 'Signups', {
       prefix: c.prefix,

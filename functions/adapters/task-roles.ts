@@ -14,7 +14,7 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { ForeignResourceError, ResourceConflictError, TransientAwsError } from '../domain/errors';
-import { names, ownershipProblems, tagsOf, TENANT_ROLE_PATH, tenantTags } from '../domain/naming';
+import { names, ownershipProblems, TAG_ACCESS_POINT, tagsOf, TENANT_ROLE_PATH, tenantTags } from '../domain/naming';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
 export interface ArnParts {
@@ -29,6 +29,9 @@ export function arnParts(arn: string): ArnParts {
   if (!partition || !region || !account) throw new Error(`cannot read partition/region/account from ARN ${arn}`);
   return { partition, region, account };
 }
+
+/** `fsap-…` from an access point ARN (`…:access-point/fsap-…`). */
+export const accessPointId = (accessPointArn: string): string => accessPointArn.split('/').pop() ?? accessPointArn;
 
 export interface TaskRoleSpec {
   tenantId: string;
@@ -149,7 +152,12 @@ export class TaskRoles {
           PermissionsBoundary: this.cfg.permissionsBoundaryArn,
           Description: `OCTW task role of tenant ${spec.tenantId}`,
           MaxSessionDuration: 3600,
-          Tags: tenantTags(spec.tenantId, spec.cell).map((t) => ({ Key: t.key, Value: t.value })),
+          // The boundary reads octw:tenant and octw:access-point from the role (aws:PrincipalTag);
+          // the provisioner can set them only here, never change them later.
+          Tags: [
+            ...tenantTags(spec.tenantId, spec.cell).map((t) => ({ Key: t.key, Value: t.value })),
+            { Key: TAG_ACCESS_POINT, Value: accessPointId(spec.accessPointArn) },
+          ],
         }),
       );
       role = out.Role;
@@ -161,7 +169,7 @@ export class TaskRoles {
       if (!role) throw new TransientAwsError(`IAM role ${roleName} exists but cannot be read yet`);
     }
     if (!role?.Arn) throw new TransientAwsError(`IAM CreateRole returned no role for ${roleName}`);
-    this.verify(role, spec.tenantId);
+    this.verify(role, spec.tenantId, spec.accessPointArn);
     await this.writePolicy(roleName, spec);
     return { roleName, roleArn: role.Arn };
   }
@@ -175,7 +183,7 @@ export class TaskRoles {
     const roleName = names.role(spec);
     const role = await this.get(roleName);
     if (!role?.Arn) throw new ResourceConflictError(`IAM role ${roleName} of tenant "${spec.tenantId}" does not exist; it cannot be updated`);
-    this.verify(role, spec.tenantId);
+    this.verify(role, spec.tenantId, spec.accessPointArn);
     await this.writePolicy(roleName, spec);
     return { roleName, roleArn: role.Arn };
   }
@@ -230,7 +238,7 @@ export class TaskRoles {
   }
 
   /** The role must be this cell's and this tenant's (tags), then have our path and boundary. */
-  private verify(role: Role, tenantId: string): void {
+  private verify(role: Role, tenantId: string, accessPointArn?: string): void {
     // GetRole returns tags; CreateRole echoes them. A role without our tags is not ours.
     const foreign = ownershipProblems(tagsOf(role.Tags), { cell: this.cfg.cell, tenantId });
     if (foreign.length > 0) {
@@ -241,6 +249,12 @@ export class TaskRoles {
     const problems: string[] = [];
     if (role.Path !== TENANT_ROLE_PATH) problems.push(`path ${role.Path ?? '?'}`);
     if (role.PermissionsBoundary?.PermissionsBoundaryArn !== this.cfg.permissionsBoundaryArn) problems.push('permissions boundary');
+    // The boundary admits mounts only through the access point the role was created for; a role left
+    // from an earlier access point cannot be retagged, so it is refused (the operator removes it).
+    const taggedAccessPoint = tagsOf(role.Tags).get(TAG_ACCESS_POINT);
+    if (accessPointArn !== undefined && taggedAccessPoint !== accessPointId(accessPointArn)) {
+      problems.push(`${TAG_ACCESS_POINT}=${taggedAccessPoint ?? '(none)'}, not ${accessPointId(accessPointArn)}`);
+    }
     if (problems.length > 0) {
       throw new ResourceConflictError(`IAM role ${role.RoleName ?? '?'} does not match tenant "${tenantId}": ${problems.join(', ')}`);
     }

@@ -19,6 +19,11 @@ import type { TenantId } from './tenant';
 export const TAG_TENANT = 'octw:tenant';
 export const TAG_CELL = 'octw:cell';
 export const TAG_MANAGED_BY = 'octw:managed-by';
+/**
+ * On a tenant task role: the id of the tenant's access point, written at creation. The permissions
+ * boundary admits EFS mounts only through the access point this tag names.
+ */
+export const TAG_ACCESS_POINT = 'octw:access-point';
 export const MANAGED_BY = 'octw';
 export const TENANT_ROLE_PATH = '/octw/tenants/';
 export const GATEWAY_PORT = 18789;

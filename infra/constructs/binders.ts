@@ -5,7 +5,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { MANAGED_BY, TAG_CELL, TAG_MANAGED_BY, TAG_TENANT } from '../../functions/domain/naming';
+import { MANAGED_BY, TAG_ACCESS_POINT, TAG_CELL, TAG_MANAGED_BY, TAG_TENANT } from '../../functions/domain/naming';
 import type { HandlerKey } from '../../functions/handlers/catalogue';
 import { TENANTS_TABLE_KEYS } from '../../functions/shared/table-schema';
 import { cellTenantArns, ecsArns, tenantArns } from './arns';
@@ -160,7 +160,8 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         // Reads must answer NoSuchEntity for a role that does not exist yet: name prefix only.
         statement('ReadCellTenantRoles', ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListRoleTags'], [cell.roles]),
         statement('DeleteCellTenantRoles', ['iam:DeleteRolePolicy', 'iam:DeleteRole'], [cell.roles], { StringEquals: cellTag(ctx.cellId) }),
-        // A role's octw:tenant / octw:cell tags (the boundary keys on them) never change after creation.
+        // A role's octw:tenant / octw:cell / octw:access-point tags (the boundary keys on them) never
+        // change after creation. CreateRole's own tags are not affected: the role has no tags yet.
         new iam.PolicyStatement({
           sid: 'NeverRetagTenantRoles',
           effect: iam.Effect.DENY,
@@ -168,7 +169,7 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
           resources: [tenantArns(Stack.of(fn)).tenantRoles],
           conditions: {
             Null: { [`aws:ResourceTag/${TAG_TENANT}`]: 'false' },
-            'ForAnyValue:StringEquals': { 'aws:TagKeys': [TAG_TENANT, TAG_CELL] },
+            'ForAnyValue:StringEquals': { 'aws:TagKeys': [TAG_TENANT, TAG_CELL, TAG_ACCESS_POINT] },
           },
         }),
       ],

@@ -261,10 +261,11 @@ describe('PlatformStack', () => {
     it('caps tenant roles with a boundary that allows only EFS client mount/write, tenant secrets, Bedrock invoke and tenant logs', () => {
       const [boundary] = resources<{ ManagedPolicyName: string; PolicyDocument: { Statement: CfnStatement[] } }>('AWS::IAM::ManagedPolicy');
       expect(boundary?.props.ManagedPolicyName).toBe(`${config.prefix}-tenant-boundary`);
+      // Bedrock only when the catalogue names models (test/infra/cell-scoping.test.ts checks which).
+      const bedrock = config.plans.some((p) => p.bedrockModels.length > 0) ? ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'] : [];
       expect(boundary?.props.PolicyDocument.Statement.flatMap(actionsOf).sort()).toEqual(
         [
-          'bedrock:InvokeModel',
-          'bedrock:InvokeModelWithResponseStream',
+          ...bedrock,
           'elasticfilesystem:ClientMount',
           'elasticfilesystem:ClientWrite',
           'logs:CreateLogStream',

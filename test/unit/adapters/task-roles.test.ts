@@ -11,6 +11,7 @@ const spec = { tenantId: 'acme', cell: 'cell-1', accessPointArn: `${FS.replace('
 const ourTags = [
   { Key: 'octw:tenant', Value: 'acme' },
   { Key: 'octw:cell', Value: 'cell-1' },
+  { Key: 'octw:access-point', Value: 'fsap-1' },
 ];
 const ourRole = { RoleName: 'octw-cell-1--acme', RoleId: 'R', Arn: 'arn:aws:iam::111122223333:role/octw/tenants/octw-cell-1--acme', Path: '/octw/tenants/', CreateDate: new Date(), PermissionsBoundary: { PermissionsBoundaryArn: BOUNDARY }, Tags: ourTags };
 
@@ -28,6 +29,8 @@ describe('TaskRoles.ensure', () => {
       Path: '/octw/tenants/',
       PermissionsBoundary: BOUNDARY,
       AssumeRolePolicyDocument: JSON.stringify(trustPolicy({ partition: 'aws', region: 'eu-west-1', account: '111122223333' }, 'octw-cell-1')),
+      // What the permissions boundary reads through aws:PrincipalTag.
+      Tags: [{ Key: 'octw:tenant', Value: 'acme' }, { Key: 'octw:cell', Value: 'cell-1' }, { Key: 'octw:managed-by', Value: 'octw' }, { Key: 'octw:access-point', Value: 'fsap-1' }],
     });
     expect(iam).toHaveReceivedCommandWith(PutRolePolicyCommand, { RoleName: 'octw-cell-1--acme', PolicyName: 'octw-cell-1--acme', PolicyDocument: JSON.stringify(tenantPolicy(spec, FS)) });
   });
@@ -48,6 +51,13 @@ describe('TaskRoles.ensure', () => {
     iam.on(GetRoleCommand).resolves({ Role: { ...ourRole, Tags: [{ Key: 'octw:tenant', Value: 'acme2' }, ourTags[1]!] } });
     await expect(roles.delete('acme')).rejects.toBeInstanceOf(ForeignResourceError);
     expect(iam).not.toHaveReceivedCommand(DeleteRoleCommand);
+  });
+
+  it('refuses a role made for another access point (the boundary would deny its mounts, and its tag cannot be changed)', async () => {
+    iam.on(CreateRoleCommand).rejects(new EntityAlreadyExistsException({ message: 'exists', $metadata: {} }));
+    iam.on(GetRoleCommand).resolves({ Role: { ...ourRole, Tags: [ourTags[0]!, ourTags[1]!, { Key: 'octw:access-point', Value: 'fsap-old' }] } });
+    await expect(roles.ensure(spec)).rejects.toThrow(/octw:access-point=fsap-old, not fsap-1/);
+    expect(iam).not.toHaveReceivedCommand(PutRolePolicyCommand);
   });
 
   it('refuses to act for a tenant of another cell', async () => {
