@@ -209,6 +209,7 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
       ['PutRolePolicy', 'write'],
       ['DeleteRolePolicy', 'write'],
       ['TagRole', 'write'],
+      ['UntagRole', 'write'],
       ['GetRole', 'read'],
       ['GetRolePolicy', 'read'],
       ['ListRolePolicies', 'read'],
