@@ -30,7 +30,8 @@ const Input = z.discriminatedUnion('action', [
 
 export const handler = makeHandler('Secrets', Input, async (input) => {
   const { tenantId, executionArn } = input;
-  const record = input.action === 'delete' ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
+  // The record is not needed beyond the check that this execution holds the tenant.
+  await (input.action === 'delete' ? requireHeldForTeardown(store, tenantId, executionArn) : requireHeld(store, tenantId, executionArn));
   if (input.action === 'ensure') {
     const [secretArn, logGroupName] = await Promise.all([secrets.ensure(tenantId), logGroups.ensure(tenantId)]);
     await store.setResources(tenantId, executionArn, { secretArn, logGroupName });

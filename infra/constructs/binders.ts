@@ -234,7 +234,6 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
 
   Gateway: (fn, ctx) => {
     const stack = Stack.of(fn);
-    const arns = tenantArns(stack);
     const ecs = ecsArns(stack, ctx.clusterName, ctx.cellId);
     const cell = cellTenantArns(stack, ctx.cellId);
     const inCluster = { ArnEquals: { 'ecs:cluster': ecs.cluster } };

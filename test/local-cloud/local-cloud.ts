@@ -231,7 +231,7 @@ export async function startSecondCell(
   if (cell.cellId === first.cell.cellId) throw new Error(`the second cell needs its own cell id, not "${cell.cellId}"`);
   let second: LocalCloud | undefined;
   await isolate(async () => {
-    const fresh = (await import('./local-cloud')) as typeof import('./local-cloud');
+    const fresh = await import('./local-cloud');
     second = await fresh.startLocalCloud({ ...options, cell, sharedFake: first.fake });
   });
   if (!second) throw new Error('the second cell did not start');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { LOCAL_CELL, LOCAL_CELL_B } from '../local-cloud/env';
 import { startLocalCloud, startSecondCell, type LocalCloud } from '../local-cloud/local-cloud';
 import { PROVISION_CALLS } from './fault-matrix';
-import { causeMessage, signupFor } from './support';
+import { signupFor } from './support';
 
 const mountA = mkdtempSync(join(tmpdir(), 'octw-cell-a-efs-'));
 const mountB = mkdtempSync(join(tmpdir(), 'octw-cell-b-efs-'));
