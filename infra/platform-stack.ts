@@ -60,7 +60,7 @@ export class PlatformStack extends Stack {
       flowLogRetention: platformRetention,
       ...(c.existingVpc ? { existingVpc: c.existingVpc } : {}),
     });
-    const cluster = new Cluster(this, 'Cluster', { prefix: c.prefix, clusterName: c.clusterName, vpc: this.network.vpc });
+    const cluster = new Cluster(this, 'Cluster', { prefix: c.prefix, cellId: c.cellId, clusterName: c.clusterName, vpc: this.network.vpc });
     const storage = new Storage(this, 'Storage', {
       prefix: c.prefix,
       vpc: this.network.vpc,

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HANDLERS, type HandlerKey } from '../../functions/handlers/catalogue';
 import { parseConfig } from '../../infra/config';
-import { type CfnStatement, asArray, cdkJsonContext, functionStatements, REPO_ROOT, synthPlatform } from './synth';
+import { type CfnStatement, allStatements, asArray, cdkJsonContext, functionStatements, REPO_ROOT, synthPlatform } from './synth';
 
 const base = parseConfig(cdkJsonContext());
 const plans = base.plans.map((p, i) =>
@@ -78,6 +78,17 @@ describe('functions: only their own cell (finding 2)', () => {
     expect(one('iam:DeleteRole')?.Condition).toEqual({ StringEquals: cellTag });
     expect(one('iam:DeleteRolePolicy')?.Condition).toEqual({ StringEquals: cellTag });
     expect(allows.flatMap(actionsOf)).not.toContain('iam:UntagRole');
+  });
+});
+
+describe("the cell's task execution role reads and writes only this cell's tenant secrets and logs", () => {
+  it('names octw/tenants/blue/* secrets and /octw/tenants/blue/* log groups, nothing of other cells', () => {
+    const execution = allStatements(template).filter(({ logicalId }) => logicalId.startsWith('ClusterTaskExecutionPolicy')).map(({ statement }) => statement);
+    const secrets = execution.find((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+    expect(json(secrets?.Resource)).toContain(':secret:octw/tenants/blue/*');
+    const logs = execution.find((s) => actionsOf(s).includes('logs:PutLogEvents'));
+    expect(json(logs?.Resource)).toContain(':log-group:/octw/tenants/blue/*');
+    expect(json(execution)).not.toMatch(/octw\/tenants\/\*/);
   });
 });
 
