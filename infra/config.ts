@@ -4,6 +4,7 @@
  * Bad context fails synth with a message that names the key; absent keys take the documented default.
  */
 import * as z from 'zod';
+import { CELL_ID_PATTERN } from '../functions/domain/naming';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../functions/domain/tenant';
 import { MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT, validateAllowlist } from '../functions/domain/allowlist';
 
@@ -74,7 +75,8 @@ const ContextSchema = z
   .object({
     cellId: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{1,14}[a-z0-9]$/, { error: 'must be 3-16 characters of a-z, 0-9 and "-", starting with a letter' })
+      // No "--": it separates cell and tenant in tenant resource names (functions/domain/naming.ts).
+      .regex(CELL_ID_PATTERN, { error: 'must be 3-16 characters of a-z, 0-9 and "-", starting with a letter, without "--"' })
       .default('cell-1'),
     stackName: NameSchema.optional(),
     tableName: NameSchema.optional(),

@@ -60,7 +60,7 @@ export class PlatformStack extends Stack {
       flowLogRetention: platformRetention,
       ...(c.existingVpc ? { existingVpc: c.existingVpc } : {}),
     });
-    const cluster = new Cluster(this, 'Cluster', { prefix: c.prefix, clusterName: c.clusterName, vpc: this.network.vpc });
+    const cluster = new Cluster(this, 'Cluster', { prefix: c.prefix, cellId: c.cellId, clusterName: c.clusterName, vpc: this.network.vpc });
     const storage = new Storage(this, 'Storage', {
       prefix: c.prefix,
       vpc: this.network.vpc,
@@ -72,7 +72,9 @@ export class PlatformStack extends Stack {
     this.table = new TenantsTable(this, 'Tenants', { tableName: c.tableName });
     this.permissionsBoundary = new TenantPermissionsBoundary(this, 'TenantBoundary', {
       prefix: c.prefix,
+      cellId: c.cellId,
       fileSystemArn: storage.fileSystem.fileSystemArn,
+      bedrockModels: c.plans.flatMap((p) => p.bedrockModels),
     });
     this.signupEvents = new SignupEvents(this, 'Signups', {
       prefix: c.prefix,

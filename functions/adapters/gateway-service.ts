@@ -4,6 +4,9 @@
  *   with its config hash, and a retried step reuses it instead of registering another.
  * - CreateService uses a clientToken (≤ 36 chars) per tenant generation.
  * - A new IAM role can be refused by ECS for a while: that surfaces as IamPropagationError.
+ * - Task-definition families and services are named per cell; a revision is reused, and a service
+ *   adopted, changed or deleted, only when its `octw:cell` and `octw:tenant` tags are this cell's and
+ *   this tenant's (ForeignResourceError otherwise).
  */
 import type { ECSClient, RegisterTaskDefinitionCommandInput, Service } from '@aws-sdk/client-ecs';
 import {
@@ -18,12 +21,14 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { createHash } from 'node:crypto';
-import { GatewayUnhealthyError, IamPropagationError, ResourceBusyError, ResourceConflictError, ThrottledError } from '../domain/errors';
-import { names, TAG_TENANT, tenantTags } from '../domain/naming';
+import { ForeignResourceError, GatewayUnhealthyError, IamPropagationError, ResourceBusyError, ThrottledError } from '../domain/errors';
+import { names, ownershipProblems, tagsOf, tenantTags } from '../domain/naming';
 import type { TaskDefinitionShape } from '../domain/task-definition';
 import { awsCall, classifyAwsError, hasAwsErrorCode, isAwsErrorLike } from '../shared/aws-errors';
 
 export interface GatewayServiceConfig {
+  /** The cell these families and services belong to: in their names, their tags, and checked on every adopt and delete. */
+  cell: string;
   clusterName: string;
   subnetIds: readonly string[];
 }
@@ -50,9 +55,17 @@ export class GatewayServices {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
+  private ref(tenantId: string) {
+    return { cell: this.cfg.cell, tenantId };
+  }
+
   /** Registers the revision unless the latest active one already carries the same config hash. */
-  async ensureTaskDefinition(td: TaskDefinitionShape, configHash: string): Promise<string> {
+  async ensureTaskDefinition(td: TaskDefinitionShape, configHash: string, tenantId: string): Promise<string> {
+    if (td.family !== names.taskFamily(this.ref(tenantId))) {
+      throw new ForeignResourceError(`task definition family ${td.family} is not tenant "${tenantId}" of cell "${this.cfg.cell}"`);
+    }
     const latest = await this.latestRevision(td.family);
+    if (latest) this.verifyTags(`task definition ${latest.arn}`, latest.tags, tenantId);
     if (latest && latest.hash === configHash) return latest.arn;
     try {
       const out = await this.ecs.send(new RegisterTaskDefinitionCommand(td as RegisterTaskDefinitionCommandInput));
@@ -67,7 +80,7 @@ export class GatewayServices {
     }
   }
 
-  async latestRevision(family: string): Promise<{ arn: string; hash: string | undefined } | undefined> {
+  async latestRevision(family: string): Promise<{ arn: string; hash: string | undefined; tags: Map<string, string> } | undefined> {
     const list = await awsCall('ECS ListTaskDefinitions', () =>
       this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'DESC', maxResults: 1 })),
     );
@@ -76,12 +89,13 @@ export class GatewayServices {
     const out = await awsCall('ECS DescribeTaskDefinition', () =>
       this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })),
     );
-    return { arn, hash: out.tags?.find((t) => t.key === CONFIG_HASH_TAG)?.value };
+    const tags = tagsOf(out.tags);
+    return { arn, hash: tags.get(CONFIG_HASH_TAG), tags };
   }
 
   async describe(tenantId: string): Promise<Service | undefined> {
     const out = await awsCall('ECS DescribeServices', () =>
-      this.ecs.send(new DescribeServicesCommand({ cluster: this.cfg.clusterName, services: [names.service(tenantId)], include: ['TAGS'] })),
+      this.ecs.send(new DescribeServicesCommand({ cluster: this.cfg.clusterName, services: [names.service(this.ref(tenantId))], include: ['TAGS'] })),
     );
     const svc = out.services?.[0];
     return svc && svc.status !== 'INACTIVE' ? svc : undefined;
@@ -96,22 +110,21 @@ export class GatewayServices {
     securityGroupId: string;
     spot: boolean;
   }): Promise<string> {
+    if (input.cell !== this.cfg.cell) throw new ForeignResourceError(`tenant "${input.tenantId}" is of cell "${input.cell}", not this cell "${this.cfg.cell}"`);
     const existing = await this.describe(input.tenantId);
+    if (existing) this.verifyOwner(existing, input.tenantId);
     if (existing?.status === 'DRAINING') {
-      throw new ResourceBusyError(`service ${names.service(input.tenantId)} from a previous run is still draining`);
+      throw new ResourceBusyError(`service ${names.service(input)} from a previous run is still draining`);
     }
-    if (existing?.serviceArn) {
-      this.verifyOwner(existing, input.tenantId);
-      return existing.serviceArn;
-    }
+    if (existing?.serviceArn) return existing.serviceArn;
     try {
       const out = await this.ecs.send(
         new CreateServiceCommand({
           cluster: this.cfg.clusterName,
-          serviceName: names.service(input.tenantId),
+          serviceName: names.service(input),
           taskDefinition: input.taskDefinitionArn,
           desiredCount: 1,
-          clientToken: createHash('sha256').update(`${input.tenantId}#${input.generation}`).digest('hex').slice(0, 32),
+          clientToken: createHash('sha256').update(`${input.cell}#${input.tenantId}#${input.generation}`).digest('hex').slice(0, 32),
           capacityProviderStrategy: [{ capacityProvider: input.spot ? 'FARGATE_SPOT' : 'FARGATE', weight: 1 }],
           platformVersion: 'LATEST',
           networkConfiguration: {
@@ -145,7 +158,7 @@ export class GatewayServices {
           this.verifyOwner(svc, input.tenantId);
           return svc.serviceArn;
         }
-        throw new ResourceBusyError(`service ${names.service(input.tenantId)} exists in state ${svc?.status ?? 'unknown'}`, { cause: err });
+        throw new ResourceBusyError(`service ${names.service(input)} exists in state ${svc?.status ?? 'unknown'}`, { cause: err });
       }
       throw classifyAwsError(err, 'ECS CreateService');
     }
@@ -153,11 +166,13 @@ export class GatewayServices {
 
   /** Points the service at a revision and/or desired count (an ECS rolling deployment with the circuit breaker). */
   async update(tenantId: string, change: { taskDefinitionArn?: string; desiredCount?: number }): Promise<void> {
+    const svc = await this.describe(tenantId);
+    if (svc) this.verifyOwner(svc, tenantId);
     await awsCall('ECS UpdateService', () =>
       this.ecs.send(
         new UpdateServiceCommand({
           cluster: this.cfg.clusterName,
-          service: names.service(tenantId),
+          service: names.service(this.ref(tenantId)),
           ...(change.taskDefinitionArn ? { taskDefinition: change.taskDefinitionArn } : {}),
           ...(change.desiredCount !== undefined ? { desiredCount: change.desiredCount } : {}),
         }),
@@ -173,7 +188,7 @@ export class GatewayServices {
    */
   async health(tenantId: string, desiredCount = 1, expectedTaskDefinition?: string): Promise<ServiceHealth> {
     const svc = await this.describe(tenantId);
-    if (!svc) return { state: 'FAILED', reason: `service ${names.service(tenantId)} does not exist` };
+    if (!svc) return { state: 'FAILED', reason: `service ${names.service(this.ref(tenantId))} does not exist` };
     const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
     if (!primary) return { state: 'FAILED', reason: 'service has no primary deployment' };
     if (primary.rolloutState === 'FAILED') {
@@ -243,7 +258,7 @@ export class GatewayServices {
     this.verifyOwner(svc, tenantId);
     if (svc.status === 'DRAINING') return 'draining';
     try {
-      await this.ecs.send(new DeleteServiceCommand({ cluster: this.cfg.clusterName, service: names.service(tenantId), force: true }));
+      await this.ecs.send(new DeleteServiceCommand({ cluster: this.cfg.clusterName, service: names.service(this.ref(tenantId)), force: true }));
       return 'draining';
     } catch (err) {
       if (hasAwsErrorCode(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) return 'absent';
@@ -251,13 +266,25 @@ export class GatewayServices {
     }
   }
 
-  /** Deregisters every active revision of the family, then deletes all its revisions. Returns how many were deleted. */
+  /**
+   * Deregisters every active revision of the family, then deletes all its revisions. Returns how
+   * many were deleted. Every revision's tags are checked first: one that is not this cell's tenant's
+   * stops the whole step (ForeignResourceError) before anything is deregistered.
+   */
   async deleteTaskDefinitions(tenantId: string): Promise<number> {
-    const family = names.taskFamily(tenantId);
-    for (const arn of await this.revisions(family, 'ACTIVE')) {
+    const family = names.taskFamily(this.ref(tenantId));
+    const active = await this.revisions(family, 'ACTIVE');
+    const inactiveBefore = await this.revisions(family, 'INACTIVE');
+    for (const arn of [...active, ...inactiveBefore]) {
+      const out = await awsCall('ECS DescribeTaskDefinition', () =>
+        this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })),
+      );
+      this.verifyTags(`task definition ${arn}`, tagsOf(out.tags), tenantId);
+    }
+    for (const arn of active) {
       await awsCall('ECS DeregisterTaskDefinition', () => this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn })));
     }
-    const inactive = await this.revisions(family, 'INACTIVE');
+    const inactive = [...new Set([...inactiveBefore, ...active])];
     for (let i = 0; i < inactive.length; i += 10) {
       await awsCall('ECS DeleteTaskDefinitions', () =>
         this.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: inactive.slice(i, i + 10) })),
@@ -281,9 +308,13 @@ export class GatewayServices {
   }
 
   private verifyOwner(svc: Service, tenantId: string): void {
-    const owner = svc.tags?.find((t) => t.key === TAG_TENANT)?.value;
-    if (svc.tags && svc.tags.length > 0 && owner !== tenantId) {
-      throw new ResourceConflictError(`service ${svc.serviceName ?? '?'} is tagged ${TAG_TENANT}=${owner ?? '(none)'}, not "${tenantId}"`);
+    this.verifyTags(`service ${svc.serviceName ?? '?'}`, tagsOf(svc.tags), tenantId);
+  }
+
+  private verifyTags(what: string, tags: Map<string, string>, tenantId: string): void {
+    const foreign = ownershipProblems(tags, this.ref(tenantId));
+    if (foreign.length > 0) {
+      throw new ForeignResourceError(`${what} is not tenant "${tenantId}" of cell "${this.cfg.cell}" (${foreign.join(', ')}); not touching it`);
     }
   }
 }

@@ -1,8 +1,9 @@
 /**
- * Tenant security groups: `octw-<id>` in the cell VPC, no ingress, the default allow-all egress
+ * Tenant security groups: `octw-<cell>--<id>` in the cell VPC (which other cells may share), no ingress, the default allow-all egress
  * rule revoked, egress = platform essentials + the tenant's allowlist. Reconciliation applies only
  * the difference between the rules that exist and the rules that should, so it is safe to repeat
- * and doubles as the allowlist update.
+ * and doubles as the allowlist update. A group is adopted, changed or deleted only when its
+ * `octw:cell` and `octw:tenant` tags are this cell's and this tenant's (ForeignResourceError otherwise).
  */
 import type { EC2Client, IpPermission, SecurityGroupRule, Tag } from '@aws-sdk/client-ec2';
 import {
@@ -15,13 +16,15 @@ import {
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
-import { QuotaExceededError, ResourceBusyError, ResourceConflictError } from '../domain/errors';
-import { names, TAG_TENANT, tenantTags } from '../domain/naming';
+import { ForeignResourceError, QuotaExceededError, ResourceBusyError, ResourceConflictError } from '../domain/errors';
+import { names, ownershipProblems, tagsOf, tenantTags } from '../domain/naming';
 import type { EgressRule } from '../domain/tenant';
 import { toIpPermissions } from '../domain/allowlist';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
 export interface SecurityGroupConfig {
+  /** The cell these groups belong to: in their names, their tags, and checked on every adopt and delete. */
+  cell: string;
   vpcId: string;
   region: string;
   efsSecurityGroupId: string;
@@ -80,7 +83,7 @@ export class SecurityGroups {
         new DescribeSecurityGroupsCommand({
           Filters: [
             { Name: 'vpc-id', Values: [this.cfg.vpcId] },
-            { Name: 'group-name', Values: [names.securityGroup(tenantId)] },
+            { Name: 'group-name', Values: [names.securityGroup({ cell: this.cfg.cell, tenantId })] },
           ],
         }),
       ),
@@ -91,18 +94,19 @@ export class SecurityGroups {
 
   /** Creates (or finds) the group and makes its rules exactly the desired ones. Returns the group id. */
   async ensure(tenantId: string, cell: string, allowlist: readonly EgressRule[]): Promise<string> {
+    if (cell !== this.cfg.cell) throw new ForeignResourceError(`tenant "${tenantId}" is of cell "${cell}", not this cell "${this.cfg.cell}"`);
     let found = await this.find(tenantId);
     if (!found) {
       try {
         const out = await this.ec2.send(
           new CreateSecurityGroupCommand({
-            GroupName: names.securityGroup(tenantId),
+            GroupName: names.securityGroup({ cell, tenantId }),
             Description: `OCTW tenant ${tenantId} gateway (egress allowlist only)`,
             VpcId: this.cfg.vpcId,
             TagSpecifications: [
               {
                 ResourceType: 'security-group',
-                Tags: [...tenantTags(tenantId, cell).map((t) => ({ Key: t.key, Value: t.value })), { Key: 'Name', Value: names.securityGroup(tenantId) }],
+                Tags: [...tenantTags(tenantId, cell).map((t) => ({ Key: t.key, Value: t.value })), { Key: 'Name', Value: names.securityGroup({ cell, tenantId }) }],
               },
             ],
           }),
@@ -114,12 +118,7 @@ export class SecurityGroups {
         if (!found) throw classifyAwsError(err, 'EC2 CreateSecurityGroup (duplicate but not found)');
       }
     }
-    const owner = found.tags.find((t) => t.Key === TAG_TENANT)?.Value;
-    if (owner !== tenantId) {
-      throw new ResourceConflictError(
-        `security group ${found.groupId} is named for tenant "${tenantId}" but tagged ${TAG_TENANT}=${owner ?? '(none)'}; not touching it`,
-      );
-    }
+    this.verify(found, tenantId);
     await this.reconcile(found.groupId, await this.desiredRules(allowlist));
     return found.groupId;
   }
@@ -193,17 +192,37 @@ export class SecurityGroups {
     return rules;
   }
 
+  /** Refuses a group that is not this cell's tenant's (its tags say so). */
+  private verify(group: { groupId: string; tags: Tag[] }, tenantId: string): void {
+    const foreign = ownershipProblems(tagsOf(group.tags), { cell: this.cfg.cell, tenantId });
+    if (foreign.length > 0) {
+      throw new ForeignResourceError(`security group ${group.groupId} is not tenant "${tenantId}" of cell "${this.cfg.cell}" (${foreign.join(', ')}); not touching it`);
+    }
+  }
+
+  /** The group with that id, or undefined if it does not exist. */
+  private async byId(groupId: string): Promise<{ groupId: string; tags: Tag[] } | undefined> {
+    try {
+      const out = await this.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+      const group = out.SecurityGroups?.[0];
+      return group?.GroupId ? { groupId: group.GroupId, tags: group.Tags ?? [] } : undefined;
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'InvalidGroup.NotFound', 'InvalidGroupId.NotFound')) return undefined;
+      throw classifyAwsError(err, 'EC2 DescribeSecurityGroups');
+    }
+  }
+
   /** Deletes the tenant's group. 'absent' if it was not there; ResourceBusyError while an ENI still uses it. */
   async delete(tenantId: string, knownGroupId?: string): Promise<'deleted' | 'absent'> {
-    const groupId = knownGroupId ?? (await this.find(tenantId))?.groupId;
-    if (!groupId) return 'absent';
+    const group = knownGroupId ? ((await this.byId(knownGroupId)) ?? (await this.find(tenantId))) : await this.find(tenantId);
+    if (!group) return 'absent';
+    this.verify(group, tenantId);
+    const groupId = group.groupId;
     try {
       await this.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
       return 'deleted';
     } catch (err) {
-      if (hasAwsErrorCode(err, 'InvalidGroup.NotFound', 'InvalidGroupId.NotFound')) {
-        return knownGroupId ? this.delete(tenantId) : 'absent';
-      }
+      if (hasAwsErrorCode(err, 'InvalidGroup.NotFound', 'InvalidGroupId.NotFound')) return 'absent';
       if (hasAwsErrorCode(err, 'DependencyViolation')) {
         throw new ResourceBusyError(`security group ${groupId} is still in use (the task's network interface has not been released yet)`, { cause: err });
       }

@@ -1,7 +1,8 @@
 /**
  * Tenant IAM task roles: path /octw/tenants/, the platform's permissions boundary, trust limited
- * to ECS tasks of this account, and one inline policy naming only the tenant's own access point,
- * secret and its plan's Bedrock models.
+ * to ECS tasks of the cell's own cluster, and one inline policy naming only the tenant's own access
+ * point, secret and its plan's Bedrock models. A role is adopted, changed or deleted only when its
+ * `octw:cell` and `octw:tenant` tags are this cell's and this tenant's (ForeignResourceError otherwise).
  */
 import type { IAMClient, Role } from '@aws-sdk/client-iam';
 import {
@@ -12,8 +13,8 @@ import {
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { ResourceConflictError, TransientAwsError } from '../domain/errors';
-import { names, TAG_TENANT, TENANT_ROLE_PATH, tenantTags } from '../domain/naming';
+import { ForeignResourceError, ResourceConflictError, TransientAwsError } from '../domain/errors';
+import { names, ownershipProblems, TAG_ACCESS_POINT, tagsOf, TENANT_ROLE_PATH, tenantTags } from '../domain/naming';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
 export interface ArnParts {
@@ -28,6 +29,9 @@ export function arnParts(arn: string): ArnParts {
   if (!partition || !region || !account) throw new Error(`cannot read partition/region/account from ARN ${arn}`);
   return { partition, region, account };
 }
+
+/** `fsap-…` from an access point ARN (`…:access-point/fsap-…`). */
+export const accessPointId = (accessPointArn: string): string => accessPointArn.split('/').pop() ?? accessPointArn;
 
 export interface TaskRoleSpec {
   tenantId: string;
@@ -48,17 +52,27 @@ export interface PolicyDocument {
   }[];
 }
 
-export function trustPolicy(p: ArnParts): PolicyDocument {
+/**
+ * Only ECS tasks of the cell's own cluster may assume the role. ECS names the source of a task-role
+ * assumption by the task's ARN (`…:task/<cluster>/<id>`); the cluster's own ARN is admitted as
+ * well, so the condition holds whichever of the two ECS presents, and both name only this cluster.
+ */
+export function trustPolicy(p: ArnParts, clusterName: string): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'EcsTasksOfThisAccount',
+        Sid: 'EcsTasksOfTheCellCluster',
         Effect: 'Allow',
         Principal: { Service: 'ecs-tasks.amazonaws.com' },
         Action: 'sts:AssumeRole',
         Condition: {
-          ArnLike: { 'aws:SourceArn': `arn:${p.partition}:ecs:${p.region}:${p.account}:*` },
+          ArnLike: {
+            'aws:SourceArn': [
+              `arn:${p.partition}:ecs:${p.region}:${p.account}:task/${clusterName}/*`,
+              `arn:${p.partition}:ecs:${p.region}:${p.account}:cluster/${clusterName}`,
+            ],
+          },
           StringEquals: { 'aws:SourceAccount': p.account },
         },
       },
@@ -96,7 +110,7 @@ export function tenantPolicy(spec: TaskRoleSpec, fileSystemArn: string): PolicyD
       Effect: 'Allow',
       Action: 'secretsmanager:GetSecretValue',
       // Secrets Manager appends "-" and 6 random characters to the name.
-      Resource: `arn:${p.partition}:secretsmanager:${p.region}:${p.account}:secret:${names.secret(spec.tenantId)}-??????`,
+      Resource: `arn:${p.partition}:secretsmanager:${p.region}:${p.account}:secret:${names.secret(spec)}-??????`,
     },
   ];
   if (spec.bedrockModels.length > 0) {
@@ -110,25 +124,40 @@ export function tenantPolicy(spec: TaskRoleSpec, fileSystemArn: string): PolicyD
   return { Version: '2012-10-17', Statement: statements };
 }
 
+export interface TaskRolesConfig {
+  /** The cell these roles belong to: in their names, their tags, and checked on every adopt and delete. */
+  cell: string;
+  permissionsBoundaryArn: string;
+  fileSystemArn: string;
+  /** The cell's ECS cluster: only its tasks may assume the roles. */
+  clusterName: string;
+}
+
 export class TaskRoles {
   constructor(
     private readonly iam: IAMClient,
-    private readonly cfg: { permissionsBoundaryArn: string; fileSystemArn: string },
+    private readonly cfg: TaskRolesConfig,
   ) {}
 
   async ensure(spec: TaskRoleSpec): Promise<{ roleName: string; roleArn: string }> {
-    const roleName = names.role(spec.tenantId);
+    this.sameCell(spec);
+    const roleName = names.role(spec);
     let role: Role | undefined;
     try {
       const out = await this.iam.send(
         new CreateRoleCommand({
           RoleName: roleName,
           Path: TENANT_ROLE_PATH,
-          AssumeRolePolicyDocument: JSON.stringify(trustPolicy(arnParts(this.cfg.fileSystemArn))),
+          AssumeRolePolicyDocument: JSON.stringify(trustPolicy(arnParts(this.cfg.fileSystemArn), this.cfg.clusterName)),
           PermissionsBoundary: this.cfg.permissionsBoundaryArn,
           Description: `OCTW task role of tenant ${spec.tenantId}`,
           MaxSessionDuration: 3600,
-          Tags: tenantTags(spec.tenantId, spec.cell).map((t) => ({ Key: t.key, Value: t.value })),
+          // The boundary reads octw:tenant and octw:access-point from the role (aws:PrincipalTag);
+          // the provisioner can set them only here, never change them later.
+          Tags: [
+            ...tenantTags(spec.tenantId, spec.cell).map((t) => ({ Key: t.key, Value: t.value })),
+            { Key: TAG_ACCESS_POINT, Value: accessPointId(spec.accessPointArn) },
+          ],
         }),
       );
       role = out.Role;
@@ -140,7 +169,7 @@ export class TaskRoles {
       if (!role) throw new TransientAwsError(`IAM role ${roleName} exists but cannot be read yet`);
     }
     if (!role?.Arn) throw new TransientAwsError(`IAM CreateRole returned no role for ${roleName}`);
-    this.verify(role, spec.tenantId);
+    this.verify(role, spec.tenantId, spec.accessPointArn);
     await this.writePolicy(roleName, spec);
     return { roleName, roleArn: role.Arn };
   }
@@ -150,10 +179,11 @@ export class TaskRoles {
    * the previous ones back). The role must exist and be the tenant's own.
    */
   async putPolicy(spec: TaskRoleSpec): Promise<{ roleName: string; roleArn: string }> {
-    const roleName = names.role(spec.tenantId);
+    this.sameCell(spec);
+    const roleName = names.role(spec);
     const role = await this.get(roleName);
     if (!role?.Arn) throw new ResourceConflictError(`IAM role ${roleName} of tenant "${spec.tenantId}" does not exist; it cannot be updated`);
-    this.verify(role, spec.tenantId);
+    this.verify(role, spec.tenantId, spec.accessPointArn);
     await this.writePolicy(roleName, spec);
     return { roleName, roleArn: role.Arn };
   }
@@ -164,7 +194,7 @@ export class TaskRoles {
       this.iam.send(
         new PutRolePolicyCommand({
           RoleName: roleName,
-          PolicyName: names.rolePolicy(spec.tenantId),
+          PolicyName: names.rolePolicy(spec),
           PolicyDocument: JSON.stringify(tenantPolicy(spec, this.cfg.fileSystemArn)),
         }),
       ),
@@ -181,7 +211,7 @@ export class TaskRoles {
   }
 
   async delete(tenantId: string): Promise<'deleted' | 'absent'> {
-    const roleName = names.role(tenantId);
+    const roleName = names.role({ cell: this.cfg.cell, tenantId });
     const role = await this.get(roleName);
     if (!role) return 'absent';
     this.verify(role, tenantId);
@@ -203,13 +233,28 @@ export class TaskRoles {
     }
   }
 
-  private verify(role: Role, tenantId: string): void {
+  private sameCell(spec: TaskRoleSpec): void {
+    if (spec.cell !== this.cfg.cell) throw new ForeignResourceError(`tenant "${spec.tenantId}" is of cell "${spec.cell}", not this cell "${this.cfg.cell}"`);
+  }
+
+  /** The role must be this cell's and this tenant's (tags), then have our path and boundary. */
+  private verify(role: Role, tenantId: string, accessPointArn?: string): void {
+    // GetRole returns tags; CreateRole echoes them. A role without our tags is not ours.
+    const foreign = ownershipProblems(tagsOf(role.Tags), { cell: this.cfg.cell, tenantId });
+    if (foreign.length > 0) {
+      throw new ForeignResourceError(
+        `IAM role ${role.RoleName ?? '?'} is not tenant "${tenantId}" of cell "${this.cfg.cell}" (${foreign.join(', ')}); not touching it`,
+      );
+    }
     const problems: string[] = [];
     if (role.Path !== TENANT_ROLE_PATH) problems.push(`path ${role.Path ?? '?'}`);
     if (role.PermissionsBoundary?.PermissionsBoundaryArn !== this.cfg.permissionsBoundaryArn) problems.push('permissions boundary');
-    const owner = role.Tags?.find((t) => t.Key === TAG_TENANT)?.Value;
-    // GetRole returns tags; CreateRole echoes them. A role without our tag is not ours.
-    if (role.Tags && owner !== tenantId) problems.push(`tag ${TAG_TENANT}=${owner ?? '(none)'}`);
+    // The boundary admits mounts only through the access point the role was created for; a role left
+    // from an earlier access point cannot be retagged, so it is refused (the operator removes it).
+    const taggedAccessPoint = tagsOf(role.Tags).get(TAG_ACCESS_POINT);
+    if (accessPointArn !== undefined && taggedAccessPoint !== accessPointId(accessPointArn)) {
+      problems.push(`${TAG_ACCESS_POINT}=${taggedAccessPoint ?? '(none)'}, not ${accessPointId(accessPointArn)}`);
+    }
     if (problems.length > 0) {
       throw new ResourceConflictError(`IAM role ${role.RoleName ?? '?'} does not match tenant "${tenantId}": ${problems.join(', ')}`);
     }

@@ -1,5 +1,7 @@
 /**
- * The tenant's gateway-token secret (Secrets Manager) and its log group (CloudWatch Logs).
+ * The tenant's gateway-token secret (Secrets Manager) and its log group (CloudWatch Logs). Both are
+ * named per cell, and adopted, restored or deleted only when their `octw:cell` and `octw:tenant`
+ * tags are this cell's and this tenant's (ForeignResourceError otherwise).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -7,6 +9,7 @@ import {
   CreateLogGroupCommand,
   DeleteLogGroupCommand,
   DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { DescribeSecretCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -17,8 +20,8 @@ import {
   PutSecretValueCommand,
   RestoreSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { ResourceConflictError, TransientAwsError } from '../domain/errors';
-import { names, TAG_TENANT, tenantTags } from '../domain/naming';
+import { ForeignResourceError, TransientAwsError } from '../domain/errors';
+import { names, ownershipProblems, tagsOf, tenantTags } from '../domain/naming';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
 /** 32 random bytes as 64 hex characters. */
@@ -37,12 +40,14 @@ export function tokenVersionId(cell: string, tenantId: string, generation: numbe
 export class GatewaySecrets {
   constructor(
     private readonly sm: SecretsManagerClient,
+    /** The cell these secrets belong to: in their names, their tags, and checked on every adopt and delete. */
+    private readonly cell: string,
     private readonly newToken: () => string = newGatewayToken,
   ) {}
 
   async describe(tenantId: string): Promise<DescribeSecretCommandOutput | undefined> {
     try {
-      return await this.sm.send(new DescribeSecretCommand({ SecretId: names.secret(tenantId) }));
+      return await this.sm.send(new DescribeSecretCommand({ SecretId: names.secret({ cell: this.cell, tenantId }) }));
     } catch (err) {
       if (hasAwsErrorCode(err, 'ResourceNotFoundException')) return undefined;
       throw classifyAwsError(err, 'SecretsManager DescribeSecret');
@@ -50,23 +55,23 @@ export class GatewaySecrets {
   }
 
   /**
-   * Creates the token secret for this provisioning generation. A secret left from an earlier
-   * generation (a failed rollback, a failed deprovision) is adopted (restored if scheduled for
-   * deletion) and given a fresh random value: a token is never carried over to a new generation
-   * or a new owner. Repeating the step within one generation changes nothing.
+   * Creates the token secret for this provisioning generation. A secret of this cell's tenant left
+   * from an earlier generation (a failed rollback, a failed deprovision) is adopted (restored if
+   * scheduled for deletion) and given a fresh random value: a token is never carried over to a new
+   * generation or a new owner. Repeating the step within one generation changes nothing.
    */
-  async ensure(tenantId: string, cell: string, generation: number): Promise<string> {
-    const versionId = tokenVersionId(cell, tenantId, generation);
+  async ensure(tenantId: string, generation: number): Promise<string> {
+    const versionId = tokenVersionId(this.cell, tenantId, generation);
     const existing = await this.describe(tenantId);
     if (existing?.ARN) return this.adopt(existing, tenantId, versionId);
     try {
       const out = await this.sm.send(
         new CreateSecretCommand({
-          Name: names.secret(tenantId),
+          Name: names.secret({ cell: this.cell, tenantId }),
           Description: `OCTW gateway token of tenant ${tenantId}`,
           ClientRequestToken: versionId,
           SecretString: this.newToken(),
-          Tags: tenantTags(tenantId, cell).map((t) => ({ Key: t.key, Value: t.value })),
+          Tags: tenantTags(tenantId, this.cell).map((t) => ({ Key: t.key, Value: t.value })),
         }),
       );
       if (!out.ARN) throw new TransientAwsError('SecretsManager CreateSecret returned no ARN');
@@ -81,11 +86,16 @@ export class GatewaySecrets {
     }
   }
 
-  private async adopt(secret: DescribeSecretCommandOutput, tenantId: string, versionId: string): Promise<string> {
-    const owner = secret.Tags?.find((t) => t.Key === TAG_TENANT)?.Value;
-    if (owner !== tenantId) {
-      throw new ResourceConflictError(`secret ${secret.Name ?? '?'} is tagged ${TAG_TENANT}=${owner ?? '(none)'}, not "${tenantId}"`);
+  /** Refuses a secret that is not this cell's tenant's (its tags say so). */
+  private verify(secret: DescribeSecretCommandOutput, tenantId: string): void {
+    const foreign = ownershipProblems(tagsOf(secret.Tags), { cell: this.cell, tenantId });
+    if (foreign.length > 0) {
+      throw new ForeignResourceError(`secret ${secret.Name ?? '?'} is not tenant "${tenantId}" of cell "${this.cell}" (${foreign.join(', ')}); not touching it`);
     }
+  }
+
+  private async adopt(secret: DescribeSecretCommandOutput, tenantId: string, versionId: string): Promise<string> {
+    this.verify(secret, tenantId);
     if (secret.DeletedDate) {
       await awsCall('SecretsManager RestoreSecret', () => this.sm.send(new RestoreSecretCommand({ SecretId: secret.ARN })));
     }
@@ -111,6 +121,7 @@ export class GatewaySecrets {
   async delete(tenantId: string, opts: { recoveryDays?: number }): Promise<'deleted' | 'absent'> {
     const existing = await this.describe(tenantId);
     if (!existing?.ARN) return 'absent';
+    this.verify(existing, tenantId);
     if (existing.DeletedDate && opts.recoveryDays !== undefined) return 'deleted';
     try {
       await this.sm.send(
@@ -131,20 +142,26 @@ export class GatewaySecrets {
 export class TenantLogGroups {
   constructor(
     private readonly logs: CloudWatchLogsClient,
+    /** The cell these log groups belong to: in their names, their tags, and checked on every adopt and delete. */
+    private readonly cell: string,
     private readonly retentionDays: number,
   ) {}
 
-  async ensure(tenantId: string, cell: string): Promise<string> {
-    const logGroupName = names.logGroup(tenantId);
+  async ensure(tenantId: string): Promise<string> {
+    const logGroupName = names.logGroup({ cell: this.cell, tenantId });
     try {
       await this.logs.send(
         new CreateLogGroupCommand({
           logGroupName,
-          tags: Object.fromEntries(tenantTags(tenantId, cell).map((t) => [t.key, t.value])),
+          tags: Object.fromEntries(tenantTags(tenantId, this.cell).map((t) => [t.key, t.value])),
         }),
       );
     } catch (err) {
       if (!hasAwsErrorCode(err, 'ResourceAlreadyExistsException')) throw classifyAwsError(err, 'Logs CreateLogGroup');
+      // It exists (a retried step, or someone else's): adopt it only if it is ours.
+      const arn = await this.arnOf(logGroupName);
+      if (!arn) throw new TransientAwsError(`log group ${logGroupName} exists but cannot be read yet`, { cause: err });
+      await this.verify(arn, logGroupName, tenantId);
     }
     await awsCall('Logs PutRetentionPolicy', () =>
       this.logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: this.retentionDays })),
@@ -153,16 +170,34 @@ export class TenantLogGroups {
   }
 
   async exists(tenantId: string): Promise<boolean> {
-    const logGroupName = names.logGroup(tenantId);
+    return (await this.arnOf(names.logGroup({ cell: this.cell, tenantId }))) !== undefined;
+  }
+
+  /** The log group's ARN (without the `:*` suffix), or undefined if there is none of that exact name. */
+  private async arnOf(logGroupName: string): Promise<string | undefined> {
     const out = await awsCall('Logs DescribeLogGroups', () =>
       this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName, limit: 5 })),
     );
-    return (out.logGroups ?? []).some((g) => g.logGroupName === logGroupName);
+    const group = (out.logGroups ?? []).find((g) => g.logGroupName === logGroupName);
+    return group ? (group.logGroupArn ?? group.arn?.replace(/:\*$/, '')) : undefined;
+  }
+
+  /** Refuses a log group that is not this cell's tenant's (its tags say so). */
+  private async verify(arn: string, logGroupName: string, tenantId: string): Promise<void> {
+    const out = await awsCall('Logs ListTagsForResource', () => this.logs.send(new ListTagsForResourceCommand({ resourceArn: arn })));
+    const foreign = ownershipProblems(new Map(Object.entries(out.tags ?? {})), { cell: this.cell, tenantId });
+    if (foreign.length > 0) {
+      throw new ForeignResourceError(`log group ${logGroupName} is not tenant "${tenantId}" of cell "${this.cell}" (${foreign.join(', ')}); not touching it`);
+    }
   }
 
   async delete(tenantId: string): Promise<'deleted' | 'absent'> {
+    const logGroupName = names.logGroup({ cell: this.cell, tenantId });
+    const arn = await this.arnOf(logGroupName);
+    if (!arn) return 'absent';
+    await this.verify(arn, logGroupName, tenantId);
     try {
-      await this.logs.send(new DeleteLogGroupCommand({ logGroupName: names.logGroup(tenantId) }));
+      await this.logs.send(new DeleteLogGroupCommand({ logGroupName }));
       return 'deleted';
     } catch (err) {
       if (hasAwsErrorCode(err, 'ResourceNotFoundException')) return 'absent';

@@ -68,6 +68,17 @@ export class ResourceConflictError extends OctwError {
   readonly retryable = false;
 }
 
+/**
+ * A resource under the tenant's deterministic name (or recorded id) belongs to another cell or
+ * another tenant: its `octw:cell` / `octw:tenant` tags are not this cell's and this tenant's. It is
+ * never adopted, changed or deleted: permanent, and compensation leaves it alone (every delete
+ * step refuses it the same way).
+ */
+export class ForeignResourceError extends OctwError {
+  readonly name = 'ForeignResourceError';
+  readonly retryable = false;
+}
+
 /** A quota was hit (access points per file system, rules per security group...). */
 export class QuotaExceededError extends OctwError {
   readonly name = 'QuotaExceededError';
@@ -95,6 +106,7 @@ export const ERROR_NAMES = {
   iamPropagation: 'IamPropagationError',
   resourceBusy: 'ResourceBusyError',
   resourceConflict: 'ResourceConflictError',
+  foreignResource: 'ForeignResourceError',
   quotaExceeded: 'QuotaExceededError',
   gatewayUnhealthy: 'GatewayUnhealthyError',
   permanentAws: 'PermanentAwsError',

@@ -172,7 +172,7 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
   };
 
   return {
-    family: names.taskFamily(tenantId),
+    family: names.taskFamily({ cell: input.cell, tenantId }),
     taskRoleArn: input.taskRoleArn,
     executionRoleArn: input.executionRoleArn,
     networkMode: 'awsvpc',

@@ -83,7 +83,7 @@ export const HANDLERS = {
     description: 'Creates, updates and deletes tenant task roles',
     memoryMiB: 512,
     timeoutSeconds: 60,
-    env: [...COMMON, 'PLANS_JSON', 'PERMISSIONS_BOUNDARY_ARN', 'FILE_SYSTEM_ARN'],
+    env: [...COMMON, 'PLANS_JSON', 'PERMISSIONS_BOUNDARY_ARN', 'FILE_SYSTEM_ARN', 'CLUSTER_NAME'],
   },
   /** Tenant gateway token secret and log group (the log group is kept after a deprovision, deleted by purge). */
   Secrets: {

@@ -29,8 +29,8 @@ const env = loadEnv([
   'GATEWAY_POLL_INTERVAL_MS',
 ]);
 const region = regionFromEnv();
-const { store } = lifecycleDepsFromEnv();
-const services = new GatewayServices(traced(new ECSClient({})), { clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
+const { store, cell } = lifecycleDepsFromEnv();
+const services = new GatewayServices(traced(new ECSClient({})), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
 
 /** Time kept back from a Lambda invocation's budget for the last poll and the return. */
 const INVOCATION_MARGIN_MS = 15_000;
@@ -105,7 +105,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         openclawConfigJson,
       };
       const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));
-      const taskDefinitionArn = await services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash);
+      const taskDefinitionArn = await services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash, tenantId);
       const previous = r.taskDefinitionArn && r.taskDefinitionArn !== taskDefinitionArn ? r.taskDefinitionArn : r.previousTaskDefinitionArn;
       await store.setResources(tenantId, executionArn, { taskDefinitionArn, previousTaskDefinitionArn: previous ?? null });
       return { taskDefinitionArn };

@@ -12,11 +12,13 @@ import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
-const env = loadEnv(['PLANS_JSON', 'PERMISSIONS_BOUNDARY_ARN', 'FILE_SYSTEM_ARN']);
-const { store } = lifecycleDepsFromEnv();
+const env = loadEnv(['PLANS_JSON', 'PERMISSIONS_BOUNDARY_ARN', 'FILE_SYSTEM_ARN', 'CLUSTER_NAME']);
+const { store, cell } = lifecycleDepsFromEnv();
 const roles = new TaskRoles(traced(new IAMClient({})), {
+  cell,
   permissionsBoundaryArn: env.PERMISSIONS_BOUNDARY_ARN,
   fileSystemArn: env.FILE_SYSTEM_ARN,
+  clusterName: env.CLUSTER_NAME,
 });
 
 const Input = z.object({

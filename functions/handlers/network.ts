@@ -11,8 +11,9 @@ import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['VPC_ID', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON']);
-const { store } = lifecycleDepsFromEnv();
+const { store, cell } = lifecycleDepsFromEnv();
 const groups = new SecurityGroups(traced(new EC2Client({})), {
+  cell,
   vpcId: env.VPC_ID,
   region: regionFromEnv(),
   efsSecurityGroupId: env.EFS_SECURITY_GROUP_ID,

@@ -1,5 +1,6 @@
 /**
- * The tenant's gateway-token secret and log group.
+ * The tenant's gateway-token secret and log group, named per cell and touched only when their
+ * `octw:cell` and `octw:tenant` tags are this cell's and this tenant's.
  * - `ensure`: create both (a token left from an earlier generation is replaced by a fresh one).
  * - `delete` mode "compensate" (a failed provisioning): removes the secret at once (it never served
  *   anyone) and the log group, unless the tenant was ACTIVE before (its logs are kept for purge).
@@ -21,9 +22,9 @@ import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['SECRET_RECOVERY_DAYS', 'LOG_RETENTION_DAYS']);
-const { store } = lifecycleDepsFromEnv();
-const secrets = new GatewaySecrets(traced(new SecretsManagerClient({})));
-const logGroups = new TenantLogGroups(traced(new CloudWatchLogsClient({})), env.LOG_RETENTION_DAYS);
+const { store, cell } = lifecycleDepsFromEnv();
+const secrets = new GatewaySecrets(traced(new SecretsManagerClient({})), cell);
+const logGroups = new TenantLogGroups(traced(new CloudWatchLogsClient({})), cell, env.LOG_RETENTION_DAYS);
 
 const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('ensure'), tenantId: z.string().min(1), executionArn: z.string().min(1) }),
@@ -50,8 +51,8 @@ export const handler = makeHandler('Secrets', Input, async (input) => {
   const record = input.action === 'delete' ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   if (input.action === 'ensure') {
     const [secretArn, logGroupName] = await Promise.all([
-      secrets.ensure(tenantId, record.cell, record.generation),
-      logGroups.ensure(tenantId, record.cell),
+      secrets.ensure(tenantId, record.generation),
+      logGroups.ensure(tenantId),
     ]);
     await store.setResources(tenantId, executionArn, { secretArn, logGroupName });
     return { secretArn, logGroupName };

@@ -13,8 +13,8 @@ import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['FILE_SYSTEM_ID']);
-const { store } = lifecycleDepsFromEnv();
-const accessPoints = new AccessPoints(traced(new EFSClient({})), env.FILE_SYSTEM_ID);
+const { store, cell } = lifecycleDepsFromEnv();
+const accessPoints = new AccessPoints(traced(new EFSClient({})), env.FILE_SYSTEM_ID, cell);
 
 const Input = z.object({
   action: z.enum(['ensure', 'delete']),

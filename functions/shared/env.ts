@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import type { EnvVar } from '../handlers/catalogue';
+import { CELL_ID_PATTERN } from '../domain/naming';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../domain/tenant';
 
 const nonEmpty = z.string().trim().min(1);
@@ -39,7 +40,7 @@ const EnvSchema = z.object({
   TABLE_NAME: nonEmpty,
   EVENT_BUS_NAME: nonEmpty,
   EVENT_SOURCE: nonEmpty,
-  CELL_ID: nonEmpty.regex(/^[a-z0-9-]{1,32}$/, { error: 'must be 1-32 characters of a-z, 0-9, "-"' }),
+  CELL_ID: nonEmpty.regex(CELL_ID_PATTERN, { error: 'must be 3-16 characters of a-z, 0-9 and "-", start with a letter, not end with "-" and not contain "--"' }),
   PLANS_JSON: plansJson,
   VPC_ID: nonEmpty.regex(/^vpc-[0-9a-f]+$/),
   /** One or more comma-separated CIDRs of the cell VPC (primary and secondary). */

@@ -3,7 +3,7 @@
  * and the same patterns as cdk-nag prints them, to acknowledge each wildcard finding by its exact id.
  */
 import { ArnFormat, type Stack } from 'aws-cdk-lib';
-import { TENANT_ROLE_PATH } from '../../functions/domain/naming';
+import { cellLogGroupPrefix, cellNamePrefix, cellSecretPrefix, TENANT_ROLE_PATH } from '../../functions/domain/naming';
 
 /** cdk-nag renders `${AWS::Partition}` as `<AWS::Partition>`. */
 const nagArn = (service: string, resource: string, region = true, account = true): string =>
@@ -38,19 +38,44 @@ export function tenantArns(stack: Stack) {
 }
 export type TenantArns = ReturnType<typeof tenantArns>;
 
-/** ECS ARNs of the cell cluster's tenant services, tasks and task definitions. */
-export function ecsArns(stack: Stack, clusterName: string) {
+/**
+ * The same per-tenant resources, but only this cell's: every name unique beyond one cell carries the
+ * cell id (functions/domain/naming.ts), so a name prefix scopes a statement to the cell.
+ */
+export function cellTenantArns(stack: Stack, cellId: string) {
+  const f = (service: string, resource: string, resourceName: string, arnFormat: ArnFormat, region?: string) =>
+    stack.formatArn({ service, resource, resourceName, arnFormat, ...(region === undefined ? {} : { region }) });
+  const role = `${TENANT_ROLE_PATH.slice(1)}${cellNamePrefix(cellId)}*`;
+  const secret = `${cellSecretPrefix(cellId)}*`;
+  const logGroup = `${cellLogGroupPrefix(cellId)}*`;
+  return {
+    roles: f('iam', 'role', role, ArnFormat.SLASH_RESOURCE_NAME, ''),
+    secrets: f('secretsmanager', 'secret', secret, ArnFormat.COLON_RESOURCE_NAME),
+    logGroups: f('logs', 'log-group', logGroup, ArnFormat.COLON_RESOURCE_NAME),
+    logStreams: f('logs', 'log-group', `${logGroup}:log-stream:*`, ArnFormat.COLON_RESOURCE_NAME),
+    nag: {
+      roles: nagArn('iam', `role/${role}`, false),
+      secrets: nagArn('secretsmanager', `secret:${secret}`),
+      logGroups: nagArn('logs', `log-group:${logGroup}`),
+      logStreams: nagArn('logs', `log-group:${logGroup}:log-stream:*`),
+    },
+  };
+}
+
+/** ECS ARNs of the cell cluster's tenant services, tasks and task definitions (this cell's names only). */
+export function ecsArns(stack: Stack, clusterName: string, cellId: string) {
   const f = (resource: string, resourceName: string) =>
     stack.formatArn({ service: 'ecs', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const prefix = cellNamePrefix(cellId);
   return {
     cluster: f('cluster', clusterName),
-    services: f('service', `${clusterName}/octw-*`),
+    services: f('service', `${clusterName}/${prefix}*`),
     tasks: f('task', `${clusterName}/*`),
-    taskDefinitions: f('task-definition', 'octw-*:*'),
+    taskDefinitions: f('task-definition', `${prefix}*:*`),
     nag: {
-      services: nagArn('ecs', `service/${clusterName}/octw-*`),
+      services: nagArn('ecs', `service/${clusterName}/${prefix}*`),
       tasks: nagArn('ecs', `task/${clusterName}/*`),
-      taskDefinitions: nagArn('ecs', 'task-definition/octw-*:*'),
+      taskDefinitions: nagArn('ecs', `task-definition/${prefix}*:*`),
     },
   };
 }

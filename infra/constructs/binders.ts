@@ -5,10 +5,10 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { MANAGED_BY, TAG_CELL, TAG_MANAGED_BY } from '../../functions/domain/naming';
+import { MANAGED_BY, TAG_ACCESS_POINT, TAG_CELL, TAG_MANAGED_BY, TAG_TENANT } from '../../functions/domain/naming';
 import type { HandlerKey } from '../../functions/handlers/catalogue';
 import { TENANTS_TABLE_KEYS } from '../../functions/shared/table-schema';
-import { ecsArns, tenantArns } from './arns';
+import { cellTenantArns, ecsArns, tenantArns } from './arns';
 import type { HouseFunction } from './house-function';
 
 /** Everything the binders may refer to. ARNs only; no construct references needed. */
@@ -43,6 +43,9 @@ const resourceTags = (cellId: string) => ({
   [`aws:ResourceTag/${TAG_MANAGED_BY}`]: MANAGED_BY,
   [`aws:ResourceTag/${TAG_CELL}`]: cellId,
 });
+
+/** Only this cell's resources: the `octw:cell` tag on an existing resource. */
+const cellTag = (cellId: string) => ({ [`aws:ResourceTag/${TAG_CELL}`]: cellId });
 
 /** The one tenant record the step works on: read it and move it with a conditional update. */
 const tenantRecordUpdates = (fn: HouseFunction, ctx: BinderContext) =>
@@ -88,14 +91,10 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         }),
         statement(
           'ChangeTenantSecurityGroups',
-          [
-            'ec2:AuthorizeSecurityGroupEgress',
-            'ec2:RevokeSecurityGroupEgress',
-            'ec2:AuthorizeSecurityGroupIngress',
-            'ec2:RevokeSecurityGroupIngress',
-            'ec2:ModifySecurityGroupRules',
-            'ec2:DeleteSecurityGroup',
-          ],
+          // No AuthorizeSecurityGroupIngress or ModifySecurityGroupRules: tenant groups never get
+          // ingress, and reconciliation only adds egress and revokes (RevokeSecurityGroupIngress
+          // removes any ingress rule someone added by hand).
+          ['ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'],
           [arns.securityGroups],
           { StringEquals: resourceTags(ctx.cellId) },
         ),
@@ -144,24 +143,45 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
   },
 
   Identity: (fn, ctx) => {
-    const arns = tenantArns(Stack.of(fn));
+    const cell = cellTenantArns(Stack.of(fn), ctx.cellId);
+    const boundary = { 'iam:PermissionsBoundary': ctx.permissionsBoundaryArn };
     fn.allow(
       [
-        // The heart of tenant isolation: no role without the boundary, and only under /octw/tenants/.
-        statement('CreateBoundedTenantRoles', ['iam:CreateRole', 'iam:PutRolePolicy'], [arns.tenantRoles], {
-          StringEquals: { 'iam:PermissionsBoundary': ctx.permissionsBoundaryArn },
+        // The heart of tenant isolation: no role without the boundary, only under /octw/tenants/,
+        // only with this cell's name prefix and tags.
+        statement('CreateBoundedTenantRoles', ['iam:CreateRole'], [cell.roles], {
+          StringEquals: { ...boundary, ...requestTags(ctx.cellId) },
         }),
-        statement(
-          'ManageTenantRoles',
-          ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole', 'iam:TagRole', 'iam:ListRoleTags'],
-          [arns.tenantRoles],
-        ),
+        // CreateRole with tags is also authorised as iam:TagRole: only with this cell's tags.
+        statement('TagTenantRolesOnCreate', ['iam:TagRole'], [cell.roles], { StringEquals: requestTags(ctx.cellId) }),
+        statement('WriteCellTenantRolePolicies', ['iam:PutRolePolicy'], [cell.roles], {
+          StringEquals: { ...boundary, ...cellTag(ctx.cellId) },
+        }),
+        // Reads must answer NoSuchEntity for a role that does not exist yet: name prefix only.
+        statement('ReadCellTenantRoles', ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListRoleTags'], [cell.roles]),
+        statement('DeleteCellTenantRoles', ['iam:DeleteRolePolicy', 'iam:DeleteRole'], [cell.roles], { StringEquals: cellTag(ctx.cellId) }),
+        // A role's octw:tenant / octw:cell / octw:access-point tags (the boundary keys on them) never
+        // change after creation. CreateRole's own tags are not affected: the role has no tags yet.
+        new iam.PolicyStatement({
+          sid: 'NeverRetagTenantRoles',
+          effect: iam.Effect.DENY,
+          actions: ['iam:TagRole', 'iam:UntagRole'],
+          resources: [tenantArns(Stack.of(fn)).tenantRoles],
+          conditions: {
+            Null: { [`aws:ResourceTag/${TAG_TENANT}`]: 'false' },
+            'ForAnyValue:StringEquals': { 'aws:TagKeys': [TAG_TENANT, TAG_CELL, TAG_ACCESS_POINT] },
+          },
+        }),
       ],
       [
         {
-          id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantRoles}]`,
+          id: `AwsSolutions-IAM5[Resource::${cell.nag.roles}]`,
           reason:
-            'Tenant task roles are created at run time under the /octw/tenants/ path only; creating a role or writing its policy requires the platform permissions boundary (iam:PermissionsBoundary), and no boundary-changing action is granted.',
+            "Tenant task roles are created at run time under /octw/tenants/ with this cell's name prefix only; creating a role or writing its policy requires the platform permissions boundary (iam:PermissionsBoundary) and this cell's tags, deleting requires this cell's tag, and no boundary-changing action is granted.",
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::${tenantArns(Stack.of(fn)).nag.tenantRoles}]`,
+          reason: 'A Deny: no tenant role of any cell may have its octw:tenant or octw:cell tag changed or removed.',
         },
       ],
     );
@@ -170,41 +190,40 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
 
   Secrets: (fn, ctx) => {
     const arns = tenantArns(Stack.of(fn));
+    const cell = cellTenantArns(Stack.of(fn), ctx.cellId);
     fn.allow(
       [
-        statement('CreateTaggedTenantSecrets', ['secretsmanager:CreateSecret'], [arns.tenantSecrets], {
+        statement('CreateTaggedTenantSecrets', ['secretsmanager:CreateSecret'], [cell.secrets], {
           StringEquals: requestTags(ctx.cellId),
         }),
-        statement(
-          'ManageTenantSecrets',
-          [
-            'secretsmanager:DescribeSecret',
-            'secretsmanager:DeleteSecret',
-            'secretsmanager:TagResource',
-            'secretsmanager:RestoreSecret',
-            // A new generation's token replaces one left from an earlier generation (never restored as it was).
-            'secretsmanager:PutSecretValue',
-          ],
-          [arns.tenantSecrets],
-        ),
-        statement('CreateTaggedTenantLogGroups', ['logs:CreateLogGroup'], [arns.tenantLogGroups], {
+        // CreateSecret with tags is also authorised as TagResource: only with this cell's tags.
+        statement('TagTenantSecretsOnCreate', ['secretsmanager:TagResource'], [cell.secrets], { StringEquals: requestTags(ctx.cellId) }),
+        // DescribeSecret must answer ResourceNotFound for a secret that does not exist yet: name prefix only.
+        statement('DescribeCellTenantSecrets', ['secretsmanager:DescribeSecret'], [cell.secrets]),
+        statement('DeleteOrRestoreCellTenantSecrets', ['secretsmanager:DeleteSecret', 'secretsmanager:RestoreSecret'], [cell.secrets], {
+          StringEquals: cellTag(ctx.cellId),
+        }),
+        // A new generation's token replaces one left from an earlier generation (never restored as it was).
+        statement('RotateCellTenantSecrets', ['secretsmanager:PutSecretValue'], [cell.secrets], { StringEquals: cellTag(ctx.cellId) }),
+        statement('CreateTaggedTenantLogGroups', ['logs:CreateLogGroup'], [cell.logGroups], {
           StringEquals: requestTags(ctx.cellId),
         }),
-        statement(
-          'ManageTenantLogGroups',
-          ['logs:PutRetentionPolicy', 'logs:DeleteLogGroup', 'logs:TagResource', 'logs:TagLogGroup'],
-          [arns.tenantLogGroups],
-        ),
+        // CreateLogGroup with tags is also authorised as TagResource / TagLogGroup: only with this cell's tags.
+        statement('TagTenantLogGroupsOnCreate', ['logs:TagResource', 'logs:TagLogGroup'], [cell.logGroups], { StringEquals: requestTags(ctx.cellId) }),
+        statement('ChangeCellTenantLogGroups', ['logs:PutRetentionPolicy', 'logs:DeleteLogGroup'], [cell.logGroups], {
+          StringEquals: cellTag(ctx.cellId),
+        }),
+        statement('ReadCellTenantLogGroupTags', ['logs:ListTagsForResource'], [cell.logGroups]),
         statement('DescribeLogGroups', ['logs:DescribeLogGroups'], [arns.allLogGroups]),
       ],
       [
         {
-          id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantSecrets}]`,
-          reason: 'Tenant gateway-token secrets are created at run time, only under octw/tenants/ and only with the octw:managed-by/octw:cell tags; this function never reads secret values.',
+          id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`,
+          reason: "Tenant gateway-token secrets are created at run time, only under this cell's octw/tenants/<cell>/ prefix and only with the octw:managed-by/octw:cell tags; deleted or restored only with this cell's tag; this function never reads secret values.",
         },
         {
-          id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantLogGroups}]`,
-          reason: 'Tenant log groups are created at run time, only under /octw/tenants/ and only with the octw:managed-by/octw:cell tags.',
+          id: `AwsSolutions-IAM5[Resource::${cell.nag.logGroups}]`,
+          reason: "Tenant log groups are created at run time, only under this cell's /octw/tenants/<cell>/ prefix and only with the octw:managed-by/octw:cell tags; changed or deleted only with this cell's tag.",
         },
         {
           id: `AwsSolutions-IAM5[Resource::${arns.nag.allLogGroups}]`,
@@ -217,8 +236,8 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
 
   Gateway: (fn, ctx) => {
     const stack = Stack.of(fn);
-    const arns = tenantArns(stack);
-    const ecs = ecsArns(stack, ctx.clusterName);
+    const ecs = ecsArns(stack, ctx.clusterName, ctx.cellId);
+    const cell = cellTenantArns(stack, ctx.cellId);
     const inCluster = { ArnEquals: { 'ecs:cluster': ecs.cluster } };
     fn.allow(
       [
@@ -227,15 +246,17 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
           StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'CreateService'] },
         }),
         statement('ReadTaskDefinitions', ['ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition'], ['*']),
-        statement('DeleteTenantTaskDefinitions', ['ecs:DeleteTaskDefinitions'], [ecs.taskDefinitions]),
+        statement('DeleteCellTenantTaskDefinitions', ['ecs:DeleteTaskDefinitions'], [ecs.taskDefinitions], { StringEquals: cellTag(ctx.cellId) }),
         statement('CreateTaggedTenantServices', ['ecs:CreateService'], [ecs.services], {
           ...inCluster,
           StringEquals: requestTags(ctx.cellId),
         }),
-        statement('ManageTenantServices', ['ecs:UpdateService', 'ecs:DeleteService', 'ecs:DescribeServices'], [ecs.services], inCluster),
+        statement('ChangeCellTenantServices', ['ecs:UpdateService', 'ecs:DeleteService'], [ecs.services], { ...inCluster, StringEquals: cellTag(ctx.cellId) }),
+        // DescribeServices reports a missing service as a failure, not an error: name prefix only.
+        statement('DescribeCellTenantServices', ['ecs:DescribeServices'], [ecs.services], inCluster),
         statement('ListTenantTasks', ['ecs:ListTasks'], ['*'], inCluster),
         statement('DescribeTenantTasks', ['ecs:DescribeTasks'], [ecs.tasks], inCluster),
-        statement('PassTenantRolesToEcsTasks', ['iam:PassRole'], [arns.tenantRoles, ctx.executionRoleArn], {
+        statement('PassTenantRolesToEcsTasks', ['iam:PassRole'], [cell.roles, ctx.executionRoleArn], {
           StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
         }),
       ],
@@ -247,16 +268,16 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         },
         {
           id: `AwsSolutions-IAM5[Resource::${ecs.nag.taskDefinitions}]`,
-          reason: 'Tenant task definition families (octw-<tenant>) are registered at run time; tagging only on creation, deleting only octw-* families.',
+          reason: "Tenant task definition families (octw-<cell>--<tenant>) are registered at run time; tagging only on creation, deleting only this cell's families with this cell's tag.",
         },
         {
           id: `AwsSolutions-IAM5[Resource::${ecs.nag.services}]`,
-          reason: 'Tenant services (octw-<tenant>) are created at run time in the cell cluster only (ecs:cluster condition), creation only with the octw tags.',
+          reason: "Tenant services (octw-<cell>--<tenant>) are created at run time in the cell cluster only (ecs:cluster condition), creation only with the octw tags, changes only with this cell's tag.",
         },
         { id: `AwsSolutions-IAM5[Resource::${ecs.nag.tasks}]`, reason: 'Tenant tasks get ids at run time; describing is read-only and limited to the cell cluster.' },
         {
-          id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantRoles}]`,
-          reason: 'Tenant task roles are created at run time under /octw/tenants/ (with the permissions boundary); they may be passed only to ecs-tasks.amazonaws.com.',
+          id: `AwsSolutions-IAM5[Resource::${cell.nag.roles}]`,
+          reason: "This cell's tenant task roles are created at run time under /octw/tenants/ (with the permissions boundary); they may be passed only to ecs-tasks.amazonaws.com.",
         },
       ],
     );

@@ -1,17 +1,19 @@
 /**
  * The cell's ECS cluster (Fargate and Fargate Spot, Container Insights) and the one task execution
- * role every tenant task definition names: it pulls images from ECR, writes to `/octw/tenants/*`
- * log groups and reads `octw/tenants/*` secrets for the `secrets` of the gateway container.
+ * role every tenant task definition names: it pulls images from ECR, writes to this cell's
+ * `/octw/tenants/<cell>/*` log groups and reads this cell's `octw/tenants/<cell>/*` secrets for the
+ * `secrets` of the gateway container (never another cell's).
  */
 import { Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { tenantArns } from './arns';
+import { cellTenantArns, tenantArns } from './arns';
 
 export interface ClusterProps {
   readonly prefix: string;
+  readonly cellId: string;
   readonly clusterName: string;
   readonly vpc: ec2.IVpc;
 }
@@ -31,6 +33,7 @@ export class Cluster extends Construct {
     });
 
     const arns = tenantArns(Stack.of(this));
+    const cell = cellTenantArns(Stack.of(this), props.cellId);
     this.executionRole = new iam.Role(this, 'TaskExecutionRole', {
       roleName: `${props.prefix}-task-execution`,
       description: 'OCTW tenant tasks: pull images, write tenant logs, read tenant gateway secrets',
@@ -55,12 +58,12 @@ export class Cluster extends Construct {
         new iam.PolicyStatement({
           sid: 'TenantLogs',
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [arns.tenantLogGroups, arns.tenantLogStreams],
+          resources: [cell.logGroups, cell.logStreams],
         }),
         new iam.PolicyStatement({
           sid: 'TenantSecrets',
           actions: ['secretsmanager:GetSecretValue'],
-          resources: [arns.tenantSecrets],
+          resources: [cell.secrets],
         }),
       ],
     });
@@ -68,9 +71,9 @@ export class Cluster extends Construct {
     Validations.of(policy).acknowledge(
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecr:GetAuthorizationToken has no resource-level permissions; it only issues a registry login token.' },
       { id: `AwsSolutions-IAM5[Resource::${arns.nag.ecrRepositories}]`, reason: 'Tenant plans choose their image (mirrored into this account\'s ECR); image pulls are read-only and repositories hold no tenant data.' },
-      { id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantLogGroups}]`, reason: 'Tenant log groups are created per tenant at run time under /octw/tenants/; the role only appends log events.' },
-      { id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantLogStreams}]`, reason: 'Log streams of tenant log groups are created by the awslogs driver at run time under /octw/tenants/.' },
-      { id: `AwsSolutions-IAM5[Resource::${arns.nag.tenantSecrets}]`, reason: 'Tenant gateway-token secrets are created per tenant at run time under octw/tenants/; ECS injects them into that tenant\'s container only.' },
+      { id: `AwsSolutions-IAM5[Resource::${cell.nag.logGroups}]`, reason: "Tenant log groups are created per tenant at run time under this cell's /octw/tenants/<cell>/; the role only appends log events." },
+      { id: `AwsSolutions-IAM5[Resource::${cell.nag.logStreams}]`, reason: "Log streams of this cell's tenant log groups are created by the awslogs driver at run time." },
+      { id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`, reason: "This cell's tenant gateway-token secrets are created per tenant at run time under octw/tenants/<cell>/; ECS injects them into that tenant's container only." },
     );
   }
 }

@@ -79,6 +79,8 @@ describe('parseConfig', () => {
 
   it('refuses a cell id that could not prefix AWS names', () => {
     expect(errorOf({ cellId: 'Cell_1' })).toMatch(/cellId:/);
+    // "--" separates cell and tenant in tenant resource names (issue 8, finding 2).
+    expect(errorOf({ cellId: 'cell--1' })).toMatch(/cellId:.*--/);
   });
 
   it('refuses an existing VPC without one subnet and one route table per AZ', () => {

@@ -1,4 +1,4 @@
-import { CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand, PutRetentionPolicyCommand, ResourceAlreadyExistsException, ResourceNotFoundException as LogsNotFound } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogGroupCommand, DeleteLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand, PutRetentionPolicyCommand, ResourceAlreadyExistsException, ResourceNotFoundException as LogsNotFound } from '@aws-sdk/client-cloudwatch-logs';
 import {
   AccessPointAlreadyExists,
   AccessPointLimitExceeded,
@@ -19,6 +19,8 @@ import {
   GetRolePolicyCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
 } from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
@@ -154,6 +156,30 @@ describe('IAM roles', () => {
     await iam.send(new DeleteRoleCommand({ RoleName: 'r' }));
     expect(await errorOf(() => iam.send(new GetRoleCommand({ RoleName: 'r' })))).toBeInstanceOf(NoSuchEntityException);
   });
+
+  it("enforces the platform's deny: an existing tenant role's octw:tenant, octw:cell and octw:access-point tags never change (AccessDenied)", async () => {
+    const tags = [
+      { Key: 'octw:tenant', Value: 'acme' },
+      { Key: 'octw:cell', Value: 'cell-1' },
+      { Key: 'octw:access-point', Value: 'fsap-1' },
+    ];
+    // CreateRole with the tags works: the role has no tags before.
+    await iam.send(new CreateRoleCommand({ RoleName: 'octw-cell-1--acme', Path: '/octw/tenants/', AssumeRolePolicyDocument: trust, Tags: tags }));
+    for (const attempt of [
+      () => iam.send(new TagRoleCommand({ RoleName: 'octw-cell-1--acme', Tags: [{ Key: 'octw:tenant', Value: 'victim' }] })),
+      () => iam.send(new TagRoleCommand({ RoleName: 'octw-cell-1--acme', Tags: [{ Key: 'octw:access-point', Value: 'fsap-victim' }] })),
+      () => iam.send(new UntagRoleCommand({ RoleName: 'octw-cell-1--acme', TagKeys: ['octw:cell'] })),
+    ]) {
+      const err = await errorOf(attempt);
+      expect(err.name).toBe('AccessDenied');
+      expect(err.message).toMatch(/explicit deny/);
+      expect(err.$metadata?.httpStatusCode).toBe(403);
+    }
+    expect(h.fake.role('octw-cell-1--acme')!.tags).toEqual(new Map(tags.map((t) => [t.Key, t.Value])));
+    // Other tags stay free to change.
+    await iam.send(new TagRoleCommand({ RoleName: 'octw-cell-1--acme', Tags: [{ Key: 'cost-centre', Value: '42' }] }));
+    await iam.send(new UntagRoleCommand({ RoleName: 'octw-cell-1--acme', TagKeys: ['cost-centre'] }));
+  });
 });
 
 describe('Secrets Manager', () => {
@@ -245,5 +271,14 @@ describe('CloudWatch Logs', () => {
     await logs.send(new DeleteLogGroupCommand({ logGroupName: '/octw/tenants/acme' }));
     expect(await errorOf(() => logs.send(new DeleteLogGroupCommand({ logGroupName: '/octw/tenants/acme' })))).toBeInstanceOf(LogsNotFound);
     expect(h.fake.resourcesByTenant('acme')).toEqual([]);
+  });
+
+  it('lists a log group\'s tags by its ARN without the ":*" suffix (ListTagsForResource), ResourceNotFoundException otherwise', async () => {
+    await logs.send(new CreateLogGroupCommand({ logGroupName: '/octw/tenants/c/acme', tags: { 'octw:tenant': 'acme', 'octw:cell': 'c' } }));
+    const [group] = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/octw/tenants/c/acme' }))).logGroups!;
+    expect(group!.arn).toBe(`${group!.logGroupArn!}:*`);
+    const out = await logs.send(new ListTagsForResourceCommand({ resourceArn: group!.logGroupArn! }));
+    expect(out.tags).toEqual({ 'octw:tenant': 'acme', 'octw:cell': 'c' });
+    expect(await errorOf(() => logs.send(new ListTagsForResourceCommand({ resourceArn: `${group!.logGroupArn!}-nope` })))).toBeInstanceOf(LogsNotFound);
   });
 });

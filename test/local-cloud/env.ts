@@ -41,6 +41,34 @@ export const LOCAL_PLANS: readonly Plan[] = [
   },
 ];
 
+/** What `cdk deploy` would have created for one cell, as the local cloud needs it. */
+export interface LocalCell {
+  readonly cellId: string;
+  readonly account: string;
+  readonly region: string;
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  readonly subnetIds: readonly string[];
+  readonly subnetCidrs: readonly string[];
+  readonly fileSystemId: string;
+  readonly fileSystemArn: string;
+  readonly efsSecurityGroupId: string;
+  readonly endpointsSecurityGroupId: string;
+  readonly clusterName: string;
+  readonly clusterArn: string;
+  readonly permissionsBoundaryArn: string;
+  readonly executionRoleArn: string;
+  readonly plans: readonly Plan[];
+  readonly eventSource: string;
+  readonly eventBusName: string;
+  readonly uidBase: number;
+  readonly gatewayWaitSeconds: number;
+  readonly gatewayPollIntervalMs: number;
+  readonly logRetentionDays: number;
+  readonly secretRecoveryDays: number;
+  readonly dataRetentionDays: number;
+}
+
 export const LOCAL_CELL = {
   cellId: 'local',
   account: LOCAL_ACCOUNT,
@@ -67,9 +95,25 @@ export const LOCAL_CELL = {
   logRetentionDays: 30,
   secretRecoveryDays: 7,
   dataRetentionDays: 30,
-} as const;
+} as const satisfies LocalCell;
 
-export type LocalCell = typeof LOCAL_CELL;
+/**
+ * A second cell in the same account and Region, sharing the first cell's VPC (the `existingVpc`
+ * layout) but with its own file system, cluster, boundary, bus and table: the layout in which
+ * names unique per account or per VPC must carry the cell id. Same uid base, so the same tenant id
+ * can even get the same uid in both cells.
+ */
+export const LOCAL_CELL_B: LocalCell = {
+  ...LOCAL_CELL,
+  cellId: 'local-b',
+  fileSystemId: 'fs-0b0b0b0b0b0b0b0b0',
+  fileSystemArn: `arn:aws:elasticfilesystem:${LOCAL_REGION}:${LOCAL_ACCOUNT}:file-system/fs-0b0b0b0b0b0b0b0b0`,
+  clusterName: 'octw-local-b',
+  clusterArn: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/octw-local-b`,
+  permissionsBoundaryArn: `arn:aws:iam::${LOCAL_ACCOUNT}:policy/octw-local-b-tenant-boundary`,
+  executionRoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/octw-local-b-task-execution`,
+  eventBusName: 'octw-local-b',
+};
 
 /** ARN of a state machine of the local cell, as CDK would name it. */
 export function localStateMachineArn(name: string): string {

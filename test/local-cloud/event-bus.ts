@@ -83,6 +83,8 @@ export interface PutEventsSource {
 export interface LocalEventBusOptions {
   /** Capture through the AWS fake instead of patching EventBridgeClient. */
   readonly attachTo?: PutEventsSource;
+  /** With `attachTo`: capture only entries put on this bus (two cells sharing one fake each have their own). */
+  readonly eventBusName?: string;
 }
 
 const DetailSchema = z.string().transform((raw, ctx) => {
@@ -192,7 +194,8 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
 
   let uninstall: () => void = () => undefined;
   if (options.attachTo !== undefined) {
-    uninstall = options.attachTo.onPutEvents((entries) => void put(entries));
+    const only = options.eventBusName;
+    uninstall = options.attachTo.onPutEvents((entries) => void put(only === undefined ? entries : entries.filter((e) => (e.EventBusName ?? 'default') === only)));
   } else {
     const proto = EventBridgeClient.prototype as { send?: unknown };
     const own = Object.getOwnPropertyDescriptor(proto, 'send');

@@ -3,8 +3,10 @@
  * bus (rule TenantSignedUp → SQS → Intake) and the real state machines running the real handlers.
  * Workflow tests and the demo both start it with `startLocalCloud()`.
  *
- * Handlers read their environment at module load, so one process (one jest test file) hosts one
- * local cloud at a time, bound to one table; `startLocalCloud` refuses a second table.
+ * Handlers read their environment at module load, so one module registry hosts one local cloud at
+ * a time, bound to one table; `startLocalCloud` refuses a second table. A second CELL in the same
+ * fake account (`sharedFake`) therefore runs from a fresh module registry (jest's
+ * `isolateModulesAsync`): see `startSecondCell`.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -12,7 +14,7 @@ import { STATE_MACHINES, type HandlerKey } from '../../functions/handlers/catalo
 import { TenantStore } from '../../functions/adapters/tenant-store';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { createTenantsTable, startDynamoDbLocal, uniqueTableName, type DynamoDbLocal } from './dynamodb-local';
-import { applyHandlerEnv, LOCAL_CELL } from './env';
+import { applyHandlerEnv, LOCAL_CELL, type LocalCell } from './env';
 import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
 import { FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions } from './fake-aws';
 import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
@@ -25,6 +27,14 @@ export const SIGNUP_DETAIL_TYPE = 'TenantSignedUp';
 export const FAST_TIME_SCALE = 0.001;
 
 export interface LocalCloudOptions {
+  /** The cell this local cloud runs (default LOCAL_CELL). */
+  readonly cell?: LocalCell;
+  /**
+   * Run against another local cloud's fake (one AWS account, two cells) instead of a new one. The
+   * cell's file system, cluster and platform security groups are added to it; `stop()` leaves the
+   * fake to its owner. Only from a fresh module registry (see `startSecondCell`).
+   */
+  readonly sharedFake?: FakeAws;
   /** Options for the AWS fake; the local cell's VPC, file system and cluster are always seeded. */
   readonly fake?: FakeAwsOptions;
   /** Handler environment overrides (e.g. GATEWAY_WAIT_SECONDS). */
@@ -37,6 +47,7 @@ export interface LocalCloudOptions {
 }
 
 export interface LocalCloud {
+  readonly cell: LocalCell;
   readonly fake: FakeAws;
   readonly sfn: LocalStepFunctions;
   readonly bus: LocalEventBus;
@@ -92,32 +103,42 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (handlersLoadedFor !== tableName) await createTenantsTable(endpoint, tableName);
   active = { tableName };
 
-  const fake = new FakeAws({
-    account: LOCAL_CELL.account,
-    region: LOCAL_CELL.region,
-    timeScale: FAST_TIME_SCALE,
-    ...options.fake,
-    // Buckets refill on the same compressed clock as every other latency and retry pause.
-    throttling: { refillScale: 1 / (options.fake?.timeScale ?? FAST_TIME_SCALE), ...options.fake?.throttling },
-    vpcs: [{ vpcId: LOCAL_CELL.vpcId, cidr: LOCAL_CELL.vpcCidr }],
-    fileSystemIds: [LOCAL_CELL.fileSystemId],
-    clusters: [LOCAL_CELL.clusterName],
-  });
+  const cell = options.cell ?? LOCAL_CELL;
+  const fake =
+    options.sharedFake ??
+    new FakeAws({
+      account: cell.account,
+      region: cell.region,
+      timeScale: FAST_TIME_SCALE,
+      ...options.fake,
+      // Buckets refill on the same compressed clock as every other latency and retry pause.
+      throttling: { refillScale: 1 / (options.fake?.timeScale ?? FAST_TIME_SCALE), ...options.fake?.throttling },
+      vpcs: [{ vpcId: cell.vpcId, cidr: cell.vpcCidr }],
+      fileSystemIds: [cell.fileSystemId],
+      clusters: [cell.clusterName],
+    });
+  if (options.sharedFake) {
+    options.sharedFake.seedPlatform({ vpcs: [{ vpcId: cell.vpcId, cidr: cell.vpcCidr }], fileSystemIds: [cell.fileSystemId], clusters: [cell.clusterName] });
+  }
   const uninstallFake = installFakeAws(fake);
   // The platform's own security groups (CDK creates them in a real cell).
-  const platformGroups = createPlatformGroups(fake);
-  const restoreEnv = applyHandlerEnv({
-    tableName,
-    overrides: {
-      EFS_SECURITY_GROUP_ID: platformGroups.efs,
-      ENDPOINTS_SECURITY_GROUP_ID: platformGroups.endpoints,
-      ...options.env,
+  const platformGroups = createPlatformGroups(fake, cell);
+  const restoreEnv = applyHandlerEnv(
+    {
+      tableName,
+      overrides: {
+        EFS_SECURITY_GROUP_ID: platformGroups.efs,
+        ENDPOINTS_SECURITY_GROUP_ID: platformGroups.endpoints,
+        ...options.env,
+      },
     },
-  });
+    cell,
+  );
   // Quiet handlers unless asked: Powertools logs and EMF metrics go to stdout.
   process.env.POWERTOOLS_LOG_LEVEL ??= process.env.OCTW_LOCAL_LOGS ? 'DEBUG' : 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= process.env.OCTW_LOCAL_LOGS ? 'false' : 'true';
-  const bus = createLocalEventBus({ attachTo: fake });
+  // Only this cell's bus: with a shared fake, the other cell's PutEvents are not this cell's events.
+  const bus = createLocalEventBus({ attachTo: fake, eventBusName: cell.eventBusName });
   const handlers = await loadHandlers();
   handlersLoadedFor = tableName;
   const sfn = createLocalStepFunctions({
@@ -136,6 +157,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const store = new TenantStore(doc, tableName);
 
   return {
+    cell,
     fake,
     sfn,
     bus,
@@ -144,7 +166,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     async signup(detail) {
       // The signup service is not ours: put straight on the bus, so injected EventBridge faults
       // hit only the handlers' own PutEvents calls.
-      bus.put([{ Source: SIGNUP_SOURCE, DetailType: SIGNUP_DETAIL_TYPE, Detail: JSON.stringify(detail), EventBusName: LOCAL_CELL.eventBusName }]);
+      bus.put([{ Source: SIGNUP_SOURCE, DetailType: SIGNUP_DETAIL_TYPE, Detail: JSON.stringify(detail), EventBusName: cell.eventBusName }]);
       await Promise.resolve();
     },
     async startProvision(input, name) {
@@ -177,14 +199,41 @@ export { S3_PREFIX_LIST_ID };
  * fake's state (not through the SDK) so they appear in neither the trace nor the throttle buckets:
  * the trace lists only the calls the handlers make.
  */
-function createPlatformGroups(fake: FakeAws): { efs: string; endpoints: string } {
+function createPlatformGroups(fake: FakeAws, cell: LocalCell): { efs: string; endpoints: string } {
   const create = (name: string) => {
+    const existing = fake.securityGroup(name);
+    if (existing) return existing.groupId;
     const out = fake.ec2.operations.CreateSecurityGroup({
       GroupName: name,
       Description: `OCTW platform: ${name}`,
-      VpcId: LOCAL_CELL.vpcId,
+      VpcId: cell.vpcId,
     }) as { GroupId: string };
     return out.GroupId;
   };
-  return { efs: create('octw-local-efs'), endpoints: create('octw-local-endpoints') };
+  return { efs: create(`octw-${cell.cellId}-efs`), endpoints: create(`octw-${cell.cellId}-endpoints`) };
+}
+
+/**
+ * Starts `cell` as a second cell of `first`'s fake AWS account: its own table, bus, file system,
+ * cluster and handlers (loaded from a fresh module registry with the cell's environment, because
+ * handlers read their environment at module load), the same FakeAws (one account: names unique per
+ * account or VPC collide here exactly as they would in AWS). `isolate` is jest's
+ * `jest.isolateModulesAsync`. Stop the second cell before the first (its environment is restored
+ * to the first's). The fake sees the second cell's calls without their invocation context, so
+ * crash injection (`crashAfterSuccess`) applies to the first cell only.
+ */
+export async function startSecondCell(
+  first: LocalCloud,
+  cell: LocalCell,
+  isolate: (fn: () => Promise<void>) => Promise<void>,
+  options: Omit<LocalCloudOptions, 'cell' | 'sharedFake' | 'fake'> = {},
+): Promise<LocalCloud> {
+  if (cell.cellId === first.cell.cellId) throw new Error(`the second cell needs its own cell id, not "${cell.cellId}"`);
+  let second: LocalCloud | undefined;
+  await isolate(async () => {
+    const fresh = await import('./local-cloud');
+    second = await fresh.startLocalCloud({ ...options, cell, sharedFake: first.fake });
+  });
+  if (!second) throw new Error('the second cell did not start');
+  return second;
 }

@@ -84,7 +84,8 @@ describe('state machines', () => {
     it('never retries an error that means the request is wrong or lost its race', () => {
       for (const [name, s] of allStates(definition.States)) {
         const retried = (s.Retry ?? []).flatMap((r) => r.ErrorEquals);
-        for (const permanent of ['ValidationError', 'TenantStateConflictError', 'TenantNotFoundError', 'PermanentAwsError', 'States.ALL']) {
+        // ForeignResourceError: another cell's or tenant's resource under our name; retrying cannot make it ours.
+        for (const permanent of ['ValidationError', 'TenantStateConflictError', 'TenantNotFoundError', 'PermanentAwsError', 'ForeignResourceError', 'States.ALL', 'States.TaskFailed']) {
           expect([name, retried.includes(permanent)]).toEqual([name, false]);
         }
       }

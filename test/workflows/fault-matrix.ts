@@ -61,7 +61,7 @@ export function describeFaultMatrix(kind: FaultKind): void {
       } else {
         expect(record?.status).toBe('ACTIVE');
         expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
-        expect(cloud.fake.taskDefinition(`octw-${tenantId}`)?.revision).toBe(1);
+        expect(cloud.fake.taskDefinition(`octw-local--${tenantId}`)?.revision).toBe(1);
       }
     });
     },

@@ -70,22 +70,22 @@ describe('isolation invariants over many tenants provisioned together', () => {
     const rs = await records();
     const allAccessPoints = rs.map((r) => r.resources.accessPointArn!);
     for (const r of rs) {
-      const role = cloud.fake.role(`octw-tenant-${r.tenantId}`)!;
+      const role = cloud.fake.role(`octw-local--${r.tenantId}`)!;
       expect(role.permissionsBoundary).toBe(LOCAL_CELL.permissionsBoundaryArn);
       expect(role.path).toBe('/octw/tenants/');
-      const policy = role.policies.get(`octw-tenant-${r.tenantId}`)!;
+      const policy = role.policies.get(`octw-local--${r.tenantId}`)!;
       for (const other of allAccessPoints) expect(policy.includes(other)).toBe(other === r.resources.accessPointArn);
-      const secrets = [...policy.matchAll(/secret:octw\/tenants\/([a-z0-9-]+)\//g)].map((m) => m[1]);
+      const secrets = [...policy.matchAll(/secret:octw\/tenants\/local\/([a-z0-9-]+)\//g)].map((m) => m[1]);
       expect(secrets).toEqual([r.tenantId]);
     }
   });
 
   it('runs no task with a public IP, ECS Exec, a writable root file system or a root user in a long-running container', async () => {
     for (const r of await records()) {
-      const svc = cloud.fake.ecsService(`octw-${r.tenantId}`)!;
+      const svc = cloud.fake.ecsService(`octw-local--${r.tenantId}`)!;
       expect(svc.networkConfiguration?.awsvpcConfiguration?.assignPublicIp).toBe('DISABLED');
       expect((svc.request as { enableExecuteCommand?: boolean }).enableExecuteCommand).toBe(false);
-      const td = cloud.fake.taskDefinition(`octw-${r.tenantId}`)!;
+      const td = cloud.fake.taskDefinition(`octw-local--${r.tenantId}`)!;
       for (const c of td.input.containerDefinitions ?? []) {
         expect(c.readonlyRootFilesystem).toBe(true);
         expect(c.privileged).toBe(false);

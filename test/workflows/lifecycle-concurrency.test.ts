@@ -106,7 +106,7 @@ describe('one workflow per tenant at a time', () => {
     expect(refused.error).toBe('TenantStateConflictError');
     const record = await cloud.tenant(tenantId);
     expect(record).toMatchObject({ status: 'SUSPENDED', plan: 'standard' });
-    expect(cloud.fake.taskDefinition(`octw-${tenantId}`)?.revision).toBe(1);
+    expect(cloud.fake.taskDefinition(`octw-local--${tenantId}`)?.revision).toBe(1);
   });
 
   it('runs a request repeated under the same execution name once', async () => {

@@ -41,7 +41,7 @@ describe('provision workflow: one signup to an ACTIVE, isolated gateway', () => 
   it('creates a security group with no ingress whose egress is exactly the platform rules plus the allowlist', async () => {
     const record = await cloud.tenant(tenantId);
     const sg = cloud.fake.securityGroup(record!.resources.securityGroupId!)!;
-    expect(sg.groupName).toBe(`octw-${tenantId}`);
+    expect(sg.groupName).toBe(`octw-local--${tenantId}`);
     expect(sg.vpcId).toBe(LOCAL_CELL.vpcId);
     expect(sg.tags.get(TAG_TENANT)).toBe(tenantId);
     expect(sg.rules.filter((r) => !r.isEgress)).toEqual([]);
@@ -71,29 +71,33 @@ describe('provision workflow: one signup to an ACTIVE, isolated gateway', () => 
   });
 
   it('creates a task role under /octw/tenants/ with the boundary, a conditioned trust and a policy naming only its own resources', async () => {
-    const role = cloud.fake.role(`octw-tenant-${tenantId}`)!;
+    const role = cloud.fake.role(`octw-local--${tenantId}`)!;
     const record = await cloud.tenant(tenantId);
     expect(role.path).toBe('/octw/tenants/');
     expect(role.permissionsBoundary).toBe(LOCAL_CELL.permissionsBoundaryArn);
-    const trust = JSON.parse(role.assumeRolePolicyDocument) as { Statement: { Principal: unknown; Condition: Record<string, Record<string, string>> }[] };
+    const trust = JSON.parse(role.assumeRolePolicyDocument) as { Statement: { Principal: unknown; Condition: Record<string, Record<string, string | string[]>> }[] };
     expect(trust.Statement[0]?.Principal).toEqual({ Service: 'ecs-tasks.amazonaws.com' });
     expect(trust.Statement[0]?.Condition.StringEquals?.['aws:SourceAccount']).toBe(LOCAL_CELL.account);
-    expect(trust.Statement[0]?.Condition.ArnLike?.['aws:SourceArn']).toBe(`arn:aws:ecs:${LOCAL_CELL.region}:${LOCAL_CELL.account}:*`);
-    const policy = role.policies.get(`octw-tenant-${tenantId}`)!;
+    // Tasks of the cell's own cluster only (issue 8, finding 8), not any ECS resource of the account.
+    expect(trust.Statement[0]?.Condition.ArnLike?.['aws:SourceArn']).toEqual([
+      `arn:aws:ecs:${LOCAL_CELL.region}:${LOCAL_CELL.account}:task/${LOCAL_CELL.clusterName}/*`,
+      `${LOCAL_CELL.clusterArn}`,
+    ]);
+    const policy = role.policies.get(`octw-local--${tenantId}`)!;
     expect(policy).toContain(record!.resources.accessPointArn!);
-    expect(policy).toContain(`secret:octw/tenants/${tenantId}/gateway-token-??????`);
+    expect(policy).toContain(`secret:octw/tenants/local/${tenantId}/gateway-token-??????`);
     expect(policy).toContain('foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0');
     expect(policy).not.toMatch(/"Action":\s*"\*"|"Resource":\s*"\*"/);
   });
 
   it('stores a random 64-hex-character gateway token in its own secret', () => {
-    const secret = cloud.fake.secret(`octw/tenants/${tenantId}/gateway-token`)!;
+    const secret = cloud.fake.secret(`octw/tenants/local/${tenantId}/gateway-token`)!;
     expect(secret.secretString).toMatch(/^[0-9a-f]{64}$/);
     expect(secret.tags.get(TAG_TENANT)).toBe(tenantId);
   });
 
   it('registers a hardened task definition whose rendered openclaw.json is valid and has no secret in it', async () => {
-    const td = cloud.fake.taskDefinition(`octw-${tenantId}`)!;
+    const td = cloud.fake.taskDefinition(`octw-local--${tenantId}`)!;
     const record = await cloud.tenant(tenantId);
     expect(td.arn).toBe(record!.resources.taskDefinitionArn);
     const gateway = td.input.containerDefinitions!.find((c) => c.name === 'gateway')!;
@@ -104,14 +108,14 @@ describe('provision workflow: one signup to an ACTIVE, isolated gateway', () => 
     const init = td.input.containerDefinitions!.find((c) => c.name === 'config-init')!;
     const rendered = init.environment!.find((e) => e.name === 'OPENCLAW_CONFIG_JSON')!.value!;
     expect(() => OpenClawConfigSchema.parse(JSON.parse(rendered))).not.toThrow();
-    expect(rendered).not.toContain(cloud.fake.secret(`octw/tenants/${tenantId}/gateway-token`)!.secretString);
+    expect(rendered).not.toContain(cloud.fake.secret(`octw/tenants/local/${tenantId}/gateway-token`)!.secretString);
     expect(td.input.volumes?.find((v) => v.name === 'state')?.efsVolumeConfiguration?.authorizationConfig?.accessPointId).toBe(
       record!.resources.accessPointId,
     );
   });
 
   it('runs one task in private subnets with no public IP, the circuit breaker on and ECS Exec off', () => {
-    const svc = cloud.fake.ecsService(`octw-${tenantId}`)!;
+    const svc = cloud.fake.ecsService(`octw-local--${tenantId}`)!;
     expect(svc.status).toBe('ACTIVE');
     expect(svc.desiredCount).toBe(1);
     expect(svc.networkConfiguration?.awsvpcConfiguration).toMatchObject({

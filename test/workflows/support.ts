@@ -21,6 +21,7 @@ export async function provision(cloud: LocalCloud, tenantId: string, overrides: 
 export function leftovers(cloud: LocalCloud, tenantId: string): string[] {
   return cloud.fake
     .resourcesByTenant(tenantId)
+    .filter((r) => r.tags['octw:cell'] === cloud.cell.cellId)
     .map((r) => `${r.type} ${r.id}`)
     .sort();
 }
@@ -51,7 +52,7 @@ export function lifecycleEventsOf(cloud: LocalCloud, tenantId: string): string[]
     .map((e) => e['detail-type']);
 }
 
-export const gatewaySecretName = (tenantId: string) => `octw/tenants/${tenantId}/gateway-token`;
+export const gatewaySecretName = (tenantId: string) => `octw/tenants/local/${tenantId}/gateway-token`;
 
 /** The tenant's log group in the fake (found by its tags), if any. */
 export function tenantLogGroup(cloud: LocalCloud, tenantId: string) {
@@ -76,7 +77,7 @@ export function leftoversAfterDeprovision(cloud: LocalCloud, tenantId: string): 
 
 /** Egress rules of the tenant's security group as "proto from-to target", sorted. */
 export function egressRulesOf(cloud: LocalCloud, tenantId: string): string[] {
-  const sg = cloud.fake.securityGroup(`octw-${tenantId}`);
+  const sg = cloud.fake.securityGroup(`octw-local--${tenantId}`);
   return (sg?.rules ?? [])
     .filter((r) => r.isEgress)
     .map((r) => `${r.ipProtocol} ${r.fromPort}-${r.toPort} ${r.cidrIpv4 ?? r.cidrIpv6 ?? r.prefixListId ?? r.referencedGroupId}`)
@@ -85,7 +86,7 @@ export function egressRulesOf(cloud: LocalCloud, tenantId: string): string[] {
 
 /** The service's desired count, running count and the revision its primary deployment runs. */
 export function serviceState(cloud: LocalCloud, tenantId: string) {
-  const svc = cloud.fake.ecsService(`octw-${tenantId}`);
+  const svc = cloud.fake.ecsService(`octw-local--${tenantId}`);
   if (!svc) return undefined;
   const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
   return {
@@ -117,6 +118,7 @@ export const LIFECYCLE_CALLS: Readonly<Record<LifecycleWorkflow, readonly (reado
     ['ECS', 'DescribeServices'],
     ['ECS', 'DeleteService'],
     ['ECS', 'ListTaskDefinitions'],
+    ['ECS', 'DescribeTaskDefinition'],
     ['ECS', 'DeregisterTaskDefinition'],
     ['ECS', 'DeleteTaskDefinitions'],
     ['IAM', 'GetRole'],
@@ -125,7 +127,9 @@ export const LIFECYCLE_CALLS: Readonly<Record<LifecycleWorkflow, readonly (reado
     ['IAM', 'DeleteRole'],
     ['SecretsManager', 'DescribeSecret'],
     ['SecretsManager', 'DeleteSecret'],
+    ['EFS', 'DescribeAccessPoints'],
     ['EFS', 'DeleteAccessPoint'],
+    ['EC2', 'DescribeSecurityGroups'],
     ['EC2', 'DeleteSecurityGroup'],
   ],
   SuspendTenant: [
@@ -189,19 +193,19 @@ export async function expectCompleted(cloud: LocalCloud, workflow: LifecycleWork
     case 'SuspendTenant':
       expect(record?.status).toBe('SUSPENDED');
       expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
-      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 0, revision: `octw-${tenantId}:1` });
+      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 0, revision: `octw-local--${tenantId}:1` });
       return;
     case 'ResumeTenant':
       expect(record?.status).toBe('ACTIVE');
       expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
-      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:1` });
+      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:1` });
       return;
     case 'UpdateTenant':
       expect(record).toMatchObject({ status: 'ACTIVE', plan: 'pro' });
       expect(record?.previous).toBeUndefined();
       // Exactly one new revision, running, and the rules of the new allowlist.
-      expect(cloud.fake.taskDefinition(`octw-${tenantId}`)?.revision).toBe(2);
-      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:2` });
+      expect(cloud.fake.taskDefinition(`octw-local--${tenantId}`)?.revision).toBe(2);
+      expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:2` });
       expect(egressRulesOf(cloud, tenantId).filter((r) => r.includes('192.0.2.0/28') || r.includes('203.0.113.0/24'))).toEqual([
         'tcp 443-443 192.0.2.0/28',
       ]);
@@ -241,11 +245,11 @@ export async function expectRolledBack(
         resources: before?.resources,
       });
       expect(record?.previous).toBeUndefined();
-      expect(serviceState(cloud, tenantId)).toMatchObject({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:1` });
+      expect(serviceState(cloud, tenantId)).toMatchObject({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:1` });
       expect(egressRulesOf(cloud, tenantId).filter((r) => r.includes('192.0.2.0/28') || r.includes('203.0.113.0/24'))).toEqual([
         'tcp 443-443 203.0.113.0/24',
       ]);
-      expect(cloud.fake.role(`octw-tenant-${tenantId}`)?.policies.get(`octw-tenant-${tenantId}`)).not.toContain('haiku');
+      expect(cloud.fake.role(`octw-local--${tenantId}`)?.policies.get(`octw-local--${tenantId}`)).not.toContain('haiku');
       return;
   }
 }

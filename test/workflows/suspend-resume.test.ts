@@ -31,8 +31,8 @@ describe('suspend and resume: desired count 0 and back to 1, nothing else touche
     const record = await cloud.tenant(tenantId);
     expect(record?.status).toBe('SUSPENDED');
     expect(record?.resources).toEqual(provisioned?.resources);
-    expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 0, revision: `octw-${tenantId}:1` });
-    expect(cloud.fake.ecs.tasks.filter((t) => t.serviceName === `octw-${tenantId}` && t.stoppedAt === undefined)).toEqual([]);
+    expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 0, revision: `octw-local--${tenantId}:1` });
+    expect(cloud.fake.ecs.tasks.filter((t) => t.serviceName === `octw-local--${tenantId}` && t.stoppedAt === undefined)).toEqual([]);
     expect(resourceTypes(cloud, tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
   });
 
@@ -51,8 +51,8 @@ describe('suspend and resume: desired count 0 and back to 1, nothing else touche
     const record = await cloud.tenant(tenantId);
     expect(record?.status).toBe('ACTIVE');
     expect(record?.resources).toEqual(provisioned?.resources);
-    expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:1` });
-    expect(cloud.fake.ecsService(`octw-${tenantId}`)?.deployments.find((d) => d.status === 'PRIMARY')?.rolloutState).toBe('COMPLETED');
+    expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:1` });
+    expect(cloud.fake.ecsService(`octw-local--${tenantId}`)?.deployments.find((d) => d.status === 'PRIMARY')?.rolloutState).toBe('COMPLETED');
   });
 
   it('refuses to resume a tenant that is not SUSPENDED with TenantStateConflictError', async () => {

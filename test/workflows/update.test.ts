@@ -22,7 +22,7 @@ const platformRules = () => [
   `tcp 443-443 ${process.env.ENDPOINTS_SECURITY_GROUP_ID}`,
   'tcp 443-443 pl-63a5400a',
 ];
-const rolePolicy = (tenantId: string) => cloud.fake.role(`octw-tenant-${tenantId}`)!.policies.get(`octw-tenant-${tenantId}`)!;
+const rolePolicy = (tenantId: string) => cloud.fake.role(`octw-local--${tenantId}`)!.policies.get(`octw-local--${tenantId}`)!;
 const callsSince = (from: number) => cloud.fake.calls.slice(from);
 
 describe('update workflow: only what changed is applied', () => {
@@ -30,7 +30,7 @@ describe('update workflow: only what changed is applied', () => {
     const tenantId = 'allow-shift';
     await provision(cloud, tenantId, { egressAllowlist: [PARTNER, RELAY] });
     const before = await cloud.tenant(tenantId);
-    const relayRule = cloud.fake.securityGroup(`octw-${tenantId}`)!.rules.find((r) => r.cidrIpv4 === RELAY.cidr)!;
+    const relayRule = cloud.fake.securityGroup(`octw-local--${tenantId}`)!.rules.find((r) => r.cidrIpv4 === RELAY.cidr)!;
     const from = cloud.fake.calls.length;
 
     const done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, egressAllowlist: [PARTNER, BILLING] });
@@ -67,10 +67,10 @@ describe('update workflow: only what changed is applied', () => {
 
     expect(done.status).toBe('SUCCEEDED');
     expect(rolePolicy(tenantId)).toContain(HAIKU);
-    const td = cloud.fake.taskDefinition(`octw-${tenantId}`)!;
+    const td = cloud.fake.taskDefinition(`octw-local--${tenantId}`)!;
     expect(td.revision).toBe(2);
     expect([td.input.cpu, td.input.memory]).toEqual(['2048', '4096']);
-    expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:2` });
+    expect(serviceState(cloud, tenantId)).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:2` });
     const record = await cloud.tenant(tenantId);
     expect(record).toMatchObject({ status: 'ACTIVE', plan: 'pro' });
     expect(record?.resources.taskDefinitionArn).toBe(td.arn);
@@ -87,9 +87,9 @@ describe('update workflow: only what changed is applied', () => {
     const done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, image: NEW_IMAGE });
 
     expect(done.status).toBe('SUCCEEDED');
-    const td = cloud.fake.taskDefinition(`octw-${tenantId}`)!;
+    const td = cloud.fake.taskDefinition(`octw-local--${tenantId}`)!;
     expect(td.input.containerDefinitions?.map((c) => c.image)).toEqual([NEW_IMAGE, NEW_IMAGE]);
-    expect(serviceState(cloud, tenantId)?.revision).toBe(`octw-${tenantId}:2`);
+    expect(serviceState(cloud, tenantId)?.revision).toBe(`octw-local--${tenantId}:2`);
     expect((await cloud.tenant(tenantId))?.imageOverride).toBe(NEW_IMAGE);
     // The allowlist and the plan's models did not change: neither the rules nor the policy were touched.
     const operations = callsSince(from).map((c) => c.operation);
@@ -125,14 +125,14 @@ describe('update workflow: a new revision that fails its health check', () => {
     before = await provision(cloud, tenantId);
     policyBefore = rolePolicy(tenantId);
     rulesBefore = egressRulesOf(cloud, tenantId);
-    cloud.fake.ecs.failHealthFor(`octw-${tenantId}:2`);
+    cloud.fake.ecs.failHealthFor(`octw-local--${tenantId}:2`);
     done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, plan: 'pro', egressAllowlist: [BILLING], image: NEW_IMAGE });
   });
 
   it('ends the run with UpdateFailed after the circuit breaker rolled the service back', () => {
     expect(done.status).toBe('FAILED');
     expect(done.error).toBe('UpdateFailed');
-    expect(cloud.fake.ecsService(`octw-${tenantId}`)?.events.some((e) => /rolling back/.test(e.message))).toBe(true);
+    expect(cloud.fake.ecsService(`octw-local--${tenantId}`)?.events.some((e) => /rolling back/.test(e.message))).toBe(true);
   });
 
   it('leaves the tenant ACTIVE on its previous revision, steady, with the failure recorded', async () => {
@@ -140,11 +140,11 @@ describe('update workflow: a new revision that fails its health check', () => {
     expect(record?.status).toBe('ACTIVE');
     expect(record?.lastError?.name).toBe('GatewayUnhealthyError');
     // Detected by comparing the primary deployment's revision: after the rollback ECS no longer lists the failed one.
-    expect(record?.lastError?.message).toMatch(/runs octw-bad-release:1 instead of octw-bad-release:2/);
+    expect(record?.lastError?.message).toMatch(/runs octw-local--bad-release:1 instead of octw-local--bad-release:2/);
     expect(record?.resources.taskDefinitionArn).toBe(before?.resources.taskDefinitionArn);
     const svc = serviceState(cloud, tenantId);
-    expect(svc).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-${tenantId}:1` });
-    expect(cloud.fake.ecsService(`octw-${tenantId}`)?.deployments.filter((d) => d.status !== 'INACTIVE').map((d) => d.rolloutState)).toEqual(['COMPLETED']);
+    expect(svc).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:1` });
+    expect(cloud.fake.ecsService(`octw-local--${tenantId}`)?.deployments.filter((d) => d.status !== 'INACTIVE').map((d) => d.rolloutState)).toEqual(['COMPLETED']);
   });
 
   it('puts the previous configuration back: record fields, security-group rules and role policy', async () => {
@@ -163,7 +163,7 @@ describe('update workflow: a new revision that fails its health check', () => {
   });
 
   it('accepts the next update once a healthy image is given', async () => {
-    cloud.fake.ecs.healHealthFor(`octw-${tenantId}:2`);
+    cloud.fake.ecs.healHealthFor(`octw-local--${tenantId}:2`);
     const next = await runWorkflow(cloud, 'UpdateTenant', { tenantId, plan: 'pro' }, `update-${tenantId}-retry`);
     expect(next.status).toBe('SUCCEEDED');
     const record = await cloud.tenant(tenantId);

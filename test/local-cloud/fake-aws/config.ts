@@ -103,9 +103,10 @@ export function resolveConfig(options: FakeAwsOptions = {}): FakeAwsConfig {
     region,
     clock: options.clock ?? systemClock,
     seed: options.seed ?? 1,
-    vpcs: options.vpcs ?? [{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidr: '10.0.0.0/16' }],
-    fileSystemIds: options.fileSystemIds ?? ['fs-0123456789abcdef0'],
-    clusters: options.clusters ?? ['octw-cell-1'],
+    // Copies: FakeAws.seedPlatform adds to them (a second cell of the same account).
+    vpcs: [...(options.vpcs ?? [{ vpcId: 'vpc-0a1b2c3d4e5f60718', cidr: '10.0.0.0/16' }])],
+    fileSystemIds: [...(options.fileSystemIds ?? ['fs-0123456789abcdef0'])],
+    clusters: [...(options.clusters ?? ['octw-cell-1'])],
     timeScale: options.timeScale ?? 1,
     latencies: {
       perCallMs: 0,
@@ -208,6 +209,7 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
       ['PutRolePolicy', 'write'],
       ['DeleteRolePolicy', 'write'],
       ['TagRole', 'write'],
+      ['UntagRole', 'write'],
       ['GetRole', 'read'],
       ['GetRolePolicy', 'read'],
       ['ListRolePolicies', 'read'],
@@ -231,6 +233,8 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
     DeleteLogGroup: { group: 'DeleteLogGroup', bucket: { burst: 10, refillPerSecond: 10 } },
     DescribeLogGroups: { group: 'DescribeLogGroups', bucket: { burst: 10, refillPerSecond: 10 } },
     TagResource: { group: 'TagResource', bucket: { burst: 5, refillPerSecond: 5 } },
+    // As ListTagsLogGroup / DescribeLogGroups (CloudWatch Logs quotas: 10 transactions per second).
+    ListTagsForResource: { group: 'ListTagsForResource', bucket: { burst: 10, refillPerSecond: 10 } },
   },
   // EventBridge PutEvents: 10,000 per second in us-east-1 (EventBridge quotas); never the bottleneck here.
   EventBridge: { PutEvents: { group: 'PutEvents', bucket: { burst: 10_000, refillPerSecond: 10_000 } } },

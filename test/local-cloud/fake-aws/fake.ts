@@ -7,7 +7,7 @@ import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TAG_TENANT } from '../../../functions/domain/naming';
 import { currentInvocation, SimulatedCrashError } from '../invocation-context';
-import type { FakeAwsConfig, FakeAwsOptions } from './config';
+import type { FakeAwsConfig, FakeAwsOptions, VpcConfig } from './config';
 import { resolveConfig } from './config';
 import type { ResourceRef, ServiceName } from './core';
 import { Rng } from './core';
@@ -85,6 +85,19 @@ export class FakeAws {
   onPutEvents(listener: PutEventsListener): () => void {
     this.putEventsListeners.add(listener);
     return () => this.putEventsListeners.delete(listener);
+  }
+
+  /**
+   * Adds platform resources CDK would have created for another cell of the same account (its VPC if
+   * it has its own, its file system, its cluster). Existing entries are kept.
+   */
+  seedPlatform(platform: { vpcs?: readonly VpcConfig[]; fileSystemIds?: readonly string[]; clusters?: readonly string[] }): void {
+    const add = <T>(list: readonly T[], items: readonly T[] | undefined, same: (a: T, b: T) => boolean) => {
+      for (const item of items ?? []) if (!list.some((x) => same(x, item))) (list as T[]).push(item);
+    };
+    add(this.config.vpcs, platform.vpcs, (a, b) => a.vpcId === b.vpcId);
+    add(this.config.fileSystemIds, platform.fileSystemIds, (a, b) => a === b);
+    add(this.config.clusters, platform.clusters, (a, b) => a === b);
   }
 
   /** Schedules a fault; see FaultSpec. */

@@ -5,7 +5,15 @@ import type { ResourceRef, TagMap } from './core';
 import { mergeTags, tagRecord, tagsFromKeyValue, toKeyValue } from './core';
 import type { EmulatedService, ServiceContext } from './context';
 import { op } from './context';
-import { meta } from './errors';
+import { meta, serviceError } from './errors';
+import { TAG_ACCESS_POINT, TAG_CELL, TAG_TENANT } from '../../../functions/domain/naming';
+
+/**
+ * The tags the tenant permissions boundary reads through aws:PrincipalTag. The platform's IAM policy
+ * (infra/constructs/binders.ts, Identity: NeverRetagTenantRoles) denies TagRole/UntagRole of these
+ * keys on a role that already carries octw:tenant; the fake enforces that deny, as AWS would.
+ */
+export const PROTECTED_ROLE_TAG_KEYS: readonly string[] = [TAG_TENANT, TAG_CELL, TAG_ACCESS_POINT];
 
 export interface Role {
   readonly roleName: string;
@@ -67,7 +75,15 @@ export class IamFake implements EmulatedService {
       return { $metadata: {} };
     }),
     TagRole: op((i: iam.TagRoleCommandInput): iam.TagRoleCommandOutput => {
-      mergeTags(this.must(i.RoleName).tags, tagsFromKeyValue(i.Tags));
+      const r = this.must(i.RoleName);
+      this.refuseRetag(r, 'TagRole', (i.Tags ?? []).map((t) => t.Key ?? ''));
+      mergeTags(r.tags, tagsFromKeyValue(i.Tags));
+      return { $metadata: {} };
+    }),
+    UntagRole: op((i: iam.UntagRoleCommandInput): iam.UntagRoleCommandOutput => {
+      const r = this.must(i.RoleName);
+      this.refuseRetag(r, 'UntagRole', i.TagKeys ?? []);
+      for (const k of i.TagKeys ?? []) r.tags.delete(k);
       return { $metadata: {} };
     }),
     ListRoleTags: op((i: iam.ListRoleTagsCommandInput): iam.ListRoleTagsCommandOutput => ({
@@ -76,6 +92,17 @@ export class IamFake implements EmulatedService {
       IsTruncated: false,
     })),
   };
+
+  /** The platform's explicit deny: an existing tenant role's octw:tenant / octw:cell / octw:access-point never change. */
+  private refuseRetag(r: Role, action: 'TagRole' | 'UntagRole', keys: readonly string[]): void {
+    if (!r.tags.has(TAG_TENANT) || !keys.some((k) => PROTECTED_ROLE_TAG_KEYS.includes(k))) return;
+    throw serviceError(
+      'IAM',
+      'AccessDenied',
+      `User: arn:aws:sts::${this.ctx.config.account}:assumed-role/octw-identity/fn is not authorized to perform: iam:${action} on resource: ${r.arn} with an explicit deny in an identity-based policy`,
+      403,
+    );
+  }
 
   private must(name: string | undefined): Role {
     const r = name ? this.roles.get(name.toLowerCase()) : undefined;

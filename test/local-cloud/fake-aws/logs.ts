@@ -74,6 +74,13 @@ export class LogsFake implements EmulatedService {
       mergeTags(g.tags, tagsFromRecord(i.tags));
       return { $metadata: {} };
     }),
+    // ListTagsForResource takes the log group ARN without the trailing ":*" (CloudWatch Logs API
+    // Reference, ListTagsForResource: "arn:aws:logs:Region:account-id:log-group:log-group-name").
+    ListTagsForResource: op((i: cwl.ListTagsForResourceCommandInput): cwl.ListTagsForResourceCommandOutput => {
+      const g = [...this.groups.values()].find((x) => x.arn === i.resourceArn);
+      if (!g) throw new ResourceNotFoundException({ message: 'The specified resource does not exist.', $metadata: meta(400) });
+      return { $metadata: {}, tags: tagRecord(g.tags) };
+    }),
   };
 
   private must(name: string | undefined): LogGroup {

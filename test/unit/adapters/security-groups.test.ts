@@ -10,18 +10,22 @@ import {
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ResourceBusyError, ResourceConflictError } from '../../../functions/domain/errors';
+import { ForeignResourceError, ResourceBusyError } from '../../../functions/domain/errors';
 import { SecurityGroups } from '../../../functions/adapters/security-groups';
 
 const ec2 = mockClient(EC2Client);
 const groups = new SecurityGroups(new EC2Client({ region: 'eu-west-1' }), {
+  cell: 'cell-1',
   vpcId: 'vpc-1',
   region: 'eu-west-1',
   efsSecurityGroupId: 'sg-efs',
   endpointsSecurityGroupId: 'sg-endpoints',
 });
 const ec2Error = (name: string) => new EC2ServiceException({ name, message: name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
-const tags = [{ Key: 'octw:tenant', Value: 'acme' }];
+const tags = [
+  { Key: 'octw:tenant', Value: 'acme' },
+  { Key: 'octw:cell', Value: 'cell-1' },
+];
 
 beforeEach(() => {
   ec2.on(DescribeManagedPrefixListsCommand).resolves({ PrefixLists: [{ PrefixListId: 'pl-s3' }] });
@@ -44,7 +48,7 @@ describe('SecurityGroups.ensure', () => {
 
     expect(id).toBe('sg-new');
     expect(ec2).toHaveReceivedCommandWith(CreateSecurityGroupCommand, {
-      GroupName: 'octw-acme',
+      GroupName: 'octw-cell-1--acme',
       VpcId: 'vpc-1',
       TagSpecifications: [
         expect.objectContaining({ ResourceType: 'security-group', Tags: expect.arrayContaining([{ Key: 'octw:tenant', Value: 'acme' }, { Key: 'octw:managed-by', Value: 'octw' }]) }),
@@ -83,20 +87,31 @@ describe('SecurityGroups.ensure', () => {
   });
 
   it("refuses to touch a group with the tenant's name that is tagged for someone else", async () => {
-    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-x', Tags: [{ Key: 'octw:tenant', Value: 'other' }] }] });
-    await expect(groups.ensure('acme', 'cell-1', [])).rejects.toBeInstanceOf(ResourceConflictError);
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-x', Tags: [{ Key: 'octw:tenant', Value: 'other' }, tags[1]!] }] });
+    await expect(groups.ensure('acme', 'cell-1', [])).rejects.toBeInstanceOf(ForeignResourceError);
     expect(ec2).not.toHaveReceivedCommand(AuthorizeSecurityGroupEgressCommand);
+  });
+
+  it("refuses the same tenant's group of another cell (a shared VPC), to change or to delete", async () => {
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-x', Tags: [tags[0]!, { Key: 'octw:cell', Value: 'cell-2' }] }] });
+    await expect(groups.ensure('acme', 'cell-1', [])).rejects.toBeInstanceOf(ForeignResourceError);
+    await expect(groups.delete('acme', 'sg-x')).rejects.toBeInstanceOf(ForeignResourceError);
+    await expect(groups.delete('acme')).rejects.toBeInstanceOf(ForeignResourceError);
+    expect(ec2).not.toHaveReceivedCommand(AuthorizeSecurityGroupEgressCommand);
+    expect(ec2).not.toHaveReceivedCommand(DeleteSecurityGroupCommand);
   });
 });
 
 describe('SecurityGroups.delete', () => {
   it('reports ResourceBusyError while a network interface still uses the group', async () => {
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-1', Tags: tags }] });
     ec2.on(DeleteSecurityGroupCommand).rejects(ec2Error('DependencyViolation'));
     await expect(groups.delete('acme', 'sg-1')).rejects.toBeInstanceOf(ResourceBusyError);
   });
 
   it('is done when the group is already gone', async () => {
     ec2.on(DeleteSecurityGroupCommand).rejects(ec2Error('InvalidGroup.NotFound'));
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: ['sg-1'] }).rejects(ec2Error('InvalidGroup.NotFound'));
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     await expect(groups.delete('acme', 'sg-1')).resolves.toBe('absent');
   });

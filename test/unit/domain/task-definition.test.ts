@@ -18,7 +18,7 @@ const td = renderTaskDefinition({
   region: 'eu-west-1',
   fileSystemId: 'fs-0123',
   accessPointId: 'fsap-0abc',
-  taskRoleArn: 'arn:aws:iam::111122223333:role/octw/tenants/octw-tenant-acme-robotics',
+  taskRoleArn: 'arn:aws:iam::111122223333:role/octw/tenants/octw-c1--acme-robotics',
   executionRoleArn: 'arn:aws:iam::111122223333:role/exec',
   secretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:octw/tenants/acme-robotics/gateway-token-AbCdEf',
   logGroupName: '/octw/tenants/acme-robotics',
@@ -29,8 +29,8 @@ const gateway = td.containerDefinitions.find((c) => c.name === 'gateway')!;
 const init = td.containerDefinitions.find((c) => c.name === 'config-init')!;
 
 describe('renderTaskDefinition', () => {
-  it('names the family after the tenant and uses the tenant role', () => {
-    expect(td.family).toBe('octw-acme-robotics');
+  it('names the family after the cell and the tenant and uses the tenant role', () => {
+    expect(td.family).toBe('octw-c1--acme-robotics');
     expect(td.taskRoleArn).toContain('/octw/tenants/');
     expect(td.networkMode).toBe('awsvpc');
   });
