@@ -14,7 +14,7 @@ import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { createTenantsTable, startDynamoDbLocal, uniqueTableName, type DynamoDbLocal } from './dynamodb-local';
 import { applyHandlerEnv, LOCAL_CELL } from './env';
 import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
-import { FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions } from './fake-aws';
+import { DYNAMODB_PREFIX_LIST_ID, FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions } from './fake-aws';
 import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
 import type { EnvVar } from '../../functions/handlers/catalogue';
 
@@ -170,7 +170,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
 }
 
-export { S3_PREFIX_LIST_ID };
+export { S3_PREFIX_LIST_ID, DYNAMODB_PREFIX_LIST_ID };
 
 /**
  * The platform's own security groups, which CDK creates in a real cell. Seeded straight into the
