@@ -11,7 +11,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TAG_CELL } from '../functions/domain/naming';
 import { type EnvVar, HANDLERS, type HandlerKey, type HandlerSpec } from '../functions/handlers/catalogue';
-import type { PlatformConfig } from './config';
+import { egressSettingsOf, type PlatformConfig } from './config';
 import { BINDERS } from './constructs/binders';
 import { Cluster } from './constructs/cluster';
 import { SignupEvents } from './constructs/events';
@@ -98,6 +98,7 @@ export class PlatformStack extends Stack {
       CELL_ID: c.cellId,
       PLANS_JSON: JSON.stringify(c.plans),
       DEFAULT_EGRESS_ALLOWLIST_JSON: JSON.stringify(c.defaultEgressAllowlist),
+      EGRESS_SETTINGS_JSON: JSON.stringify(egressSettingsOf(c)),
       VPC_ID: this.network.vpc.vpcId,
       VPC_CIDR: this.network.vpcCidr,
       SUBNET_IDS: Fn.join(',', this.network.privateSubnetIds),

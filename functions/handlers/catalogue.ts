@@ -40,7 +40,8 @@ export type EnvVar =
   | 'GATEWAY_WAIT_SECONDS'
   | 'GATEWAY_POLL_INTERVAL_MS'
   | 'TENANTS_MOUNT_PATH'
-  | 'DEFAULT_EGRESS_ALLOWLIST_JSON';
+  | 'DEFAULT_EGRESS_ALLOWLIST_JSON'
+  | 'EGRESS_SETTINGS_JSON';
 
 const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
 
@@ -51,7 +52,7 @@ export const HANDLERS = {
     description: 'Validates TenantSignedUp events, records the tenant as REQUESTED, starts its provision workflow',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'PROVISION_STATE_MACHINE_ARN'],
+    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN'],
   },
   /** Tenant record transitions (register, claim, activate, fail, ...), audit items and lifecycle events. */
   Lifecycle: {
@@ -59,7 +60,7 @@ export const HANDLERS = {
     description: 'Moves tenant records through the lifecycle with conditional writes; audit trail and events',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS'],
+    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS'],
   },
   /** Tenant security group: create with default-deny egress plus allowlist, update rules, delete. */
   Network: {

@@ -114,6 +114,7 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     GATEWAY_WAIT_SECONDS: String(cell.gatewayWaitSeconds),
     GATEWAY_POLL_INTERVAL_MS: String(cell.gatewayPollIntervalMs),
     DEFAULT_EGRESS_ALLOWLIST_JSON: '[]',
+    EGRESS_SETTINGS_JSON: JSON.stringify({ protectedCidrs: [cell.vpcCidr], allowedPrivateCidrs: [], approvedPrefixLists: [] }),
     TENANTS_MOUNT_PATH: options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants'),
   };
   return { ...env, ...options.overrides };

@@ -16,7 +16,7 @@ beforeAll(async () => {
   cloud = await startLocalCloud({
     fake: { limits: { prefixListMaxEntries: { [S3_PREFIX_LIST_ID]: 1, [DYNAMODB_PREFIX_LIST_ID]: 1, [PARTNER_LIST.id]: PARTNER_LIST.maxEntries } } },
     env: {
-      EGRESS_POLICY_JSON: JSON.stringify({
+      EGRESS_SETTINGS_JSON: JSON.stringify({
         // The VPC's primary CIDR, a secondary CIDR and a peered VPC.
         protectedCidrs: [LOCAL_CELL.vpcCidr, '10.41.0.0/16', '172.31.0.0/16'],
         // The operator lets tenants reach one on-premises service range on purpose.
@@ -78,9 +78,9 @@ describe('finding 5: protected and private address space', () => {
     ['rfc1918-172', '172.16.0.0/16', /private address space \(RFC 1918, 172\.16\.0\.0\/12\)/],
     ['rfc1918-10', '10.99.0.0/16', /RFC 1918, 10\.0\.0\.0\/8/],
     ['rfc1918-192', '192.168.7.0/24', /RFC 1918, 192\.168\.0\.0\/16/],
-    ['cgnat', '100.64.1.0/24', /shared address space \(RFC 6598, 100\.64\.0\.0\/10\)/],
+    ['cgnat', '100.64.1.0/24', /shared address space \(RFC 6598, 100\.64\.0\.0\/10/],
     ['benchmark', '198.18.0.0/24', /198\.18\.0\.0\/15/],
-    ['ula-range', 'fd12:3456::/32', /unique local IPv6 \(fc00::\/7\)/],
+    ['ula-range', 'fd12:3456::/32', /unique local IPv6 \(fc00::\/7/],
   ])('refuses %s (%s), private or shared space the operator did not allow', async (tenantId, cidr, reason) => {
     await expectRefusedSignup(tenantId, [{ cidr, ports: [443] }], reason);
   });
