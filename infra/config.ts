@@ -93,7 +93,11 @@ const ContextSchema = z
     vpcCidr: CidrSchema.default('10.64.0.0/16'),
     azCount: cli(z.int().min(2).max(3)).default(3),
     privateSubnetCidrMask: cli(z.int().min(16).max(24)).default(19),
-    natGateways: cli(z.int().min(0).max(3)).default(1),
+    /**
+     * NAT gateways of a new VPC. Default: one per AZ, so no AZ's tenants share (or lose, with the AZ)
+     * another AZ's NAT bandwidth; fewer saves cost at that price, 0 allows no internet egress at all.
+     */
+    natGateways: cli(z.int().min(0).max(3)).optional(),
     existingVpc: cli(ExistingVpcSchema).optional(),
     createVpcEndpoints: cli(z.boolean()).default(true),
     plans: cli(PlanCatalogueSchema)
@@ -137,7 +141,7 @@ const ContextSchema = z
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   })
   .strict()
-  .refine((c) => c.existingVpc !== undefined || c.natGateways <= c.azCount, {
+  .refine((c) => c.existingVpc !== undefined || (c.natGateways ?? c.azCount) <= c.azCount, {
     error: 'natGateways must not exceed azCount',
     path: ['natGateways'],
   })
@@ -192,7 +196,9 @@ export function egressSettingsOf(c: Pick<z.infer<typeof ContextSchema>, 'vpcCidr
   };
 }
 
-export interface PlatformConfig extends Omit<z.infer<typeof ContextSchema>, 'stackName' | 'tableName' | 'clusterName' | 'eventBusName'> {
+export interface PlatformConfig extends Omit<z.infer<typeof ContextSchema>, 'stackName' | 'tableName' | 'clusterName' | 'eventBusName' | 'natGateways'> {
+  /** NAT gateways of a new VPC (default: azCount). */
+  readonly natGateways: number;
   readonly stackName: string;
   readonly tableName: string;
   readonly clusterName: string;
@@ -225,6 +231,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Platfor
   const prefix = `octw-${c.cellId}`;
   return {
     ...c,
+    natGateways: c.natGateways ?? c.azCount,
     prefix,
     stackName: c.stackName ?? `Octw-${c.cellId}`,
     tableName: c.tableName ?? `${prefix}-tenants`,

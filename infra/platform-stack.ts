@@ -23,6 +23,7 @@ import { TenantPermissionsBoundary } from './constructs/permissions-boundary';
 import { Storage } from './constructs/storage';
 import { TenantsTable } from './constructs/table';
 import { Workflows, stateMachineArn } from './constructs/workflows';
+import { deadLetterQueue } from './constructs/dead-letter-queue';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -178,21 +179,22 @@ export class PlatformStack extends Stack {
     });
 
     // The dashboard's "tenants by status": the Lifecycle function counts the byStatus index every
-    // 5 minutes. A missed run is simply replaced by the next one, so the target has no DLQ.
-    const census = new events.Rule(this, 'TenantCensus', {
+    // 5 minutes. Like every other rule target it retries, and what still fails lands in a DLQ that is
+    // alarmed: a census that keeps failing (throttled, no permission) must not go unnoticed.
+    const censusDeadLetterQueue = deadLetterQueue(this, 'TenantCensusDeadLetterQueue', `${c.prefix}-tenant-census-dlq`, 'tenant-census rule');
+    new events.Rule(this, 'TenantCensus', {
       ruleName: `${c.prefix}-tenant-census`,
       description: 'Publishes the TenantsByStatus metric (count of tenants per lifecycle status)',
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [
         new targets.LambdaFunction(this.functions.Lifecycle.function, {
           event: events.RuleTargetInput.fromObject({ action: 'census' }),
-          retryAttempts: 0,
+          deadLetterQueue: censusDeadLetterQueue,
+          retryAttempts: 2,
+          // A census older than its period is superseded by the next one.
+          maxEventAge: Duration.minutes(5),
         }),
       ],
-    });
-    Validations.of(census).acknowledge({
-      id: 'Serverless-EventBusDLQ',
-      reason: 'The census is idempotent and runs every 5 minutes; a missed run is replaced by the next one, a DLQ would hold nothing worth replaying.',
     });
 
     new Observability(this, 'Observability', {
@@ -205,6 +207,7 @@ export class PlatformStack extends Stack {
         SignupIntake: this.signupEvents.intakeDeadLetterQueue,
         OffboardedRule: this.signupEvents.offboardedDeadLetterQueue,
         PurgeSweep: purgeSweep.deadLetterQueue,
+        TenantCensus: censusDeadLetterQueue,
       },
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });
