@@ -137,6 +137,14 @@ const ContextSchema = z
       .string()
       .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
       .default('cron(0 4 * * ? *)'),
+    /**
+     * When the Usage function measures each tenant's EFS usage and acts on plan quotas (efsQuotaGiB):
+     * a `cron(...)` or `rate(...)` expression. Default: hourly.
+     */
+    usageSchedule: z
+      .string()
+      .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
+      .default('rate(1 hour)'),
     alarmEmail: z.email().optional(),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   })

@@ -24,6 +24,7 @@ import { Storage } from './constructs/storage';
 import { TenantsTable } from './constructs/table';
 import { Workflows, stateMachineArn } from './constructs/workflows';
 import { deadLetterQueue } from './constructs/dead-letter-queue';
+import { UsageAccess } from './constructs/usage';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -83,6 +84,7 @@ export class PlatformStack extends Stack {
     });
     const provisionArn = stateMachineArn(this, c.prefix, 'ProvisionTenant');
     const purgeArn = stateMachineArn(this, c.prefix, 'PurgeTenant');
+    const suspendArn = stateMachineArn(this, c.prefix, 'SuspendTenant');
     const purgeAccess = new PurgeAccess(this, 'Purge', {
       prefix: c.prefix,
       vpc: this.network.vpc,
@@ -90,6 +92,14 @@ export class PlatformStack extends Stack {
       fileSystem: storage.fileSystem,
       endpointsSecurityGroup: this.network.endpointsSecurityGroup,
       logRetention: platformRetention,
+    });
+    const usageAccess = new UsageAccess(this, 'Usage', {
+      prefix: c.prefix,
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      fileSystem: storage.fileSystem,
+      endpointsSecurityGroup: this.network.endpointsSecurityGroup,
+      dynamoDbPrefixListId: purgeAccess.dynamoDbPrefixListId,
     });
 
     const env: Record<EnvVar, string> = {
@@ -115,6 +125,7 @@ export class PlatformStack extends Stack {
       DATA_RETENTION_DAYS: String(c.dataRetentionDays),
       PROVISION_STATE_MACHINE_ARN: provisionArn,
       PURGE_STATE_MACHINE_ARN: purgeArn,
+      SUSPEND_STATE_MACHINE_ARN: suspendArn,
       TENANTS_MOUNT_PATH,
       UID_BASE: String(c.uidBase),
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
@@ -131,6 +142,8 @@ export class PlatformStack extends Stack {
       provisionStateMachineArn: provisionArn,
       purgeStateMachineArn: purgeArn,
       purgeAccessPointArn: purgeAccess.accessPoint.accessPointArn,
+      usageAccessPointArn: usageAccess.accessPoint.accessPointArn,
+      suspendStateMachineArn: suspendArn,
       vpcId: this.network.vpc.vpcId,
       fileSystemArn: storage.fileSystem.fileSystemArn,
       permissionsBoundaryArn: this.permissionsBoundary.policyArn,
@@ -152,8 +165,9 @@ export class PlatformStack extends Stack {
             LOG_LEVEL: c.logLevel,
           },
           ...(props.handlersDir ? { handlersDir: props.handlersDir } : {}),
-          // Purge mounts /tenants: the only function in the VPC.
+          // Purge and Usage mount /tenants (each through its own access point): the only functions in the VPC.
           ...(key === 'Purge' ? { vpc: purgeAccess.functionVpc } : {}),
+          ...(key === 'Usage' ? { vpc: usageAccess.functionVpc } : {}),
         });
         BINDERS[key](fn, binderContext);
         return [key, fn];
@@ -170,6 +184,7 @@ export class PlatformStack extends Stack {
     });
 
     const purgeSweep = purgeAccess.schedule(this.functions.Purge.function, c.purgeSweepSchedule, c.prefix);
+    const usageSchedule = usageAccess.schedule(this.functions.Usage.function, c.usageSchedule, c.prefix);
 
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: c.prefix,
@@ -208,7 +223,10 @@ export class PlatformStack extends Stack {
         OffboardedRule: this.signupEvents.offboardedDeadLetterQueue,
         PurgeSweep: purgeSweep.deadLetterQueue,
         TenantCensus: censusDeadLetterQueue,
+        UsageSchedule: usageSchedule.deadLetterQueue,
       },
+      // A tenant over its plan's EFS quota (the Usage function also puts a TenantOverQuota event).
+      metricAlarms: { 'tenants-over-quota': { metricName: 'TenantsOverQuota', statistic: 'Maximum', description: 'A tenant is over its plan\'s EFS quota (see the TenantOverQuota events and the TenantEfsBytes metric)' } },
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });
 

@@ -36,6 +36,7 @@ export type EnvVar =
   | 'DATA_RETENTION_DAYS'
   | 'PROVISION_STATE_MACHINE_ARN'
   | 'PURGE_STATE_MACHINE_ARN'
+  | 'SUSPEND_STATE_MACHINE_ARN'
   | 'UID_BASE'
   | 'GATEWAY_WAIT_SECONDS'
   | 'GATEWAY_POLL_INTERVAL_MS'
@@ -122,6 +123,18 @@ export const HANDLERS = {
     memoryMiB: 1024,
     timeoutSeconds: 900,
     env: ['TABLE_NAME', 'TENANTS_MOUNT_PATH', 'PURGE_STATE_MACHINE_ARN'],
+  },
+  /**
+   * Measures each tenant's EFS usage (walks /tenants/<id> through its own READ-ONLY access point on
+   * /tenants, mounted at TENANTS_MOUNT_PATH; runs in the VPC), publishes it per tenant, and acts on
+   * plans' quotas: TenantOverQuota event, and SuspendTenant when the plan says so. Scheduled.
+   */
+  Usage: {
+    entry: 'usage.ts',
+    description: 'Measures each tenant\'s EFS usage on a schedule; over the plan quota: alarm metric, TenantOverQuota event, optional suspension',
+    memoryMiB: 1024,
+    timeoutSeconds: 900,
+    env: [...COMMON, 'PLANS_JSON', 'TENANTS_MOUNT_PATH', 'SUSPEND_STATE_MACHINE_ARN'],
   },
 } as const satisfies Record<string, HandlerSpec>;
 

@@ -61,6 +61,8 @@ const EnvSchema = z.object({
   PROVISION_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
   /** The PurgeTenant state machine the scheduled purge sweep starts. */
   PURGE_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
+  /** The SuspendTenant state machine the Usage function starts for an over-quota tenant whose plan says "suspend". */
+  SUSPEND_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
   UID_BASE: z.coerce.number().int().min(2000).max(2 ** 31 - 100_000),
   GATEWAY_WAIT_SECONDS: positiveInt,
   GATEWAY_POLL_INTERVAL_MS: positiveInt,

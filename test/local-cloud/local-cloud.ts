@@ -57,7 +57,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, storage, identity, secrets, gateway, purge] = await Promise.all([
+  const [intake, lifecycle, network, storage, identity, secrets, gateway, purge, usage] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -66,6 +66,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/secrets'),
     import('../../functions/handlers/gateway'),
     import('../../functions/handlers/purge'),
+    import('../../functions/handlers/usage'),
   ]);
   return {
     Intake: intake.handler,
@@ -76,6 +77,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Secrets: secrets.handler,
     Gateway: gateway.handler,
     Purge: purge.handler,
+    Usage: usage.handler,
   };
 }
 
