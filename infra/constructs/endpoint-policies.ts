@@ -40,12 +40,26 @@ export type EndpointName =
 
 const account = Aws.ACCOUNT_ID;
 
+/** The IAM service prefix of each endpoint's service (its policy can only concern that service). */
+export const ENDPOINT_SERVICE_PREFIX: Readonly<Record<EndpointName, string>> = {
+  EcrApi: 'ecr',
+  EcrDocker: 'ecr',
+  Logs: 'logs',
+  SecretsManager: 'secretsmanager',
+  Sts: 'sts',
+  BedrockRuntime: 'bedrock',
+  StepFunctions: 'states',
+  Events: 'events',
+  S3: 's3',
+  DynamoDb: 'dynamodb',
+};
+
 /** This account's principals on this account's resources: the statement every interface and DynamoDB endpoint has. */
-export function ownAccountStatement(): iam.PolicyStatement {
+export function ownAccountStatement(name: EndpointName): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'OwnAccountPrincipalsOnOwnAccountResources',
     principals: [new iam.AnyPrincipal()],
-    actions: ['*'],
+    actions: [`${ENDPOINT_SERVICE_PREFIX[name]}:*`],
     resources: ['*'],
     conditions: { StringEquals: { 'aws:PrincipalAccount': account, 'aws:ResourceAccount': account } },
   });
@@ -75,12 +89,12 @@ export function endpointPolicyStatements(name: EndpointName): iam.PolicyStatemen
         }),
       ];
     case 'EcrApi':
-      return [ownAccountStatement(), ownPrincipalsOnly('OwnAccountRegistryLogin', ['ecr:GetAuthorizationToken'])];
+      return [ownAccountStatement(name), ownPrincipalsOnly('OwnAccountRegistryLogin', ['ecr:GetAuthorizationToken'])];
     case 'Sts':
-      return [ownAccountStatement(), ownPrincipalsOnly('OwnAccountCallerIdentity', ['sts:GetCallerIdentity'])];
+      return [ownAccountStatement(name), ownPrincipalsOnly('OwnAccountCallerIdentity', ['sts:GetCallerIdentity'])];
     case 'BedrockRuntime':
       return [
-        ownAccountStatement(),
+        ownAccountStatement(name),
         ownPrincipalsOnly(
           'OwnAccountPrincipalsOnFoundationModels',
           ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
@@ -88,7 +102,7 @@ export function endpointPolicyStatements(name: EndpointName): iam.PolicyStatemen
         ),
       ];
     default:
-      return [ownAccountStatement()];
+      return [ownAccountStatement(name)];
   }
 }
 

@@ -37,6 +37,69 @@ describe('schedules and shared capacity', () => {
     });
   });
 
+  describe('EFS usage measurement (starvation)', () => {
+    const usageFunction = () => {
+      const fns = template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'octw-cell-1-usage' } });
+      expect(Object.keys(fns)).toHaveLength(1);
+      return Object.keys(fns)[0]!;
+    };
+
+    it('runs the Usage function hourly with a retry policy and a dead-letter queue, and alarms on the queue', () => {
+      const fn = usageFunction();
+      template.hasResourceProperties('AWS::Events::Rule', {
+        Name: 'octw-cell-1-usage',
+        ScheduleExpression: 'rate(1 hour)',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
+            Input: '{"action":"measure"}',
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^UsageScheduleDeadLetterQueue'), 'Arn'] } },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'octw-cell-1-UsageSchedule-dlq-not-empty',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+      });
+    });
+
+    it('alarms when a tenant is over its plan quota', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'octw-cell-1-tenants-over-quota',
+        Namespace: 'OCTW',
+        MetricName: 'TenantsOverQuota',
+        Threshold: 1,
+      });
+    });
+
+    it('mounts /tenants through its own root access point, read-only: ClientMount and ClientRootAccess, never ClientWrite', () => {
+      template.hasResourceProperties('AWS::EFS::AccessPoint', {
+        RootDirectory: Match.objectLike({ Path: '/tenants' }),
+        PosixUser: { Uid: '0', Gid: '0' },
+        AccessPointTags: Match.anyValue(),
+      });
+      const fn = usageFunction();
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'octw-cell-1-usage',
+        FileSystemConfigs: [{ Arn: Match.anyValue(), LocalMountPath: '/mnt/tenants' }],
+        VpcConfig: Match.objectLike({ SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^UsageSecurityGroup'), 'GroupId'] }] }),
+      });
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes('UsageFunctionRole'),
+      );
+      const text = JSON.stringify(policies);
+      const mounted = JSON.stringify(
+        Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'octw-cell-1-usage' } })),
+      );
+      expect(mounted).toMatch(/UsageUsageAccessPoint/);
+      expect(fn).toMatch(/^UsageFunction/);
+      expect(text).toContain('elasticfilesystem:ClientRootAccess');
+      expect(text).not.toContain('elasticfilesystem:ClientWrite');
+      expect(text).toMatch(/elasticfilesystem:AccessPointArn[^}]*UsageUsageAccessPoint/);
+    });
+  });
+
   describe('NAT gateways', () => {
     it('puts one NAT gateway in each AZ by default, so no AZ shares another\'s NAT bandwidth', () => {
       expect(parseConfig({}).natGateways).toBe(3);
