@@ -6,7 +6,8 @@
 import * as z from 'zod';
 import { CELL_ID_PATTERN } from '../functions/domain/naming';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../functions/domain/tenant';
-import { MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT, validateAllowlist } from '../functions/domain/allowlist';
+import { countSecurityGroupRules, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT, validateAllowlist, validateEgressSettings } from '../functions/domain/allowlist';
+import { ApprovedPrefixListSchema, type EgressSettings } from '../functions/domain/egress-settings';
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_VALUES = [
@@ -94,14 +95,33 @@ const ContextSchema = z
     vpcCidr: CidrSchema.default('10.64.0.0/16'),
     azCount: cli(z.int().min(2).max(3)).default(3),
     privateSubnetCidrMask: cli(z.int().min(16).max(24)).default(19),
-    natGateways: cli(z.int().min(0).max(3)).default(1),
+    /**
+     * NAT gateways of a new VPC. Default: one per AZ, so no AZ's tenants share (or lose, with the AZ)
+     * another AZ's NAT bandwidth; fewer saves cost at that price, 0 allows no internet egress at all.
+     */
+    natGateways: cli(z.int().min(0).max(3)).optional(),
     existingVpc: cli(ExistingVpcSchema).optional(),
     createVpcEndpoints: cli(z.boolean()).default(true),
     plans: cli(PlanCatalogueSchema)
       .refine((plans) => new Set(plans.map((p) => p.id)).size === plans.length, { error: 'plan ids must be unique' })
       .default(DEFAULT_PLANS),
-    /** Allowlist rules every tenant gets in addition to its own (validated here; not yet passed to a handler). */
+    /** Allowlist rules every tenant gets in addition to its own (validated here like a tenant's). */
     defaultEgressAllowlist: cli(z.array(EgressRuleSchema).max(50)).default([]),
+    /**
+     * Networks no tenant may ever reach besides the VPC CIDR (always protected): secondary VPC
+     * CIDRs, peered VPCs, transit gateway and on-premises ranges, IPv4 or IPv6.
+     */
+    protectedCidrs: cli(z.array(z.string()).max(100)).default([]),
+    /**
+     * Ranges of private or shared address space (RFC 1918, 100.64.0.0/10, 198.18.0.0/15, fc00::/7)
+     * tenants may reach, e.g. an on-premises service; everything else there is refused.
+     */
+    allowedPrivateCidrs: cli(z.array(z.string()).max(50)).default([]),
+    /**
+     * Customer-managed prefix lists tenants may name in their allowlists, with their max entries and
+     * entries (checked here as tenant CIDRs; counted as max entries per rule). AWS-managed lists are refused.
+     */
+    approvedPrefixLists: cli(z.array(ApprovedPrefixListSchema).max(20)).default([]),
     tenantLogRetentionDays: cli(RetentionDaysSchema).default(30),
     platformLogRetentionDays: cli(RetentionDaysSchema).default(90),
     secretRecoveryDays: cli(z.int().min(7).max(30)).default(7),
@@ -119,11 +139,19 @@ const ContextSchema = z
       .string()
       .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
       .default('cron(0 4 * * ? *)'),
+    /**
+     * When the Usage function measures each tenant's EFS usage and acts on plan quotas (efsQuotaGiB):
+     * a `cron(...)` or `rate(...)` expression. Default: hourly.
+     */
+    usageSchedule: z
+      .string()
+      .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
+      .default('rate(1 hour)'),
     alarmEmail: z.email().optional(),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   })
   .strict()
-  .refine((c) => c.existingVpc !== undefined || c.natGateways <= c.azCount, {
+  .refine((c) => c.existingVpc !== undefined || (c.natGateways ?? c.azCount) <= c.azCount, {
     error: 'natGateways must not exceed azCount',
     path: ['natGateways'],
   })
@@ -135,15 +163,52 @@ const ContextSchema = z
     // The cell's default allowlist passes the same checks as a tenant's (never the VPC, the whole
     // internet, metadata ranges...), within what a security group holds next to the platform rules.
     const vpcCidr = c.existingVpc?.vpcCidr ?? c.vpcCidr;
+    const settings = egressSettingsOf(c);
+    for (const issue of validateEgressSettings(settings)) {
+      const [key, ...rest] = issue.path.split(/(?=[.[])/);
+      ctx.addIssue({ code: 'custom', path: [key ?? 'protectedCidrs'], message: `${rest.join('')}: ${issue.message}`.replace(/^: /, '') });
+    }
     const maxRules = MAX_EGRESS_RULES_PER_GROUP - PLATFORM_EGRESS_RULE_COUNT;
-    for (const issue of validateAllowlist(c.defaultEgressAllowlist, { vpcCidrs: [vpcCidr], maxRules })) {
+    const issues = validateAllowlist(c.defaultEgressAllowlist, {
+      vpcCidrs: [vpcCidr, ...settings.protectedCidrs],
+      maxRules,
+      allowedPrivateCidrs: settings.allowedPrivateCidrs,
+      approvedPrefixLists: settings.approvedPrefixLists,
+    });
+    for (const issue of issues) {
       ctx.addIssue({ code: 'custom', path: ['defaultEgressAllowlist'], message: `${issue.path.replace(/^egressAllowlist/, '')}: ${issue.message}` });
     }
+    // Every approved list must fit in a group next to the platform rules and the cell defaults.
+    const budget = maxRules - countSecurityGroupRules(c.defaultEgressAllowlist, settings.approvedPrefixLists);
+    settings.approvedPrefixLists.forEach((list, i) => {
+      if (list.maxEntries > budget) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvedPrefixLists', i, 'maxEntries'],
+          message: `${list.maxEntries} entries do not fit in a tenant security group: ${budget} rules remain after the platform rules and the cell defaults`,
+        });
+      }
+    });
   });
 
 export type ContextInput = z.input<typeof ContextSchema>;
 
-export interface PlatformConfig extends Omit<z.infer<typeof ContextSchema>, 'stackName' | 'tableName' | 'clusterName' | 'eventBusName'> {
+/**
+ * The cell's egress settings as the handlers receive them (EGRESS_SETTINGS_JSON): the VPC CIDR is
+ * always the first protected network.
+ */
+export function egressSettingsOf(c: Pick<z.infer<typeof ContextSchema>, 'vpcCidr' | 'existingVpc' | 'protectedCidrs' | 'allowedPrivateCidrs' | 'approvedPrefixLists'>): EgressSettings {
+  const vpcCidr = c.existingVpc?.vpcCidr ?? c.vpcCidr;
+  return {
+    protectedCidrs: [...new Set([vpcCidr, ...c.protectedCidrs])],
+    allowedPrivateCidrs: c.allowedPrivateCidrs,
+    approvedPrefixLists: c.approvedPrefixLists,
+  };
+}
+
+export interface PlatformConfig extends Omit<z.infer<typeof ContextSchema>, 'stackName' | 'tableName' | 'clusterName' | 'eventBusName' | 'natGateways'> {
+  /** NAT gateways of a new VPC (default: azCount). */
+  readonly natGateways: number;
   readonly stackName: string;
   readonly tableName: string;
   readonly clusterName: string;
@@ -176,6 +241,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Platfor
   const prefix = `octw-${c.cellId}`;
   return {
     ...c,
+    natGateways: c.natGateways ?? c.azCount,
     prefix,
     stackName: c.stackName ?? `Octw-${c.cellId}`,
     tableName: c.tableName ?? `${prefix}-tenants`,

@@ -11,7 +11,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { TAG_CELL } from '../functions/domain/naming';
 import { type EnvVar, HANDLERS, type HandlerKey, type HandlerSpec } from '../functions/handlers/catalogue';
-import type { PlatformConfig } from './config';
+import { egressSettingsOf, type PlatformConfig } from './config';
 import { BINDERS } from './constructs/binders';
 import { Cluster } from './constructs/cluster';
 import { SignupEvents } from './constructs/events';
@@ -23,6 +23,8 @@ import { TenantPermissionsBoundary } from './constructs/permissions-boundary';
 import { Storage } from './constructs/storage';
 import { TenantsTable } from './constructs/table';
 import { Workflows, stateMachineArn } from './constructs/workflows';
+import { deadLetterQueue } from './constructs/dead-letter-queue';
+import { UsageAccess } from './constructs/usage';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -84,6 +86,7 @@ export class PlatformStack extends Stack {
     });
     const provisionArn = stateMachineArn(this, c.prefix, 'ProvisionTenant');
     const purgeArn = stateMachineArn(this, c.prefix, 'PurgeTenant');
+    const suspendArn = stateMachineArn(this, c.prefix, 'SuspendTenant');
     const purgeAccess = new PurgeAccess(this, 'Purge', {
       prefix: c.prefix,
       vpc: this.network.vpc,
@@ -91,6 +94,14 @@ export class PlatformStack extends Stack {
       fileSystem: storage.fileSystem,
       endpointsSecurityGroup: this.network.endpointsSecurityGroup,
       logRetention: platformRetention,
+    });
+    const usageAccess = new UsageAccess(this, 'Usage', {
+      prefix: c.prefix,
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      fileSystem: storage.fileSystem,
+      endpointsSecurityGroup: this.network.endpointsSecurityGroup,
+      dynamoDbPrefixListId: purgeAccess.dynamoDbPrefixListId,
     });
 
     const env: Record<EnvVar, string> = {
@@ -100,6 +111,7 @@ export class PlatformStack extends Stack {
       CELL_ID: c.cellId,
       PLANS_JSON: JSON.stringify(c.plans),
       DEFAULT_EGRESS_ALLOWLIST_JSON: JSON.stringify(c.defaultEgressAllowlist),
+      EGRESS_SETTINGS_JSON: JSON.stringify(egressSettingsOf(c)),
       VPC_ID: this.network.vpc.vpcId,
       VPC_CIDR: this.network.vpcCidr,
       SUBNET_IDS: Fn.join(',', this.network.privateSubnetIds),
@@ -115,6 +127,7 @@ export class PlatformStack extends Stack {
       DATA_RETENTION_DAYS: String(c.dataRetentionDays),
       PROVISION_STATE_MACHINE_ARN: provisionArn,
       PURGE_STATE_MACHINE_ARN: purgeArn,
+      SUSPEND_STATE_MACHINE_ARN: suspendArn,
       TENANTS_MOUNT_PATH,
       UID_BASE: String(c.uidBase),
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
@@ -131,6 +144,8 @@ export class PlatformStack extends Stack {
       provisionStateMachineArn: provisionArn,
       purgeStateMachineArn: purgeArn,
       purgeAccessPointArn: purgeAccess.accessPoint.accessPointArn,
+      usageAccessPointArn: usageAccess.accessPoint.accessPointArn,
+      suspendStateMachineArn: suspendArn,
       vpcId: this.network.vpc.vpcId,
       fileSystemArn: storage.fileSystem.fileSystemArn,
       permissionsBoundaryArn: this.permissionsBoundary.policyArn,
@@ -152,8 +167,9 @@ export class PlatformStack extends Stack {
             LOG_LEVEL: c.logLevel,
           },
           ...(props.handlersDir ? { handlersDir: props.handlersDir } : {}),
-          // Purge mounts /tenants: the only function in the VPC.
+          // Purge and Usage mount /tenants (each through its own access point): the only functions in the VPC.
           ...(key === 'Purge' ? { vpc: purgeAccess.functionVpc } : {}),
+          ...(key === 'Usage' ? { vpc: usageAccess.functionVpc } : {}),
         });
         BINDERS[key](fn, binderContext);
         return [key, fn];
@@ -170,6 +186,7 @@ export class PlatformStack extends Stack {
     });
 
     const purgeSweep = purgeAccess.schedule(this.functions.Purge.function, c.purgeSweepSchedule, c.prefix);
+    const usageSchedule = usageAccess.schedule(this.functions.Usage.function, c.usageSchedule, c.prefix);
 
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: c.prefix,
@@ -179,21 +196,22 @@ export class PlatformStack extends Stack {
     });
 
     // The dashboard's "tenants by status": the Lifecycle function counts the byStatus index every
-    // 5 minutes. A missed run is simply replaced by the next one, so the target has no DLQ.
-    const census = new events.Rule(this, 'TenantCensus', {
+    // 5 minutes. Like every other rule target it retries, and what still fails lands in a DLQ that is
+    // alarmed: a census that keeps failing (throttled, no permission) must not go unnoticed.
+    const censusDeadLetterQueue = deadLetterQueue(this, 'TenantCensusDeadLetterQueue', `${c.prefix}-tenant-census-dlq`, 'tenant-census rule');
+    new events.Rule(this, 'TenantCensus', {
       ruleName: `${c.prefix}-tenant-census`,
       description: 'Publishes the TenantsByStatus metric (count of tenants per lifecycle status)',
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [
         new targets.LambdaFunction(this.functions.Lifecycle.function, {
           event: events.RuleTargetInput.fromObject({ action: 'census' }),
-          retryAttempts: 0,
+          deadLetterQueue: censusDeadLetterQueue,
+          retryAttempts: 2,
+          // A census older than its period is superseded by the next one.
+          maxEventAge: Duration.minutes(5),
         }),
       ],
-    });
-    Validations.of(census).acknowledge({
-      id: 'Serverless-EventBusDLQ',
-      reason: 'The census is idempotent and runs every 5 minutes; a missed run is replaced by the next one, a DLQ would hold nothing worth replaying.',
     });
 
     new Observability(this, 'Observability', {
@@ -206,7 +224,11 @@ export class PlatformStack extends Stack {
         SignupIntake: this.signupEvents.intakeDeadLetterQueue,
         OffboardedRule: this.signupEvents.offboardedDeadLetterQueue,
         PurgeSweep: purgeSweep.deadLetterQueue,
+        TenantCensus: censusDeadLetterQueue,
+        UsageSchedule: usageSchedule.deadLetterQueue,
       },
+      // A tenant over its plan's EFS quota (the Usage function also puts a TenantOverQuota event).
+      metricAlarms: { 'tenants-over-quota': { metricName: 'TenantsOverQuota', statistic: 'Maximum', description: 'A tenant is over its plan\'s EFS quota (see the TenantOverQuota events and the TenantEfsBytes metric)' } },
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });
 

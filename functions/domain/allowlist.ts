@@ -24,9 +24,14 @@
  *   own beyond link-local 169.254.170.2, which the link-local refusal covers;
  * - ports outside 1..65535 or ranges whose `from` exceeds `to`; duplicate rules; more rules
  *   than the plan allows or than fit in a security group next to the platform's own rules.
- * Not refused: other RFC 1918 / unique-local ranges (they may be peered services on purpose).
- * The caller must therefore pass every CIDR that must stay unreachable (all VPC CIDRs of the
- * cell, IPv4 and IPv6, and any peered platform network) as `vpcCidrs`.
+ * - anything overlapping a protected network (`vpcCidrs`: every CIDR of the cell VPC and every
+ *   network reachable from it, cdk.json `protectedCidrs`), even where the operator allowed it;
+ * - private and shared address space (RFC 1918, 100.64.0.0/10, 198.18.0.0/15, IPv6 ULA fc00::/7,
+ *   see PRIVATE_RANGES) unless the block lies inside a range the operator allowed
+ *   (`allowedPrivateCidrs`, cdk.json): internal networks are unreachable unless asked for;
+ * - a `prefixListId` the operator has not approved (cdk.json `approvedPrefixLists`; AWS-managed
+ *   service lists can never be approved). An approved list counts as its max entries per port
+ *   entry against the rule budget, as EC2 counts it.
  */
 import { ValidationError } from './errors';
 import type { EgressRule } from './tenant';
@@ -47,10 +52,29 @@ export const MIN_IPV6_PREFIX = 16;
 export type AllowlistIssue = { path: string /* e.g. "egressAllowlist[2].cidr" */; message: string };
 
 export interface AllowlistContext {
-  /** Every CIDR of the cell's VPC (IPv4 and IPv6) and any other network tenants must never reach. */
+  /**
+   * The protected networks: every CIDR of the cell's VPC (IPv4 and IPv6) and any other network
+   * tenants must never reach (peered VPCs, transit gateway, on-premises: cdk.json `protectedCidrs`).
+   */
   vpcCidrs: string[];
   /** The plan's `maxAllowlistRules`: security-group rules the allowlist may expand to. */
   maxRules: number;
+  /** Ranges of private or shared address space tenants may reach (cdk.json `allowedPrivateCidrs`). @default none */
+  allowedPrivateCidrs?: readonly string[];
+  /** The prefix lists tenants may name (cdk.json `approvedPrefixLists`). @default none */
+  approvedPrefixLists?: readonly ApprovedPrefixList[];
+}
+
+/** A customer-managed prefix list the operator approved for tenant allowlists. */
+export interface ApprovedPrefixList {
+  /** `pl-...` */
+  id: string;
+  /** Its name in EC2 (documentation, and the AWS-managed check: `com.amazonaws.*` is refused). */
+  name: string;
+  /** Its max entries: what EC2 counts per rule referencing it against the group's rule quota. */
+  maxEntries: number;
+  /** Its entries (CIDRs), checked as tenant CIDRs are. */
+  entries: readonly string[];
 }
 
 /** One security-group egress rule, independent of the EC2 SDK types. Exactly one target is set. */
@@ -247,6 +271,30 @@ export const RESERVED_RANGES: readonly { cidr: string; reason: string }[] = [
 ];
 const RESERVED: readonly { cidr: Cidr; reason: string }[] = RESERVED_RANGES.map((r) => ({ cidr: mustParse(r.cidr), reason: r.reason }));
 
+/**
+ * Private and shared address space: internal networks live here (secondary VPC CIDRs, peered VPCs,
+ * transit gateway attachments, VPN and Direct Connect routes). Refused unless the operator allows a
+ * range (`allowedPrivateCidrs`), so a network the operator forgot to list in `protectedCidrs` is
+ * still out of reach.
+ */
+export const PRIVATE_RANGES: readonly { cidr: string; reason: string }[] = [
+  { cidr: '10.0.0.0/8', reason: 'private address space (RFC 1918, 10.0.0.0/8)' },
+  { cidr: '172.16.0.0/12', reason: 'private address space (RFC 1918, 172.16.0.0/12)' },
+  { cidr: '192.168.0.0/16', reason: 'private address space (RFC 1918, 192.168.0.0/16)' },
+  { cidr: '100.64.0.0/10', reason: 'shared address space (RFC 6598, 100.64.0.0/10, carrier-grade NAT and internal networks)' },
+  { cidr: '198.18.0.0/15', reason: 'benchmarking address space (RFC 2544, 198.18.0.0/15, often used for internal networks)' },
+  { cidr: 'fc00::/7', reason: 'unique local IPv6 (fc00::/7, the IPv6 private address space)' },
+];
+const PRIVATE: readonly { cidr: Cidr; reason: string }[] = PRIVATE_RANGES.map((r) => ({ cidr: mustParse(r.cidr), reason: r.reason }));
+
+/** Whether `inner` lies wholly inside `outer`. */
+export function cidrContains(outer: Cidr, inner: Cidr): boolean {
+  return outer.version === inner.version && outer.prefix <= inner.prefix && cidrsOverlap(outer, inner);
+}
+
+/** Names of AWS-managed prefix lists (`com.amazonaws.<region>.s3`, `com.amazonaws.global.cloudfront...`). */
+export const AWS_MANAGED_PREFIX_LIST_NAME = /^com\.amazonaws?\./i;
+
 // ---------------------------------------------------------------------------------------------
 // Validation
 // ---------------------------------------------------------------------------------------------
@@ -297,7 +345,15 @@ function checkPortSpec(spec: unknown, path: string, issues: AllowlistIssue[]): {
   return undefined;
 }
 
-function checkCidr(value: unknown, path: string, vpc: readonly Cidr[], issues: AllowlistIssue[]): Cidr | undefined {
+/** What `checkCidr` checks a block against besides the fixed rules. */
+interface CidrPolicy {
+  /** Protected networks: never reachable. */
+  protectedCidrs: readonly Cidr[];
+  /** Ranges of private/shared space the operator allowed. */
+  allowedPrivate: readonly Cidr[];
+}
+
+function checkCidr(value: unknown, path: string, policy: CidrPolicy, issues: AllowlistIssue[]): Cidr | undefined {
   const parsed = parseCidr(value);
   if (!parsed.ok) {
     issues.push({ path, message: `cidr ${parsed.reason}` });
@@ -324,9 +380,24 @@ function checkCidr(value: unknown, path: string, vpc: readonly Cidr[], issues: A
     issues.push({ path, message: `cidr "${text}" overlaps ${reserved.reason}; egress there is never allowed` });
     ok = false;
   }
-  for (const v of vpc) {
+  let isProtected = false;
+  for (const v of policy.protectedCidrs) {
     if (cidrsOverlap(cidr, v)) {
-      issues.push({ path, message: `cidr "${text}" overlaps the VPC CIDR ${formatCidr(v)}: it would reach other tenants` });
+      issues.push({
+        path,
+        message: `cidr "${text}" overlaps the protected network ${formatCidr(v)} (the cell VPC or a network reachable from it, cdk.json protectedCidrs): it would reach other tenants or internal systems`,
+      });
+      ok = false;
+      isProtected = true;
+    }
+  }
+  if (!isProtected && !reserved) {
+    const space = PRIVATE.find((r) => cidrsOverlap(cidr, r.cidr));
+    if (space && !policy.allowedPrivate.some((a) => cidrContains(a, cidr))) {
+      issues.push({
+        path,
+        message: `cidr "${text}" is in ${space.reason}: internal networks are not reachable from a tenant unless the operator allows the range (cdk.json allowedPrivateCidrs)`,
+      });
       ok = false;
     }
   }
@@ -334,14 +405,88 @@ function checkCidr(value: unknown, path: string, vpc: readonly Cidr[], issues: A
 }
 
 /**
- * Number of security-group rules `rules` expands to: one per (destination × port entry).
- * A prefix list counts as one rule per port entry here; EC2 counts it as its max entries,
- * which only the Network handler can look up (DescribeManagedPrefixLists) and must re-check.
+ * Number of security-group rules `rules` expands to, as EC2 counts them: one per (destination ×
+ * port entry), where a prefix list weighs its max entries (taken from `approvedPrefixLists`; a list
+ * not in it counts as 1, but validation refuses it anyway).
  */
-export function countSecurityGroupRules(rules: readonly unknown[]): number {
+export function countSecurityGroupRules(rules: readonly unknown[], approvedPrefixLists: readonly ApprovedPrefixList[] = []): number {
   let n = 0;
-  for (const rule of rules) if (isRecord(rule) && Array.isArray(rule.ports)) n += rule.ports.length;
+  for (const rule of rules) {
+    if (!isRecord(rule) || !Array.isArray(rule.ports)) continue;
+    const list = typeof rule.prefixListId === 'string' ? approvedPrefixLists.find((l) => l.id === rule.prefixListId) : undefined;
+    n += rule.ports.length * (list ? list.maxEntries : 1);
+  }
   return n;
+}
+
+function parseCidrList(input: unknown, name: string, issues: AllowlistIssue[], required: boolean): Cidr[] {
+  const out: Cidr[] = [];
+  if (input === undefined && !required) return out;
+  if (!Array.isArray(input) || (required && input.length === 0)) {
+    // Fail closed: without the protected ranges the isolation check cannot be made.
+    issues.push({ path: name, message: `the ${name} are missing, so overlap with other tenants and internal networks cannot be checked` });
+    return out;
+  }
+  input.forEach((text, i) => {
+    const r = parseCidr(text);
+    if (r.ok) out.push(r.cidr);
+    else issues.push({ path: `${name}[${i}]`, message: `${name}[${i}] is invalid (${r.reason}), so overlap cannot be checked` });
+  });
+  return out;
+}
+
+/**
+ * The operator's egress settings themselves (checked at synth): every protected CIDR parses; every
+ * allowed private range lies in private or shared space and touches no protected network; every
+ * approved prefix list is customer-managed (not `com.amazonaws.*`), holds at most its max entries,
+ * and each entry passes the checks a tenant CIDR passes. Empty means valid.
+ */
+export function validateEgressSettings(settings: {
+  protectedCidrs: readonly string[];
+  allowedPrivateCidrs: readonly string[];
+  approvedPrefixLists: readonly ApprovedPrefixList[];
+}): AllowlistIssue[] {
+  const issues: AllowlistIssue[] = [];
+  const protectedCidrs = parseCidrList(settings.protectedCidrs, 'protectedCidrs', issues, true);
+  const allowedPrivate: Cidr[] = [];
+  settings.allowedPrivateCidrs.forEach((text, i) => {
+    const path = `allowedPrivateCidrs[${i}]`;
+    const r = parseCidr(text);
+    if (!r.ok) {
+      issues.push({ path, message: `cidr ${r.reason}` });
+      return;
+    }
+    if (!PRIVATE.some((p) => cidrContains(p.cidr, r.cidr))) {
+      issues.push({ path, message: `"${formatCidr(r.cidr)}" is not inside private or shared address space (${PRIVATE_RANGES.map((p) => p.cidr).join(', ')}); only such ranges need allowing` });
+      return;
+    }
+    const hit = protectedCidrs.find((p) => cidrsOverlap(p, r.cidr));
+    if (hit) {
+      issues.push({ path, message: `"${formatCidr(r.cidr)}" overlaps the protected network ${formatCidr(hit)}: a protected network can never be allowed` });
+      return;
+    }
+    allowedPrivate.push(r.cidr);
+  });
+  const ids = new Set<string>();
+  settings.approvedPrefixLists.forEach((list, i) => {
+    const path = `approvedPrefixLists[${i}]`;
+    if (!PREFIX_LIST_ID.test(list.id)) issues.push({ path: `${path}.id`, message: `id ${describeValue(list.id)} must look like pl-0123abcd` });
+    if (ids.has(list.id)) issues.push({ path: `${path}.id`, message: `prefix list ${list.id} is listed twice` });
+    ids.add(list.id);
+    if (AWS_MANAGED_PREFIX_LIST_NAME.test(list.name)) {
+      issues.push({
+        path: `${path}.name`,
+        message: `"${list.name}" is an AWS-managed service list: it reaches a whole AWS service in every account (e.g. anyone's S3 buckets or DynamoDB tables), so it cannot be approved for tenants`,
+      });
+    }
+    if (!Number.isInteger(list.maxEntries) || list.maxEntries < 1) issues.push({ path: `${path}.maxEntries`, message: 'maxEntries must be a positive integer' });
+    if (list.entries.length === 0) issues.push({ path: `${path}.entries`, message: 'entries must list the CIDRs the prefix list holds' });
+    if (list.entries.length > list.maxEntries) {
+      issues.push({ path: `${path}.entries`, message: `${list.entries.length} entries exceed the list's maxEntries ${list.maxEntries}` });
+    }
+    list.entries.forEach((entry, j) => checkCidr(entry, `${path}.entries[${j}]`, { protectedCidrs, allowedPrivate }, issues));
+  });
+  return issues;
 }
 
 /**
@@ -354,18 +499,11 @@ export function validateAllowlist(rules: EgressRule[], ctx: AllowlistContext): A
   const input: unknown = rules;
   if (!Array.isArray(input)) return [{ path: base, message: 'egressAllowlist must be a list of rules' }];
 
-  const vpc: Cidr[] = [];
-  const vpcInput: unknown = isRecord(ctx) ? ctx.vpcCidrs : undefined;
-  if (!Array.isArray(vpcInput) || vpcInput.length === 0) {
-    // Fail closed: without the VPC ranges the isolation check cannot be made.
-    issues.push({ path: 'vpcCidrs', message: 'the cell VPC CIDRs are missing, so overlap with other tenants cannot be checked' });
-  } else {
-    vpcInput.forEach((text, i) => {
-      const r = parseCidr(text);
-      if (r.ok) vpc.push(r.cidr);
-      else issues.push({ path: `vpcCidrs[${i}]`, message: `the cell VPC CIDR is invalid (${r.reason}), so overlap cannot be checked` });
-    });
-  }
+  const vpc = parseCidrList(isRecord(ctx) ? ctx.vpcCidrs : undefined, 'vpcCidrs', issues, true);
+  const allowedPrivate = parseCidrList(isRecord(ctx) ? ctx.allowedPrivateCidrs : undefined, 'allowedPrivateCidrs', issues, false);
+  const approvedInput: unknown = isRecord(ctx) ? ctx.approvedPrefixLists : undefined;
+  const approved: readonly ApprovedPrefixList[] = Array.isArray(approvedInput) ? (approvedInput as ApprovedPrefixList[]) : [];
+  const policy: CidrPolicy = { protectedCidrs: vpc, allowedPrivate };
 
   const seen = new Map<string, string>();
   input.forEach((rule: unknown, i) => {
@@ -382,10 +520,16 @@ export function validateAllowlist(rules: EgressRule[], ctx: AllowlistContext): A
     } else if (!hasCidr && !hasPl) {
       issues.push({ path, message: 'rule must have a "cidr" or a "prefixListId"' });
     } else if (hasCidr) {
-      const cidr = checkCidr(rule.cidr, `${path}.cidr`, vpc, issues);
+      const cidr = checkCidr(rule.cidr, `${path}.cidr`, policy, issues);
       if (cidr) target = `${cidr.version === 4 ? 'ipv4' : 'ipv6'}:${formatCidr(cidr)}`;
     } else if (typeof rule.prefixListId !== 'string' || !PREFIX_LIST_ID.test(rule.prefixListId)) {
       issues.push({ path: `${path}.prefixListId`, message: `prefixListId ${describeValue(rule.prefixListId)} must look like pl-0123abcd` });
+    } else if (!approved.some((l) => l.id === rule.prefixListId)) {
+      const known = approved.map((l) => `${l.id} (${l.name})`).join(', ') || 'none';
+      issues.push({
+        path: `${path}.prefixListId`,
+        message: `prefixListId "${rule.prefixListId}" is not one the operator approved for tenant allowlists (cdk.json approvedPrefixLists; approved: ${known}); AWS-managed service lists are never approved`,
+      });
     } else {
       target = `pl:${rule.prefixListId}`;
     }
@@ -424,12 +568,12 @@ export function validateAllowlist(rules: EgressRule[], ctx: AllowlistContext): A
     });
   });
 
-  const count = countSecurityGroupRules(input);
+  const count = countSecurityGroupRules(input, approved);
   const maxRules: unknown = isRecord(ctx) ? ctx.maxRules : undefined;
   if (!(typeof maxRules === 'number' && count <= maxRules)) {
     issues.push({
       path: base,
-      message: `egressAllowlist expands to ${count} security-group rules (one per destination and port entry); the plan allows at most ${describeValue(maxRules)}`,
+      message: `egressAllowlist expands to ${count} security-group rules (one per destination and port entry, a prefix list counting as its max entries); the plan allows at most ${describeValue(maxRules)}`,
     });
   }
   if (count + PLATFORM_EGRESS_RULE_COUNT > MAX_EGRESS_RULES_PER_GROUP) {

@@ -90,6 +90,10 @@ export const PlanSchema = z
     maxAllowlistRules: z.int().min(0).max(50),
     /** Use Fargate Spot capacity. */
     spot: z.boolean().default(false),
+    /** EFS usage (GiB) a tenant may reach; measured on a schedule (Usage function). @default no quota */
+    efsQuotaGiB: z.number().positive().max(100_000).optional(),
+    /** Over the quota: raise the alarm and event only ("alarm", the default), or also suspend the tenant. */
+    overQuotaAction: z.enum(['alarm', 'suspend']).optional(),
   })
   .strict();
 export type Plan = z.infer<typeof PlanSchema>;

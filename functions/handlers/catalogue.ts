@@ -36,11 +36,13 @@ export type EnvVar =
   | 'DATA_RETENTION_DAYS'
   | 'PROVISION_STATE_MACHINE_ARN'
   | 'PURGE_STATE_MACHINE_ARN'
+  | 'SUSPEND_STATE_MACHINE_ARN'
   | 'UID_BASE'
   | 'GATEWAY_WAIT_SECONDS'
   | 'GATEWAY_POLL_INTERVAL_MS'
   | 'TENANTS_MOUNT_PATH'
-  | 'DEFAULT_EGRESS_ALLOWLIST_JSON';
+  | 'DEFAULT_EGRESS_ALLOWLIST_JSON'
+  | 'EGRESS_SETTINGS_JSON';
 
 const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
 
@@ -51,7 +53,7 @@ export const HANDLERS = {
     description: 'Validates TenantSignedUp events, records the tenant as REQUESTED, starts its provision workflow',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'PROVISION_STATE_MACHINE_ARN'],
+    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN'],
   },
   /** Tenant record transitions (register, claim, activate, fail, ...), audit items and lifecycle events. */
   Lifecycle: {
@@ -59,7 +61,7 @@ export const HANDLERS = {
     description: 'Moves tenant records through the lifecycle with conditional writes; audit trail and events',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS'],
+    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS'],
   },
   /** Tenant security group: create with default-deny egress plus allowlist, update rules, delete. */
   Network: {
@@ -121,6 +123,18 @@ export const HANDLERS = {
     memoryMiB: 1024,
     timeoutSeconds: 900,
     env: ['TABLE_NAME', 'TENANTS_MOUNT_PATH', 'PURGE_STATE_MACHINE_ARN'],
+  },
+  /**
+   * Measures each tenant's EFS usage (walks /tenants/<id> through its own READ-ONLY access point on
+   * /tenants, mounted at TENANTS_MOUNT_PATH; runs in the VPC), publishes it per tenant, and acts on
+   * plans' quotas: TenantOverQuota event, and SuspendTenant when the plan says so. Scheduled.
+   */
+  Usage: {
+    entry: 'usage.ts',
+    description: 'Measures each tenant\'s EFS usage on a schedule; over the plan quota: alarm metric, TenantOverQuota event, optional suspension',
+    memoryMiB: 1024,
+    timeoutSeconds: 900,
+    env: [...COMMON, 'PLANS_JSON', 'TENANTS_MOUNT_PATH', 'SUSPEND_STATE_MACHINE_ARN'],
   },
 } as const satisfies Record<string, HandlerSpec>;
 

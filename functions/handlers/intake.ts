@@ -15,11 +15,12 @@ import { logger, metrics, traced } from '../shared/powertools';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { rejectSignup } from '../usecases/lifecycle';
 import { intakeSignup, type IntakeDeps } from '../usecases/intake';
+import { signupContextOf } from '../usecases/signup';
 
-const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'PROVISION_STATE_MACHINE_ARN']);
+const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN']);
 const deps: IntakeDeps = {
   ...lifecycleDepsFromEnv(),
-  signup: { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR, defaultAllowlist: env.DEFAULT_EGRESS_ALLOWLIST_JSON },
+  signup: signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON),
   provision: new StateMachineStarter(traced(new SFNClient({})), env.PROVISION_STATE_MACHINE_ARN),
 };
 

@@ -12,9 +12,10 @@ import { describeCaught, makeHandler } from '../shared/handler';
 import { metrics } from '../shared/powertools';
 import { applyTransition, registerForProvisioning } from '../usecases/lifecycle';
 import { claimForOperation, claimForUpdate, CLAIMS, type ClaimOperation } from '../usecases/operations';
+import { signupContextOf } from '../usecases/signup';
 
-const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS']);
-const signupContext = { plans: env.PLANS_JSON, vpcCidrs: env.VPC_CIDR, defaultAllowlist: env.DEFAULT_EGRESS_ALLOWLIST_JSON };
+const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS']);
+const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON);
 const deps = lifecycleDepsFromEnv();
 
 const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();

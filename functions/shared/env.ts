@@ -6,6 +6,7 @@ import * as z from 'zod';
 import type { EnvVar } from '../handlers/catalogue';
 import { CELL_ID_PATTERN } from '../domain/naming';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../domain/tenant';
+import { EgressSettingsSchema } from '../domain/egress-settings';
 
 const nonEmpty = z.string().trim().min(1);
 const positiveInt = z.coerce.number().int().positive();
@@ -61,6 +62,8 @@ const EnvSchema = z.object({
   PROVISION_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
   /** The PurgeTenant state machine the scheduled purge sweep starts. */
   PURGE_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
+  /** The SuspendTenant state machine the Usage function starts for an over-quota tenant whose plan says "suspend". */
+  SUSPEND_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
   UID_BASE: z.coerce.number().int().min(2000).max(2 ** 31 - 100_000),
   GATEWAY_WAIT_SECONDS: positiveInt,
   GATEWAY_POLL_INTERVAL_MS: positiveInt,
@@ -76,6 +79,22 @@ const EnvSchema = z.object({
     const result = z.array(EgressRuleSchema).max(50).safeParse(parsed);
     if (!result.success) {
       ctx.addIssue({ code: 'custom', message: `DEFAULT_EGRESS_ALLOWLIST_JSON is not a list of egress rules: ${z.prettifyError(result.error)}` });
+      return z.NEVER;
+    }
+    return result.data;
+  }),
+  /** Protected networks, allowed private ranges and approved prefix lists (cdk.json, checked at synth). */
+  EGRESS_SETTINGS_JSON: nonEmpty.transform((raw, ctx) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'EGRESS_SETTINGS_JSON is not valid JSON' });
+      return z.NEVER;
+    }
+    const result = EgressSettingsSchema.safeParse(parsed);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', message: `EGRESS_SETTINGS_JSON is not egress settings: ${z.prettifyError(result.error)}` });
       return z.NEVER;
     }
     return result.data;

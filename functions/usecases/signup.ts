@@ -5,13 +5,35 @@ import * as z from 'zod';
 import { ValidationError } from '../domain/errors';
 import { countSecurityGroupRules, validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
 import { configHash } from '../domain/config-hash';
+import type { EgressSettings } from '../domain/egress-settings';
 import { SignupRequestSchema, type EgressRule, type Plan, type SignupRequest } from '../domain/tenant';
 
 export interface SignupContext {
   plans: readonly Plan[];
+  /** Every network tenants must never reach: the VPC CIDRs and cdk.json `protectedCidrs`. */
   vpcCidrs: readonly string[];
   /** The cell's default egress rules, which every tenant's security group also holds. */
   defaultAllowlist: readonly EgressRule[];
+  /** Private or shared ranges the operator lets tenants reach. @default none */
+  allowedPrivateCidrs?: readonly string[];
+  /** Prefix lists the operator approved for tenant allowlists. @default none */
+  approvedPrefixLists?: EgressSettings['approvedPrefixLists'];
+}
+
+/** The validation context of a cell from its handler configuration (env VPC_CIDR, EGRESS_SETTINGS_JSON, ...). */
+export function signupContextOf(
+  plans: readonly Plan[],
+  vpcCidrs: readonly string[],
+  defaultAllowlist: readonly EgressRule[],
+  egress: EgressSettings,
+): SignupContext {
+  return {
+    plans,
+    vpcCidrs: [...new Set([...vpcCidrs, ...egress.protectedCidrs])],
+    defaultAllowlist,
+    allowedPrivateCidrs: egress.allowedPrivateCidrs,
+    approvedPrefixLists: egress.approvedPrefixLists,
+  };
 }
 
 export interface ValidSignup {
@@ -52,9 +74,14 @@ export function validateTenantConfig(
   // The plan caps the tenant's own rules; the group must also hold the platform's and the cell defaults.
   const maxRules = Math.min(
     plan.maxAllowlistRules,
-    MAX_EGRESS_RULES_PER_GROUP - PLATFORM_EGRESS_RULE_COUNT - countSecurityGroupRules(ctx.defaultAllowlist),
+    MAX_EGRESS_RULES_PER_GROUP - PLATFORM_EGRESS_RULE_COUNT - countSecurityGroupRules(ctx.defaultAllowlist, ctx.approvedPrefixLists),
   );
-  const allowlistIssues = validateAllowlist(config.egressAllowlist, { vpcCidrs: [...ctx.vpcCidrs], maxRules }).map(
+  const allowlistIssues = validateAllowlist(config.egressAllowlist, {
+    vpcCidrs: [...ctx.vpcCidrs],
+    maxRules,
+    allowedPrivateCidrs: ctx.allowedPrivateCidrs ?? [],
+    approvedPrefixLists: ctx.approvedPrefixLists ?? [],
+  }).map(
     (i) => ({ path: i.path.startsWith('egressAllowlist') ? i.path : `egressAllowlist${i.path}`, message: i.message }),
   );
   if (allowlistIssues.length > 0) {

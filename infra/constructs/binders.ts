@@ -21,6 +21,9 @@ export interface BinderContext {
   readonly purgeStateMachineArn: string;
   /** The Purge function's own access point (root /tenants, uid 0). */
   readonly purgeAccessPointArn: string;
+  /** The Usage function's own access point (root /tenants, uid 0, mounted read-only). */
+  readonly usageAccessPointArn: string;
+  readonly suspendStateMachineArn: string;
   readonly vpcId: string;
   readonly fileSystemArn: string;
   readonly permissionsBoundaryArn: string;
@@ -304,6 +307,49 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
           ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess'],
           [ctx.fileSystemArn],
           onlyPurgeAccessPoint,
+        ),
+        statement(
+          'LambdaVpcNetworkInterfaces',
+          [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          ['*'],
+        ),
+      ],
+      [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'The ENI actions Lambda needs to run a function in a VPC (the content of AWSLambdaVPCAccessExecutionRole) support no resource-level permissions.',
+        },
+      ],
+    );
+  },
+  /**
+   * Usage: lists ACTIVE and SUSPENDED tenants, reads their directories through its own access point
+   * READ-ONLY (ClientMount and ClientRootAccess, never ClientWrite), puts TenantOverQuota events and
+   * starts SuspendTenant runs for over-quota tenants whose plan says so.
+   */
+  Usage: (fn, ctx) => {
+    fn.allow(
+      [
+        statement('ListTenantsByStatus', ['dynamodb:Query'], [`${ctx.tableArn}/index/${TENANTS_TABLE_KEYS.indexes.byStatus.indexName}`]),
+        putEvents(ctx),
+        statement('SuspendOverQuotaTenants', ['states:StartExecution'], [ctx.suspendStateMachineArn]),
+        // Root (to read the tenants' 0700 directories) on its own access point only, and no ClientWrite: read-only.
+        statement(
+          'MountTenantsRootReadOnly',
+          ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientRootAccess'],
+          [ctx.fileSystemArn],
+          {
+            StringEquals: { 'elasticfilesystem:AccessPointArn': ctx.usageAccessPointArn },
+            Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
+          },
         ),
         statement(
           'LambdaVpcNetworkInterfaces',

@@ -4,11 +4,12 @@
  * function read DynamoDB and start Step Functions runs), and the two security groups
  * tenant groups point their platform egress at (VPC endpoints, EFS mount targets).
  */
-import { Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ExistingVpc } from '../config';
+import { endpointPolicyDocument, endpointPolicyStatements, type EndpointName } from './endpoint-policies';
 
 export interface NetworkProps {
   /** Prefix of resource names, `octw-<cell>`. */
@@ -29,7 +30,7 @@ export interface NetworkProps {
   readonly flowLogRetention: logs.RetentionDays;
 }
 
-export const INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>> = {
+export const INTERFACE_ENDPOINTS: Readonly<Partial<Record<EndpointName, ec2.InterfaceVpcEndpointAwsService>>> = {
   EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
   EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
   Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
@@ -38,6 +39,14 @@ export const INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceVpcEndpoi
   BedrockRuntime: ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
   /** The Purge function runs in the VPC (EFS mount); its daily sweep starts PurgeTenant runs. */
   StepFunctions: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+  /** The Usage function runs in the VPC (EFS mount); it puts TenantOverQuota events. */
+  Events: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
+};
+
+/** The gateway endpoints: S3 (ECR image layers) and DynamoDB (the in-VPC functions read tenant records). */
+export const GATEWAY_ENDPOINTS: Readonly<Partial<Record<EndpointName, ec2.GatewayVpcEndpointAwsService>>> = {
+  S3: ec2.GatewayVpcEndpointAwsService.S3,
+  DynamoDb: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
 };
 
 export class Network extends Construct {
@@ -123,19 +132,30 @@ export class Network extends Construct {
     }
 
     if (props.createVpcEndpoints) {
-      for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS)) {
-        this.vpc.addInterfaceEndpoint(name, {
+      for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS) as [EndpointName, ec2.InterfaceVpcEndpointAwsService][]) {
+        const endpoint = this.vpc.addInterfaceEndpoint(name, {
           service,
           subnets: this.privateSubnets,
           securityGroups: [this.endpointsSecurityGroup],
           privateDnsEnabled: true,
           open: false,
         });
+        // Only this account's principals on this account's resources (see endpoint-policies.ts).
+        for (const statement of endpointPolicyStatements(name)) endpoint.addToPolicy(statement);
       }
-      // ECR stores image layers in S3.
-      this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [this.privateSubnets] });
-      // The Purge function (in the VPC for its EFS mount) reads tenant records; gateway endpoints cost nothing.
-      this.vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: [this.privateSubnets] });
+      // ECR stores image layers in S3; the Purge and Usage functions (in the VPC) read tenant records.
+      // Gateway endpoints cost nothing.
+      for (const [name, service] of Object.entries(GATEWAY_ENDPOINTS) as [EndpointName, ec2.GatewayVpcEndpointAwsService][]) {
+        const endpoint = this.vpc.addGatewayEndpoint(name, { service, subnets: [this.privateSubnets] });
+        for (const statement of endpointPolicyStatements(name)) endpoint.addToPolicy(statement);
+      }
+    }
+    // The same documents as outputs, created or not: an existing VPC's endpoints need them too (README).
+    for (const name of [...Object.keys(INTERFACE_ENDPOINTS), ...Object.keys(GATEWAY_ENDPOINTS)] as EndpointName[]) {
+      new CfnOutput(Stack.of(this), `EndpointPolicy${name}`, {
+        description: `Policy of the ${name} VPC endpoint (apply it to an existing VPC's endpoint)`,
+        value: Stack.of(this).toJsonString(endpointPolicyDocument(name).toJSON()),
+      });
     }
   }
 }

@@ -28,6 +28,8 @@ export interface ObservabilityProps {
   readonly stateMachines: Readonly<Record<string, sfn.StateMachine>>;
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+  /** Alarms on the handlers' own metrics (OCTW namespace, service dimension): fire at >= 1. @default none */
+  readonly metricAlarms?: Readonly<Record<string, { metricName: string; statistic: string; description: string }>>;
   /** Subscribe this address to the alarm topic. @default - no subscription */
   readonly alarmEmail?: string;
 }
@@ -89,6 +91,19 @@ export class Observability extends Construct {
         `${key}-dlq-not-empty`,
         queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
         `${key}: messages waiting in the dead-letter queue`,
+      );
+    }
+    for (const [key, a] of Object.entries(props.metricAlarms ?? {})) {
+      alarm(
+        key,
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: a.metricName,
+          statistic: a.statistic,
+          period: fiveMinutes,
+          dimensionsMap: { service: props.serviceName },
+        }),
+        a.description,
       );
     }
     for (const [key, fn] of Object.entries(props.functions)) {

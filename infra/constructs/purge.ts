@@ -42,6 +42,8 @@ export class PurgeAccess extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
   /** Pass to HouseFunction as `vpc`. */
   readonly functionVpc: HouseFunctionVpc;
+  /** The Region's DynamoDB prefix list (looked up at deploy time), for other in-VPC functions too. */
+  readonly dynamoDbPrefixListId: string;
 
   constructor(scope: Construct, id: string, props: PurgeAccessProps) {
     super(scope, id);
@@ -61,8 +63,9 @@ export class PurgeAccess extends Construct {
       allowAllOutbound: false,
     });
     this.securityGroup.addEgressRule(props.endpointsSecurityGroup, ec2.Port.tcp(443), 'HTTPS to the VPC interface endpoints (Step Functions)');
+    this.dynamoDbPrefixListId = dynamoDbPrefixListId(this, props.logRetention);
     this.securityGroup.addEgressRule(
-      ec2.Peer.prefixList(dynamoDbPrefixListId(this, props.logRetention)),
+      ec2.Peer.prefixList(this.dynamoDbPrefixListId),
       ec2.Port.tcp(443),
       'HTTPS to DynamoDB through its gateway endpoint',
     );
@@ -113,7 +116,7 @@ export class PurgeAccess extends Construct {
 }
 
 /** A Lambda EFS mount that grants nothing by itself (lambda.FileSystem's constructor is protected). */
-class AccessPointMount extends lambda.FileSystem {
+export class AccessPointMount extends lambda.FileSystem {
   constructor(config: Omit<lambda.FileSystemConfig, 'policies'>) {
     super({ ...config, policies: [] });
   }

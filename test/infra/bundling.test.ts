@@ -68,6 +68,7 @@ describe('Lambda bundles', () => {
       UID_BASE: '100000',
       DATA_RETENTION_DAYS: '30',
       DEFAULT_EGRESS_ALLOWLIST_JSON: '[]',
+      EGRESS_SETTINGS_JSON: JSON.stringify({ protectedCidrs: ['10.64.0.0/16'] }),
     };
     const url = `file://${path.join(bundles.Lifecycle, 'index.mjs')}`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); process.stdout.write(typeof m.handler);`], {

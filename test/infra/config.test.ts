@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_PLANS, parseConfig } from '../../infra/config';
+import { ConfigError, DEFAULT_PLANS, egressSettingsOf, parseConfig } from '../../infra/config';
 import { cdkJsonContext } from './synth';
 
 const existingVpc = {
@@ -48,6 +48,49 @@ describe('parseConfig', () => {
     expect(errorOf({ defaultEgressAllowlist: [{ cidr: '10.64.3.0/24', ports: [443] }] })).toMatch(/defaultEgressAllowlist.*\[0\]\.cidr.*VPC/);
     expect(errorOf({ defaultEgressAllowlist: [{ cidr: '0.0.0.0/0', ports: [443] }] })).toMatch(/defaultEgressAllowlist/);
     expect(parseConfig({ defaultEgressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443] }] }).defaultEgressAllowlist).toHaveLength(1);
+  });
+
+  describe('egress settings (issue 8, findings 4 and 5)', () => {
+    const partner = { id: 'pl-0abc1234def567890', name: 'partner-apis', maxEntries: 4, entries: ['198.51.100.0/24'] };
+
+    it('protects the VPC CIDR by default and adds protectedCidrs to it', () => {
+      expect(egressSettingsOf(parseConfig({})).protectedCidrs).toEqual(['10.64.0.0/16']);
+      expect(egressSettingsOf(parseConfig({ existingVpc, protectedCidrs: ['10.21.0.0/16', 'fd00:1::/48'] })).protectedCidrs).toEqual([
+        '10.20.0.0/16',
+        '10.21.0.0/16',
+        'fd00:1::/48',
+      ]);
+      expect(errorOf({ protectedCidrs: ['10.21.0.0'] })).toMatch(/protectedCidrs.*\[1\] is invalid/);
+    });
+
+    it('refuses a default allowlist entry in a protected network or unallowed private space', () => {
+      expect(errorOf({ protectedCidrs: ['172.31.0.0/16'], allowedPrivateCidrs: ['172.16.0.0/12'], defaultEgressAllowlist: [{ cidr: '172.31.4.0/24', ports: [443] }] })).toMatch(
+        /defaultEgressAllowlist.*protected network 172\.31\.0\.0\/16/,
+      );
+      expect(errorOf({ defaultEgressAllowlist: [{ cidr: '192.168.1.0/24', ports: [3128] }] })).toMatch(/defaultEgressAllowlist.*RFC 1918/);
+      expect(parseConfig({ allowedPrivateCidrs: ['192.168.1.0/24'], defaultEgressAllowlist: [{ cidr: '192.168.1.0/24', ports: [3128] }] }).defaultEgressAllowlist).toHaveLength(1);
+    });
+
+    it('refuses allowedPrivateCidrs outside private space or touching a protected network', () => {
+      expect(errorOf({ allowedPrivateCidrs: ['203.0.113.0/24'] })).toMatch(/allowedPrivateCidrs.*\[0\].*not inside private or shared address space/);
+      expect(errorOf({ allowedPrivateCidrs: ['10.0.0.0/8'] })).toMatch(/allowedPrivateCidrs.*overlaps the protected network 10\.64\.0\.0\/16/);
+    });
+
+    it('accepts an approved customer-managed list and refuses AWS-managed, overfull or unsafe ones', () => {
+      expect(parseConfig({ approvedPrefixLists: [partner] }).approvedPrefixLists).toEqual([partner]);
+      expect(errorOf({ approvedPrefixLists: [{ ...partner, name: 'com.amazonaws.us-east-1.dynamodb' }] })).toMatch(/approvedPrefixLists.*\[0\]\.name.*AWS-managed/);
+      expect(errorOf({ approvedPrefixLists: [{ ...partner, maxEntries: 1, entries: ['198.51.100.0/24', '203.0.113.0/24'] }] })).toMatch(/2 entries exceed the list's maxEntries 1/);
+      expect(errorOf({ approvedPrefixLists: [{ ...partner, entries: ['10.64.1.0/24'] }] })).toMatch(/approvedPrefixLists.*entries\[0\].*protected network/);
+      expect(errorOf({ approvedPrefixLists: [{ ...partner, entries: ['172.20.0.0/16'] }] })).toMatch(/entries\[0\].*RFC 1918/);
+      expect(errorOf({ approvedPrefixLists: [{ ...partner, entries: ['0.0.0.0/0'] }] })).toMatch(/entries\[0\].*whole IPv4 internet/);
+      expect(errorOf({ approvedPrefixLists: [{ ...partner, maxEntries: 58 }] })).toMatch(/maxEntries.*58 entries do not fit.*57 rules remain/);
+    });
+
+    it('counts an approved list by its max entries in the cell defaults', () => {
+      expect(errorOf({ approvedPrefixLists: [{ ...partner, maxEntries: 30 }], defaultEgressAllowlist: [{ prefixListId: partner.id, ports: [443, 8443] }] })).toMatch(
+        /defaultEgressAllowlist.*expands to 60/,
+      );
+    });
   });
 
   it('derives every name from the cell id', () => {

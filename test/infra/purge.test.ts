@@ -29,7 +29,10 @@ const functions = resources<FunctionProps>('AWS::Lambda::Function').filter(
 );
 const purgeFn = functions.find(({ props }) => props.FunctionName === `${config.prefix}-purge`);
 const accessPoints = resources<{ PosixUser?: { Uid: string; Gid: string }; RootDirectory?: { Path: string } }>('AWS::EFS::AccessPoint');
-const [purgeAccessPoint] = accessPoints;
+const purgeAccessPoint = accessPoints.find(({ id }) => id.includes('PurgeAccessPoint'));
+// The Usage function (issue 8, EFS quotas) has its own root access point on /tenants, mounted read-only.
+const usageFn = functions.find(({ props }) => props.FunctionName === `${config.prefix}-usage`);
+const usageAccessPoint = accessPoints.find(({ id }) => id.includes('UsageAccessPoint'));
 const purgeSecurityGroupId = purgeFn?.props.VpcConfig?.SecurityGroupIds[0];
 
 describe('purge infrastructure', () => {
@@ -37,8 +40,10 @@ describe('purge infrastructure', () => {
     expect(synthError?.message).toBeUndefined();
   });
 
-  it('gives the platform exactly one access point, rooted at /tenants with POSIX uid/gid 0', () => {
-    expect(accessPoints).toHaveLength(1);
+  it('gives the platform two access points, Purge\'s and Usage\'s, each rooted at /tenants with POSIX uid/gid 0', () => {
+    expect(accessPoints).toHaveLength(2);
+    expect(usageAccessPoint?.props.RootDirectory?.Path).toBe('/tenants');
+    expect(usageAccessPoint?.props.PosixUser).toEqual({ Uid: '0', Gid: '0' });
     expect(purgeAccessPoint?.props.RootDirectory?.Path).toBe('/tenants');
     expect(purgeAccessPoint?.props.PosixUser).toEqual({ Uid: '0', Gid: '0' });
   });
@@ -54,17 +59,18 @@ describe('purge infrastructure', () => {
   });
 
   it('keeps every other function out of the VPC and away from EFS', () => {
-    for (const { props } of functions.filter((f) => f !== purgeFn)) {
+    for (const { props } of functions.filter((f) => f !== purgeFn && f !== usageFn)) {
       expect({ fn: props.FunctionName, vpc: props.VpcConfig, fs: props.FileSystemConfigs }).toEqual({ fn: props.FunctionName, vpc: undefined, fs: undefined });
     }
   });
 
-  it('grants ClientRootAccess only to the Purge role, only with the condition naming its own access point', () => {
+  it('grants ClientRootAccess only to the Purge and Usage roles, each only with the condition naming its own access point', () => {
     const rootGrants = allStatements(template).filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).some((a) => a === 'elasticfilesystem:ClientRootAccess' || a === 'elasticfilesystem:*'));
-    expect(rootGrants.map((g) => g.logicalId.replace(/[A-F0-9]{8}$/, ''))).toEqual(['PurgeFunctionPolicy']);
-    for (const { statement } of rootGrants) {
+    expect(rootGrants.map((g) => g.logicalId.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual(['PurgeFunctionPolicy', 'UsageFunctionPolicy']);
+    for (const { statement, logicalId } of rootGrants) {
+      const own = logicalId.startsWith('Purge') ? purgeAccessPoint! : usageAccessPoint!;
       expect(statement.Condition?.StringEquals?.['elasticfilesystem:AccessPointArn']).toBeDefined();
-      expect(json(statement.Condition?.StringEquals?.['elasticfilesystem:AccessPointArn'])).toContain(purgeAccessPoint!.id);
+      expect(json(statement.Condition?.StringEquals?.['elasticfilesystem:AccessPointArn'])).toContain(own.id);
     }
   });
 

@@ -62,6 +62,16 @@ describe('EC2 security groups', () => {
     expect(err.name).toBe('InvalidGroup.NotFound');
   });
 
+  it('knows the AWS-managed S3 and DynamoDB lists as AWS does: named com.amazonaws.<region>.<service>, owned by "AWS"', async () => {
+    const out = await ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'owner-id', Values: ['AWS'] }] }));
+    expect(out.PrefixLists!.map((l) => [l.PrefixListName, l.OwnerId, l.PrefixListArn?.split(':')[4]]).sort()).toEqual([
+      ['com.amazonaws.us-east-1.dynamodb', 'AWS', 'aws'],
+      ['com.amazonaws.us-east-1.s3', 'AWS', 'aws'],
+    ]);
+    const err = await errorOf(() => ec2.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: ['pl-00000000'] })));
+    expect(err.name).toBe('InvalidPrefixListId.NotFound');
+  });
+
   it('authorizes egress to CIDRs, prefix lists and groups, and reflects them in DescribeSecurityGroups', async () => {
     const id = await createGroup();
     const efsSg = await createGroup('efs', 'platform');

@@ -154,10 +154,12 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     DATA_RETENTION_DAYS: String(cell.dataRetentionDays),
     PROVISION_STATE_MACHINE_ARN: options.provisionStateMachineArn ?? localStateMachineArn('ProvisionTenant'),
     PURGE_STATE_MACHINE_ARN: localStateMachineArn('PurgeTenant'),
+    SUSPEND_STATE_MACHINE_ARN: localStateMachineArn('SuspendTenant'),
     UID_BASE: String(cell.uidBase),
     GATEWAY_WAIT_SECONDS: String(cell.gatewayWaitSeconds),
     GATEWAY_POLL_INTERVAL_MS: String(cell.gatewayPollIntervalMs),
     DEFAULT_EGRESS_ALLOWLIST_JSON: '[]',
+    EGRESS_SETTINGS_JSON: JSON.stringify({ protectedCidrs: [cell.vpcCidr], allowedPrivateCidrs: [], approvedPrefixLists: [] }),
     TENANTS_MOUNT_PATH: options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants'),
   };
   return { ...env, ...options.overrides };

@@ -16,7 +16,7 @@ import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { createTenantsTable, startDynamoDbLocal, uniqueTableName, type DynamoDbLocal } from './dynamodb-local';
 import { applyHandlerEnv, LOCAL_CELL, type LocalCell } from './env';
 import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
-import { FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions } from './fake-aws';
+import { DYNAMODB_PREFIX_LIST_ID, FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions } from './fake-aws';
 import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
 import type { EnvVar } from '../../functions/handlers/catalogue';
 
@@ -68,7 +68,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, storage, identity, secrets, gateway, purge] = await Promise.all([
+  const [intake, lifecycle, network, storage, identity, secrets, gateway, purge, usage] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -77,6 +77,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/secrets'),
     import('../../functions/handlers/gateway'),
     import('../../functions/handlers/purge'),
+    import('../../functions/handlers/usage'),
   ]);
   return {
     Intake: intake.handler,
@@ -87,6 +88,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Secrets: secrets.handler,
     Gateway: gateway.handler,
     Purge: purge.handler,
+    Usage: usage.handler,
   };
 }
 
@@ -192,7 +194,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
 }
 
-export { S3_PREFIX_LIST_ID };
+export { S3_PREFIX_LIST_ID, DYNAMODB_PREFIX_LIST_ID };
 
 /**
  * The platform's own security groups, which CDK creates in a real cell. Seeded straight into the

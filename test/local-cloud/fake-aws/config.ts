@@ -95,6 +95,10 @@ export type FakeAwsOptions = Partial<Omit<FakeAwsConfig, 'latencies' | 'throttli
 export const DEFAULT_ACCOUNT = '123456789012';
 export const DEFAULT_REGION = 'us-east-1';
 export const S3_PREFIX_LIST_ID = 'pl-63a5400a';
+/** The AWS-managed DynamoDB list of us-east-1 (`com.amazonaws.us-east-1.dynamodb`). */
+export const DYNAMODB_PREFIX_LIST_ID = 'pl-02cd2c6b';
+/** AWS-managed prefix lists the fake knows, by id: the service each stands for. */
+export const AWS_MANAGED_PREFIX_LISTS: Readonly<Record<string, string>> = { [S3_PREFIX_LIST_ID]: 's3', [DYNAMODB_PREFIX_LIST_ID]: 'dynamodb' };
 
 export function resolveConfig(options: FakeAwsOptions = {}): FakeAwsConfig {
   const region = options.region ?? DEFAULT_REGION;
@@ -124,7 +128,7 @@ export function resolveConfig(options: FakeAwsOptions = {}): FakeAwsConfig {
       accessPointsPerFileSystem: 10_000,
       // AWS-managed prefix list weights: gateway-endpoint lists (S3, DynamoDB) weigh 1
       // (EC2 User Guide, "AWS-managed prefix lists", weight table).
-      prefixListMaxEntries: { [S3_PREFIX_LIST_ID]: 1 },
+      prefixListMaxEntries: { [S3_PREFIX_LIST_ID]: 1, [DYNAMODB_PREFIX_LIST_ID]: 1 },
       ...options.limits,
     },
     efs: { clientTokenReplay: 'alreadyExists', ...options.efs },

@@ -3,7 +3,7 @@
  * Error codes: EC2 API Reference, "Error codes for the Amazon EC2 API".
  */
 import type * as ec2 from '@aws-sdk/client-ec2';
-import { S3_PREFIX_LIST_ID } from './config';
+import { AWS_MANAGED_PREFIX_LISTS } from './config';
 import type { ResourceRef, TagMap } from './core';
 import { mergeTags, tagRecord, tagsFromKeyValue, toKeyValue } from './core';
 import type { EmulatedService, ServiceContext } from './context';
@@ -366,17 +366,21 @@ export class Ec2Fake implements EmulatedService {
   }
 
   private describePrefixLists(i: ec2.DescribeManagedPrefixListsCommandInput): ec2.DescribeManagedPrefixListsCommandOutput {
-    const lists: ec2.ManagedPrefixList[] = Object.entries(this.ctx.config.limits.prefixListMaxEntries).map(([id, max]) => ({
-      PrefixListId: id,
-      PrefixListName: id === S3_PREFIX_LIST_ID ? `com.amazonaws.${this.ctx.config.region}.s3` : id,
-      AddressFamily: 'IPv4',
-      MaxEntries: max,
-      State: 'create-complete',
-      OwnerId: id === S3_PREFIX_LIST_ID ? 'AWS' : this.ctx.config.account,
-      PrefixListArn: id === S3_PREFIX_LIST_ID ? `arn:aws:ec2:${this.ctx.config.region}:aws:prefix-list/${id}` : this.arnOf('prefix-list', id),
-      Version: 1,
-      Tags: [],
-    }));
+    const region = this.ctx.config.region;
+    const lists: ec2.ManagedPrefixList[] = Object.entries(this.ctx.config.limits.prefixListMaxEntries).map(([id, max]) => {
+      const service = AWS_MANAGED_PREFIX_LISTS[id];
+      return {
+        PrefixListId: id,
+        PrefixListName: service ? `com.amazonaws.${region}.${service}` : id,
+        AddressFamily: 'IPv4',
+        MaxEntries: max,
+        State: 'create-complete',
+        OwnerId: service ? 'AWS' : this.ctx.config.account,
+        PrefixListArn: service ? `arn:aws:ec2:${region}:aws:prefix-list/${id}` : this.arnOf('prefix-list', id),
+        Version: 1,
+        Tags: [],
+      };
+    });
     let out = lists;
     if (i.PrefixListIds?.length) {
       for (const id of i.PrefixListIds) {

@@ -2,7 +2,7 @@
 export { FakeAws } from './fake';
 export { installFakeAws } from './install';
 export type { FakeAwsConfig, FakeAwsOptions, VpcConfig, BucketConfig } from './config';
-export { DEFAULT_ACCOUNT, DEFAULT_REGION, S3_PREFIX_LIST_ID, THROTTLE_GROUPS, resolveConfig } from './config';
+export { DEFAULT_ACCOUNT, DEFAULT_REGION, S3_PREFIX_LIST_ID, DYNAMODB_PREFIX_LIST_ID, AWS_MANAGED_PREFIX_LISTS, THROTTLE_GROUPS, resolveConfig } from './config';
 export type { Clock, ResourceRef, ServiceName } from './core';
 export { ManualClock, systemClock } from './core';
 export type { FaultKind, FaultSpec } from './faults';

@@ -19,7 +19,8 @@ import type { EgressRule } from '../../../functions/domain/tenant';
 
 const VPC4 = '10.0.0.0/16';
 const VPC6 = '2600:1f18:abcd:1200::/56';
-const CTX: AllowlistContext = { vpcCidrs: [VPC4, VPC6], maxRules: 50 };
+const APPROVED = { id: 'pl-0123abcd', name: 'partner-apis', maxEntries: 1, entries: ['198.51.100.0/24'] };
+const CTX: AllowlistContext = { vpcCidrs: [VPC4, VPC6], maxRules: 50, approvedPrefixLists: [APPROVED] };
 
 function cidrRule(cidr: string, ports: EgressRule['ports'] = [443], protocol: 'tcp' | 'udp' = 'tcp', description = ''): EgressRule {
   return { cidr, ports, protocol, description };
@@ -197,11 +198,14 @@ describe('validateAllowlist', () => {
     ['2600:1f18:abcd:1234::/64', 'inside the VPC IPv6 block'],
     ['2600:1f18::/32', 'containing the VPC IPv6 block'],
   ])('refuses %s (%s) because it would reach other tenants', (cidr) => {
-    expect(issuesFor(cidr)).toEqual([issue('egressAllowlist[1].cidr', /overlaps the VPC CIDR .*would reach other tenants/)]);
+    expect(issuesFor(cidr)).toEqual([issue('egressAllowlist[1].cidr', /overlaps the protected network .*would reach other tenants/)]);
   });
 
-  it('accepts the block right next to the VPC', () => {
-    expect(issuesFor('10.1.0.0/16')).toEqual([]);
+  it('accepts the block right next to the VPC where the operator allowed that private range', () => {
+    const allowed = { ...CTX, allowedPrivateCidrs: ['10.0.0.0/8'] };
+    expect(validate([cidrRule('10.1.0.0/16')], allowed)).toEqual([]);
+    // The allowance never opens the protected network inside it.
+    expect(validate([cidrRule('10.0.1.0/24')], allowed)).toEqual([issue('egressAllowlist[0].cidr', /protected network 10\.0\.0\.0\/16/)]);
   });
 
   it.each([
@@ -300,9 +304,13 @@ describe('validateAllowlist', () => {
     expect(validate(rules, { ...CTX, maxRules: 6 })).toEqual([]);
   });
 
-  it('counts a prefix list as one rule per port entry (the Network handler re-checks its max entries)', () => {
-    expect(countSecurityGroupRules([{ prefixListId: 'pl-0123abcd', ports: [80, 443] }])).toBe(2);
+  it('counts an approved prefix list as its max entries per port entry, as EC2 does', () => {
+    expect(countSecurityGroupRules([{ prefixListId: 'pl-0123abcd', ports: [80, 443] }], [APPROVED])).toBe(2);
     expect(validate([{ prefixListId: 'pl-0123abcd', ports: [80, 443] }], { ...CTX, maxRules: 1 })[0]?.message).toMatch(/expands to 2/);
+    const wide = { ...APPROVED, maxEntries: 5 };
+    expect(countSecurityGroupRules([{ prefixListId: 'pl-0123abcd', ports: [80, 443] }], [wide])).toBe(10);
+    const ctx = { ...CTX, approvedPrefixLists: [wide], maxRules: 9 };
+    expect(validate([{ prefixListId: 'pl-0123abcd', ports: [80, 443] }], ctx)).toEqual([issue('egressAllowlist', /expands to 10 .*at most 9/)]);
   });
 
   it(`refuses an allowlist that does not fit in a security group next to the ${PLATFORM_EGRESS_RULE_COUNT} platform rules`, () => {
@@ -351,7 +359,7 @@ describe('validateAllowlist properties', () => {
         const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
         const cidr = `${ipv4(((vpcNetwork + offset) & mask) >>> 0)}/${prefix}`;
         const issues = validate([cidrRule(cidr)]);
-        expect(issues).toContainEqual(issue('egressAllowlist[0].cidr', /overlaps the VPC CIDR 10\.0\.0\.0\/16/));
+        expect(issues).toContainEqual(issue('egressAllowlist[0].cidr', /overlaps the protected network 10\.0\.0\.0\/16/));
       }),
     );
   });
@@ -361,14 +369,19 @@ describe('validateAllowlist properties', () => {
       fc.property(fc.integer({ min: 8, max: 16 }), (prefix) => {
         const mask = (0xffffffff << (32 - prefix)) >>> 0;
         const issues = validate([cidrRule(`${ipv4((vpcNetwork & mask) >>> 0)}/${prefix}`)]);
-        expect(issues.some((i) => /overlaps the VPC CIDR/.test(i.message))).toBe(true);
+        expect(issues.some((i) => /overlaps the protected network/.test(i.message))).toBe(true);
       }),
     );
   });
 
   const publicSlash24 = fc
     .tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }))
-    .filter(([a, b]) => a !== 10 && a !== 127 && !(a === 169 && b === 254))
+    // Not reserved, not private or shared space (RFC 1918, 100.64.0.0/10, 198.18.0.0/15).
+    .filter(
+      ([a, b]) =>
+        a !== 10 && a !== 127 && !(a === 169 && b === 254) && !(a === 172 && b >= 16 && b < 32) && !(a === 192 && b === 168) &&
+        !(a === 100 && b >= 64 && b < 128) && !(a === 198 && (b === 18 || b === 19)),
+    )
     .map(([a, b, c]) => `${a}.${b}.${c}.0/24`);
   const port = fc.integer({ min: 1, max: 65535 });
   const portSpec = fc.oneof(port, fc.tuple(port, port).map(([x, y]) => ({ from: Math.min(x, y), to: Math.max(x, y) })));
