@@ -37,7 +37,7 @@ async function expectConsistent(tenantId: string) {
   const recorded = (record?.egressAllowlist ?? []).map((r) => ('cidr' in r ? r.cidr : r.prefixListId)).sort();
   expect(allowlistInGroup(tenantId)).toEqual(recorded);
   expect(serviceState(cloud, tenantId)?.revision).toBe(record?.resources.taskDefinitionArn?.split('/').pop());
-  const td = cloud.fake.taskDefinition(`octw-${tenantId}`);
+  const td = cloud.fake.taskDefinition(`octw-local--${tenantId}`);
   const image = td?.input.containerDefinitions?.find((c) => c.name !== 'config-init')?.image ?? td?.input.containerDefinitions?.[0]?.image;
   if (record?.imageOverride) expect(image).toBe(record.imageOverride);
   return record!;
