@@ -132,6 +132,20 @@ describe('retry of a FAILED first provisioning (finding 1)', () => {
     expect(tokenOf(tenantId)).not.toBe(before.token);
   });
 
+  it.each(['transient', 'crashAfterSuccess'] as const)('rotates the token exactly once despite a %s fault in PutSecretValue', async (kind) => {
+    const tenantId = `rotate-${kind === 'transient' ? 'transient' : 'crash'}`;
+    const before = await failedFirstProvisioning(tenantId);
+    const fired = cloud.fake.faults.fired.length;
+    cloud.fake.inject({ service: 'SecretsManager', operation: 'PutSecretValue', kind });
+    await cloud.signup(signupFor(tenantId));
+    await cloud.settle();
+    expect(cloud.fake.faults.fired.slice(fired)).toContainEqual(expect.objectContaining({ operation: 'PutSecretValue', kind }));
+    expect((await cloud.tenant(tenantId))?.status).toBe('ACTIVE');
+    expect(tokenOf(tenantId)).not.toBe(before.token);
+    // The first generation's version and one for the second: the retried step wrote no third.
+    expect(cloud.fake.secret(gatewaySecretName(tenantId))?.versions.size).toBe(2);
+  });
+
   it('refuses another owner, recording why', async () => {
     const tenantId = 'retry-other';
     const before = await failedFirstProvisioning(tenantId);
