@@ -14,7 +14,7 @@ import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { createTenantsTable, startDynamoDbLocal, uniqueTableName, type DynamoDbLocal } from './dynamodb-local';
 import { applyHandlerEnv, LOCAL_CELL } from './env';
 import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
-import { FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions } from './fake-aws';
+import { FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions, type TaskRuntime, type TaskRuntimeOptions } from './fake-aws';
 import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
 import type { EnvVar } from '../../functions/handlers/catalogue';
 
@@ -34,6 +34,8 @@ export interface LocalCloudOptions {
   /** Scale of Wait states and Retry pauses in the ASL (default 0.001). */
   readonly waitScale?: number;
   readonly retryScale?: number;
+  /** Runs every ECS task the fake starts on this runtime (e.g. the real OpenClaw gateway); see fake-aws/task-runtime.ts. */
+  readonly taskRuntime?: { readonly runtime: TaskRuntime; readonly options?: TaskRuntimeOptions };
 }
 
 export interface LocalCloud {
@@ -104,6 +106,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     clusters: [LOCAL_CELL.clusterName],
   });
   const uninstallFake = installFakeAws(fake);
+  if (options.taskRuntime) fake.ecs.setTaskRuntime(options.taskRuntime.runtime, options.taskRuntime.options);
   // The platform's own security groups (CDK creates them in a real cell).
   const platformGroups = createPlatformGroups(fake);
   const restoreEnv = applyHandlerEnv({
@@ -158,6 +161,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       await drainAll(bus, sfn).catch(() => undefined);
       await sfn.stop();
       await bus.stop();
+      // No task process outlives the local cloud.
+      await fake.ecs.removeTaskRuntime();
       uninstallFake();
       restoreEnv();
       doc.destroy();
