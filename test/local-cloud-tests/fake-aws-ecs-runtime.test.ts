@@ -239,15 +239,18 @@ describe('ECS task runtime: every stop of a task stops its process', () => {
     expect(runtime.running()).toEqual([]);
   });
 
-  it('a new revision replaces the process once its own task is healthy; a failing one is rolled back, its process stopped', async () => {
+  it('with maximumPercent 100, a new revision stops the old process before its own starts: never two at once', async () => {
     const { secretArn, accessPointId } = await healthyService();
     const v2 = await register('octw-acme', secretArn, accessPointId, { cpu: '2048' });
     await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'octw-acme', taskDefinition: v2 }));
-    h.clock.advance(LAT.taskStartMs);
-    await eventually(async () => (await service()).deployments!.length === 1);
     await h.fake.ecs.runtimeIdle();
     expect(runtime.running().map((c) => c.taskDefinition.revision)).toEqual([2]);
+    const [old] = await tasks('STOPPED');
+    expect(old!.stoppedReason).toMatch(/^Scaling activity initiated by \(deployment ecs-svc\/\d+\)$/);
+    h.clock.advance(LAT.taskStartMs);
+    await eventually(async () => (await service()).deployments!.length === 1);
 
+    // A failing revision is rolled back: its process stopped, the previous revision started again.
     script['octw-acme:3'] = 'never';
     const v3 = await register('octw-acme', secretArn, accessPointId, { cpu: '4096' });
     await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'octw-acme', taskDefinition: v3 }));
@@ -257,6 +260,23 @@ describe('ECS task runtime: every stop of a task stops its process', () => {
     await eventually(async () => (await service()).deployments!.length === 1);
     await h.fake.ecs.runtimeIdle();
     expect(runtime.of('octw-acme').filter((c) => c.taskDefinition.revision === 3).every((c) => c.stopped)).toBe(true);
+    expect(runtime.running().map((c) => c.taskDefinition.revision)).toEqual([2]);
+  });
+
+  it('with maximumPercent 200, the old process runs until the new revision is healthy, then stops', async () => {
+    const { secretArn, accessPointId } = await healthyService();
+    await ecs.send(
+      new UpdateServiceCommand({ cluster: CLUSTER, service: 'octw-acme', deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100 } }),
+    );
+    script['octw-acme:2'] = 'never';
+    const v2 = await register('octw-acme', secretArn, accessPointId, { cpu: '2048' });
+    await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'octw-acme', taskDefinition: v2 }));
+    h.clock.advance(LAT.taskStartMs);
+    await tasks();
+    expect(runtime.running().map((c) => c.taskDefinition.revision)).toEqual([1, 2]);
+    runtime.of('octw-acme').find((c) => c.taskDefinition.revision === 2)!.healthy = true;
+    await eventually(async () => (await service()).deployments!.length === 1);
+    await h.fake.ecs.runtimeIdle();
     expect(runtime.running().map((c) => c.taskDefinition.revision)).toEqual([2]);
   });
 

@@ -533,6 +533,12 @@ export class EcsFake implements EmulatedService {
           : { readyAt: desiredCount > 0 ? at + start : at }),
       ...(onRuntime ? { onRuntime } : {}),
     };
+    // maximumPercent ≤ 100 leaves no room for a new task beside an old one: ECS stops the old
+    // tasks first (with minimumHealthyPercent 0), so two tasks never run at once.
+    if ((svc.deploymentConfiguration.maximumPercent ?? 200) <= 100) {
+      const older = svc.deployments.filter((x) => x.status !== 'INACTIVE').flatMap((x) => this.liveTasks(svc, at, x.id));
+      this.stopTasks(older, at, `Scaling activity initiated by (deployment ${d.id})`);
+    }
     svc.deployments.unshift(d);
     svc.taskDefinitionArn = taskDefinitionArn;
     this.launchTasks(svc, d, desiredCount, at, failing);
