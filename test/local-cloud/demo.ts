@@ -314,7 +314,7 @@ interface RealGateway {
 /** --real-gateway: the real runtime, or exit 1 saying what is missing and how to get it. */
 async function realGatewaySetUp(): Promise<RealGateway> {
   // Loaded only here: the default demo needs no OpenClaw install.
-  const { OpenClawTaskRuntime, REAL_GATEWAY_RUNTIME_OPTIONS, realGatewayPrerequisites } = await import('./openclaw-runtime');
+  const { OpenClawTaskRuntime, realGatewayRuntimeOptions, realGatewayPrerequisites } = await import('./openclaw-runtime');
   const missing = realGatewayPrerequisites();
   if (missing.length > 0) {
     console.error(`--real-gateway cannot run here:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
@@ -329,7 +329,7 @@ async function realGatewaySetUp(): Promise<RealGateway> {
   const efsRoot = mkdtempSync('/var/tmp/octw-demo-efs-');
   const tenantsDir = join(efsRoot, 'tenants');
   mkdirSync(tenantsDir);
-  return { runtime: new OpenClawTaskRuntime({ efsRoot }), runtimeOptions: REAL_GATEWAY_RUNTIME_OPTIONS, planId: plan.id, tenantsDir };
+  return { runtime: new OpenClawTaskRuntime({ efsRoot }), runtimeOptions: realGatewayRuntimeOptions(), planId: plan.id, tenantsDir };
 }
 
 /**

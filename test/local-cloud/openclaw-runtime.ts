@@ -21,11 +21,21 @@ import type { TaskRuntime, TaskRuntimeContext, TaskRuntimeHandle, TaskRuntimeOpt
 export const OPENCLAW_INSTALL_HINT = 'install the pinned Node and OpenClaw with `bash conformance/install.sh` (`npm run conformance` runs it too)';
 
 /**
- * The agent's probe cadence for real gateways: the task definition's 15 s interval would hold
- * ACTIVE back by up to 15 s after the gateway is up. The failure budget is unchanged
- * (startPeriod + retries × interval, real seconds).
+ * How the fake's agent runs the real gateway's health check.
+ * - probeEveryMs: the task definition's 15 s interval would hold ACTIVE back by up to 15 s after
+ *   the gateway is up; probing every 2 s does not change the failure budget.
+ * - healthCheckTimeScale: a Fargate task has its own vCPUs; here every gateway shares two cores
+ *   with everything else, and a start that takes ~20 s alone was measured at 70-110 s under load.
+ *   The check's timeout, interval and startPeriod are stretched by this factor (default 3: the
+ *   registered 60 s start period becomes 180 s) so that a slow host is not reported as an unhealthy
+ *   gateway. Set OCTW_REAL_GATEWAY_HEALTH_SCALE=1 to hold the gateway to the registered budget.
  */
-export const REAL_GATEWAY_RUNTIME_OPTIONS: TaskRuntimeOptions = { healthCheckTimeScale: 1, probeEveryMs: 2000 };
+export function realGatewayRuntimeOptions(): TaskRuntimeOptions {
+  const raw = process.env.OCTW_REAL_GATEWAY_HEALTH_SCALE ?? '3';
+  const scale = Number(raw);
+  if (!(scale >= 1 && scale <= 10)) throw new Error(`OCTW_REAL_GATEWAY_HEALTH_SCALE must be a number from 1 to 10, not "${raw}"`);
+  return { healthCheckTimeScale: scale, probeEveryMs: 2000 };
+}
 
 /** What is missing on this machine for the real runtime; empty when it can run. */
 export function realGatewayPrerequisites(): string[] {
