@@ -86,7 +86,7 @@ describe('the provision workflow with the real OpenClaw gateway', () => {
     expect(timings.provisionMs).toBeLessThan(PROVISION_BUDGET_MS);
     gateway = runtime.runningGateway(SERVICE)!;
     expect(gateway).toBeDefined();
-    expect(`${gateway.family}:${gateway.revision}`).toBe(record.resources.taskDefinitionArn!.split('/').pop());
+    expect(`${gateway.family}:${gateway.revision}`).toBe(record.resources.taskDefinitionArn?.split('/').pop());
     expect(gateway.healthyAfterMs).toBeDefined();
     timings.gatewayStartToHealthyMs = gateway.healthyAfterMs!;
     expect(await taskHealth()).toEqual(['RUNNING/HEALTHY']);
