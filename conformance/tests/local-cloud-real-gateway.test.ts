@@ -102,6 +102,8 @@ describe('the provision workflow with the real OpenClaw gateway', () => {
         method: 'POST',
         headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
         body: JSON.stringify({ tool: 'session_status', args: {} }),
+        // A loaded shared host answers slowly (a 10 s timeout was hit at load 16).
+        timeoutMs: 60_000,
       });
     const wrong = await invoke(`${token!.slice(0, -4)}xxxx`);
     expect(wrong.status).toBe(401);

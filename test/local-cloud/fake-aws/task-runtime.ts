@@ -168,6 +168,7 @@ export class TaskAgent {
       handle.health().catch(() => false),
       new Promise<boolean>((resolve) => {
         timeout = setTimeout(() => resolve(false), check.timeoutMs);
+        timeout.unref();
       }),
     ]);
     clearTimeout(timeout);
