@@ -152,7 +152,7 @@ describe('ECS task runtime: starting a task', () => {
     expect((await service()).deployments![0]!.rolloutState).toBe('COMPLETED');
   });
 
-  it('stops the task with "Task failed container health checks" only after startPeriod + retries × interval of failing, and the circuit breaker fails the deployment', async () => {
+  it('stops the task with "Task failed container health checks" only after startPeriod + retries × interval of failing; the circuit breaker fails the deployment after 3 such tasks', async () => {
     script['octw-acme'] = 'never';
     const { secretArn, accessPointId, group } = await tenantState();
     const started = Date.now();
@@ -166,9 +166,13 @@ describe('ECS task runtime: starting a task', () => {
     expect(failedAfterMs).toBeGreaterThanOrEqual((CHECK.startPeriod + CHECK.retries * CHECK.interval) * 1000 * SCALE);
     expect(stopped!.stoppedReason).toBe('Task failed container health checks');
     expect(stopped!.healthStatus).toBe('UNHEALTHY');
+    // A replacement runs; the deployment is still in progress.
+    expect((await service()).deployments![0]!.rolloutState).toBe('IN_PROGRESS');
+    expect(runtime.running()).toHaveLength(1);
+    await eventually(async () => (await service()).deployments![0]!.rolloutState === 'FAILED');
     const s = await service();
-    expect(s.deployments![0]!.rolloutState).toBe('FAILED');
-    expect(s.deployments![0]!.failedTasks).toBe(1);
+    expect(s.deployments![0]!.failedTasks).toBe(3);
+    expect(runtime.containers).toHaveLength(3);
     await h.fake.ecs.runtimeIdle();
     expect(runtime.running()).toEqual([]);
   });

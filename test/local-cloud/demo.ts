@@ -227,13 +227,13 @@ async function main(): Promise<void> {
     const records = (await Promise.all(names.map((n) => cloud.store.get(n)))).filter((r): r is TenantRecord => r !== undefined);
     printTenants(cloud, records);
     if (real) console.log('\nGateways (real OpenClaw, asked now):');
-    const silent = real ? await showGateways(real.runtime, records) : [];
+    const silent = real ? await showGateways(real.runtime, records, cloud) : [];
     const executions = cloud.sfn.list().filter((e) => e.stateMachineName === 'ProvisionTenant');
     const avg = (f: (e: (typeof executions)[number]) => number) => (executions.reduce((s, e) => s + f(e), 0) / Math.max(1, executions.length)).toFixed(1);
     console.log(
-      `\n${executions.length} provision run(s): avg ${avg((e) => e.counters.stateTransitions)} state transitions, ${avg((e) => e.counters.taskInvocations)} Lambda invocations, ${avg(
-        (e) => (e.counters.durationMs ?? 0) / 1000 / options.timeScale,
-      )} s modelled signup→ACTIVE; ${cloud.fake.calls.length} AWS control-plane calls in all${options.faultRate > 0 ? `, ${cloud.fake.faults.fired.length} injected faults retried` : ''}`,
+      `\n${executions.length} provision run(s): avg ${avg((e) => e.counters.stateTransitions)} state transitions, ${avg((e) => e.counters.taskInvocations)} Lambda invocations, ${
+        real ? `${avg((e) => (e.counters.durationMs ?? 0) / 1000)} s wall-clock signup→ACTIVE (real gateways)` : `${avg((e) => (e.counters.durationMs ?? 0) / 1000 / options.timeScale)} s modelled signup→ACTIVE`
+      }; ${cloud.fake.calls.length} AWS control-plane calls in all${options.faultRate > 0 ? `, ${cloud.fake.faults.fired.length} injected faults retried` : ''}`,
     );
 
     const active = records.filter((r) => r.status === 'ACTIVE').map((r) => r.tenantId);
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
         if (!before.stopped) silent.push(`${operated}'s gateway still runs after suspend`);
       }
       await octw(cloud, ['tenants', 'resume', operated, '--wait']);
-      if (real) await showGateways(real.runtime, [await cloud.store.require(operated)]);
+      if (real) await showGateways(real.runtime, [await cloud.store.require(operated)], cloud);
       const allowlist = join(mkdtempSync(join(tmpdir(), 'octw-demo-')), 'allowlist.json');
       writeFileSync(
         allowlist,
@@ -261,7 +261,7 @@ async function main(): Promise<void> {
         ]),
       );
       await octw(cloud, ['tenants', 'update', operated, '--allowlist-file', allowlist, '--wait']);
-      if (real) await showGateways(real.runtime, [await cloud.store.require(operated)]);
+      if (real) await showGateways(real.runtime, [await cloud.store.require(operated)], cloud);
       await octw(cloud, ['tenants', 'show', operated]);
     }
     if (leaving) {
@@ -336,13 +336,14 @@ async function realGatewaySetUp(): Promise<RealGateway> {
  * For each tenant: the gateway its ECS task runs, asked /healthz now, and how long after its
  * start its health check first passed. Returns the tenants that are ACTIVE without an answering gateway.
  */
-async function showGateways(runtime: OpenClawTaskRuntime, records: TenantRecord[]): Promise<string[]> {
+async function showGateways(runtime: OpenClawTaskRuntime, records: TenantRecord[], cloud: LocalCloud): Promise<string[]> {
   const silent: string[] = [];
   for (const r of records) {
     const g = runtime.runningGateway(`octw-${r.tenantId}`);
     if (!g) {
       if (r.status === 'ACTIVE') silent.push(`${r.tenantId} is ACTIVE with no gateway running`);
-      console.log(`  ${pad(r.tenantId, 18)} ${r.status}: no gateway running`);
+      const reasons = cloud.fake.ecs.tasks.filter((t) => t.serviceName === `octw-${r.tenantId}` && t.stoppedReason).map((t) => t.stoppedReason!.slice(0, 300));
+      console.log(`  ${pad(r.tenantId, 18)} ${r.status}: no gateway running${reasons.length > 0 ? `; its tasks stopped with:\n${reasons.map((x) => `      - ${x}`).join('\n')}` : ''}`);
       continue;
     }
     const probe = await g.handle.health();

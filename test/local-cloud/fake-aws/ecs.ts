@@ -482,12 +482,14 @@ export class EcsFake implements EmulatedService {
       t.failing = true;
       delete t.healthyAt;
       this.stopTasks([t], now, seen.reason);
-      if (!d || d.status !== 'PRIMARY') continue;
-      if (d.rolloutState === 'IN_PROGRESS') d.failAt ??= now;
-      else if (d.rolloutState === 'COMPLETED' && this.liveTasks(svc, now, d.id).length < d.desiredCount) {
-        // The service scheduler replaces a task that failed after the rollout completed.
-        this.launchTasks(svc, d, 1, now, false);
-      }
+      if (!d || d.status !== 'PRIMARY' || d.failAt !== undefined || d.rolloutState === 'FAILED') continue;
+      // The circuit breaker fails an in-progress deployment once max(3, ½ desired) of its tasks
+      // failed (at most 200: ECS Developer Guide, "deployment circuit breaker"); until then, and
+      // after the rollout completed, the service scheduler replaces a failed task.
+      const failed = this.tasks.filter((x) => x.deploymentId === d.id && x.failing).length;
+      const threshold = Math.min(200, Math.max(3, Math.ceil(d.desiredCount / 2)));
+      if (d.rolloutState === 'IN_PROGRESS' && failed >= threshold) d.failAt = now;
+      else if (this.liveTasks(svc, now, d.id).length < d.desiredCount) this.launchTasks(svc, d, 1, now, false);
     }
     const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
     if (primary?.onRuntime && primary.rolloutState === 'IN_PROGRESS' && primary.readyAt === undefined && primary.failAt === undefined) {
