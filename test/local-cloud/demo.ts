@@ -250,8 +250,21 @@ async function main(): Promise<void> {
         console.log(`  gateway process ${before.handle.pid} of "${operated}": ${before.stopped ? 'stopped, its network namespace removed' : 'STILL RUNNING'}`);
         if (!before.stopped) silent.push(`${operated}'s gateway still runs after suspend`);
       }
+      const resumedAt = Date.now();
       await octw(cloud, ['tenants', 'resume', operated, '--wait']);
-      if (real) await showGateways(real.runtime, [await cloud.store.require(operated)], cloud);
+      if (real) {
+        // ResumeTenant scales the service back to 1 on its completed deployment, and the platform
+        // reads "steady" from the running count: ACTIVE comes before the gateway answers. Say so, then wait for it.
+        const seconds = ((Date.now() - resumedAt) / 1000).toFixed(1);
+        const g = real.runtime.runningGateway(`octw-${operated}`);
+        console.log(
+          `  NOTE: "${operated}" is ACTIVE after ${seconds} s, while its gateway ${g ? `(pid ${g.handle.pid}) has not passed its health check yet` : 'is not even launched yet'}: resume reports ACTIVE on a RUNNING task, not a healthy one`,
+        );
+        const answered = await awaitGateway(real.runtime, operated, 600_000);
+        console.log(`  its gateway answered ${((Date.now() - resumedAt) / 1000).toFixed(1)} s after the resume started`);
+        if (!answered) silent.push(`${operated}'s gateway did not answer after resume`);
+        await showGateways(real.runtime, [await cloud.store.require(operated)], cloud);
+      }
       const allowlist = join(mkdtempSync(join(tmpdir(), 'octw-demo-')), 'allowlist.json');
       writeFileSync(
         allowlist,
@@ -353,6 +366,17 @@ async function showGateways(runtime: OpenClawTaskRuntime, records: TenantRecord[
     if (r.status === 'ACTIVE' && !probe.ok) silent.push(`${r.tenantId} is ACTIVE but its gateway does not answer /healthz`);
   }
   return silent;
+}
+
+/** Waits until the tenant's running gateway answers /healthz; false after budgetMs. */
+async function awaitGateway(runtime: OpenClawTaskRuntime, tenantId: string, budgetMs: number): Promise<boolean> {
+  const until = Date.now() + budgetMs;
+  while (Date.now() < until) {
+    const g = runtime.runningGateway(`octw-${tenantId}`);
+    if (g && (await g.handle.health()).ok) return true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return false;
 }
 
 main().catch((err: unknown) => {
