@@ -79,6 +79,17 @@ export interface LaunchOptions {
   modelStubPorts?: number[];
   /** Env vars the image sets (Dockerfile ENV). Default: IMAGE_ENV. */
   imageEnv?: Record<string, string>;
+  /**
+   * false: prepare the task (namespace, volumes, init containers) but do not start the gateway;
+   * use exec() to run OpenClaw's CLI in the gateway container's context. Default true.
+   */
+  startGateway?: boolean;
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
 export interface ProbeResult {
@@ -110,6 +121,8 @@ export interface GatewayHandle {
   runHealthCheck(): Promise<boolean>;
   /** An HTTP request to the gateway, from a client on the task's network (not loopback). */
   fetch(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }): Promise<Response>;
+  /** Runs argv in the gateway container's context (its user, env, mounts, namespace), like `ecs execute-command`. */
+  exec(argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
   /** Packets that tried to leave the namespace (IPv4 + IPv6, DNS included). */
   outboundAttempts(): Promise<number>;
   logs(): string;
@@ -322,22 +335,30 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
 
     // --- the gateway
     const gwEnv = containerEnv(gateway, imageEnv, opts.secrets);
-    const fd = openSync(logFile, 'w');
-    const gw = spawn('ip', ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', containerScript(gateway, prepared, argvOf(gateway))], {
-      env: gwEnv,
-      stdio: ['ignore', fd, fd],
-      detached: true,
-    });
-    closeSync(fd);
-    children.push(gw);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => gw.on('exit', (code, signal) => res({ code, signal })));
-    let hasExited = false;
-    void exited.then(() => { hasExited = true; });
+    const runInGateway = (argv: string[], stdio: 'ignore' | 'pipe' | number) =>
+      spawn('ip', ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', containerScript(gateway, prepared, argv)], {
+        env: gwEnv,
+        stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : ['ignore', stdio, stdio],
+        detached: true,
+      });
+    let gw: ChildProcess | undefined;
+    let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
+    let hasExited = true;
+    if (opts.startGateway !== false) {
+      const fd = openSync(logFile, 'w');
+      const p = runInGateway(argvOf(gateway), fd);
+      closeSync(fd);
+      children.push(p);
+      gw = p;
+      hasExited = false;
+      exited = new Promise((res) => p.on('exit', (code, signal) => res({ code, signal })));
+      void exited.then(() => { hasExited = true; });
 
-    // --- the bridge: host (Unix socket) -> the task's address inside the namespace
-    const bridge = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'tcp-bridge.mjs'), socketPath, address, String(port)], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(bridge);
-    await waitForLine(bridge, 'bridge ready', 30_000, 'bridge');
+      // --- the bridge: host (Unix socket) -> the task's address inside the namespace
+      const bridge = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'tcp-bridge.mjs'), socketPath, address, String(port)], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(bridge);
+      await waitForLine(bridge, 'bridge ready', 30_000, 'bridge');
+    }
 
     const doFetch: GatewayHandle['fetch'] = (path, init = {}) =>
       new Promise((resolve, reject) => {
@@ -380,7 +401,7 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
       workDir,
       logFile,
       modelStubLog,
-      pid: gw.pid ?? -1,
+      pid: gw?.pid ?? -1,
       health: () => probe('/healthz', 'ok'),
       ready: () => probe('/readyz', 'ready'),
       async waitHealthy(budgetMs) {
@@ -396,7 +417,7 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
         const cmd = gateway.healthCheck?.command ?? [];
         const argv = cmd[0] === 'CMD' ? cmd.slice(1) : cmd[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', cmd.slice(1).join(' ')] : cmd;
         if (argv.length === 0) throw new Error('the gateway container has no health check');
-        const p = spawn('ip', ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', containerScript(gateway, prepared, argv)], { env: gwEnv, stdio: 'ignore', detached: true });
+        const p = runInGateway(argv, 'ignore');
         const timeoutMs = (gateway.healthCheck?.timeout ?? 5) * 1000 + 10_000; // + node start-up on a loaded host
         const timer = setTimeout(() => { try { process.kill(-(p.pid ?? 0), 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
         const code = await new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
@@ -404,6 +425,15 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
         return code === 0;
       },
       fetch: doFetch,
+      exec(argv, execOpts = {}) {
+        const p = runInGateway(argv, 'pipe');
+        let stdout = '';
+        let stderr = '';
+        p.stdout?.on('data', (c: Buffer) => { stdout += c.toString(); });
+        p.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
+        const timer = setTimeout(() => { try { process.kill(-(p.pid ?? 0), 'SIGKILL'); } catch { /* gone */ } }, execOpts.timeoutMs ?? 300_000);
+        return new Promise((res) => p.on('close', (code) => { clearTimeout(timer); res({ code, stdout, stderr }); }));
+      },
       async outboundAttempts() {
         let total = 0;
         for (const ipt of ['iptables', 'ip6tables']) {
@@ -419,11 +449,14 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
       exited,
       stop() {
         stopped ??= (async () => {
-          if (!hasExited && gw.pid) {
-            try { process.kill(-gw.pid, 'SIGTERM'); } catch { /* gone */ }
+          const pid = gw?.pid;
+          if (!hasExited && pid) {
+            try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
             const grace = (gateway.stopTimeout ?? 30) * 1000;
-            const killed = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), grace))]);
-            if (killed) try { process.kill(-gw.pid, 'SIGKILL'); } catch { /* gone */ }
+            let timer: NodeJS.Timeout | undefined;
+            const killed = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), grace); })]);
+            clearTimeout(timer);
+            if (killed) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
             await exited;
           }
           await teardown();
