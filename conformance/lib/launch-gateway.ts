@@ -106,6 +106,8 @@ export interface GatewayHandle {
   /** The task's address inside its namespace (the ENI address). */
   address: string;
   workDir: string;
+  /** Host path of the access point's backing directory (what EFS stores, as stored). */
+  efsDir: string;
   /** Host path of the gateway's stdout+stderr. */
   logFile: string;
   /** Host path of the model stub's request log (one JSON line per request). */
@@ -123,7 +125,9 @@ export interface GatewayHandle {
   fetch(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }): Promise<Response>;
   /** Runs argv in the gateway container's context (its user, env, mounts, namespace), like `ecs execute-command`. */
   exec(argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
-  /** Packets that tried to leave the namespace (IPv4 + IPv6, DNS included). */
+  /** Packets that tried to leave the namespace, by kind: dns, tcp-connect (SYNs), tcp-other, udp-other, other, kernel-icmpv6. */
+  outboundByKind(): Promise<Record<string, number>>;
+  /** Packets that tried to leave the namespace (IPv4 + IPv6, DNS included; the kernel's own IPv6 neighbour discovery excluded). */
   outboundAttempts(): Promise<number>;
   logs(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -218,6 +222,17 @@ function argvOf(c: ContainerLike): string[] {
 
 let subnetCounter = 0;
 
+const EGRESS_CHAIN = 'OCTW_EGRESS';
+const KERNEL_ICMPV6 = 'kernel-icmpv6';
+/** Counted (and dropped) kinds of outbound packets, in rule order. */
+const EGRESS_KINDS: readonly (readonly [string, string[]])[] = [
+  ['dns', ['-p', 'udp', '--dport', '53']],
+  ['tcp-connect', ['-p', 'tcp', '--syn']],
+  ['tcp-other', ['-p', 'tcp']],
+  ['udp-other', ['-p', 'udp']],
+  ['other', []],
+];
+
 export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions): Promise<GatewayHandle> {
   assertInstalled();
   const containers = td.containerDefinitions ?? [];
@@ -307,7 +322,14 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
     await ipn('link', 'set', 'eth0', 'up');
     await ipn('route', 'add', 'default', 'via', `10.77.${octet}.1`);
     await ipn('-6', 'route', 'add', 'default', 'via', 'fd77::1');
-    for (const ipt of ['iptables', 'ip6tables']) await sh('ip', ['netns', 'exec', netns, ipt, '-w', '-A', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
+    for (const ipt of ['iptables', 'ip6tables']) {
+      const rule = (...args: string[]) => sh('ip', ['netns', 'exec', netns, ipt, '-w', ...args]);
+      await rule('-N', EGRESS_CHAIN);
+      await rule('-A', 'OUTPUT', '!', '-o', 'lo', '-j', EGRESS_CHAIN);
+      // The kernel's own IPv6 neighbour discovery / MLD on the interface is not the gateway's doing.
+      if (ipt === 'ip6tables') await rule('-A', EGRESS_CHAIN, '-p', 'icmpv6', '-m', 'comment', '--comment', KERNEL_ICMPV6, '-j', 'DROP');
+      for (const [kind, match] of EGRESS_KINDS) await rule('-A', EGRESS_CHAIN, ...match, '-m', 'comment', '--comment', kind, '-j', 'DROP');
+    }
     mkdirSync(resolvDir, { recursive: true });
     writeFileSync(join(resolvDir, 'resolv.conf'), `nameserver 10.77.${octet}.1\n`);
 
@@ -399,6 +421,7 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
       port,
       address,
       workDir,
+      efsDir,
       logFile,
       modelStubLog,
       pid: gw?.pid ?? -1,
@@ -434,16 +457,20 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
         const timer = setTimeout(() => { try { process.kill(-(p.pid ?? 0), 'SIGKILL'); } catch { /* gone */ } }, execOpts.timeoutMs ?? 300_000);
         return new Promise((res) => p.on('close', (code) => { clearTimeout(timer); res({ code, stdout, stderr }); }));
       },
-      async outboundAttempts() {
-        let total = 0;
+      async outboundByKind() {
+        const counts: Record<string, number> = {};
         for (const ipt of ['iptables', 'ip6tables']) {
-          const out = await sh('ip', ['netns', 'exec', netns, ipt, '-w', '-L', 'OUTPUT', '-v', '-x', '-n']);
+          const out = await sh('ip', ['netns', 'exec', netns, ipt, '-w', '-L', EGRESS_CHAIN, '-v', '-x', '-n']);
           for (const line of out.split('\n')) {
-            const cols = line.trim().split(/\s+/);
-            if (cols[2] === 'DROP') total += Number(cols[0]);
+            const m = /^\s*(\d+)\s+\d+\s+DROP\b.*\/\* (\S+) \*\//.exec(line);
+            if (m) counts[m[2]!] = (counts[m[2]!] ?? 0) + Number(m[1]);
           }
         }
-        return total;
+        return counts;
+      },
+      async outboundAttempts() {
+        const counts = await handle.outboundByKind();
+        return Object.entries(counts).reduce((n, [k, v]) => (k === KERNEL_ICMPV6 ? n : n + v), 0);
       },
       logs: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
       exited,

@@ -7,7 +7,6 @@
  * is counted). Budgets are stated below and measured figures recorded.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { GATEWAY_CONTAINER } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { LOCAL_PLANS } from '../../test/local-cloud/env';
@@ -51,6 +50,7 @@ describe('a tenant on the offline plan (custom provider on a loopback stub): its
   let gw: GatewayHandle;
   let token: string;
   let healthyAfterMs = 0;
+  let launch: () => Promise<GatewayHandle>;
 
   beforeAll(async () => {
     const t0 = Date.now();
@@ -60,12 +60,16 @@ describe('a tenant on the offline plan (custom provider on a loopback stub): its
     token = tokenOf(tenantId);
     const td = registeredTaskDefinition(record);
     const ap = cloud.fake.accessPoint(record.resources.accessPointId!)!;
-    gw = await launchGateway(td, {
-      secrets: { [record.resources.secretArn!]: token },
-      posixUser: { uid: ap.posixUser!.Uid!, gid: ap.posixUser!.Gid! },
-      modelStubPorts: [LOCAL_MODEL_STUB_PORT],
-      id: tenantId,
-    });
+    launch = () =>
+      launchGateway(td, {
+        secrets: { [record.resources.secretArn!]: token },
+        posixUser: { uid: ap.posixUser!.Uid!, gid: ap.posixUser!.Gid! },
+        modelStubPorts: [LOCAL_MODEL_STUB_PORT],
+        id: tenantId,
+        // The access point's data outlives a task, as on EFS.
+        efsDir: `/var/tmp/octw-gateways/${tenantId}-efs`,
+      });
+    gw = await launch();
   });
   afterAll(async () => {
     await gw?.stop();
@@ -80,7 +84,18 @@ describe('a tenant on the offline plan (custom provider on a loopback stub): its
   });
 
   it(`answers /healthz with ok:true within ${HEALTH_BUDGET_MS / 1000} s, and ECS's own health-check command passes`, async () => {
-    healthyAfterMs = await gw.waitHealthy(HEALTH_BUDGET_MS);
+    // On a CPU-starved host OpenClaw 2026.9.6 can exit 1 at start ("state lease heartbeat did not
+    // become ready", a fixed 5 s budget). The ECS service would replace the stopped task; so does
+    // this test, once, and says so.
+    try {
+      healthyAfterMs = await gw.waitHealthy(HEALTH_BUDGET_MS);
+    } catch (e) {
+      if (!/exited before it was healthy[\s\S]*state lease heartbeat did not become ready/.test(String(e))) throw e;
+      console.log('gateway exited at start (state lease heartbeat budget on a loaded host); replacing the task once, as the ECS service would');
+      await gw.stop();
+      gw = await launch();
+      healthyAfterMs = await gw.waitHealthy(HEALTH_BUDGET_MS);
+    }
     recordTiming('gateway healthy (/healthz ok) after launch', healthyAfterMs);
     expect((await gw.health()).body).toMatchObject({ ok: true, status: 'live' });
     expect(await gw.runHealthCheck()).toBe(true);
@@ -102,7 +117,7 @@ describe('a tenant on the offline plan (custom provider on a loopback stub): its
     expect(status).toMatch(new RegExp(`^Uid:\\s+${record.uid}\\s+${record.uid}\\s+${record.uid}\\s+${record.uid}$`, 'm'));
     expect(status).toMatch(/^CapEff:\s+0+$/m);
     expect(status).toMatch(/^CapBnd:\s+0+$/m);
-    const efs = join(gw.workDir, 'efs');
+    const efs = gw.efsDir;
     const owners = new Set<string>();
     const walk = (d: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -144,6 +159,9 @@ describe('a tenant on the offline plan (custom provider on a loopback stub): its
 
   it('attempts no connection beyond its namespace (IPv4/IPv6 packets, DNS included)', async () => {
     await new Promise((res) => setTimeout(res, 5000));
+    const kinds = await gw.outboundByKind();
+    console.log(`outbound packets by kind: ${JSON.stringify(kinds)}`);
+    expect(Object.entries(kinds).filter(([kind, n]) => kind !== 'kernel-icmpv6' && n > 0)).toEqual([]);
     expect(await gw.outboundAttempts()).toBe(0);
   });
 
