@@ -7,6 +7,7 @@
  * is counted). Budgets are stated below and measured figures recorded.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { GATEWAY_CONTAINER } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { LOCAL_PLANS } from '../../test/local-cloud/env';
