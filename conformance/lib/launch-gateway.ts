@@ -6,9 +6,10 @@
  *
  * What is emulated, per task:
  *  - its own network namespace (`ip netns`): loopback, plus an interface holding the task's
- *    address and a default route into nothing (a veth whose peer is down), so every connection attempt beyond the namespace
- *    leaves a packet an iptables rule counts and drops (DNS included: the namespace's resolv.conf
- *    names a server behind that route). Several tasks run at once, each on the same port.
+ *    address and a default route into nothing (a veth whose peer is down), so every connection
+ *    attempt beyond the namespace leaves a packet an iptables rule counts and drops; DNS goes to a
+ *    recorder on a namespace-local address (resolv.conf) that logs each query and refuses it.
+ *    Several tasks run at once, each on the same port.
  *  - its own mount namespace per container: the task definition's volumes bind-mounted at their
  *    containerPaths (task-local volumes are fresh root-owned directories, as Fargate's are), the
  *    EFS volume presented through bindfs as the access point presents it (every file owned by the
@@ -125,9 +126,11 @@ export interface GatewayHandle {
   fetch(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }): Promise<Response>;
   /** Runs argv in the gateway container's context (its user, env, mounts, namespace), like `ecs execute-command`. */
   exec(argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** DNS queries the task made (name and type), as its resolver recorded them; each is refused. */
+  dnsQueries(): { name: string; type: string }[];
   /** Packets that tried to leave the namespace, by kind: dns, tcp-connect (SYNs), tcp-other, udp-other, other, kernel-icmpv6. */
   outboundByKind(): Promise<Record<string, number>>;
-  /** Packets that tried to leave the namespace (IPv4 + IPv6, DNS included; the kernel's own IPv6 neighbour discovery excluded). */
+  /** Outbound attempts: packets that tried to leave the namespace (IPv4 + IPv6; the kernel's own IPv6 neighbour discovery excluded) plus DNS queries. */
   outboundAttempts(): Promise<number>;
   logs(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -251,6 +254,7 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
   const stateMount = join(workDir, 'efs-mount');
   const logFile = join(workDir, 'gateway.log');
   const modelStubLog = join(workDir, 'model-stub.log');
+  const dnsLog = join(workDir, 'dns-queries.log');
   const socketPath = join(workDir, 'gateway.sock');
   // One /24 per running task inside its own namespace (addresses may repeat across namespaces; the counter only helps reading logs).
   const octet = (subnetCounter++ % 250) + 1;
@@ -330,8 +334,15 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
       if (ipt === 'ip6tables') await rule('-A', EGRESS_CHAIN, '-p', 'icmpv6', '-m', 'comment', '--comment', KERNEL_ICMPV6, '-j', 'DROP');
       for (const [kind, match] of EGRESS_KINDS) await rule('-A', EGRESS_CHAIN, ...match, '-m', 'comment', '--comment', kind, '-j', 'DROP');
     }
+    // The namespace's resolver: a recorder on a loopback-only address that logs each query and refuses it.
+    const resolver = `10.77.${octet}.53`;
+    await ipn('addr', 'add', `${resolver}/32`, 'dev', 'lo');
     mkdirSync(resolvDir, { recursive: true });
-    writeFileSync(join(resolvDir, 'resolv.conf'), `nameserver 10.77.${octet}.1\n`);
+    writeFileSync(join(resolvDir, 'resolv.conf'), `nameserver ${resolver}\noptions attempts:1 timeout:1\n`);
+    writeFileSync(dnsLog, '');
+    const dns = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'dns-recorder.mjs'), resolver, dnsLog], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(dns);
+    await waitForLine(dns, 'listening', 30_000, 'dns recorder');
 
     // --- model stubs (loopback, inside the namespace)
     for (const p of opts.modelStubPorts ?? []) {
@@ -468,9 +479,14 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
         }
         return counts;
       },
+      dnsQueries: () =>
+        (existsSync(dnsLog) ? readFileSync(dnsLog, 'utf8') : '')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { name: string; type: string }),
       async outboundAttempts() {
         const counts = await handle.outboundByKind();
-        return Object.entries(counts).reduce((n, [k, v]) => (k === KERNEL_ICMPV6 ? n : n + v), 0);
+        return Object.entries(counts).reduce((n, [k, v]) => (k === KERNEL_ICMPV6 ? n : n + v), 0) + handle.dnsQueries().length;
       },
       logs: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
       exited,

@@ -158,10 +158,11 @@ describe('a tenant on the offline plan (custom provider on a loopback stub): its
     expect(Number(m![1])).toBe(plan.plugins.length);
   });
 
-  it('attempts no connection beyond its namespace (IPv4/IPv6 packets, DNS included)', async () => {
+  it('attempts no connection beyond its namespace (IPv4/IPv6 packets, DNS queries)', async () => {
     await new Promise((res) => setTimeout(res, 5000));
     const kinds = await gw.outboundByKind();
-    console.log(`outbound packets by kind: ${JSON.stringify(kinds)}`);
+    console.log(`outbound packets by kind: ${JSON.stringify(kinds)}; DNS queries: ${JSON.stringify(gw.dnsQueries())}`);
+    expect(gw.dnsQueries()).toEqual([]);
     expect(Object.entries(kinds).filter(([kind, n]) => kind !== 'kernel-icmpv6' && n > 0)).toEqual([]);
     expect(await gw.outboundAttempts()).toBe(0);
   });
