@@ -85,6 +85,8 @@ export interface LaunchOptions {
    * use exec() to run OpenClaw's CLI in the gateway container's context. Default true.
    */
   startGateway?: boolean;
+  /** stop() also removes workDir (a caller-given efsDir outside it is kept). Default false: logs stay for reading. */
+  removeWorkDirOnStop?: boolean;
 }
 
 export interface ExecResult {
@@ -275,6 +277,10 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
     if (netnsCreated) await sh('ip', ['netns', 'del', netns]).catch(() => undefined);
     netnsCreated = false;
     rmSync(resolvDir, { recursive: true, force: true });
+  };
+  const removeWorkDir = () => {
+    // Only after the bindfs mount is gone: never recurse into a mounted access point.
+    if (opts.removeWorkDirOnStop && !mounted) rmSync(workDir, { recursive: true, force: true });
   };
 
   try {
@@ -503,6 +509,7 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
             await exited;
           }
           await teardown();
+          removeWorkDir();
         })();
         return stopped;
       },

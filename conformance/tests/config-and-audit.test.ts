@@ -14,11 +14,13 @@ const cases = plansToCover();
 // cdk.json plan and one plan per model combination; validate all.
 const AUDITED = new Set(['local-cloud plan offline', 'combination: custom provider with key', 'combination: Bedrock + custom provider with key']);
 
-describe.each(cases)('$label', ({ label, plan }) => {
+describe.each(cases.map((c, i) => ({ ...c, i })))('$label', ({ label, plan, i }) => {
   let gw: GatewayHandle;
   beforeAll(async () => {
     const td = taskDefinitionFor(plan);
-    gw = await launchGateway(td, { secrets: secretsFor(td, TOKEN), posixUser: POSIX_USER, startGateway: false, id: `cfg-${plan.id}`.slice(0, 40) });
+    // A fresh task and access point per case: state left by one plan must not colour another's checks.
+    const id = `cfg-${i}-${process.pid}`;
+    gw = await launchGateway(td, { secrets: secretsFor(td, TOKEN), posixUser: POSIX_USER, startGateway: false, id, removeWorkDirOnStop: true });
   });
   afterAll(async () => {
     await gw?.stop();

@@ -6,7 +6,7 @@
  * injects secrets, and no network beyond loopback (its own namespace, where every outbound attempt
  * is counted). Budgets are stated below and measured figures recorded.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEWAY_CONTAINER } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
@@ -61,6 +61,7 @@ describe('a tenant on the offline plan (custom provider on a loopback stub): its
     token = tokenOf(tenantId);
     const td = registeredTaskDefinition(record);
     const ap = cloud.fake.accessPoint(record.resources.accessPointId!)!;
+    rmSync(`/var/tmp/octw-gateways/${tenantId}-efs`, { recursive: true, force: true }); // a new tenant's access point is empty
     launch = () =>
       launchGateway(td, {
         secrets: { [record.resources.secretArn!]: token },
