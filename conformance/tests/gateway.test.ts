@@ -190,6 +190,7 @@ describe('a tenant on a Bedrock plan: the plugin absence is stated, not hidden',
       posixUser: { uid: ap.posixUser!.Uid!, gid: ap.posixUser!.Gid! },
       startGateway: false,
       id: tenantId,
+      removeWorkDirOnStop: true,
     });
   });
   afterAll(async () => {
