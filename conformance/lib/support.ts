@@ -102,6 +102,7 @@ export const AcceptedSchema = z.object({
   release: z.string(),
   auditWarnings: z.array(z.object({ checkId: z.string(), reason: z.string().min(20) }).strict()),
   validateWarnings: z.array(z.object({ path: z.string(), message: z.string(), when: z.string(), reason: z.string().min(20) }).strict()),
+  dnsQueries: z.array(z.object({ name: z.string(), reason: z.string().min(20) }).strict()),
 }).loose();
 export const accepted = () => AcceptedSchema.parse(JSON.parse(readFileSync(join(CONFORMANCE_DIR, 'accepted-findings.json'), 'utf8')));
 
