@@ -6,9 +6,10 @@
  *
  * What is emulated, per task:
  *  - its own network namespace (`ip netns`): loopback, plus an interface holding the task's
- *    address and a default route into nothing (a veth whose peer is down), so every connection attempt beyond the namespace
- *    leaves a packet an iptables rule counts and drops (DNS included: the namespace's resolv.conf
- *    names a server behind that route). Several tasks run at once, each on the same port.
+ *    address and a default route into nothing (a veth whose peer is down), so every connection
+ *    attempt beyond the namespace leaves a packet an iptables rule counts and drops; DNS goes to a
+ *    recorder on a namespace-local address (resolv.conf) that logs each query and refuses it.
+ *    Several tasks run at once, each on the same port.
  *  - its own mount namespace per container: the task definition's volumes bind-mounted at their
  *    containerPaths (task-local volumes are fresh root-owned directories, as Fargate's are), the
  *    EFS volume presented through bindfs as the access point presents it (every file owned by the
@@ -79,6 +80,19 @@ export interface LaunchOptions {
   modelStubPorts?: number[];
   /** Env vars the image sets (Dockerfile ENV). Default: IMAGE_ENV. */
   imageEnv?: Record<string, string>;
+  /**
+   * false: prepare the task (namespace, volumes, init containers) but do not start the gateway;
+   * use exec() to run OpenClaw's CLI in the gateway container's context. Default true.
+   */
+  startGateway?: boolean;
+  /** stop() also removes workDir (a caller-given efsDir outside it is kept). Default false: logs stay for reading. */
+  removeWorkDirOnStop?: boolean;
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
 export interface ProbeResult {
@@ -95,6 +109,8 @@ export interface GatewayHandle {
   /** The task's address inside its namespace (the ENI address). */
   address: string;
   workDir: string;
+  /** Host path of the access point's backing directory (what EFS stores, as stored). */
+  efsDir: string;
   /** Host path of the gateway's stdout+stderr. */
   logFile: string;
   /** Host path of the model stub's request log (one JSON line per request). */
@@ -110,7 +126,13 @@ export interface GatewayHandle {
   runHealthCheck(): Promise<boolean>;
   /** An HTTP request to the gateway, from a client on the task's network (not loopback). */
   fetch(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }): Promise<Response>;
-  /** Packets that tried to leave the namespace (IPv4 + IPv6, DNS included). */
+  /** Runs argv in the gateway container's context (its user, env, mounts, namespace), like `ecs execute-command`. */
+  exec(argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** DNS queries the task made (name and type), as its resolver recorded them; each is refused. */
+  dnsQueries(): { name: string; type: string }[];
+  /** Packets that tried to leave the namespace, by kind: dns, tcp-connect (SYNs), tcp-other, udp-other, other, kernel-icmpv6. */
+  outboundByKind(): Promise<Record<string, number>>;
+  /** Outbound attempts: packets that tried to leave the namespace (IPv4 + IPv6; the kernel's own IPv6 neighbour discovery excluded) plus DNS queries. */
   outboundAttempts(): Promise<number>;
   logs(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -205,6 +227,17 @@ function argvOf(c: ContainerLike): string[] {
 
 let subnetCounter = 0;
 
+const EGRESS_CHAIN = 'OCTW_EGRESS';
+const KERNEL_ICMPV6 = 'kernel-icmpv6';
+/** Counted (and dropped) kinds of outbound packets, in rule order. */
+const EGRESS_KINDS: readonly (readonly [string, string[]])[] = [
+  ['dns', ['-p', 'udp', '--dport', '53']],
+  ['tcp-connect', ['-p', 'tcp', '--syn']],
+  ['tcp-other', ['-p', 'tcp']],
+  ['udp-other', ['-p', 'udp']],
+  ['other', []],
+];
+
 export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions): Promise<GatewayHandle> {
   assertInstalled();
   const containers = td.containerDefinitions ?? [];
@@ -223,6 +256,7 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
   const stateMount = join(workDir, 'efs-mount');
   const logFile = join(workDir, 'gateway.log');
   const modelStubLog = join(workDir, 'model-stub.log');
+  const dnsLog = join(workDir, 'dns-queries.log');
   const socketPath = join(workDir, 'gateway.sock');
   // One /24 per running task inside its own namespace (addresses may repeat across namespaces; the counter only helps reading logs).
   const octet = (subnetCounter++ % 250) + 1;
@@ -243,6 +277,10 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
     if (netnsCreated) await sh('ip', ['netns', 'del', netns]).catch(() => undefined);
     netnsCreated = false;
     rmSync(resolvDir, { recursive: true, force: true });
+  };
+  const removeWorkDir = () => {
+    // Only after the bindfs mount is gone: never recurse into a mounted access point.
+    if (opts.removeWorkDirOnStop && !mounted) rmSync(workDir, { recursive: true, force: true });
   };
 
   try {
@@ -294,9 +332,23 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
     await ipn('link', 'set', 'eth0', 'up');
     await ipn('route', 'add', 'default', 'via', `10.77.${octet}.1`);
     await ipn('-6', 'route', 'add', 'default', 'via', 'fd77::1');
-    for (const ipt of ['iptables', 'ip6tables']) await sh('ip', ['netns', 'exec', netns, ipt, '-w', '-A', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
+    for (const ipt of ['iptables', 'ip6tables']) {
+      const rule = (...args: string[]) => sh('ip', ['netns', 'exec', netns, ipt, '-w', ...args]);
+      await rule('-N', EGRESS_CHAIN);
+      await rule('-A', 'OUTPUT', '!', '-o', 'lo', '-j', EGRESS_CHAIN);
+      // The kernel's own IPv6 neighbour discovery / MLD on the interface is not the gateway's doing.
+      if (ipt === 'ip6tables') await rule('-A', EGRESS_CHAIN, '-p', 'icmpv6', '-m', 'comment', '--comment', KERNEL_ICMPV6, '-j', 'DROP');
+      for (const [kind, match] of EGRESS_KINDS) await rule('-A', EGRESS_CHAIN, ...match, '-m', 'comment', '--comment', kind, '-j', 'DROP');
+    }
+    // The namespace's resolver: a recorder on a loopback-only address that logs each query and refuses it.
+    const resolver = `10.77.${octet}.53`;
+    await ipn('addr', 'add', `${resolver}/32`, 'dev', 'lo');
     mkdirSync(resolvDir, { recursive: true });
-    writeFileSync(join(resolvDir, 'resolv.conf'), `nameserver 10.77.${octet}.1\n`);
+    writeFileSync(join(resolvDir, 'resolv.conf'), `nameserver ${resolver}\noptions attempts:1 timeout:1\n`);
+    writeFileSync(dnsLog, '');
+    const dns = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'dns-recorder.mjs'), resolver, dnsLog], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(dns);
+    await waitForLine(dns, 'listening', 30_000, 'dns recorder');
 
     // --- model stubs (loopback, inside the namespace)
     for (const p of opts.modelStubPorts ?? []) {
@@ -322,22 +374,30 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
 
     // --- the gateway
     const gwEnv = containerEnv(gateway, imageEnv, opts.secrets);
-    const fd = openSync(logFile, 'w');
-    const gw = spawn('ip', ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', containerScript(gateway, prepared, argvOf(gateway))], {
-      env: gwEnv,
-      stdio: ['ignore', fd, fd],
-      detached: true,
-    });
-    closeSync(fd);
-    children.push(gw);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => gw.on('exit', (code, signal) => res({ code, signal })));
-    let hasExited = false;
-    void exited.then(() => { hasExited = true; });
+    const runInGateway = (argv: string[], stdio: 'ignore' | 'pipe' | number) =>
+      spawn('ip', ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', containerScript(gateway, prepared, argv)], {
+        env: gwEnv,
+        stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : ['ignore', stdio, stdio],
+        detached: true,
+      });
+    let gw: ChildProcess | undefined;
+    let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
+    let hasExited = true;
+    if (opts.startGateway !== false) {
+      const fd = openSync(logFile, 'w');
+      const p = runInGateway(argvOf(gateway), fd);
+      closeSync(fd);
+      children.push(p);
+      gw = p;
+      hasExited = false;
+      exited = new Promise((res) => p.on('exit', (code, signal) => res({ code, signal })));
+      void exited.then(() => { hasExited = true; });
 
-    // --- the bridge: host (Unix socket) -> the task's address inside the namespace
-    const bridge = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'tcp-bridge.mjs'), socketPath, address, String(port)], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(bridge);
-    await waitForLine(bridge, 'bridge ready', 30_000, 'bridge');
+      // --- the bridge: host (Unix socket) -> the task's address inside the namespace
+      const bridge = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'tcp-bridge.mjs'), socketPath, address, String(port)], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(bridge);
+      await waitForLine(bridge, 'bridge ready', 30_000, 'bridge');
+    }
 
     const doFetch: GatewayHandle['fetch'] = (path, init = {}) =>
       new Promise((resolve, reject) => {
@@ -378,9 +438,10 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
       port,
       address,
       workDir,
+      efsDir,
       logFile,
       modelStubLog,
-      pid: gw.pid ?? -1,
+      pid: gw?.pid ?? -1,
       health: () => probe('/healthz', 'ok'),
       ready: () => probe('/readyz', 'ready'),
       async waitHealthy(budgetMs) {
@@ -396,7 +457,7 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
         const cmd = gateway.healthCheck?.command ?? [];
         const argv = cmd[0] === 'CMD' ? cmd.slice(1) : cmd[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', cmd.slice(1).join(' ')] : cmd;
         if (argv.length === 0) throw new Error('the gateway container has no health check');
-        const p = spawn('ip', ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', containerScript(gateway, prepared, argv)], { env: gwEnv, stdio: 'ignore', detached: true });
+        const p = runInGateway(argv, 'ignore');
         const timeoutMs = (gateway.healthCheck?.timeout ?? 5) * 1000 + 10_000; // + node start-up on a loaded host
         const timer = setTimeout(() => { try { process.kill(-(p.pid ?? 0), 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
         const code = await new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
@@ -404,29 +465,51 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
         return code === 0;
       },
       fetch: doFetch,
-      async outboundAttempts() {
-        let total = 0;
+      exec(argv, execOpts = {}) {
+        const p = runInGateway(argv, 'pipe');
+        let stdout = '';
+        let stderr = '';
+        p.stdout?.on('data', (c: Buffer) => { stdout += c.toString(); });
+        p.stderr?.on('data', (c: Buffer) => { stderr += c.toString(); });
+        const timer = setTimeout(() => { try { process.kill(-(p.pid ?? 0), 'SIGKILL'); } catch { /* gone */ } }, execOpts.timeoutMs ?? 300_000);
+        return new Promise((res) => p.on('close', (code) => { clearTimeout(timer); res({ code, stdout, stderr }); }));
+      },
+      async outboundByKind() {
+        const counts: Record<string, number> = {};
         for (const ipt of ['iptables', 'ip6tables']) {
-          const out = await sh('ip', ['netns', 'exec', netns, ipt, '-w', '-L', 'OUTPUT', '-v', '-x', '-n']);
+          const out = await sh('ip', ['netns', 'exec', netns, ipt, '-w', '-L', EGRESS_CHAIN, '-v', '-x', '-n']);
           for (const line of out.split('\n')) {
-            const cols = line.trim().split(/\s+/);
-            if (cols[2] === 'DROP') total += Number(cols[0]);
+            const m = /^\s*(\d+)\s+\d+\s+DROP\b.*\/\* (\S+) \*\//.exec(line);
+            if (m) counts[m[2]!] = (counts[m[2]!] ?? 0) + Number(m[1]);
           }
         }
-        return total;
+        return counts;
+      },
+      dnsQueries: () =>
+        (existsSync(dnsLog) ? readFileSync(dnsLog, 'utf8') : '')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { name: string; type: string }),
+      async outboundAttempts() {
+        const counts = await handle.outboundByKind();
+        return Object.entries(counts).reduce((n, [k, v]) => (k === KERNEL_ICMPV6 ? n : n + v), 0) + handle.dnsQueries().length;
       },
       logs: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
       exited,
       stop() {
         stopped ??= (async () => {
-          if (!hasExited && gw.pid) {
-            try { process.kill(-gw.pid, 'SIGTERM'); } catch { /* gone */ }
+          const pid = gw?.pid;
+          if (!hasExited && pid) {
+            try { process.kill(-pid, 'SIGTERM'); } catch { /* gone */ }
             const grace = (gateway.stopTimeout ?? 30) * 1000;
-            const killed = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), grace))]);
-            if (killed) try { process.kill(-gw.pid, 'SIGKILL'); } catch { /* gone */ }
+            let timer: NodeJS.Timeout | undefined;
+            const killed = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), grace); })]);
+            clearTimeout(timer);
+            if (killed) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
             await exited;
           }
           await teardown();
+          removeWorkDir();
         })();
         return stopped;
       },

@@ -59,11 +59,22 @@ export const TOOLS_PROFILE = 'messaging';
 export const DENIED_TOOL_GROUPS = ['group:automation', 'group:fs', 'group:nodes', 'group:runtime', 'group:ui', 'sessions_send', 'sessions_spawn'] as const;
 
 /**
- * Denied over the gateway's HTTP `POST /tools/invoke`. `"*"` is NOT a wildcard there (verified: with
- * `deny: ["*"]` the token holder could still invoke sessions_list, session_status and message); the
- * groups cover every built-in and plugin tool.
+ * Denied over the gateway's HTTP `POST /tools/invoke`, by exact name: that list takes neither `"*"`
+ * nor `group:*` (the pinned release compares normalized tool names; with `deny: ["*"]` the token
+ * holder could still invoke sessions_list, session_status and message). Every built-in tool of the
+ * release's tool groups and profiles (docs gateway/config-tools/tool-policy.md); the conformance
+ * suite checks that the running gateway refuses them.
  */
-export const GATEWAY_HTTP_DENIED_TOOLS = ['group:openclaw', 'group:plugins', 'group:fs', 'group:runtime'] as const;
+export const GATEWAY_HTTP_DENIED_TOOLS = [
+  'agents_list', 'apply_patch', 'ask_user', 'automations', 'bash', 'browser', 'canvas', 'code_execution',
+  'computer', 'conversations_list', 'conversations_send', 'conversations_turn', 'create_goal', 'cron',
+  'dashboard', 'dismiss_task', 'edit', 'exec', 'gateway', 'get_goal', 'heartbeat_respond', 'image_generate',
+  'memory_get', 'memory_search', 'message', 'music_generate', 'nodes', 'openclaw', 'pdf', 'plugins',
+  'portal', 'process', 'progress_card', 'read', 'screen', 'session_status', 'sessions', 'sessions_history',
+  'sessions_list', 'sessions_search', 'sessions_send', 'sessions_spawn', 'sessions_yield', 'show_widget',
+  'skill_workshop', 'subagents', 'suggest_task', 'terminal', 'theme', 'tts', 'update_goal', 'video_generate',
+  'view_image', 'web_fetch', 'web_search', 'write', 'x_search',
+] as const;
 
 /**
  * Every boolean switch under `commands` in the pinned release's schema, set explicitly. Text
