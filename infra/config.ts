@@ -69,7 +69,17 @@ export type ExistingVpc = z.infer<typeof ExistingVpcSchema>;
 export const PLACEHOLDER_IMAGE = `ghcr.io/openclaw/openclaw@sha256:${'0'.repeat(64)}`;
 
 export const DEFAULT_PLANS = [
-  { id: 'standard', cpu: 1024, memoryMiB: 2048, image: PLACEHOLDER_IMAGE, bedrockModels: [], maxAllowlistRules: 20, spot: false },
+  {
+    id: 'standard',
+    cpu: 1024,
+    memoryMiB: 2048,
+    image: PLACEHOLDER_IMAGE,
+    bedrockModels: ['anthropic.claude-sonnet-4-5-20250929-v1:0'],
+    modelProviders: [],
+    plugins: ['amazon-bedrock', 'memory-core'],
+    maxAllowlistRules: 20,
+    spot: false,
+  },
 ];
 
 const ContextSchema = z

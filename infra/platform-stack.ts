@@ -14,6 +14,7 @@ import { type EnvVar, HANDLERS, type HandlerKey, type HandlerSpec } from '../fun
 import { egressSettingsOf, type PlatformConfig } from './config';
 import { BINDERS } from './constructs/binders';
 import { Cluster } from './constructs/cluster';
+import { TenantImageRepository } from './constructs/tenant-image-repository';
 import { SignupEvents } from './constructs/events';
 import { HouseFunction } from './constructs/house-function';
 import { Network } from './constructs/network';
@@ -63,6 +64,8 @@ export class PlatformStack extends Stack {
       ...(c.existingVpc ? { existingVpc: c.existingVpc } : {}),
     });
     const cluster = new Cluster(this, 'Cluster', { prefix: c.prefix, cellId: c.cellId, clusterName: c.clusterName, vpc: this.network.vpc });
+    // Where image/Dockerfile's tenant image is pushed; plans pin its digest (README "Tenant image").
+    const tenantImages = new TenantImageRepository(this, 'TenantImages', { repositoryName: `${c.prefix}/openclaw` });
     const storage = new Storage(this, 'Storage', {
       prefix: c.prefix,
       vpc: this.network.vpc,
@@ -241,6 +244,7 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'PurgeStateMachineArn', { value: purgeArn });
     new CfnOutput(this, 'TenantsTableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'ClusterName', { value: c.clusterName });
+    new CfnOutput(this, 'TenantImageRepositoryUri', { value: tenantImages.repository.repositoryUri });
     new CfnOutput(this, 'Region', { value: Aws.REGION });
   }
 }

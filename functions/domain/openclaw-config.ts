@@ -21,10 +21,13 @@
  * - Tool groups (`group:runtime`, `group:fs`, `group:automation`, `group:nodes`, `group:ui`) and
  *   profiles (`minimal` = session_status only; `messaging` = group:messaging + own-session tools):
  *   docs.openclaw.ai/tools.
- * UNVERIFIED against a schema source (present in docs of the era, absent from some releases whose
- * schema is strict and would reject an unknown key): `gateway.terminal.enabled` (operator
- * terminal, documented as a host shell) and `logging.audit.enabled`. Validate the rendered file
- * with the pinned image (`openclaw config validate`) before rolling an image forward.
+ * Every key is checked against the pinned release (functions/domain/openclaw-release.ts) by
+ * `npm run conformance`: `openclaw config validate` (strict schema), `openclaw security audit`, and a
+ * real gateway started from the registered task definition. Hardened baseline adopted from the
+ * release's docs/gateway/security/hardened-baseline.md: `tools.sessions.visibility`,
+ * `tools.agentToAgent.enabled: false`, `sessions_send`/`sessions_spawn` denied; every boolean
+ * `commands.*` switch of the release's schema set explicitly; `models.catalogRefresh.enabled: false`
+ * (else the gateway fetches catalog.openclaw.ai at start).
  */
 import * as z from 'zod';
 import { canonicalJson } from './config-hash';
@@ -49,8 +52,47 @@ export const GATEWAY_TOKEN_REF = { source: 'env', provider: 'default', id: GATEW
  */
 export const TOOLS_PROFILE = 'messaging';
 
-/** Tool groups denied regardless of profile (deny wins over allow and profile). */
-export const DENIED_TOOL_GROUPS = ['group:automation', 'group:fs', 'group:nodes', 'group:runtime', 'group:ui'] as const;
+/**
+ * Tool groups and tools denied regardless of profile (deny wins over allow and profile). The two
+ * session tools are OpenClaw's hardened baseline: sending into and spawning other sessions.
+ */
+export const DENIED_TOOL_GROUPS = ['group:automation', 'group:fs', 'group:nodes', 'group:runtime', 'group:ui', 'sessions_send', 'sessions_spawn'] as const;
+
+/**
+ * Denied over the gateway's HTTP `POST /tools/invoke`, by exact name: that list takes neither `"*"`
+ * nor `group:*` (the pinned release compares normalized tool names; with `deny: ["*"]` the token
+ * holder could still invoke sessions_list, session_status and message). Every built-in tool of the
+ * release's tool groups and profiles (docs gateway/config-tools/tool-policy.md); the conformance
+ * suite checks that the running gateway refuses them.
+ */
+export const GATEWAY_HTTP_DENIED_TOOLS = [
+  'agents_list', 'apply_patch', 'ask_user', 'automations', 'bash', 'browser', 'canvas', 'code_execution',
+  'computer', 'conversations_list', 'conversations_send', 'conversations_turn', 'create_goal', 'cron',
+  'dashboard', 'dismiss_task', 'edit', 'exec', 'gateway', 'get_goal', 'heartbeat_respond', 'image_generate',
+  'memory_get', 'memory_search', 'message', 'music_generate', 'nodes', 'openclaw', 'pdf', 'plugins',
+  'portal', 'process', 'progress_card', 'read', 'screen', 'session_status', 'sessions', 'sessions_history',
+  'sessions_list', 'sessions_search', 'sessions_send', 'sessions_spawn', 'sessions_yield', 'show_widget',
+  'skill_workshop', 'subagents', 'suggest_task', 'terminal', 'theme', 'tts', 'update_goal', 'video_generate',
+  'view_image', 'web_fetch', 'web_search', 'write', 'x_search',
+] as const;
+
+/**
+ * Every boolean switch under `commands` in the pinned release's schema, set explicitly. Text
+ * commands (/new, /status, ...) stay on: they are how a channel user steers their own session;
+ * native (menu) registration and skill commands are off; everything that reaches config, shell,
+ * MCP, plugins, debug overrides or restarts is off.
+ */
+export const COMMANDS = {
+  native: false,
+  nativeSkills: false,
+  text: true,
+  bash: false,
+  config: false,
+  mcp: false,
+  plugins: false,
+  debug: false,
+  restart: false,
+} as const;
 
 /** The bundled plugin that provides the Bedrock model provider. */
 export const BEDROCK_PROVIDER_ID = 'amazon-bedrock';
@@ -70,6 +112,15 @@ const BedrockProviderSchema = z
     baseUrl: z.url(),
     api: z.literal('bedrock-converse-stream'),
     auth: z.literal('aws-sdk'),
+    models: z.array(BedrockModelSchema).min(1),
+  })
+  .strict();
+
+const CustomProviderSchema = z
+  .object({
+    baseUrl: z.url(),
+    api: z.enum(['openai-completions', 'anthropic-messages']),
+    apiKey: SecretRefSchema.optional(),
     models: z.array(BedrockModelSchema).min(1),
   })
   .strict();
@@ -98,7 +149,7 @@ export const OpenClawConfigSchema = z
           })
           .strict(),
         terminal: z.object({ enabled: z.literal(false) }).strict(),
-        tools: z.object({ deny: z.array(z.string()) }).strict(),
+        tools: z.object({ deny: z.array(z.string()).min(1) }).strict(),
       })
       .strict(),
     discovery: z.object({ mdns: z.object({ mode: z.literal('off') }).strict() }).strict(),
@@ -109,6 +160,8 @@ export const OpenClawConfigSchema = z
         fs: z.object({ workspaceOnly: z.literal(true) }).strict(),
         exec: z.object({ mode: z.literal('deny') }).strict(),
         elevated: z.object({ enabled: z.literal(false) }).strict(),
+        sessions: z.object({ visibility: z.literal('self') }).strict(),
+        agentToAgent: z.object({ enabled: z.literal(false) }).strict(),
       })
       .strict(),
     agents: z
@@ -116,18 +169,36 @@ export const OpenClawConfigSchema = z
         defaults: z
           .object({
             sandbox: z.object({ mode: z.literal('off') }).strict(),
-            model: z.object({ primary: z.string().min(1) }).strict().optional(),
+            model: z.object({ primary: z.string().min(1) }).strict(),
           })
           .strict(),
       })
       .strict(),
     session: z.object({ dmScope: z.literal('per-channel-peer') }).strict(),
     channels: z.object({ defaults: z.object({ groupPolicy: z.literal('allowlist') }).strict() }).strict(),
-    commands: z.object({ config: z.literal(false), bash: z.literal(false), restart: z.literal(false) }).strict(),
-    plugins: z.object({ allow: z.array(z.string()) }).strict(),
+    commands: z
+      .object({
+        native: z.literal(false),
+        nativeSkills: z.literal(false),
+        text: z.literal(true),
+        bash: z.literal(false),
+        config: z.literal(false),
+        mcp: z.literal(false),
+        plugins: z.literal(false),
+        debug: z.literal(false),
+        restart: z.literal(false),
+      })
+      .strict(),
+    // Non-empty: OpenClaw reads an empty allow list as "no allowlist" (every plugin it finds loads).
+    plugins: z.object({ allow: z.array(z.string().min(1)).min(1) }).strict(),
     update: z.object({ checkOnStart: z.literal(false), auto: z.object({ enabled: z.literal(false) }).strict() }).strict(),
     logging: z.object({ audit: z.object({ enabled: z.literal(true) }).strict() }).strict(),
-    models: z.object({ providers: z.object({ [BEDROCK_PROVIDER_ID]: BedrockProviderSchema }).strict() }).strict().optional(),
+    models: z
+      .object({
+        catalogRefresh: z.object({ enabled: z.literal(false) }).strict(),
+        providers: z.record(z.string(), z.union([BedrockProviderSchema, CustomProviderSchema])),
+      })
+      .strict(),
   })
   .strict();
 export type OpenClawConfig = z.infer<typeof OpenClawConfigSchema>;
@@ -143,18 +214,57 @@ export interface RenderOpenClawConfigInput {
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
+/** Env var ECS injects a custom provider's API key into (from the plan's apiKeySecretArn). */
+export function modelProviderKeyEnv(providerId: string): string {
+  return `OCTW_MODEL_KEY_${providerId.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** `provider/model` of the plan's default model: its first Bedrock model, else its first custom provider's first model. */
+export function primaryModel(plan: Plan): string {
+  const [bedrock] = plan.bedrockModels;
+  if (bedrock) return `${BEDROCK_PROVIDER_ID}/${bedrock}`;
+  const [provider] = plan.modelProviders;
+  const [model] = provider?.models ?? [];
+  if (!provider || !model) throw new RangeError(`plan "${plan.id}" names no model: the gateway could not answer`);
+  return `${provider.id}/${model.id}`;
+}
+
 /**
  * Renders the hardened `openclaw.json` for a tenant. Pure: the same input gives an equal object
  * (and, through `serializeOpenClawConfig`, byte-identical text). Holds no secret: the gateway
- * token is referenced by env var, Bedrock is authorised by the task role through the AWS SDK.
+ * token and any model-provider key are referenced by env var, Bedrock is authorised by the task
+ * role through the AWS SDK.
  */
 export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClawConfig {
   const port = input.gatewayPort ?? GATEWAY_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`gatewayPort ${port} is not a port 1-65535`);
-  const models = input.plan.bedrockModels;
+  const { plan } = input;
+  const models = plan.bedrockModels;
   if (models.length > 0 && !REGION.test(input.region)) throw new RangeError(`region "${input.region}" is not an AWS Region name`);
+  if (plan.plugins.length === 0) throw new RangeError(`plan "${plan.id}" allows no plugin: an empty plugins.allow means "no allowlist" to OpenClaw`);
 
-  const config: OpenClawConfig = {
+  const providers: OpenClawConfig['models']['providers'] = {};
+  if (models.length > 0) {
+    providers[BEDROCK_PROVIDER_ID] = {
+      // The standard Regional hostname; with the cell's interface endpoint (private DNS on)
+      // it resolves to the endpoint, so inference never leaves the VPC.
+      baseUrl: `https://bedrock-runtime.${input.region}.amazonaws.com`,
+      api: 'bedrock-converse-stream',
+      // Default AWS SDK credential chain = the ECS task role; no key in the config.
+      auth: 'aws-sdk',
+      models: models.map((id) => ({ id, name: id })),
+    };
+  }
+  for (const p of plan.modelProviders) {
+    providers[p.id] = {
+      baseUrl: p.baseUrl,
+      api: p.api,
+      ...(p.apiKeySecretArn ? { apiKey: { source: 'env' as const, provider: 'default' as const, id: modelProviderKeyEnv(p.id) } } : {}),
+      models: p.models.map((m) => ({ id: m.id, name: m.name })),
+    };
+  }
+
+  return {
     gateway: {
       mode: 'local',
       bind: 'lan',
@@ -171,8 +281,8 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClaw
       // refused at startup by current releases, so enabling it needs a real origin.
       controlUi: { enabled: false, allowedOrigins: [] },
       terminal: { enabled: false },
-      // Nothing may be invoked through the HTTP /tools/invoke endpoint.
-      tools: { deny: ['*'] },
+      // Nothing may be invoked through the HTTP /tools/invoke endpoint (conformance checks it).
+      tools: { deny: [...GATEWAY_HTTP_DENIED_TOOLS] },
     },
     discovery: { mdns: { mode: 'off' } },
     tools: {
@@ -181,37 +291,23 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClaw
       fs: { workspaceOnly: true },
       exec: { mode: 'deny' },
       elevated: { enabled: false },
+      // A session's tools reach only that session: with dmScope per-channel-peer, every sender has
+      // their own session, and the default ("all") would let one read and steer another's.
+      sessions: { visibility: 'self' },
+      agentToAgent: { enabled: false },
     },
     agents: {
       // The Fargate task is the sandbox: OpenClaw's Docker/Podman backends would need an engine socket.
-      defaults: { sandbox: { mode: 'off' } },
+      defaults: { sandbox: { mode: 'off' }, model: { primary: primaryModel(plan) } },
     },
     session: { dmScope: 'per-channel-peer' },
     channels: { defaults: { groupPolicy: CHANNEL_HARDENING.groupPolicy } },
-    commands: { config: false, bash: false, restart: false },
-    plugins: { allow: models.length > 0 ? [BEDROCK_PROVIDER_ID] : [] },
+    commands: { ...COMMANDS },
+    plugins: { allow: [...plan.plugins] },
     update: { checkOnStart: false, auto: { enabled: false } },
     logging: { audit: { enabled: true } },
+    models: { catalogRefresh: { enabled: false }, providers },
   };
-
-  if (models.length > 0) {
-    const [first] = models;
-    config.agents.defaults.model = { primary: `${BEDROCK_PROVIDER_ID}/${first}` };
-    config.models = {
-      providers: {
-        [BEDROCK_PROVIDER_ID]: {
-          // The standard Regional hostname; with the cell's interface endpoint (private DNS on)
-          // it resolves to the endpoint, so inference never leaves the VPC.
-          baseUrl: `https://bedrock-runtime.${input.region}.amazonaws.com`,
-          api: 'bedrock-converse-stream',
-          // Default AWS SDK credential chain = the ECS task role; no key in the config.
-          auth: 'aws-sdk',
-          models: models.map((id) => ({ id, name: id })),
-        },
-      },
-    };
-  }
-  return config;
 }
 
 /** The file's text: keys sorted at every depth, 2-space indent, trailing newline. */

@@ -5,20 +5,33 @@
  *
  * Containers:
  *  - config-init: short-lived, same image (no extra image to pull or trust), writes the rendered
- *    openclaw.json into the task-local volume "config" (then mode 0444) and opens /tmp for uid 1000.
- *    It runs as uid 0 with every capability dropped: it owns the fresh task-local volumes, which is
- *    all it needs. It gets no secret.
- *  - gateway: OpenClaw as uid 1000, read-only root file system, all capabilities dropped, init
- *    process, state on the tenant's EFS access point, config mounted read-only, token from Secrets
- *    Manager via ECS `secrets`, health check on /healthz that requires "ok":true in the body.
+ *    openclaw.json into the task-local volume "config", mode 0400 and owned by the gateway's uid
+ *    (OpenClaw's audit reports a config readable by others as CRITICAL), and gives the task-local
+ *    /tmp to that uid. It runs as uid 0 with every capability dropped but CAP_CHOWN, and chmods
+ *    before it chowns (root without CAP_FOWNER cannot chmod a file it no longer owns). No secret.
+ *  - gateway: OpenClaw as the tenant's access-point uid/gid (the EFS access point presents every
+ *    file as that PosixUser; run as any other uid, OpenClaw refuses its own state: exit 78), read-only
+ *    root file system, all capabilities dropped, init process, state on the tenant's EFS access point,
+ *    config mounted read-only, caches on task-local /tmp (XDG_CACHE_HOME; without a writable cache
+ *    dir OpenClaw exits 78), token (and any model-provider key) from Secrets Manager via ECS
+ *    `secrets`, health check on /healthz (OpenClaw's documented liveness probe) requiring "ok":true.
+ *
+ * Image contract (image/Dockerfile): the pinned OpenClaw package set installed with npm in /app
+ * (so the CLI is /app/node_modules/openclaw/openclaw.mjs), `node` on PATH, HOME=/home/node.
  */
 import { CONFIG_INIT_CONTAINER, GATEWAY_CONTAINER, GATEWAY_PORT, names, tenantTags } from './naming';
+import { GATEWAY_TOKEN_ENV, modelProviderKeyEnv } from './openclaw-config';
 import type { Plan, TenantId } from './tenant';
 
 export const CONFIG_DIR = '/octw/config';
 export const CONFIG_FILE = `${CONFIG_DIR}/openclaw.json`;
 export const STATE_DIR = '/home/node/.openclaw';
 const INIT_TMP_MOUNT = '/octw/tmp';
+/** Task-local (the "tmp" volume), never EFS: OpenClaw's cache and fallback temp dir. */
+export const CACHE_DIR = '/tmp/.cache';
+/** The image's application directory and the OpenClaw CLI in it (image/Dockerfile). */
+export const APP_DIR = '/app';
+export const OPENCLAW_ENTRY = 'node_modules/openclaw/openclaw.mjs';
 
 export interface TaskDefinitionInput {
   tenantId: TenantId;
@@ -27,6 +40,8 @@ export interface TaskDefinitionInput {
   region: string;
   fileSystemId: string;
   accessPointId: string;
+  /** The access point's PosixUser (the tenant record's uid/gid): the gateway runs as it. */
+  posixUser: { uid: number; gid: number };
   taskRoleArn: string;
   executionRoleArn: string;
   secretArn: string;
@@ -101,8 +116,28 @@ export function nodeHeapMiB(memoryMiB: number): number {
 export const HEALTH_CHECK_SCRIPT =
   `fetch('http://127.0.0.1:${GATEWAY_PORT}/healthz').then(r=>r.json()).then(b=>process.exit(b&&b.ok===true?0:1)).catch(()=>process.exit(1))`;
 
+/** The init container's shell: write, chmod, then chown (CAP_CHOWN is its only capability). */
+export function configInitScript(uid: number, gid: number): string {
+  const owner = `${uid}:${gid}`;
+  return [
+    'umask 077',
+    `printf '%s' "$OPENCLAW_CONFIG_JSON" > ${CONFIG_FILE}`,
+    `chmod 0400 ${CONFIG_FILE}`,
+    `chown ${owner} ${CONFIG_FILE}`,
+    `chmod 0500 ${CONFIG_DIR}`,
+    `chown ${owner} ${CONFIG_DIR}`,
+    `chmod 0700 ${INIT_TMP_MOUNT}`,
+    `chown ${owner} ${INIT_TMP_MOUNT}`,
+  ].join(' && ');
+}
+
+const POSIX_ID = (n: number) => Number.isInteger(n) && n > 0 && n < 2 ** 31;
+
 export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinitionShape {
   const { tenantId, plan } = input;
+  const { uid, gid } = input.posixUser;
+  // uid 0 would run the gateway as root; the platform allocates uids from uidBase upwards.
+  if (!POSIX_ID(uid) || !POSIX_ID(gid)) throw new RangeError(`posixUser ${uid}:${gid} must be non-root integer ids`);
   const logOptions = (prefix: string) => ({
     'awslogs-group': input.logGroupName,
     'awslogs-region': input.region,
@@ -117,13 +152,11 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     image: plan.image,
     essential: false,
     entryPoint: ['/bin/sh', '-c'],
-    command: [
-      `umask 077 && printf '%s' "$OPENCLAW_CONFIG_JSON" > ${CONFIG_FILE} && chmod 0444 ${CONFIG_FILE} && chmod 0755 ${CONFIG_DIR} && chmod 1777 ${INIT_TMP_MOUNT}`,
-    ],
+    command: [configInitScript(uid, gid)],
     user: '0:0',
     readonlyRootFilesystem: true,
     privileged: false,
-    linuxParameters: dropAll,
+    linuxParameters: { capabilities: { drop: ['ALL'], add: ['CHOWN'] }, initProcessEnabled: true },
     environment: [{ name: 'OPENCLAW_CONFIG_JSON', value: input.openclawConfigJson }],
     mountPoints: [
       { sourceVolume: 'config', containerPath: CONFIG_DIR, readOnly: false },
@@ -136,9 +169,9 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     name: GATEWAY_CONTAINER,
     image: plan.image,
     essential: true,
-    workingDirectory: '/app',
-    command: ['node', 'dist/index.js', 'gateway', '--bind', 'lan', '--port', String(GATEWAY_PORT)],
-    user: '1000:1000',
+    workingDirectory: APP_DIR,
+    command: ['node', OPENCLAW_ENTRY, 'gateway', '--bind', 'lan', '--port', String(GATEWAY_PORT)],
+    user: `${uid}:${gid}`,
     readonlyRootFilesystem: true,
     privileged: false,
     linuxParameters: dropAll,
@@ -151,8 +184,12 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
       { name: 'AWS_REGION', value: input.region },
       // The auth-profile key lives under ~/.config/openclaw; keep it on the tenant's own volume.
       { name: 'XDG_CONFIG_HOME', value: `${STATE_DIR}/.config` },
+      { name: 'XDG_CACHE_HOME', value: CACHE_DIR },
     ],
-    secrets: [{ name: 'OPENCLAW_GATEWAY_TOKEN', valueFrom: input.secretArn }],
+    secrets: [
+      { name: GATEWAY_TOKEN_ENV, valueFrom: input.secretArn },
+      ...plan.modelProviders.flatMap((p) => (p.apiKeySecretArn ? [{ name: modelProviderKeyEnv(p.id), valueFrom: p.apiKeySecretArn }] : [])),
+    ],
     mountPoints: [
       { sourceVolume: 'state', containerPath: STATE_DIR, readOnly: false },
       { sourceVolume: 'config', containerPath: CONFIG_DIR, readOnly: true },

@@ -3,6 +3,7 @@
  * kept in DynamoDB. Pure domain code: no AWS SDK imports here.
  */
 import * as z from 'zod';
+import { KNOWN_PLUGINS } from './openclaw-release';
 
 /** Words that may not be tenant ids: they collide with platform names or read as something else. */
 export const RESERVED_TENANT_IDS: ReadonlySet<string> = new Set([
@@ -74,6 +75,27 @@ export const SignupRequestSchema = z
 export type SignupRequest = z.infer<typeof SignupRequestSchema>;
 export type SignupRequestInput = z.input<typeof SignupRequestSchema>;
 
+const PLUGIN_ID = /^[a-z][a-z0-9-]{0,63}$/;
+const MODEL_ID = /^[a-zA-Z0-9._:/-]{1,128}$/;
+
+/**
+ * A custom model provider of OpenAI- or Anthropic-compatible API (OpenClaw `models.providers.<id>`),
+ * e.g. a self-hosted model server or a router. Its key, if any, is a Secrets Manager secret that
+ * ECS injects as an env var and the config references by SecretRef (never the value).
+ */
+export const ModelProviderSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'model provider id must be 1-32 of a-z, 0-9 and "-", starting with a letter' }),
+    baseUrl: z.url({ protocol: /^https?$/, error: 'model provider baseUrl must be an http(s) URL' }),
+    api: z.enum(['openai-completions', 'anthropic-messages']),
+    /** ARN of the secret holding the provider's API key; omitted = no key. */
+    apiKeySecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, { error: 'apiKeySecretArn must be a Secrets Manager secret ARN' }).optional(),
+    models: z.array(z.object({ id: z.string().regex(MODEL_ID), name: z.string().min(1).max(128) }).strict()).min(1, { error: 'a model provider must list at least one model' }),
+  })
+  .strict()
+  .refine((p) => p.id !== 'amazon-bedrock', { error: 'model provider id "amazon-bedrock" is reserved for bedrockModels' });
+export type ModelProvider = z.infer<typeof ModelProviderSchema>;
+
 /** One entry of the plan catalogue (configured in cdk.json context, passed to handlers as JSON). */
 export const PlanSchema = z
   .object({
@@ -84,8 +106,15 @@ export const PlanSchema = z
     memoryMiB: z.int().min(2048, { error: 'plan memory must be at least 2048 MiB (OpenClaw crash-loops below 2 GiB)' }),
     /** Image pinned by digest. */
     image: z.string().regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'image must be pinned by digest (repo@sha256:...)' }),
-    /** Bedrock model ids (or inference-profile ids) this plan may invoke; empty = no Bedrock. */
+    /** Bedrock model ids (or inference-profile ids) this plan may invoke; empty = no Bedrock. Needs the `amazon-bedrock` plugin. */
     bedrockModels: z.array(z.string().regex(/^[a-zA-Z0-9.:-]+$/)).default([]),
+    /** Custom OpenAI-/Anthropic-compatible model providers (OpenClaw `models.providers`). */
+    modelProviders: z.array(ModelProviderSchema).default([]),
+    /**
+     * OpenClaw's `plugins.allow` for this plan: exactly the plugins that may load (an empty list
+     * would mean "no allowlist" to OpenClaw, so at least one). The plan's image must carry them.
+     */
+    plugins: z.array(z.string().regex(PLUGIN_ID, { error: 'plugin ids are 1-64 of a-z, 0-9 and "-"' })).min(1, { error: 'plugins must list at least one plugin: an empty plugins.allow lets OpenClaw load every plugin it finds' }),
     /** The most allowlist rules (security-group rules after expansion) a tenant on this plan may have. */
     maxAllowlistRules: z.int().min(0).max(50),
     /** Use Fargate Spot capacity. */
@@ -95,7 +124,18 @@ export const PlanSchema = z
     /** Over the quota: raise the alarm and event only ("alarm", the default), or also suspend the tenant. */
     overQuotaAction: z.enum(['alarm', 'suspend']).optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.bedrockModels.length + p.modelProviders.reduce((n, m) => n + m.models.length, 0) > 0, {
+    error: 'a plan must name at least one model (bedrockModels or modelProviders): without one the gateway falls back to a provider it has no key for and cannot answer',
+  })
+  .refine((p) => p.bedrockModels.length === 0 || p.plugins.includes('amazon-bedrock'), {
+    error: 'a plan with bedrockModels must allow the "amazon-bedrock" plugin (and its image must carry it)',
+  })
+  .refine((p) => new Set(p.plugins).size === p.plugins.length, { error: 'plugins must not repeat' })
+  .refine((p) => p.plugins.every((id) => KNOWN_PLUGINS.has(id)), {
+    error: 'plugins names a plugin that neither the pinned OpenClaw release bundles nor the platform knows (see functions/domain/openclaw-release.ts)',
+  })
+  .refine((p) => new Set(p.modelProviders.map((m) => m.id)).size === p.modelProviders.length, { error: 'model provider ids must be unique' });
 export type Plan = z.infer<typeof PlanSchema>;
 export const PlanCatalogueSchema = z.array(PlanSchema).min(1);
 

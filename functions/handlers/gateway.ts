@@ -98,6 +98,8 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         region,
         fileSystemId: env.FILE_SYSTEM_ID,
         accessPointId: need(r.accessPointId, 'access point', tenantId),
+        // The gateway runs as the access point's PosixUser (the same uid/gid the access point was created with).
+        posixUser: { uid: need(record.uid, 'uid', tenantId), gid: need(record.gid, 'gid', tenantId) },
         taskRoleArn: need(r.roleArn, 'task role', tenantId),
         executionRoleArn: env.EXECUTION_ROLE_ARN,
         secretArn: need(r.secretArn, 'secret', tenantId),

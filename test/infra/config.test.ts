@@ -112,6 +112,15 @@ describe('parseConfig', () => {
     expect(errorOf({ plans })).toMatch(/plans\.0\.image: image must be pinned by digest/);
   });
 
+  it('refuses, at synth, a plan that names no model the gateway can use', () => {
+    const plans = [{ ...DEFAULT_PLANS[0], bedrockModels: [], modelProviders: [] }];
+    expect(errorOf({ plans })).toMatch(/plans\.0: a plan must name at least one model/);
+  });
+
+  it('refuses, at synth, a plan without plugins (an empty plugins.allow lets every plugin load)', () => {
+    expect(errorOf({ plans: [{ ...DEFAULT_PLANS[0], plugins: [] }] })).toMatch(/plans\.0\.plugins: plugins must list at least one plugin/);
+  });
+
   it('refuses duplicate plan ids', () => {
     expect(errorOf({ plans: [DEFAULT_PLANS[0], DEFAULT_PLANS[0]] })).toMatch(/plans: plan ids must be unique/);
   });

@@ -12,6 +12,7 @@ describe('local cell handler environment', () => {
     expect(parsed.PLANS_JSON.map((p) => [p.id, p.cpu, p.memoryMiB, p.bedrockModels.length, p.maxAllowlistRules])).toEqual([
       ['standard', 1024, 2048, 1, 10],
       ['pro', 2048, 4096, 2, 20],
+      ['offline', 1024, 2048, 0, 10],
     ]);
     expect(parsed.SUBNET_IDS).toEqual([...LOCAL_CELL.subnetIds]);
     expect(parsed.PROVISION_STATE_MACHINE_ARN).toBe('arn:aws:states:us-east-1:123456789012:stateMachine:ProvisionTenant');

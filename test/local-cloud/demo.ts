@@ -6,10 +6,14 @@
  * shows the workflows' progress, prints the tenants and their resources, then operates on one
  * tenant (suspend, resume, update) and deprovisions another, showing its resources are gone.
  *
- *   npm run demo -- [--tenants N] [--fault-rate 0..1] [--trace FILE] [--time-scale S]
+ *   npm run demo -- [--tenants N] [--fault-rate 0..1] [--trace FILE] [--time-scale S] [--real-gateway]
+ *
+ * With --real-gateway, every ECS task the fake starts runs the real OpenClaw gateway from the
+ * registered task definition (test/local-cloud/openclaw-runtime.ts), and a tenant is ACTIVE only
+ * once that gateway passed its health check.
  */
 import { parseArgs } from 'node:util';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../infra/cli/run';
@@ -17,6 +21,8 @@ import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from './env';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { startLocalCloud, type LocalCloud } from './local-cloud';
 import type { ProgressEvent } from './step-functions';
+import type { OpenClawTaskRuntime } from './openclaw-runtime';
+import type { TaskRuntimeOptions } from './fake-aws';
 
 const USAGE = `Usage: npm run demo -- [options]
 
@@ -24,6 +30,9 @@ const USAGE = `Usage: npm run demo -- [options]
   --fault-rate F     probability (0-1) that any AWS call fails transiently (default 0)
   --trace FILE       write every AWS call the handlers make as JSON lines to FILE
   --time-scale S     model time compression (default 0.02: a 45 s Fargate start takes 0.9 s)
+  --real-gateway     run the real OpenClaw gateway for every ECS task (default 2 tenants; each
+                     gateway takes ~20 s and ~300 MB). Needs root, bindfs and the pinned
+                     OpenClaw: bash conformance/install.sh (npm run conformance runs it too)
   --help             this text`;
 
 const SAMPLE = ['acme-robotics', 'globex-labs', 'initech', 'umbrella-bio', 'hooli-search', 'stark-industries', 'wayne-ent', 'cyberdyne'];
@@ -33,6 +42,7 @@ interface Options {
   faultRate: number;
   trace?: string;
   timeScale: number;
+  realGateway: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -43,6 +53,7 @@ function parseOptions(argv: string[]): Options {
       'fault-rate': { type: 'string' },
       trace: { type: 'string' },
       'time-scale': { type: 'string' },
+      'real-gateway': { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -51,13 +62,14 @@ function parseOptions(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
-  const tenants = Number(values.tenants ?? 4);
+  const realGateway = values['real-gateway'] === true;
+  const tenants = Number(values.tenants ?? (realGateway ? 2 : 4));
   const faultRate = Number(values['fault-rate'] ?? 0);
   const timeScale = Number(values['time-scale'] ?? 0.02);
   if (!Number.isInteger(tenants) || tenants < 1 || tenants > 50) throw new Error('--tenants must be an integer from 1 to 50');
   if (!(faultRate >= 0 && faultRate <= 1)) throw new Error('--fault-rate must be between 0 and 1');
   if (!(timeScale > 0 && timeScale <= 1)) throw new Error('--time-scale must be in (0, 1]');
-  return { tenants, faultRate, timeScale, ...(values.trace ? { trace: values.trace } : {}) };
+  return { tenants, faultRate, timeScale, realGateway, ...(values.trace ? { trace: values.trace } : {}) };
 }
 
 const t0 = Date.now();
@@ -144,10 +156,20 @@ async function octw(cloud: LocalCloud, argv: string[]): Promise<number> {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const names = Array.from({ length: options.tenants }, (_, i) => SAMPLE[i] ?? `tenant-${String(i + 1).padStart(2, '0')}`);
-  console.log(`OCTW local demo: ${names.length} tenant(s) + 1 refused signup, fault rate ${options.faultRate}, time scale ${options.timeScale}`);
+  const real = options.realGateway ? await realGatewaySetUp() : undefined;
+  console.log(
+    `OCTW local demo: ${names.length} tenant(s) + 1 refused signup, fault rate ${options.faultRate}, time scale ${options.timeScale}${real ? `, REAL OpenClaw gateways (plan "${real.planId}")` : ''}`,
+  );
   console.log('Starting the local cloud (DynamoDB Local, AWS fake, state machines)…');
 
   const cloud = await startLocalCloud({
+    ...(real
+      ? {
+          taskRuntime: { runtime: real.runtime, options: real.runtimeOptions },
+          // Real gateways start in real seconds; the data of this run's tenants stays in this run's directory.
+          env: { GATEWAY_WAIT_SECONDS: '600', TENANTS_MOUNT_PATH: real.tenantsDir },
+        }
+      : {}),
     fake: {
       timeScale: options.timeScale,
       faultRate: options.faultRate,
@@ -161,6 +183,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await cloud.stop();
+    if (real) {
+      const left = real.runtime.launched.filter((g) => !g.stopped);
+      if (left.length > 0) {
+        console.error(`\n${left.length} gateway process(es) still running after the local cloud stopped: ${left.map((g) => g.handle.pid).join(', ')}`);
+        process.exitCode = 1;
+      } else console.log(`\nAll ${real.runtime.launched.length} gateway processes stopped.`);
+      rmSync(real.tenantsDir, { recursive: true, force: true });
+    }
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 
@@ -172,7 +202,7 @@ async function main(): Promise<void> {
         tenantId,
         displayName: tenantId.replace(/-/g, ' '),
         ownerEmail: `ops@${tenantId}.example`,
-        plan: i % 3 === 2 ? 'pro' : 'standard',
+        plan: real?.planId ?? (i % 3 === 2 ? 'pro' : 'standard'),
         egressAllowlist: [{ cidr: `203.0.113.${(i * 16) % 256}/28`, ports: [443], description: `${tenantId} CRM` }],
       });
     }
@@ -196,12 +226,14 @@ async function main(): Promise<void> {
 
     const records = (await Promise.all(names.map((n) => cloud.store.get(n)))).filter((r): r is TenantRecord => r !== undefined);
     printTenants(cloud, records);
+    if (real) console.log('\nGateways (real OpenClaw, asked now):');
+    const silent = real ? await showGateways(real.runtime, records, cloud) : [];
     const executions = cloud.sfn.list().filter((e) => e.stateMachineName === 'ProvisionTenant');
     const avg = (f: (e: (typeof executions)[number]) => number) => (executions.reduce((s, e) => s + f(e), 0) / Math.max(1, executions.length)).toFixed(1);
     console.log(
-      `\n${executions.length} provision run(s): avg ${avg((e) => e.counters.stateTransitions)} state transitions, ${avg((e) => e.counters.taskInvocations)} Lambda invocations, ${avg(
-        (e) => (e.counters.durationMs ?? 0) / 1000 / options.timeScale,
-      )} s modelled signup→ACTIVE; ${cloud.fake.calls.length} AWS control-plane calls in all${options.faultRate > 0 ? `, ${cloud.fake.faults.fired.length} injected faults retried` : ''}`,
+      `\n${executions.length} provision run(s): avg ${avg((e) => e.counters.stateTransitions)} state transitions, ${avg((e) => e.counters.taskInvocations)} Lambda invocations, ${
+        real ? `${avg((e) => (e.counters.durationMs ?? 0) / 1000)} s wall-clock signup→ACTIVE (real gateways)` : `${avg((e) => (e.counters.durationMs ?? 0) / 1000 / options.timeScale)} s modelled signup→ACTIVE`
+      }; ${cloud.fake.calls.length} AWS control-plane calls in all${options.faultRate > 0 ? `, ${cloud.fake.faults.fired.length} injected faults retried` : ''}`,
     );
 
     const active = records.filter((r) => r.status === 'ACTIVE').map((r) => r.tenantId);
@@ -211,8 +243,28 @@ async function main(): Promise<void> {
     stopProgress();
     if (operated) {
       console.log(`\nLifecycle of "${operated}" with the operator CLI: suspend, resume, update the allowlist`);
+      const before = real?.runtime.runningGateway(`octw-${operated}`);
       await octw(cloud, ['tenants', 'suspend', operated, '--wait']);
+      if (real && before) {
+        await cloud.fake.ecs.runtimeIdle();
+        console.log(`  gateway process ${before.handle.pid} of "${operated}": ${before.stopped ? 'stopped, its network namespace removed' : 'STILL RUNNING'}`);
+        if (!before.stopped) silent.push(`${operated}'s gateway still runs after suspend`);
+      }
+      const resumedAt = Date.now();
       await octw(cloud, ['tenants', 'resume', operated, '--wait']);
+      if (real) {
+        // ResumeTenant scales the service back to 1 on its completed deployment, and the platform
+        // reads "steady" from the running count: ACTIVE comes before the gateway answers. Say so, then wait for it.
+        const seconds = ((Date.now() - resumedAt) / 1000).toFixed(1);
+        const g = real.runtime.runningGateway(`octw-${operated}`);
+        console.log(
+          `  NOTE: "${operated}" is ACTIVE after ${seconds} s, while its gateway ${g ? `(pid ${g.handle.pid}) has not passed its health check yet` : 'is not even launched yet'}: resume reports ACTIVE on a RUNNING task, not a healthy one`,
+        );
+        const answered = await awaitGateway(real.runtime, operated, 600_000);
+        console.log(`  its gateway answered ${((Date.now() - resumedAt) / 1000).toFixed(1)} s after the resume started`);
+        if (!answered) silent.push(`${operated}'s gateway did not answer after resume`);
+        await showGateways(real.runtime, [await cloud.store.require(operated)], cloud);
+      }
       const allowlist = join(mkdtempSync(join(tmpdir(), 'octw-demo-')), 'allowlist.json');
       writeFileSync(
         allowlist,
@@ -222,12 +274,19 @@ async function main(): Promise<void> {
         ]),
       );
       await octw(cloud, ['tenants', 'update', operated, '--allowlist-file', allowlist, '--wait']);
+      if (real) await showGateways(real.runtime, [await cloud.store.require(operated)], cloud);
       await octw(cloud, ['tenants', 'show', operated]);
     }
     if (leaving) {
       console.log(`\nDeprovisioning "${leaving}"`);
       const before = cloud.fake.resourcesByTenant(leaving).map((r) => r.type);
+      const gateway = real?.runtime.runningGateway(`octw-${leaving}`);
       await octw(cloud, ['tenants', 'deprovision', leaving, '--wait']);
+      if (real && gateway) {
+        await cloud.fake.ecs.runtimeIdle();
+        console.log(`  gateway process ${gateway.handle.pid} of "${leaving}": ${gateway.stopped ? 'stopped, its network namespace removed' : 'STILL RUNNING'}`);
+        if (!gateway.stopped) silent.push(`${leaving}'s gateway still runs after deprovision`);
+      }
       const after = cloud.fake.resourcesByTenant(leaving);
       const record = await cloud.store.require(leaving);
       console.log(`  before: ${before.length} resources (${before.map((t) => t.split('::').pop()).join(', ')})`);
@@ -243,6 +302,7 @@ async function main(): Promise<void> {
     if (records.length !== names.length || notActive.length > 0) problems.push(`not every sample tenant became ACTIVE: ${notActive.join(', ')}`);
     if (await cloud.store.get('mallory-corp')) problems.push('the refused signup left a tenant record');
     if (cloud.fake.resourcesByTenant('mallory-corp').length > 0) problems.push('the refused signup left resources');
+    problems.push(...silent);
     // What a deprovisioned tenant keeps: its secret (recovery window) and its log group (until purge).
     if (leaving && cloud.fake.resourcesByTenant(leaving).some((r) => r.type !== 'AWS::SecretsManager::Secret' && r.type !== 'AWS::Logs::LogGroup')) {
       problems.push(`deprovisioned "${leaving}" still has resources`);
@@ -256,6 +316,68 @@ async function main(): Promise<void> {
   } finally {
     await stop();
   }
+}
+
+interface RealGateway {
+  readonly runtime: OpenClawTaskRuntime;
+  readonly runtimeOptions: TaskRuntimeOptions;
+  readonly planId: string;
+  readonly tenantsDir: string;
+}
+
+/** --real-gateway: the real runtime, or exit 1 saying what is missing and how to get it. */
+async function realGatewaySetUp(): Promise<RealGateway> {
+  // Loaded only here: the default demo needs no OpenClaw install.
+  const { OpenClawTaskRuntime, realGatewayRuntimeOptions, realGatewayPrerequisites } = await import('./openclaw-runtime');
+  const missing = realGatewayPrerequisites();
+  if (missing.length > 0) {
+    console.error(`--real-gateway cannot run here:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+    process.exit(1);
+  }
+  // Bedrock is not in the npm package set: only a plan whose models all sit behind a custom provider starts here.
+  const plan = LOCAL_CELL.plans.find((p) => p.bedrockModels.length === 0 && p.modelProviders.length > 0);
+  if (!plan) {
+    console.error('--real-gateway needs a local plan whose only models are reachable offline (a custom provider on loopback); none is defined in test/local-cloud/env.ts');
+    process.exit(1);
+  }
+  const efsRoot = mkdtempSync('/var/tmp/octw-demo-efs-');
+  const tenantsDir = join(efsRoot, 'tenants');
+  mkdirSync(tenantsDir);
+  return { runtime: new OpenClawTaskRuntime({ efsRoot }), runtimeOptions: realGatewayRuntimeOptions(), planId: plan.id, tenantsDir };
+}
+
+/**
+ * For each tenant: the gateway its ECS task runs, asked /healthz now, and how long after its
+ * start its health check first passed. Returns the tenants that are ACTIVE without an answering gateway.
+ */
+async function showGateways(runtime: OpenClawTaskRuntime, records: TenantRecord[], cloud: LocalCloud): Promise<string[]> {
+  const silent: string[] = [];
+  for (const r of records) {
+    const g = runtime.runningGateway(`octw-${r.tenantId}`);
+    if (!g) {
+      if (r.status === 'ACTIVE') silent.push(`${r.tenantId} is ACTIVE with no gateway running`);
+      const reasons = cloud.fake.ecs.tasks.filter((t) => t.serviceName === `octw-${r.tenantId}` && t.stoppedReason).map((t) => t.stoppedReason!.slice(0, 300));
+      console.log(`  ${pad(r.tenantId, 18)} ${r.status}: no gateway running${reasons.length > 0 ? `; its tasks stopped with:\n${reasons.map((x) => `      - ${x}`).join('\n')}` : ''}`);
+      continue;
+    }
+    const probe = await g.handle.health();
+    const answered = probe.ok ? `answered GET /healthz ${probe.status ?? '?'} ${JSON.stringify(probe.body)}` : `did NOT answer /healthz (${probe.status ?? 'no response'})`;
+    const took = g.healthyAfterMs !== undefined ? `, health check first passed ${(g.healthyAfterMs / 1000).toFixed(1)} s after the task started` : '';
+    console.log(`  ${pad(r.tenantId, 18)} ${r.status}: real OpenClaw (${g.family}:${g.revision}, pid ${g.handle.pid}, netns ${g.handle.netns}) ${answered}${took}`);
+    if (r.status === 'ACTIVE' && !probe.ok) silent.push(`${r.tenantId} is ACTIVE but its gateway does not answer /healthz`);
+  }
+  return silent;
+}
+
+/** Waits until the tenant's running gateway answers /healthz; false after budgetMs. */
+async function awaitGateway(runtime: OpenClawTaskRuntime, tenantId: string, budgetMs: number): Promise<boolean> {
+  const until = Date.now() + budgetMs;
+  while (Date.now() < until) {
+    const g = runtime.runningGateway(`octw-${tenantId}`);
+    if (g && (await g.handle.health()).ok) return true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return false;
 }
 
 main().catch((err: unknown) => {

@@ -18,6 +18,9 @@ import type { Plan } from '../../functions/domain/tenant';
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
 
+/** Loopback port of the model stub inside each task's network namespace (plan "offline"). */
+export const LOCAL_MODEL_STUB_PORT = 18790;
+
 const IMAGE_DIGEST = 'sha256:' + '0123456789abcdef'.repeat(4);
 
 export const LOCAL_PLANS: readonly Plan[] = [
@@ -27,6 +30,8 @@ export const LOCAL_PLANS: readonly Plan[] = [
     memoryMiB: 2048,
     image: `ghcr.io/openclaw/openclaw@${IMAGE_DIGEST}`,
     bedrockModels: ['anthropic.claude-sonnet-4-5-20250929-v1:0'],
+    modelProviders: [],
+    plugins: ['amazon-bedrock', 'memory-core'],
     maxAllowlistRules: 10,
     spot: false,
   },
@@ -36,7 +41,26 @@ export const LOCAL_PLANS: readonly Plan[] = [
     memoryMiB: 4096,
     image: `ghcr.io/openclaw/openclaw@${IMAGE_DIGEST}`,
     bedrockModels: ['anthropic.claude-sonnet-4-5-20250929-v1:0', 'anthropic.claude-haiku-4-5-20251001-v1:0'],
+    modelProviders: [],
+    plugins: ['amazon-bedrock', 'memory-core'],
     maxAllowlistRules: 20,
+    spot: false,
+  },
+  {
+    // A model the gateway reaches offline: OpenClaw's custom provider pointed at the OpenAI-compatible
+    // stub (conformance/lib/model-stub.mjs) on loopback inside the task's network namespace. The
+    // npm package set carries every plugin it allows, so the real gateway starts from it
+    // (npm run conformance; the demo with --real-gateway).
+    id: 'offline',
+    cpu: 1024,
+    memoryMiB: 2048,
+    image: `ghcr.io/openclaw/openclaw@${IMAGE_DIGEST}`,
+    bedrockModels: [],
+    modelProviders: [
+      { id: 'stub', baseUrl: `http://127.0.0.1:${LOCAL_MODEL_STUB_PORT}/v1`, api: 'openai-completions', models: [{ id: 'octw-stub-1', name: 'OCTW stub model' }] },
+    ],
+    plugins: ['memory-core'],
+    maxAllowlistRules: 10,
     spot: false,
   },
 ];

@@ -16,7 +16,7 @@ import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { createTenantsTable, startDynamoDbLocal, uniqueTableName, type DynamoDbLocal } from './dynamodb-local';
 import { applyHandlerEnv, LOCAL_CELL, type LocalCell } from './env';
 import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
-import { DYNAMODB_PREFIX_LIST_ID, FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions } from './fake-aws';
+import { DYNAMODB_PREFIX_LIST_ID, FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions, type TaskRuntime, type TaskRuntimeOptions } from './fake-aws';
 import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
 import type { EnvVar } from '../../functions/handlers/catalogue';
 
@@ -44,6 +44,8 @@ export interface LocalCloudOptions {
   /** Scale of Wait states and Retry pauses in the ASL (default 0.001). */
   readonly waitScale?: number;
   readonly retryScale?: number;
+  /** Runs every ECS task the fake starts on this runtime (e.g. the real OpenClaw gateway); see fake-aws/task-runtime.ts. */
+  readonly taskRuntime?: { readonly runtime: TaskRuntime; readonly options?: TaskRuntimeOptions };
 }
 
 export interface LocalCloud {
@@ -123,6 +125,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     options.sharedFake.seedPlatform({ vpcs: [{ vpcId: cell.vpcId, cidr: cell.vpcCidr }], fileSystemIds: [cell.fileSystemId], clusters: [cell.clusterName] });
   }
   const uninstallFake = installFakeAws(fake);
+  if (options.taskRuntime) fake.ecs.setTaskRuntime(options.taskRuntime.runtime, options.taskRuntime.options);
   // The platform's own security groups (CDK creates them in a real cell).
   const platformGroups = createPlatformGroups(fake, cell);
   const restoreEnv = applyHandlerEnv(
@@ -182,6 +185,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       await drainAll(bus, sfn).catch(() => undefined);
       await sfn.stop();
       await bus.stop();
+      // No task process outlives the local cloud.
+      await fake.ecs.removeTaskRuntime();
       uninstallFake();
       restoreEnv();
       doc.destroy();

@@ -101,7 +101,9 @@ describe('provision workflow: one signup to an ACTIVE, isolated gateway', () => 
     const record = await cloud.tenant(tenantId);
     expect(td.arn).toBe(record!.resources.taskDefinitionArn);
     const gateway = td.input.containerDefinitions!.find((c) => c.name === 'gateway')!;
-    expect(gateway.user).toBe('1000:1000');
+    // The access point's PosixUser, not the image's uid 1000 (OpenClaw refuses state owned by another uid).
+    expect(gateway.user).toBe(`${record!.uid}:${record!.gid}`);
+    expect(cloud.fake.accessPoint(record!.resources.accessPointId!)!.posixUser).toEqual({ Uid: record!.uid, Gid: record!.gid });
     expect(gateway.readonlyRootFilesystem).toBe(true);
     expect(gateway.linuxParameters?.capabilities?.drop).toEqual(['ALL']);
     expect(gateway.secrets?.[0]?.valueFrom).toBe(record!.resources.secretArn);

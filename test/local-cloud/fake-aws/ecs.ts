@@ -18,6 +18,10 @@ import { op } from './context';
 import { meta } from './errors';
 import { paginate } from './ec2';
 import type { IamFake } from './iam';
+import type { EfsFake } from './efs';
+import type { SecretsFake } from './secrets';
+import type { EfsVolumeMount, TaskRuntime, TaskRuntimeContext, TaskRuntimeOptions } from './task-runtime';
+import { HEALTH_CHECK_FAILED, TaskAgent } from './task-runtime';
 
 export interface TaskDefinitionRevision {
   readonly family: string;
@@ -37,7 +41,12 @@ export interface FakeTask {
   readonly deploymentId: string;
   readonly taskDefinitionArn: string;
   readonly createdAt: number;
-  readonly failing: boolean;
+  /** Fails its health check: set at launch for a failing family, or when the task runtime reports a failure. */
+  failing: boolean;
+  /** Started on the task runtime; `healthCheck`: its essential container defines one (else health stays UNKNOWN). */
+  runtime?: { readonly healthCheck: boolean };
+  /** With a task runtime: when the fake first saw the container's health check pass (or, without one, the container start). */
+  healthyAt?: number;
   stoppedAt?: number;
   stoppedReason?: string;
   readonly eni: { readonly id: string; readonly privateIp: string; readonly securityGroups: readonly string[]; readonly subnetId?: string };
@@ -52,8 +61,11 @@ export interface Deployment {
   updatedAt: number;
   rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
   rolloutStateReason: string;
-  readonly readyAt?: number;
-  readonly failAt?: number;
+  /** Without a task runtime, known at creation; with one, set when every task was seen healthy. */
+  readyAt?: number;
+  failAt?: number;
+  /** Tasks of this deployment run on the installed task runtime. */
+  readonly onRuntime?: boolean;
 }
 
 export interface FakeService {
@@ -84,11 +96,53 @@ export class EcsFake implements EmulatedService {
   readonly services = new Map<string, FakeService>();
   readonly tasks: FakeTask[] = [];
   private readonly failingFamilies = new Set<string>();
+  private runtime?: { readonly runtime: TaskRuntime; readonly options: TaskRuntimeOptions };
+  /** The agent of every task started on the runtime and not yet stopped, by task ARN. */
+  private readonly agents = new Map<string, TaskAgent>();
+  private readonly stopping = new Set<Promise<void>>();
+  private readonly killAtExit = () => {
+    for (const a of this.agents.values()) a.killNow();
+  };
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly iam: IamFake,
+    private readonly state: { readonly secrets: SecretsFake; readonly efs: EfsFake },
   ) {}
+
+  /**
+   * Installs a task runtime: tasks started from now on also run on it, and their health is the
+   * result of their container health check (see task-runtime.ts). One runtime at a time.
+   */
+  setTaskRuntime(runtime: TaskRuntime, options: TaskRuntimeOptions = {}): void {
+    if (this.runtime) throw new Error('ECS fake: a task runtime is already installed; remove it first');
+    this.runtime = { runtime, options };
+    process.once('exit', this.killAtExit);
+  }
+
+  /** Stops every task process the runtime still runs, waits until they are gone, and removes the runtime. */
+  async removeTaskRuntime(): Promise<void> {
+    for (const [arn, agent] of this.agents) this.stopAgent(arn, agent);
+    await this.runtimeIdle();
+    this.runtime = undefined;
+    process.removeListener('exit', this.killAtExit);
+  }
+
+  /** Resolves when every stop the fake has ordered has completed (processes gone). */
+  async runtimeIdle(): Promise<void> {
+    while (this.stopping.size > 0) await Promise.all([...this.stopping]);
+  }
+
+  /** ARNs of the tasks whose process runs on the task runtime (started and not stopped). */
+  runtimeTasks(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  private stopAgent(taskArn: string, agent: TaskAgent): void {
+    this.agents.delete(taskArn);
+    const p = agent.stop().finally(() => this.stopping.delete(p));
+    this.stopping.add(p);
+  }
 
   /**
    * Tasks started from now on fail their container health check: every revision of a family
@@ -312,7 +366,12 @@ export class EcsFake implements EmulatedService {
       };
       if (failing) {
         task.stoppedAt = at + start + fail;
-        task.stoppedReason = 'Task failed container health checks';
+        task.stoppedReason = HEALTH_CHECK_FAILED;
+      } else if (d.onRuntime && this.runtime) {
+        const td = this.resolveTaskDefinition(d.taskDefinitionArn, true);
+        const agent = new TaskAgent(this.runtime.runtime, this.taskDefinitionShape(td), this.runtimeContext(task, td), this.runtime.options);
+        this.agents.set(task.arn, agent);
+        task.runtime = { healthCheck: agent.hasHealthCheck };
       }
       this.tasks.push(task);
       started.push(id);
@@ -326,6 +385,118 @@ export class EcsFake implements EmulatedService {
         t.stoppedAt = at;
         t.stoppedReason = reason;
       }
+      // The process stops now, even when the model has the task drain until `at`.
+      const agent = this.agents.get(t.arn);
+      if (agent) this.stopAgent(t.arn, agent);
+    }
+  }
+
+  /**
+   * What ECS resolves before it starts the containers: the secrets the execution role fetches and
+   * the EFS access points the volumes mount. A failure stops the task as ECS does
+   * (ResourceInitializationError), before any container runs.
+   */
+  private runtimeContext(task: FakeTask, td: TaskDefinitionRevision): TaskRuntimeContext | { error: string } {
+    const secrets: Record<string, Record<string, string>> = {};
+    for (const c of td.input.containerDefinitions ?? []) {
+      const env: Record<string, string> = {};
+      for (const s of c.secrets ?? []) {
+        const value = this.secretValue(s.valueFrom ?? '');
+        if (typeof value !== 'string') return value;
+        env[s.name ?? ''] = value;
+      }
+      secrets[c.name ?? ''] = env;
+    }
+    const efsVolumes: Record<string, EfsVolumeMount> = {};
+    for (const v of td.input.volumes ?? []) {
+      const cfg = v.efsVolumeConfiguration;
+      if (!cfg) continue;
+      const apId = cfg.authorizationConfig?.accessPointId;
+      const ap = apId ? this.state.efs.accessPoints.get(apId) : undefined;
+      if (apId && (!ap || ap.fileSystemId !== cfg.fileSystemId)) {
+        return {
+          error: `ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: Failed to resolve "${cfg.fileSystemId}": access point ${apId} does not exist in file system ${cfg.fileSystemId}`,
+        };
+      }
+      const pu = ap?.posixUser;
+      efsVolumes[v.name ?? ''] = {
+        fileSystemId: cfg.fileSystemId ?? '',
+        ...(apId ? { accessPointId: apId } : {}),
+        ...(pu?.Uid !== undefined && pu.Gid !== undefined ? { posixUser: { uid: pu.Uid, gid: pu.Gid, secondaryGids: pu.SecondaryGids ?? [] } } : {}),
+        ...(ap?.rootDirectory?.Path ? { rootDirectory: ap.rootDirectory.Path } : {}),
+      };
+    }
+    return { taskArn: task.arn, clusterArn: task.clusterArn, serviceName: task.serviceName, secrets, efsVolumes };
+  }
+
+  /**
+   * A container secret's `valueFrom`, resolved as the ECS agent does with GetSecretValue: the full
+   * ARN of a Secrets Manager secret, optionally followed by `:json-key:version-stage:version-id`
+   * (only the AWSCURRENT version exists in the fake). Anything else stops the task.
+   */
+  private secretValue(valueFrom: string): string | { error: string } {
+    const fail = (why: string) => ({
+      error: `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: ${why}`,
+    });
+    const m = /^(arn:aws:secretsmanager:[^:]+:\d{12}:secret:[^:]+)(?::([^:]*):([^:]*):([^:]*))?$/.exec(valueFrom);
+    if (!m) return fail(`valueFrom "${valueFrom}" is not the ARN of a Secrets Manager secret (SSM parameters are not emulated)`);
+    const [, arn, jsonKey, stage, versionId] = m;
+    const now = this.ctx.now();
+    const secret = [...this.state.secrets.secrets.values()].find((s) => s.arn === arn && (s.deletionDate === undefined || now < s.deletionDate));
+    if (!secret) return fail("ResourceNotFoundException: Secrets Manager can't find the specified secret.");
+    if (secret.deletionDate !== undefined) {
+      return fail("InvalidRequestException: You can't perform this operation on the secret because it was marked for deletion.");
+    }
+    if ((stage && stage !== 'AWSCURRENT') || (versionId && versionId !== secret.versionId)) {
+      return fail("ResourceNotFoundException: Secrets Manager can't find the specified secret value for staging label or version.");
+    }
+    if (secret.secretString === undefined) return fail('the secret has no SecretString');
+    if (!jsonKey) return secret.secretString;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(secret.secretString);
+    } catch {
+      return fail(`the secret is not JSON, so json-key "${jsonKey}" cannot be read`);
+    }
+    const value = (parsed as Record<string, unknown> | null)?.[jsonKey];
+    return typeof value === 'string' ? value : fail(`json-key "${jsonKey}" is not a string in the secret`);
+  }
+
+  /**
+   * Applies what the task runtime's agents observed, at the time of this read: a passing health
+   * check makes the task HEALTHY (and, once every task of an in-progress deployment is, the
+   * deployment ready); a failed start, an exited container or a failing health check stops the
+   * task (and fails an in-progress deployment; a completed one gets a replacement task).
+   */
+  private observeRuntime(svc: FakeService): void {
+    if (this.agents.size === 0) return;
+    const now = this.ctx.now();
+    for (const t of this.tasks) {
+      const agent = this.agents.get(t.arn);
+      if (!agent || !this.ownedBy(svc, t) || (t.stoppedAt !== undefined && t.stoppedAt <= now)) continue;
+      const runningAt = t.createdAt + this.ctx.latency('taskStartMs');
+      const seen = agent.observe();
+      if (seen.kind === 'healthy' && t.healthyAt === undefined) t.healthyAt = Math.max(now, runningAt);
+      if (seen.kind !== 'failed') continue;
+      const d = svc.deployments.find((x) => x.id === t.deploymentId);
+      t.failing = true;
+      delete t.healthyAt;
+      this.stopTasks([t], now, seen.reason);
+      if (!d || d.status !== 'PRIMARY' || d.failAt !== undefined || d.rolloutState === 'FAILED') continue;
+      // The circuit breaker fails an in-progress deployment once max(3, ½ desired) of its tasks
+      // failed (at most 200: ECS Developer Guide, "deployment circuit breaker"); until then, and
+      // after the rollout completed, the service scheduler replaces a failed task.
+      const failed = this.tasks.filter((x) => x.deploymentId === d.id && x.failing).length;
+      const threshold = Math.min(200, Math.max(3, Math.ceil(d.desiredCount / 2)));
+      if (d.rolloutState === 'IN_PROGRESS' && failed >= threshold) d.failAt = now;
+      else if (this.liveTasks(svc, now, d.id).length < d.desiredCount) this.launchTasks(svc, d, 1, now, false);
+    }
+    const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+    if (primary?.onRuntime && primary.rolloutState === 'IN_PROGRESS' && primary.readyAt === undefined && primary.failAt === undefined) {
+      const healthy = this.liveTasks(svc, now, primary.id)
+        .map((t) => t.healthyAt)
+        .filter((x): x is number => x !== undefined && x <= now);
+      if (healthy.length >= primary.desiredCount) primary.readyAt = Math.max(primary.createdAt, ...healthy);
     }
   }
 
@@ -347,6 +518,7 @@ export class EcsFake implements EmulatedService {
     for (const d of svc.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
     const failing = this.fails(taskDefinitionArn) && desiredCount > 0;
     const start = this.ctx.latency('taskStartMs');
+    const onRuntime = this.runtime !== undefined && !failing;
     const d: Deployment = {
       id: `ecs-svc/${this.ctx.rng.digits(19)}`,
       status: 'PRIMARY',
@@ -356,8 +528,19 @@ export class EcsFake implements EmulatedService {
       updatedAt: at,
       rolloutState: 'IN_PROGRESS',
       rolloutStateReason: 'ECS deployment in progress.',
-      ...(failing ? { failAt: at + start + this.ctx.latency('healthCheckFailMs') } : { readyAt: desiredCount > 0 ? at + start : at }),
+      ...(failing
+        ? { failAt: at + start + this.ctx.latency('healthCheckFailMs') }
+        : onRuntime && desiredCount > 0
+          ? {}
+          : { readyAt: desiredCount > 0 ? at + start : at }),
+      ...(onRuntime ? { onRuntime } : {}),
     };
+    // maximumPercent ≤ 100 leaves no room for a new task beside an old one: ECS stops the old
+    // tasks first (with minimumHealthyPercent 0), so two tasks never run at once.
+    if ((svc.deploymentConfiguration.maximumPercent ?? 200) <= 100) {
+      const older = svc.deployments.filter((x) => x.status !== 'INACTIVE').flatMap((x) => this.liveTasks(svc, at, x.id));
+      this.stopTasks(older, at, `Scaling activity initiated by (deployment ${d.id})`);
+    }
     svc.deployments.unshift(d);
     svc.taskDefinitionArn = taskDefinitionArn;
     this.launchTasks(svc, d, desiredCount, at, failing);
@@ -367,6 +550,7 @@ export class EcsFake implements EmulatedService {
   /** Applies every transition whose time has come, in time order. */
   private settle(svc: FakeService): void {
     const now = this.ctx.now();
+    this.observeRuntime(svc);
     for (let guard = 0; guard < 100; guard++) {
       const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
       if (!primary || primary.rolloutState !== 'IN_PROGRESS') return;
@@ -516,6 +700,10 @@ export class EcsFake implements EmulatedService {
       return { lastStatus: released ? 'STOPPED' : 'DEPROVISIONING', health: t.failing ? 'UNHEALTHY' : 'UNKNOWN' };
     }
     if (now < runningAt) return { lastStatus: 'PENDING', health: 'UNKNOWN' };
+    if (t.runtime && !t.failing) {
+      // On a task runtime: HEALTHY only once the container's own health check passed.
+      return { lastStatus: 'RUNNING', health: t.runtime.healthCheck && t.healthyAt !== undefined && now >= t.healthyAt ? 'HEALTHY' : 'UNKNOWN' };
+    }
     return { lastStatus: 'RUNNING', health: t.failing ? 'UNHEALTHY' : 'HEALTHY' };
   }
 

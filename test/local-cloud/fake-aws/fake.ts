@@ -62,7 +62,7 @@ export class FakeAws {
     this.iam = new IamFake(ctx);
     this.secrets = new SecretsFake(ctx);
     this.logs = new LogsFake(ctx);
-    this.ecs = new EcsFake(ctx, this.iam);
+    this.ecs = new EcsFake(ctx, this.iam, { secrets: this.secrets, efs: this.efs });
     this.ec2.setEniUsage((groupId) => this.ecs.eniUsing(groupId));
     this.throttling = new Throttler(config.throttling, config.clock);
     this.faults = new Faults(new Rng(config.seed ^ 0x5eed), config.faultRate);

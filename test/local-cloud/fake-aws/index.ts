@@ -14,3 +14,5 @@ export type { Role } from './iam';
 export type { Secret } from './secrets';
 export type { LogGroup } from './logs';
 export type { FakeService, FakeTask, Deployment, TaskDefinitionRevision } from './ecs';
+export type { TaskRuntime, TaskRuntimeContext, TaskRuntimeHandle, TaskRuntimeOptions, EfsVolumeMount } from './task-runtime';
+export { HEALTH_CHECK_FAILED, ESSENTIAL_EXITED } from './task-runtime';

@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import {
   BEDROCK_PROVIDER_ID,
   CHANNEL_HARDENING,
+  COMMANDS,
+  GATEWAY_HTTP_DENIED_TOOLS,
   GATEWAY_TOKEN_ENV,
+  modelProviderKeyEnv,
   OpenClawConfigSchema,
   renderOpenClawConfig,
   serializeOpenClawConfig,
@@ -12,11 +15,15 @@ import { PlanSchema, type Plan } from '../../../functions/domain/tenant';
 
 const IMAGE = `ghcr.io/openclaw/openclaw@sha256:${'a'.repeat(64)}`;
 
-function plan(overrides: Partial<Plan> = {}): Plan {
-  return PlanSchema.parse({ id: 'standard', cpu: 1024, memoryMiB: 2048, image: IMAGE, maxAllowlistRules: 10, ...overrides });
+const STUB = { id: 'stub', baseUrl: 'http://127.0.0.1:18790/v1', api: 'openai-completions', models: [{ id: 'octw-stub-1', name: 'Stub' }] } as const;
+
+/** A plan with one custom-provider model and the memory plugin; overrides as given. */
+function plan(overrides: Partial<Record<keyof Plan, unknown>> = {}): Plan {
+  return PlanSchema.parse({ id: 'standard', cpu: 1024, memoryMiB: 2048, image: IMAGE, maxAllowlistRules: 10, modelProviders: [STUB], plugins: ['memory-core'], ...overrides });
 }
 
 const MODELS = ['anthropic.claude-sonnet-4-5-v1:0', 'amazon.nova-lite-v1:0'];
+const bedrockPlan = (models: string[] = MODELS) => plan({ bedrockModels: models, modelProviders: [], plugins: ['amazon-bedrock', 'memory-core'] });
 
 function render(p: Plan = plan(), extra: { gatewayPort?: number; region?: string } = {}): OpenClawConfig {
   return renderOpenClawConfig({ tenantId: 'acme-corp', plan: p, region: extra.region ?? 'eu-west-1', gatewayPort: extra.gatewayPort });
@@ -75,8 +82,13 @@ describe('renderOpenClawConfig: hardened defaults', () => {
     expect(cfg.gateway.terminal).toEqual({ enabled: false });
   });
 
-  it('denies every tool over the HTTP /tools/invoke endpoint', () => {
-    expect(cfg.gateway.tools.deny).toEqual(['*']);
+  it('denies tools over the HTTP /tools/invoke endpoint by name (that list takes no "*" nor groups)', () => {
+    expect(cfg.gateway.tools.deny).toEqual([...GATEWAY_HTTP_DENIED_TOOLS]);
+    expect(cfg.gateway.tools.deny).not.toContain('*');
+    expect(cfg.gateway.tools.deny.filter((t) => t.startsWith('group:'))).toEqual([]);
+    for (const tool of ['session_status', 'sessions_list', 'sessions_history', 'message', 'memory_search', 'sessions_send', 'sessions_spawn', 'gateway', 'cron', 'exec']) {
+      expect(cfg.gateway.tools.deny).toContain(tool);
+    }
   });
 
   it('turns mDNS discovery off', () => {
@@ -87,8 +99,16 @@ describe('renderOpenClawConfig: hardened defaults', () => {
     expect(cfg.tools.profile).toBe('messaging');
   });
 
-  it('denies the automation, filesystem, nodes, runtime and UI tool groups', () => {
-    expect([...cfg.tools.deny].sort()).toEqual(['group:automation', 'group:fs', 'group:nodes', 'group:runtime', 'group:ui']);
+  it('denies the automation, filesystem, nodes, runtime and UI tool groups, and sessions_send/sessions_spawn (hardened baseline)', () => {
+    expect([...cfg.tools.deny].sort()).toEqual(['group:automation', 'group:fs', 'group:nodes', 'group:runtime', 'group:ui', 'sessions_send', 'sessions_spawn']);
+  });
+
+  it("restricts session tools to the caller's own session (default \"all\" reaches other senders' sessions)", () => {
+    expect(cfg.tools.sessions).toEqual({ visibility: 'self' });
+  });
+
+  it('turns agent-to-agent session access off', () => {
+    expect(cfg.tools.agentToAgent).toEqual({ enabled: false });
   });
 
   it('restricts file tools to the workspace', () => {
@@ -119,12 +139,20 @@ describe('renderOpenClawConfig: hardened defaults', () => {
     expect(CHANNEL_HARDENING).toEqual({ configWrites: false, dmPolicy: 'pairing', groupPolicy: 'allowlist' });
   });
 
-  it('disables the /config, /bash and /restart chat commands', () => {
-    expect(cfg.commands).toEqual({ config: false, bash: false, restart: false });
+  it('sets every commands.* switch explicitly: text commands on, everything reaching config, shell, MCP, plugins, debug or restart off', () => {
+    expect(cfg.commands).toEqual({ native: false, nativeSkills: false, text: true, bash: false, config: false, mcp: false, plugins: false, debug: false, restart: false });
+    expect(cfg.commands).toEqual(COMMANDS);
   });
 
-  it('allows no plugin when the plan has no Bedrock models', () => {
-    expect(cfg.plugins.allow).toEqual([]);
+  it("allows exactly the plan's plugins, never an empty list (which OpenClaw reads as no allowlist)", () => {
+    expect(cfg.plugins.allow).toEqual(['memory-core']);
+    const emptied = structuredClone(cfg) as { plugins: { allow: string[] } };
+    emptied.plugins.allow = [];
+    expect(OpenClawConfigSchema.safeParse(emptied).success).toBe(false);
+  });
+
+  it('turns the hosted model catalogue refresh off (it calls catalog.openclaw.ai at start)', () => {
+    expect(cfg.models.catalogRefresh).toEqual({ enabled: false });
   });
 
   it('turns automatic updates and update checks off', () => {
@@ -141,49 +169,96 @@ describe('renderOpenClawConfig: hardened defaults', () => {
   });
 });
 
-describe('renderOpenClawConfig: Bedrock', () => {
-  it('configures no model provider and no default model when the plan has no Bedrock models', () => {
-    const cfg = render(plan({ bedrockModels: [] }));
-    expect(cfg.models).toBeUndefined();
-    expect(cfg.agents.defaults.model).toBeUndefined();
+describe('renderOpenClawConfig: custom model providers', () => {
+  it('renders the provider with its baseUrl, api and models, and makes its first model the default', () => {
+    const cfg = render();
+    expect(cfg.models.providers).toEqual({ stub: { baseUrl: STUB.baseUrl, api: 'openai-completions', models: [{ id: 'octw-stub-1', name: 'Stub' }] } });
+    expect(cfg.agents.defaults.model).toEqual({ primary: 'stub/octw-stub-1' });
   });
 
+  it('references a provider key by env SecretRef, never by value', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:octw/model-keys/router-AbCdEf';
+    const cfg = render(plan({ modelProviders: [{ ...STUB, id: 'router', api: 'anthropic-messages', apiKeySecretArn: arn }] }));
+    expect(cfg.models.providers.router).toMatchObject({ api: 'anthropic-messages', apiKey: { source: 'env', provider: 'default', id: 'OCTW_MODEL_KEY_ROUTER' } });
+    expect(modelProviderKeyEnv('my-router')).toBe('OCTW_MODEL_KEY_MY_ROUTER');
+    expect(serializeOpenClawConfig(cfg)).not.toContain(arn);
+  });
+
+  it('prefers a Bedrock model as the default when the plan has both kinds', () => {
+    const cfg = render(plan({ bedrockModels: MODELS, plugins: ['amazon-bedrock', 'memory-core'] }));
+    expect(cfg.agents.defaults.model.primary).toBe(`amazon-bedrock/${MODELS[0]}`);
+    expect(Object.keys(cfg.models.providers).sort()).toEqual(['amazon-bedrock', 'stub']);
+  });
+});
+
+describe('PlanSchema: a plan the gateway can run', () => {
+  const base = { id: 'p', cpu: 1024, memoryMiB: 2048, image: IMAGE, maxAllowlistRules: 10 };
+
+  it('refuses a plan that names no model (the gateway would fall back to a provider it has no key for)', () => {
+    const r = PlanSchema.safeParse({ ...base, plugins: ['memory-core'] });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toMatch(/at least one model/);
+  });
+
+  it('refuses a plan without plugins: an empty plugins.allow lets every plugin load', () => {
+    const r = PlanSchema.safeParse({ ...base, modelProviders: [STUB], plugins: [] });
+    expect(r.success).toBe(false);
+    expect(PlanSchema.safeParse({ ...base, modelProviders: [STUB] }).success).toBe(false);
+  });
+
+  it('refuses a plugin that neither the pinned release bundles nor the platform knows', () => {
+    expect(PlanSchema.safeParse({ ...base, modelProviders: [STUB], plugins: ['memory-core', 'totally-unknown'] }).success).toBe(false);
+  });
+
+  it('refuses Bedrock models without the amazon-bedrock plugin', () => {
+    expect(PlanSchema.safeParse({ ...base, bedrockModels: MODELS, plugins: ['memory-core'] }).success).toBe(false);
+  });
+
+  it('refuses a custom provider named amazon-bedrock, a non-http(s) baseUrl, or a provider with no model', () => {
+    expect(PlanSchema.safeParse({ ...base, modelProviders: [{ ...STUB, id: 'amazon-bedrock' }], plugins: ['memory-core'] }).success).toBe(false);
+    expect(PlanSchema.safeParse({ ...base, modelProviders: [{ ...STUB, baseUrl: 'file:///etc/passwd' }], plugins: ['memory-core'] }).success).toBe(false);
+    expect(PlanSchema.safeParse({ ...base, modelProviders: [{ ...STUB, models: [] }], plugins: ['memory-core'] }).success).toBe(false);
+  });
+});
+
+describe('renderOpenClawConfig: Bedrock', () => {
+
   it('configures the amazon-bedrock provider with bedrock-converse-stream when the plan has models', () => {
-    const provider = render(plan({ bedrockModels: MODELS })).models?.providers[BEDROCK_PROVIDER_ID];
+    const provider = render(bedrockPlan()).models.providers[BEDROCK_PROVIDER_ID];
     expect(provider?.api).toBe('bedrock-converse-stream');
   });
 
   it('authorises Bedrock through the AWS SDK chain (the task role), with no key in the config', () => {
-    const provider = render(plan({ bedrockModels: MODELS })).models?.providers[BEDROCK_PROVIDER_ID];
-    expect(provider?.auth).toBe('aws-sdk');
+    const provider = render(bedrockPlan()).models.providers[BEDROCK_PROVIDER_ID];
+    expect(provider && 'auth' in provider ? provider.auth : undefined).toBe('aws-sdk');
     expect(Object.keys(provider ?? {}).sort()).toEqual(['api', 'auth', 'baseUrl', 'models']);
   });
 
   it("calls Bedrock in the cell's Region", () => {
-    const provider = render(plan({ bedrockModels: MODELS }), { region: 'ap-southeast-2' }).models?.providers[BEDROCK_PROVIDER_ID];
+    const provider = render(bedrockPlan(), { region: 'ap-southeast-2' }).models.providers[BEDROCK_PROVIDER_ID];
     expect(provider?.baseUrl).toBe('https://bedrock-runtime.ap-southeast-2.amazonaws.com');
   });
 
   it('refuses a Region name that is not one (it would end up in a URL)', () => {
-    expect(() => render(plan({ bedrockModels: MODELS }), { region: 'evil.example.com/x' })).toThrow(RangeError);
+    expect(() => render(bedrockPlan(), { region: 'evil.example.com/x' })).toThrow(RangeError);
   });
 
   it("lists exactly the plan's models, in order", () => {
-    const provider = render(plan({ bedrockModels: MODELS })).models?.providers[BEDROCK_PROVIDER_ID];
+    const provider = render(bedrockPlan()).models.providers[BEDROCK_PROVIDER_ID];
     expect(provider?.models).toEqual(MODELS.map((id) => ({ id, name: id })));
   });
 
   it("makes the plan's first model the default", () => {
-    expect(render(plan({ bedrockModels: MODELS })).agents.defaults.model).toEqual({ primary: `amazon-bedrock/${MODELS[0]}` });
+    expect(render(bedrockPlan()).agents.defaults.model).toEqual({ primary: `amazon-bedrock/${MODELS[0]}` });
   });
 
-  it('allows the Bedrock provider plugin, and only it', () => {
-    expect(render(plan({ bedrockModels: MODELS })).plugins.allow).toEqual(['amazon-bedrock']);
+  it("allows the plan's plugins, the Bedrock provider among them", () => {
+    expect(render(bedrockPlan()).plugins.allow).toEqual(['amazon-bedrock', 'memory-core']);
   });
 
   it('keeps every hardened default when Bedrock is on', () => {
     const off = render(plan());
-    const on = render(plan({ bedrockModels: MODELS }));
+    const on = render(bedrockPlan());
     expect({ ...on, models: undefined, agents: undefined, plugins: undefined }).toEqual({ ...off, models: undefined, agents: undefined, plugins: undefined });
     expect(on.agents.defaults.sandbox).toEqual(off.agents.defaults.sandbox);
     expect(() => OpenClawConfigSchema.parse(on)).not.toThrow();
@@ -192,13 +267,13 @@ describe('renderOpenClawConfig: Bedrock', () => {
 
 describe('serializeOpenClawConfig', () => {
   it('gives byte-identical text for the same tenant and plan', () => {
-    const a = serializeOpenClawConfig(render(plan({ bedrockModels: MODELS })));
-    const b = serializeOpenClawConfig(render(plan({ bedrockModels: [...MODELS] })));
+    const a = serializeOpenClawConfig(render(bedrockPlan()));
+    const b = serializeOpenClawConfig(render(bedrockPlan([...MODELS])));
     expect(a).toBe(b);
   });
 
   it('does not depend on the key order of the object it is given', () => {
-    const cfg = render(plan({ bedrockModels: MODELS }));
+    const cfg = render(bedrockPlan());
     const reversed = JSON.parse(JSON.stringify(cfg), function (this: unknown, _k: string, v: unknown) {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
       return Object.fromEntries(Object.entries(v).reverse());
@@ -214,7 +289,7 @@ describe('serializeOpenClawConfig', () => {
   });
 
   it('round-trips through JSON.parse to the rendered object', () => {
-    const cfg = render(plan({ bedrockModels: MODELS }));
+    const cfg = render(bedrockPlan());
     expect(OpenClawConfigSchema.parse(JSON.parse(serializeOpenClawConfig(cfg)))).toEqual(cfg);
   });
 
@@ -222,7 +297,7 @@ describe('serializeOpenClawConfig', () => {
     const modelId = fc.stringMatching(/^[a-zA-Z0-9.:-]{1,40}$/);
     fc.assert(
       fc.property(fc.array(modelId, { maxLength: 5 }), fc.integer({ min: 1, max: 65535 }), (models, port) => {
-        const p = plan({ bedrockModels: models });
+        const p = plan({ bedrockModels: models, plugins: ['amazon-bedrock', 'memory-core'] });
         const cfg = render(p, { gatewayPort: port });
         expect(OpenClawConfigSchema.safeParse(cfg).success).toBe(true);
         expect(serializeOpenClawConfig(render(p, { gatewayPort: port }))).toBe(serializeOpenClawConfig(cfg));
@@ -244,7 +319,7 @@ describe('renderOpenClawConfig: no secrets', () => {
   });
 
   it('never contains the token value, even when it is in the environment', () => {
-    const text = serializeOpenClawConfig(render(plan({ bedrockModels: MODELS })));
+    const text = serializeOpenClawConfig(render(bedrockPlan()));
     expect(text).not.toContain(SECRET);
   });
 
@@ -255,7 +330,7 @@ describe('renderOpenClawConfig: no secrets', () => {
   });
 
   it('holds no credential fields (API keys, AWS keys, passwords)', () => {
-    const text = serializeOpenClawConfig(render(plan({ bedrockModels: MODELS })));
+    const text = serializeOpenClawConfig(render(bedrockPlan()));
     expect(text).not.toMatch(/apiKey|password|accessKey|secretKey|sessionToken|AKIA/i);
   });
 });

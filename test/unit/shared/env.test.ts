@@ -5,7 +5,8 @@ const plan = {
   cpu: 1024,
   memoryMiB: 2048,
   image: `ghcr.io/openclaw/openclaw@sha256:${'c'.repeat(64)}`,
-  bedrockModels: [],
+  bedrockModels: ['anthropic.claude-x-v1:0'],
+  plugins: ['amazon-bedrock'],
   maxAllowlistRules: 5,
 };
 

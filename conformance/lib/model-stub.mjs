@@ -1,0 +1,42 @@
+// A stub of the OpenAI chat-completions API (POST /v1/chat/completions, GET /v1/models), for a
+// plan's custom model provider in the conformance suite and the local cloud. Listens on loopback
+// inside the task's network namespace; appends one JSON line per request to the log file.
+// Usage: node model-stub.mjs <port> [logFile]
+import { appendFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+
+const [port, logFile] = process.argv.slice(2);
+const MODEL = 'octw-stub-1';
+const reply = 'stub reply from the OCTW model stub';
+
+function log(entry) {
+  if (logFile) appendFileSync(logFile, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
+}
+
+createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => { body += c; });
+  req.on('end', () => {
+    log({ method: req.method, url: req.url, authorization: req.headers.authorization ? 'present' : 'absent', bytes: body.length });
+    const json = (status, obj) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
+    if (req.method === 'GET' && req.url?.startsWith('/v1/models')) return json(200, { object: 'list', data: [{ id: MODEL, object: 'model', owned_by: 'octw' }] });
+    if (req.method !== 'POST' || !req.url?.startsWith('/v1/chat/completions')) return json(404, { error: { message: 'not found' } });
+    let parsed = {};
+    try { parsed = JSON.parse(body); } catch { return json(400, { error: { message: 'invalid JSON' } }); }
+    const created = Math.floor(Date.now() / 1000);
+    if (parsed.stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const chunk = (delta, finish) => `data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', created, model: parsed.model ?? MODEL, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      res.write(chunk({ role: 'assistant', content: reply }, null));
+      res.write(chunk({}, 'stop'));
+      res.write(`data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', created, model: parsed.model ?? MODEL, choices: [], usage: { prompt_tokens: 1, completion_tokens: 7, total_tokens: 8 } })}\n\n`);
+      return res.end('data: [DONE]\n\n');
+    }
+    return json(200, {
+      id: 'chatcmpl-stub', object: 'chat.completion', created, model: parsed.model ?? MODEL,
+      choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 1, completion_tokens: 7, total_tokens: 8 },
+    });
+  });
+}).listen(Number(port), '127.0.0.1', () => process.stdout.write(`model stub listening on 127.0.0.1:${port}\n`));
+process.on('SIGTERM', () => process.exit(0));
