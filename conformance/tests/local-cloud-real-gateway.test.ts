@@ -8,6 +8,7 @@
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { names } from '../../functions/domain/naming';
 import { LOCAL_CELL } from '../../test/local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../../test/local-cloud/local-cloud';
 import { OpenClawTaskRuntime, realGatewayPrerequisites, realGatewayRuntimeOptions, type LaunchedGateway } from '../../test/local-cloud/openclaw-runtime';
@@ -15,7 +16,7 @@ import { signupFor } from '../../test/local-cloud/samples';
 import { eventually } from '../../test/local-cloud/fake-aws/stand-in-runtime';
 
 const TENANT = 'real-gw';
-const SERVICE = `octw-${TENANT}`;
+const SERVICE = names.service({ cell: LOCAL_CELL.cellId, tenantId: TENANT });
 /**
  * Stated budget: provision (signup → ACTIVE) with one real gateway on a shared 2-core machine
  * (the health check's own budget is 3 × (60 s + 3 × 15 s) there; see realGatewayRuntimeOptions).

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../infra/cli/run';
 import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from './env';
+import { names as resourceNames } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { startLocalCloud, type LocalCloud } from './local-cloud';
 import type { ProgressEvent } from './step-functions';
@@ -243,7 +244,7 @@ async function main(): Promise<void> {
     stopProgress();
     if (operated) {
       console.log(`\nLifecycle of "${operated}" with the operator CLI: suspend, resume, update the allowlist`);
-      const before = real?.runtime.runningGateway(`octw-${operated}`);
+      const before = real?.runtime.runningGateway(resourceNames.service({ cell: LOCAL_CELL.cellId, tenantId: operated }));
       await octw(cloud, ['tenants', 'suspend', operated, '--wait']);
       if (real && before) {
         await cloud.fake.ecs.runtimeIdle();
@@ -256,7 +257,7 @@ async function main(): Promise<void> {
         // ResumeTenant scales the service back to 1 on its completed deployment, and the platform
         // reads "steady" from the running count: ACTIVE comes before the gateway answers. Say so, then wait for it.
         const seconds = ((Date.now() - resumedAt) / 1000).toFixed(1);
-        const g = real.runtime.runningGateway(`octw-${operated}`);
+        const g = real.runtime.runningGateway(resourceNames.service({ cell: LOCAL_CELL.cellId, tenantId: operated }));
         console.log(
           `  NOTE: "${operated}" is ACTIVE after ${seconds} s, while its gateway ${g ? `(pid ${g.handle.pid}) has not passed its health check yet` : 'is not even launched yet'}: resume reports ACTIVE on a RUNNING task, not a healthy one`,
         );
@@ -280,7 +281,7 @@ async function main(): Promise<void> {
     if (leaving) {
       console.log(`\nDeprovisioning "${leaving}"`);
       const before = cloud.fake.resourcesByTenant(leaving).map((r) => r.type);
-      const gateway = real?.runtime.runningGateway(`octw-${leaving}`);
+      const gateway = real?.runtime.runningGateway(resourceNames.service({ cell: LOCAL_CELL.cellId, tenantId: leaving }));
       await octw(cloud, ['tenants', 'deprovision', leaving, '--wait']);
       if (real && gateway) {
         await cloud.fake.ecs.runtimeIdle();
@@ -353,10 +354,10 @@ async function realGatewaySetUp(): Promise<RealGateway> {
 async function showGateways(runtime: OpenClawTaskRuntime, records: TenantRecord[], cloud: LocalCloud): Promise<string[]> {
   const silent: string[] = [];
   for (const r of records) {
-    const g = runtime.runningGateway(`octw-${r.tenantId}`);
+    const g = runtime.runningGateway(resourceNames.service({ cell: LOCAL_CELL.cellId, tenantId: r.tenantId }));
     if (!g) {
       if (r.status === 'ACTIVE') silent.push(`${r.tenantId} is ACTIVE with no gateway running`);
-      const reasons = cloud.fake.ecs.tasks.filter((t) => t.serviceName === `octw-${r.tenantId}` && t.stoppedReason).map((t) => t.stoppedReason!.slice(0, 300));
+      const reasons = cloud.fake.ecs.tasks.filter((t) => t.serviceName === resourceNames.service({ cell: LOCAL_CELL.cellId, tenantId: r.tenantId }) && t.stoppedReason).map((t) => t.stoppedReason!.slice(0, 300));
       console.log(`  ${pad(r.tenantId, 18)} ${r.status}: no gateway running${reasons.length > 0 ? `; its tasks stopped with:\n${reasons.map((x) => `      - ${x}`).join('\n')}` : ''}`);
       continue;
     }
@@ -373,7 +374,7 @@ async function showGateways(runtime: OpenClawTaskRuntime, records: TenantRecord[
 async function awaitGateway(runtime: OpenClawTaskRuntime, tenantId: string, budgetMs: number): Promise<boolean> {
   const until = Date.now() + budgetMs;
   while (Date.now() < until) {
-    const g = runtime.runningGateway(`octw-${tenantId}`);
+    const g = runtime.runningGateway(resourceNames.service({ cell: LOCAL_CELL.cellId, tenantId }));
     if (g && (await g.handle.health()).ok) return true;
     await new Promise((r) => setTimeout(r, 1000));
   }

@@ -10,7 +10,7 @@ import { StandInRuntime } from '../local-cloud/fake-aws/stand-in-runtime';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { gatewaySecretName, provision, resourceTypes, runWorkflow } from './support';
 
-const scripts: Record<string, StandInScript> = { 'octw-never-healthy': 'never' };
+const scripts: Record<string, StandInScript> = { 'octw-local--never-healthy': 'never' };
 const runtime = new StandInRuntime((td: ecs.TaskDefinition) => scripts[td.family ?? ''] ?? 'healthy');
 let cloud: LocalCloud;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe('provision, suspend, resume and deprovision with a task runtime', () => {
   const tenantId = 'on-runtime';
-  const family = `octw-${tenantId}`;
+  const family = `octw-local--${tenantId}`;
 
   it('goes ACTIVE once its task passed its health check, started with the token from Secrets Manager and the access point uid', async () => {
     const record = await provision(cloud, tenantId);
@@ -69,7 +69,7 @@ describe('a gateway that never passes its health check', () => {
     expect(record?.lastError?.message).toMatch(/circuit breaker|failed/i);
     expect(resourceTypes(cloud, tenantId)).toEqual([]);
     await cloud.fake.ecs.runtimeIdle();
-    expect(runtime.of(`octw-${tenantId}`).length).toBeGreaterThan(0);
-    expect(runtime.running(`octw-${tenantId}`)).toEqual([]);
+    expect(runtime.of(`octw-local--${tenantId}`).length).toBeGreaterThan(0);
+    expect(runtime.running(`octw-local--${tenantId}`)).toEqual([]);
   });
 });
