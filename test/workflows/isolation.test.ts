@@ -90,9 +90,13 @@ describe('isolation invariants over many tenants provisioned together', () => {
         expect(c.readonlyRootFilesystem).toBe(true);
         expect(c.privileged).toBe(false);
         expect(c.linuxParameters?.capabilities?.drop).toEqual(['ALL']);
-        // The only uid-0 container is the non-essential config-init, which has no capability,
+        // The gateway runs as the uid/gid its access point presents (unique per tenant, never 0).
+        // The only uid-0 container is the non-essential config-init, which has only CAP_CHOWN,
         // no secret and exits before the gateway starts (it must own the task-local volumes).
-        if (c.essential !== false) expect(c.user).toBe('1000:1000');
+        if (c.essential !== false) {
+          expect(r.uid).toBeGreaterThan(0);
+          expect(c.user).toBe(`${r.uid}:${r.gid}`);
+        }
         else expect([c.name, c.secrets ?? []]).toEqual(['config-init', []]);
       }
     }
