@@ -21,7 +21,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { createHash } from 'node:crypto';
-import { ForeignResourceError, GatewayUnhealthyError, IamPropagationError, ResourceBusyError, ThrottledError } from '../domain/errors';
+import { ForeignResourceError, GatewayUnhealthyError, IamPropagationError, ResourceBusyError, ThrottledError, TransientAwsError } from '../domain/errors';
 import { names, ownershipProblems, tagsOf, tenantTags } from '../domain/naming';
 import type { TaskDefinitionShape } from '../domain/task-definition';
 import { awsCall, classifyAwsError, hasAwsErrorCode, isAwsErrorLike } from '../shared/aws-errors';
@@ -229,9 +229,11 @@ export class GatewayServices {
         pause = opts.pollMs;
         if (last.state !== 'PENDING') return last;
       } catch (err) {
-        // Many tenants waiting at once share DescribeServices' rate: back off instead of failing the
-        // step (the workflow would retry it anyway, at the cost of state transitions).
-        if (!(err instanceof ThrottledError)) throw err;
+        // Many tenants waiting at once share DescribeServices' rate, and a read can fail transiently:
+        // back off and look again instead of failing the step. A wait polls many times, so letting
+        // one transient read abort it would spend the workflow's retries on reads that mean nothing
+        // for the gateway, and roll back a tenant whose gateway was coming up.
+        if (!(err instanceof ThrottledError || err instanceof TransientAwsError)) throw err;
         pause = Math.min(pause * 2, opts.pollMs * 8);
       }
       if (Date.now() + pause > until) {
@@ -245,7 +247,12 @@ export class GatewayServices {
   async waitForDeleted(tenantId: string, opts: { budgetMs: number; pollMs: number }): Promise<boolean> {
     const until = Date.now() + opts.budgetMs;
     for (;;) {
-      if (!(await this.describe(tenantId))) return true;
+      try {
+        if (!(await this.describe(tenantId))) return true;
+      } catch (err) {
+        // As in waitForSteady: a throttled or transiently failed read says nothing about the drain.
+        if (!(err instanceof ThrottledError || err instanceof TransientAwsError)) throw err;
+      }
       if (Date.now() + opts.pollMs > until) return false;
       await this.sleep(opts.pollMs);
     }
