@@ -154,6 +154,14 @@ describe('egress proxy (real Squid, loopback)', () => {
     expect(revokedMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('the empty policy (what the sync applies when its source is unavailable) refuses every tenant', async () => {
+    squid.apply([]);
+    await sleep(1500);
+    const r = await connectVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, target: `discord.com:${port}`, timeoutMs: 3000 });
+    expect(r.kind).not.toBe('reached');
+    squid.apply(policies);
+  });
+
   it('the proxy down means refused: the client gets a connection error, nothing bypasses', async () => {
     const before = stub.seen.length;
     await squid.stop();
