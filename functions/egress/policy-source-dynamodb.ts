@@ -21,7 +21,7 @@ export class DynamoDbPolicySource implements PolicySource {
 
   async load(): Promise<unknown> {
     const marker = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { tenantId: VERSION_KEY }, ConsistentRead: true }));
-    const version = marker.Item?.version;
+    const version: unknown = marker.Item?.version;
     if (typeof version !== 'number') throw new Error(`egress policy table ${this.tableName} has no ${VERSION_KEY} item: nothing to apply (the proxy stays closed)`);
     if (this.cached?.version === String(version)) return this.cached.doc;
     const tenants: unknown[] = [];
@@ -29,8 +29,9 @@ export class DynamoDbPolicySource implements PolicySource {
     do {
       const page = await this.client.send(new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
       for (const item of page.Items ?? []) {
-        if (item.tenantId === VERSION_KEY) continue;
-        tenants.push({ tenantId: item.tenantId, credentialHash: item.credentialHash, rules: item.rules });
+        const { tenantId, credentialHash, rules } = item as Record<string, unknown>;
+        if (tenantId === VERSION_KEY) continue;
+        tenants.push({ tenantId, credentialHash, rules });
       }
       start = page.LastEvaluatedKey;
     } while (start);

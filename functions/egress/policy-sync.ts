@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { HostRuleSchema } from '../domain/egress-policy';
-import { renderSquidConfig, type ProxyTenantPolicy, type SquidRenderOptions } from './squid-config';
+import { renderSquidConfig, type SquidRenderOptions } from './squid-config';
 
 export const CellEgressPolicySchema = z
   .object({
@@ -74,7 +74,7 @@ export class PolicySync {
         this.lastGoodAt = this.now();
         return { state: 'unchanged', version: doc.version };
       }
-      files = renderSquidConfig(doc.tenants as ProxyTenantPolicy[], this.render);
+      files = renderSquidConfig(doc.tenants, this.render);
     } catch (e) {
       const error = e instanceof z.ZodError ? `invalid policy document: ${z.prettifyError(e)}` : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       const staleMs = this.now() - (this.lastGoodAt ?? this.startedAt);
