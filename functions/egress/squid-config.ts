@@ -177,30 +177,42 @@ export function renderSquidConfig(tenants: readonly ProxyTenantPolicy[], o: Squi
     'http_access deny ip_literal r_ip',
     ...(o.deniedDestinations.length ? ['http_access deny denied_dst r_dst'] : []),
   );
+  // Host, SNI and port ACLs are shared by every tenant naming the same host or ports: Squid looks ACLs up by
+  // name in a list, so the number of ACLs, not of rules, decides how long a reconfigure takes.
+  const shared = new Map<string, string>();
+  const sharedAcl = (key: string, prefix: string, definition: (name: string) => string): string => {
+    let name = shared.get(key);
+    if (!name) {
+      name = `${prefix}${shared.size}`;
+      shared.set(key, name);
+      add(definition(name));
+    }
+    return name;
+  };
+  const tenantLines: string[] = [];
   const bump: string[] = [];
   const passwd: string[] = [];
+  add('', '# Destinations shared by the tenants (host, SNI, ports).');
   for (const t of tenants) {
     const id = t.tenantId;
     passwd.push(`${id}:${t.credentialHash}`);
     if (!t.rules.length) continue;
-    add('', `# tenant ${id}`, `acl u_${id} proxy_auth ${id}`, `acl m_${id} annotate_client tenant=${id}`, `acl n_${id} note tenant ${id}`);
-    t.rules.forEach((r, j) => {
+    tenantLines.push('', `# tenant ${id}`, `acl u_${id} proxy_auth ${id}`);
+    for (const r of t.rules) {
       const wild = r.host.startsWith('*.');
-      const h = `h_${id}_${j}`;
-      add(wild ? `acl ${h} dstdom_regex -n -i ${regexForWildcard(r.host)}` : `acl ${h} dstdomain -n ${r.host}`);
+      const h = sharedAcl(`host ${r.host}`, 'h', (n) => (wild ? `acl ${n} dstdom_regex -n -i ${regexForWildcard(r.host)}` : `acl ${n} dstdomain -n ${r.host}`));
       const tlsPorts = r.ports.filter((port) => port !== PLAIN_HTTP_PORT);
       if (tlsPorts.length) {
-        const s = `s_${id}_${j}`;
-        add(
-          wild ? `acl ${s} ssl::server_name_regex -i ${regexForWildcard(r.host)}` : `acl ${s} ssl::server_name ${r.host}`,
-          `acl p_${id}_${j} port ${tlsPorts.join(' ')}`,
-          `http_access allow CONNECT u_${id} ${h} p_${id}_${j} m_${id} r_ok`,
-        );
-        bump.push(`ssl_bump splice step2 n_${id} ${h} ${s}`);
+        const s = sharedAcl(`sni ${r.host}`, 's', (n) => (wild ? `acl ${n} ssl::server_name_regex -i ${regexForWildcard(r.host)}` : `acl ${n} ssl::server_name ${r.host}`));
+        const pp = sharedAcl(`ports ${tlsPorts.join(' ')}`, 'p', (n) => `acl ${n} port ${tlsPorts.join(' ')}`);
+        tenantLines.push(`http_access allow CONNECT u_${id} ${h} ${pp} r_ok`);
+        // At step 2 the transaction is still the tenant's authenticated CONNECT: proxy_auth matches its user.
+        bump.push(`ssl_bump splice step2 u_${id} ${h} ${s}`);
       }
-      if (r.ports.includes(PLAIN_HTTP_PORT)) add(`http_access allow !CONNECT http_proto u_${id} ${h} plain_port r_ok`);
-    });
+      if (r.ports.includes(PLAIN_HTTP_PORT)) tenantLines.push(`http_access allow !CONNECT http_proto u_${id} ${h} plain_port r_ok`);
+    }
   }
+  add(...tenantLines);
   add('', 'http_access deny r_none', '', '# TLS: read the ClientHello (peek), splice only when its SNI matches the rule the CONNECT host matched.', 'ssl_bump peek step1', ...bump, 'ssl_bump terminate r_sni', '');
   return { squidConf: `${L.join('\n')}\n`, passwd: passwd.length ? `${passwd.join('\n')}\n` : '' };
 }
