@@ -120,14 +120,14 @@ describe('egress proxy (real Squid, loopback)', () => {
     expect(await httpVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, url: 'http://plain.example.org/' })).toBe(403);
   });
 
-  it('a policy change is in force after squid -k reconfigure, without a restart, within 3 s', async () => {
+  it('a policy change is in force after squid -k reconfigure, without a restart, within 5 s', async () => {
     const pid = squid.process.pid;
     const withTelegram = policies.map((p) => (p.tenantId === 'tenant-bravo' ? { ...p, rules: rules([{ host: 'discord.com', ports: [port] }, { host: 'api.telegram.org', ports: [port] }]) } : p));
     expect((await connectVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, target: `api.telegram.org:${port}` })).kind).not.toBe('reached');
     const t0 = Date.now();
     squid.apply(withTelegram);
     let inForceMs = -1;
-    while (Date.now() - t0 < 3000) {
+    while (Date.now() - t0 < 5000) {
       const r = await connectVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, target: `api.telegram.org:${port}`, timeoutMs: 300 });
       if (r.kind === 'reached') {
         inForceMs = Date.now() - t0;
@@ -136,7 +136,7 @@ describe('egress proxy (real Squid, loopback)', () => {
       await sleep(25);
     }
     expect(inForceMs).toBeGreaterThanOrEqual(0);
-    expect(inForceMs).toBeLessThan(3000);
+    expect(inForceMs).toBeLessThan(5000);
     expect(squid.process.pid).toBe(pid);
     expect(squid.process.exitCode).toBeNull();
     // And removal: alpha loses telegram.
