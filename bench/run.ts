@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --json] [--scale 0.1] [--burst 500] [--fargate 30,45,90] [--skip-burst] [--skip-bundles]`
- * Prints the provisioning benchmark of issue 4 in MODEL seconds (AWS time): see bench/model.ts.
+ * `npm run bench [-- --json] [--scale 0.1] [--burst 500] [--fargate 30,45,90] [--skip-burst] [--skip-bundles] [--skip-egress] [--egress-tenants 1000]`
+ * Prints the provisioning benchmark of issue 4 in MODEL seconds (AWS time): see bench/model.ts,
+ * then the egress proxy load test of issue 10 (real Squid on loopback, real time): see bench/egress.ts.
  */
 import { THROTTLE_GROUPS } from '../test/local-cloud/fake-aws';
 import { measureBundles, type BundleResult } from './bundles';
+import { formatEgressBench, runEgressBench, type EgressBenchResult } from './egress';
 import { stopDynamo } from './harness';
 import { GATEWAY_INVOCATION_BUDGET_MODEL_MS, GATEWAY_POLL_INTERVAL_MODEL_MS, GATEWAY_WAIT_MODEL_SECONDS, DEFAULT_LATENCIES, DYNAMODB_FLOOR_MS, LATENCY_CLASSES } from './model';
 import { bucketFloors, runBurst, runSingle, type BurstResult, type SingleResult } from './scenarios';
@@ -106,11 +108,22 @@ async function main(): Promise<void> {
     }
     say();
   }
+  // 4. Egress proxy (issue 10).
+  let egress: EgressBenchResult | undefined;
+  if (!process.argv.includes('--skip-egress')) {
+    try {
+      egress = await runEgressBench({ tenants: Number(arg('egress-tenants') ?? 1000), concurrency: Number(arg('egress-concurrency') ?? 10), connections: Number(arg('egress-connections') ?? 500), maxSeconds: 120 });
+      for (const l of formatEgressBench(egress)) say(l);
+    } catch (e) {
+      say(`4. Egress proxy: NOT RUN: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    say();
+  }
   say(`bench finished in ${((Date.now() - t0) / 1000).toFixed(1)} s real`);
   void THROTTLE_GROUPS;
   if (json) {
     const strip = (s: SingleResult) => ({ ...s, calls: undefined });
-    process.stdout.write(`${JSON.stringify({ scale, targets: TARGET, singles: singles.map(strip), burst, bundles, report: out }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ scale, targets: TARGET, singles: singles.map(strip), burst, bundles, egress, report: out }, null, 2)}\n`);
   }
 }
 

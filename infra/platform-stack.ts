@@ -4,6 +4,7 @@
  * observability. Environment-agnostic: synth needs no credentials and no network.
  */
 import { ArnFormat, Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -15,6 +16,8 @@ import { egressSettingsOf, type PlatformConfig } from './config';
 import { BINDERS } from './constructs/binders';
 import { Cluster } from './constructs/cluster';
 import { TenantImageRepository } from './constructs/tenant-image-repository';
+import { EgressProxy } from './constructs/egress-proxy';
+import { egressProxyConfigFrom } from './egress-config';
 import { SignupEvents } from './constructs/events';
 import { HouseFunction } from './constructs/house-function';
 import { Network } from './constructs/network';
@@ -45,6 +48,7 @@ export class PlatformStack extends Stack {
   readonly workflows: Workflows;
   readonly signupEvents: SignupEvents;
   readonly permissionsBoundary: TenantPermissionsBoundary;
+  readonly egressProxy?: EgressProxy;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, { description: `OCTW platform of cell ${props.config.cellId}`, ...props });
@@ -217,7 +221,7 @@ export class PlatformStack extends Stack {
       ],
     });
 
-    new Observability(this, 'Observability', {
+    const observability = new Observability(this, 'Observability', {
       prefix: c.prefix,
       serviceName,
       stateMachines: this.workflows.stateMachines,
@@ -234,6 +238,25 @@ export class PlatformStack extends Stack {
       metricAlarms: { 'tenants-over-quota': { metricName: 'TenantsOverQuota', statistic: 'Maximum', description: 'A tenant is over its plan\'s EFS quota (see the TenantOverQuota events and the TenantEfsBytes metric)' } },
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });
+
+    // Issue 10: the per-cell egress proxy and DNS Firewall, behind cdk.json context "egressProxy"; off in cdk.json until tenant tasks are routed through it.
+    const egressConfig = egressProxyConfigFrom(this.node.tryGetContext('egressProxy'));
+    if (egressConfig) {
+      this.egressProxy = new EgressProxy(this, 'EgressProxy', {
+        prefix: c.prefix,
+        cellId: c.cellId,
+        vpc: this.network.vpc,
+        vpcCidr: this.network.vpcCidr,
+        subnets: this.network.privateSubnets,
+        cluster: cluster.cluster,
+        config: egressConfig,
+        dnsFirewall: egressConfig.dnsFirewall ?? !c.existingVpc,
+        logRetention: platformRetention,
+      });
+      for (const a of this.egressProxy.alarms) a.addAlarmAction(new cloudwatchActions.SnsAction(observability.topic));
+      observability.dashboard.addWidgets(...this.egressProxy.widgets);
+      new CfnOutput(this, 'EgressProxyHost', { value: `${this.egressProxy.proxyHost}:${this.egressProxy.port}` });
+    }
 
     new CfnOutput(this, 'EventBusName', { value: this.signupEvents.bus.eventBusName });
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: provisionArn });

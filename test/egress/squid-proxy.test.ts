@@ -1,0 +1,173 @@
+/**
+ * The egress proxy with the real Squid (issue 10, item 7): the configuration the platform generates
+ * (functions/egress/squid-config.ts), Squid 5 from Debian's squid-openssl, on loopback only.
+ * Host names resolve to 127.0.0.1 through Squid's own hosts file. Fails (does not skip) when Squid is missing.
+ */
+import { parseHostPolicy, EgressPlanBoundsSchema, type HostRule } from '../../functions/domain/egress-policy';
+import { sha512Crypt } from '../../functions/egress/sha512-crypt';
+import type { ProxyTenantPolicy } from '../../functions/egress/squid-config';
+import { canConnect, connectVia, httpVia, readJsonLog, sleep, startSquid, startTlsStub, type RunningSquid } from './squid-harness';
+
+jest.setTimeout(60_000);
+
+const PLAN = EgressPlanBoundsSchema.parse({ maxHostRules: 20, allow: { anyPublicHost: true, ports: [443, 80, 8443] } });
+const ctx = { plan: PLAN, privateZones: [] };
+const PASS = { alpha: 'alpha-secret-0123456789abcdef', bravo: 'bravo-secret-0123456789abcdef' };
+
+let squid: RunningSquid;
+let stub: Awaited<ReturnType<typeof startTlsStub>>;
+let port: number;
+
+/** Policies use the stub's port in place of 443 (the stub listens on a free loopback port). */
+function rules(entries: unknown[]): HostRule[] {
+  return parseHostPolicy(entries, { ...ctx, plan: { ...PLAN, allow: { anyPublicHost: true, ports: [port, 80] } } });
+}
+function tenant(id: 'alpha' | 'bravo', entries: unknown[]): ProxyTenantPolicy {
+  return { tenantId: `tenant-${id}`, credentialHash: sha512Crypt(PASS[id], `salt${id}`), rules: rules(entries) };
+}
+let policies: ProxyTenantPolicy[];
+
+beforeAll(async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  stub = await startTlsStub(mkdtempSync(`${tmpdir()}/octw-stub-`), ['api.telegram.org', 'hooks.slack.com', 'discord.com']);
+  port = stub.port;
+  policies = [
+    // alpha: the telegram host (port = stub's), plus any Slack subdomain; plain HTTP to one host.
+    tenant('alpha', [{ host: 'api.telegram.org', ports: [port] }, { host: '*.slack.com', ports: [port] }, { host: 'plain.example.org', ports: [80] }, { host: 'rebind.example.org', ports: [port] }]),
+    // bravo: discord only.
+    tenant('bravo', [{ host: 'discord.com', ports: [port] }]),
+  ];
+  squid = await startSquid(policies, {
+    hosts: {
+      'api.telegram.org': '127.0.0.1',
+      'hooks.slack.com': '127.0.0.1',
+      'discord.com': '127.0.0.1',
+      'plain.example.org': '127.0.0.1',
+      'evil.example.net': '127.0.0.1',
+      // An allowed public name that resolves to the instance-metadata address (DNS rebinding).
+      'rebind.example.org': '169.254.169.254',
+    },
+  });
+});
+
+afterAll(async () => {
+  await squid?.stop();
+  await stub?.close();
+});
+
+const alpha = (target: string, extra: { sni?: string | null; password?: string } = {}) =>
+  connectVia(squid.port, { user: 'tenant-alpha', password: extra.password ?? PASS.alpha, target, ...(extra.sni !== undefined ? { sni: extra.sni } : {}) });
+
+describe('egress proxy (real Squid, loopback)', () => {
+  it('an allowed host via CONNECT reaches the TLS upstream, SNI intact, without decryption', async () => {
+    const before = stub.seen.length;
+    await expect(alpha(`api.telegram.org:${port}`)).resolves.toEqual({ kind: 'reached', body: 'stub api.telegram.org' });
+    await expect(alpha(`hooks.slack.com:${port}`)).resolves.toEqual({ kind: 'reached', body: 'stub hooks.slack.com' });
+    expect(stub.seen.slice(before)).toEqual(['api.telegram.org', 'hooks.slack.com']);
+  });
+
+  it('a host not in the policy is refused and never reaches the upstream', async () => {
+    const before = stub.seen.length;
+    const r = await alpha(`evil.example.net:${port}`);
+    expect(r.kind).not.toBe('reached');
+    expect(stub.seen.length).toBe(before);
+    const denial = readJsonLog(squid.denyLog).find((l) => l.host === 'evil.example.net');
+    expect(denial).toMatchObject({ event: 'egress_denied', tenant: 'tenant-alpha', port: String(port), reason: 'not_in_policy' });
+  });
+
+  it('an allowed host on a port the rule does not list is refused', async () => {
+    expect((await alpha('api.telegram.org:8443')).kind).not.toBe('reached');
+  });
+
+  it("tenant A's credential cannot reach tenant B's hosts, and a wrong password gets 407", async () => {
+    const before = stub.seen.length;
+    expect((await alpha(`discord.com:${port}`)).kind).not.toBe('reached');
+    await expect(connectVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, target: `discord.com:${port}` })).resolves.toEqual({ kind: 'reached', body: 'stub discord.com' });
+    expect((await connectVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, target: `api.telegram.org:${port}` })).kind).not.toBe('reached');
+    await expect(connectVia(squid.port, { user: 'tenant-bravo', password: PASS.alpha, target: `discord.com:${port}` })).resolves.toEqual({ kind: 'refused', status: 407 });
+    await expect(connectVia(squid.port, { user: 'tenant-alpha', password: PASS.bravo, target: `api.telegram.org:${port}` })).resolves.toEqual({ kind: 'refused', status: 407 });
+    expect(stub.seen.length).toBe(before + 1);
+  });
+
+  it('a ClientHello whose SNI names another host than the CONNECT is terminated (no fronting)', async () => {
+    const before = stub.seen.length;
+    const r = await alpha(`api.telegram.org:${port}`, { sni: 'discord.com' });
+    expect(r.kind).toBe('closed');
+    // Even an SNI the same tenant may reach is refused when it is not the CONNECT host's rule.
+    expect((await alpha(`api.telegram.org:${port}`, { sni: 'hooks.slack.com' })).kind).toBe('closed');
+    expect(stub.seen.length).toBe(before);
+    expect(readJsonLog(squid.denyLog).filter((l) => l.reason === 'sni_mismatch').map((l) => l.sni)).toEqual(expect.arrayContaining(['discord.com', 'hooks.slack.com']));
+  });
+
+  it('IP-literal destinations are refused (IPv4, IPv6, numeric forms)', async () => {
+    const before = stub.seen.length;
+    for (const target of [`127.0.0.1:${port}`, `[::1]:${port}`, `2130706433:${port}`]) expect((await alpha(target)).kind).not.toBe('reached');
+    expect(stub.seen.length).toBe(before);
+    expect(readJsonLog(squid.denyLog).some((l) => l.reason === 'ip_literal' && l.host === '127.0.0.1')).toBe(true);
+  });
+
+  it('an allowed name resolving to a metadata / private address is refused after resolution', async () => {
+    expect((await alpha(`rebind.example.org:${port}`)).kind).not.toBe('reached');
+    expect(readJsonLog(squid.denyLog).some((l) => l.host === 'rebind.example.org' && l.reason === 'private_destination')).toBe(true);
+  });
+
+  it('plain HTTP is forwarded only to hosts whose rule names port 80', async () => {
+    const ok = await httpVia(squid.port, { user: 'tenant-alpha', password: PASS.alpha, url: 'http://plain.example.org/' });
+    expect(ok).not.toBe(403); // forwarded: 200 if something listens on 127.0.0.1:80, else 503 from the upstream connect
+    expect(await httpVia(squid.port, { user: 'tenant-alpha', password: PASS.alpha, url: `http://api.telegram.org:${port}/` })).toBe(403);
+    expect(await httpVia(squid.port, { user: 'tenant-alpha', password: PASS.alpha, url: 'http://api.telegram.org/' })).toBe(403);
+    expect(await httpVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, url: 'http://plain.example.org/' })).toBe(403);
+  });
+
+  it('a policy change is in force after squid -k reconfigure, without a restart, within 5 s', async () => {
+    const pid = squid.process.pid;
+    const withTelegram = policies.map((p) => (p.tenantId === 'tenant-bravo' ? { ...p, rules: rules([{ host: 'discord.com', ports: [port] }, { host: 'api.telegram.org', ports: [port] }]) } : p));
+    expect((await connectVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, target: `api.telegram.org:${port}` })).kind).not.toBe('reached');
+    const t0 = Date.now();
+    squid.apply(withTelegram);
+    let inForceMs = -1;
+    while (Date.now() - t0 < 5000) {
+      const r = await connectVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, target: `api.telegram.org:${port}`, timeoutMs: 300 });
+      if (r.kind === 'reached') {
+        inForceMs = Date.now() - t0;
+        break;
+      }
+      await sleep(25);
+    }
+    expect(inForceMs).toBeGreaterThanOrEqual(0);
+    expect(inForceMs).toBeLessThan(5000);
+    expect(squid.process.pid).toBe(pid);
+    expect(squid.process.exitCode).toBeNull();
+    // And removal: alpha loses telegram.
+    squid.apply(withTelegram.map((p) => (p.tenantId === 'tenant-alpha' ? { ...p, rules: p.rules.filter((r) => r.host !== 'api.telegram.org') } : p)));
+    const t1 = Date.now();
+    let revokedMs = -1;
+    while (Date.now() - t1 < 3000) {
+      const r = await alpha(`api.telegram.org:${port}`);
+      if (r.kind !== 'reached') {
+        revokedMs = Date.now() - t1;
+        break;
+      }
+      await sleep(25);
+    }
+    expect(revokedMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the empty policy (what the sync applies when its source is unavailable) refuses every tenant', async () => {
+    squid.apply([]);
+    await sleep(1500);
+    const r = await connectVia(squid.port, { user: 'tenant-bravo', password: PASS.bravo, target: `discord.com:${port}`, timeoutMs: 3000 });
+    expect(r.kind).not.toBe('reached');
+    squid.apply(policies);
+  });
+
+  it('the proxy down means refused: the client gets a connection error, nothing bypasses', async () => {
+    const before = stub.seen.length;
+    await squid.stop();
+    expect(await canConnect(squid.port)).toBe(false);
+    const r = await alpha(`api.telegram.org:${port}`);
+    expect(r).toEqual({ kind: 'closed', detail: 'ECONNREFUSED' });
+    expect(stub.seen.length).toBe(before);
+  });
+});
