@@ -120,6 +120,8 @@ export class IngressRoutes {
     private readonly dns: Route53Port,
     private readonly settings: IngressSettings,
     private readonly secrets: OidcSecretReader,
+    /** Where a tenant's priority search starts; default: a hash of (cell, tenant). Tests pass `() => 1` to force contention. */
+    private readonly priorityStart: (cell: string, id: TenantId) => number = preferredPriority,
   ) {}
 
   private tags(tenantId: TenantId): Tag[] {
@@ -277,7 +279,7 @@ export class IngressRoutes {
         );
       }
       const used = new Set((rulesByShard.get(shard.id) ?? []).map((r) => Number(r.Priority)));
-      let priority = nextFreePriority(used, preferredPriority(this.settings.cell, tenantId));
+      let priority = nextFreePriority(used, this.priorityStart(this.settings.cell, tenantId));
       let moved = false;
       for (let attempt = 0; attempt < PRIORITY_ATTEMPTS; attempt++) {
         try {
