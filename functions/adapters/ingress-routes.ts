@@ -389,7 +389,7 @@ function hostsOf(rule: RuleOut): string[] {
 }
 
 /** Quota errors of ELBv2 and Route 53, by wire code. */
-const QUOTA_CODES = new Set(['TooManyTargetGroups', 'TooManyRules', 'TooManyUniqueTargetGroupsPerLoadBalancer', 'TooManyTargets', 'TooManyConditionValues', 'TooManyActions', 'TooManyTags']);
+const QUOTA_CODES = new Set(['TooManyTargetGroups', 'TooManyRules', 'TooManyUniqueTargetGroupsPerLoadBalancer', 'TooManyTargets', 'TooManyActions', 'TooManyTags']);
 
 /**
  * ELBv2 / Route 53 errors to OCTW names: quotas → QuotaExceededError, a target group still used by

@@ -14,6 +14,8 @@
  *   ("If you attempt to create multiple target groups with the same settings, each call
  *   succeeds"); different settings: `DuplicateTargetGroupName`;
  * - DeleteTargetGroup of a group a rule still forwards to: `ResourceInUse`; of an unknown ARN: success.
+ * - more than 5 condition values in a rule: `ValidationError` (the SDK models no exception for it;
+ *   the exact AWS code is unconfirmed).
  * Model independent of the SDK types: inputs are read as plain objects.
  */
 import type { Rng, TagMap } from './core';
@@ -238,7 +240,7 @@ export class ElbV2Fake {
   private validate(lbArn: string, listener: FakeListener, conditions: Condition[], actions: Action[], self?: string): void {
     const values = conditions.reduce((n, c) => n + (c.HostHeaderConfig?.Values?.length ?? 0) + (c.HttpHeaderConfig?.Values?.length ?? 0) + (c.Values?.length ?? 0), 0);
     if (conditions.length === 0) throw elbError('ValidationError', 'A rule must have at least one condition');
-    if (values > this.limits.conditionValuesPerRule) throw elbError('TooManyConditionValues', `A rule can only have '${this.limits.conditionValuesPerRule}' condition values`);
+    if (values > this.limits.conditionValuesPerRule) throw elbError('ValidationError', `A rule can only have '${this.limits.conditionValuesPerRule}' condition values`);
     if (actions.length === 0) throw elbError('ValidationError', 'A rule must have at least one action');
     const last = [...actions].sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0)).at(-1)!;
     if (!['forward', 'fixed-response', 'redirect'].includes(last.Type ?? '')) {

@@ -33,7 +33,10 @@ const ELB_MODELED = new Set([
   'OperationNotPermitted',
   'InvalidConfigurationRequest',
   'InvalidLoadBalancerAction',
-  'TooManyConditionValues',
+  'TooManyActions',
+  'TooManyTags',
+  'TooManyTargets',
+  'PriorRequestNotComplete',
 ]);
 
 export class FakeServiceError extends Error {
