@@ -281,3 +281,22 @@ export function ingressGatewayKeys(
 }
 
 export { GATEWAY_PORT };
+
+/**
+ * The one ingress rule a tenant security group gets while ingress is on: TCP on the gateway port
+ * from the ingress tier's security group, nothing else (EC2 AuthorizeSecurityGroupIngress shape).
+ */
+export function tenantIngressPermission(ingressSecurityGroupId: string): {
+  IpProtocol: 'tcp';
+  FromPort: number;
+  ToPort: number;
+  UserIdGroupPairs: { GroupId: string; Description: string }[];
+} {
+  if (!/^sg-[0-9a-f]{8,17}$/.test(ingressSecurityGroupId)) throw new RangeError(`ingress security group id ${ingressSecurityGroupId} is not a security group id`);
+  return {
+    IpProtocol: 'tcp',
+    FromPort: GATEWAY_PORT,
+    ToPort: GATEWAY_PORT,
+    UserIdGroupPairs: [{ GroupId: ingressSecurityGroupId, Description: 'OCTW ingress tier to the gateway' }],
+  };
+}

@@ -10,6 +10,7 @@ import {
   STAGING_HEADER,
   targetGroupName,
   tenantHostname,
+  tenantIngressPermission,
   tenantOrigin,
 } from '../../functions/domain/ingress';
 import type { IngressShard, ShardUsage } from '../../functions/domain/ingress';
@@ -122,5 +123,14 @@ describe('IngressSettingsSchema', () => {
     expect(() => IngressSettingsSchema.parse({ ...base, shards: [] })).toThrow(/at least one shard/);
     expect(() => IngressSettingsSchema.parse({ ...base, shards: [shard('alb-1'), shard('alb-1')] })).toThrow(/unique/);
     expect(() => IngressSettingsSchema.parse({ ...base, hostedZoneId: 'zone' })).toThrow(/hostedZoneId/);
+  });
+});
+
+describe('tenantIngressPermission', () => {
+  it('admits only the ingress security group, only on TCP 18789', () => {
+    expect(tenantIngressPermission('sg-0123456789abcdef0')).toEqual({
+      IpProtocol: 'tcp', FromPort: 18789, ToPort: 18789, UserIdGroupPairs: [{ GroupId: 'sg-0123456789abcdef0', Description: 'OCTW ingress tier to the gateway' }],
+    });
+    expect(() => tenantIngressPermission('0.0.0.0/0')).toThrow(/not a security group id/);
   });
 });
