@@ -162,7 +162,8 @@ describe('Network cannot open ingress (finding 8)', () => {
   it('and no handler code calls them', () => {
     const dir = path.join(REPO_ROOT, 'functions');
     const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
-    const callers = files.filter((f) => /AuthorizeSecurityGroupIngress|ModifySecurityGroupRules/.test(readFileSync(path.join(dir, f), 'utf8')));
+    // A call needs the SDK v3 command class; a comment naming the API is not a call.
+    const callers = files.filter((f) => /\b(AuthorizeSecurityGroupIngress|ModifySecurityGroupRules)Command\b/.test(readFileSync(path.join(dir, f), 'utf8')));
     expect(callers).toEqual([]);
   });
 });
