@@ -6,7 +6,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { synthPlatform } from '../infra/synth';
 import { egressProxyConfigFrom } from '../../infra/egress-config';
 
-const cell = synthPlatform();
+/** cdk.json keeps the proxy off until tenant tasks are routed through it; these tests switch it on. */
+const egressProxy = { enabled: true, image: `ghcr.io/openclaw/octw-egress-proxy@sha256:${'1'.repeat(64)}`, minTasks: 2, maxTasks: 6, dnsResolvers: ['1.1.1.1', '8.8.8.8'] };
+const cell = synthPlatform({ context: { egressProxy } });
 const t = cell.template;
 
 describe('egress proxy infrastructure', () => {
@@ -94,9 +96,13 @@ describe('egress proxy infrastructure', () => {
       privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
       privateSubnetRouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0123456789abcdef1'],
     };
-    const byo = synthPlatform({ context: { existingVpc, cellId: 'byo' }, nag: false }).template;
+    const byo = synthPlatform({ context: { existingVpc, cellId: 'byo', egressProxy }, nag: false }).template;
     byo.resourceCountIs('AWS::Route53Resolver::FirewallRuleGroupAssociation', 0);
     byo.resourceCountIs('AWS::ECS::Service', 1);
+    // As cdk.json has it (enabled: false): no proxy, no firewall.
+    const off = synthPlatform({ context: { egressProxy: { ...egressProxy, enabled: false } }, nag: false }).template;
+    off.resourceCountIs('AWS::ECS::Service', 0);
+    off.resourceCountIs('AWS::Route53Resolver::FirewallRuleGroupAssociation', 0);
     expect(egressProxyConfigFrom({ image: 'x@sha256:' + '2'.repeat(64), enabled: false })).toBeUndefined();
     expect(() => egressProxyConfigFrom({ image: 'repo:latest' })).toThrow(/pinned by digest/);
     expect(() => egressProxyConfigFrom({ image: 'x@sha256:' + '2'.repeat(64), minTasks: 1 })).toThrow(/egressProxy/);
