@@ -35,7 +35,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CONFORMANCE_DIR, NODE_BIN, NODE_BIN_DIR, OPENCLAW_APP_DIR, assertInstalled } from './paths';
+import { CONFORMANCE_DIR, NODE_BIN, NODE_INSTALL_DIR, OPENCLAW_APP_DIR, assertInstalled } from './paths';
 
 const exec = promisify(execFile);
 
@@ -140,9 +140,16 @@ export interface GatewayHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * Where a container finds the pinned Node: the install is bind-mounted here in every container's
+ * mount namespace, as the image has its Node at a fixed path. (The host path of the install cannot
+ * be used: a container's task-local /tmp volume hides it when the repository lives under /tmp.)
+ */
+export const IMAGE_NODE_DIR = '/opt/octw-node';
+
 /** What image/Dockerfile sets with ENV (PATH points at the pinned Node here). */
 export const IMAGE_ENV: Readonly<Record<string, string>> = {
-  PATH: `${NODE_BIN_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+  PATH: `${IMAGE_NODE_DIR}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
   HOME: '/home/node',
   NODE_ENV: 'production',
 };
@@ -193,7 +200,7 @@ export function containerScript(c: ContainerLike, p: Prepared, argv: string[]): 
     return { src: p.hostDirOf(m.sourceVolume), dst: m.containerPath, ro: m.readOnly === true };
   });
   // The image's application directory (read-only: it is an image layer).
-  mounts.unshift({ src: OPENCLAW_APP_DIR, dst: IMAGE_APP_DIR, ro: true });
+  mounts.unshift({ src: OPENCLAW_APP_DIR, dst: IMAGE_APP_DIR, ro: true }, { src: NODE_INSTALL_DIR, dst: IMAGE_NODE_DIR, ro: true });
   // Mount targets that cover a later source (e.g. /tmp) go last.
   mounts.sort((a, b) => Number(mounts.some((m) => m.src.startsWith(`${a.dst}/`))) - Number(mounts.some((m) => m.src.startsWith(`${b.dst}/`))));
   for (const m of mounts) {
@@ -318,6 +325,7 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
     };
     for (const c of [...inits, gateway]) for (const m of c.mountPoints ?? []) if (m.containerPath) mkdirSync(m.containerPath, { recursive: true });
     mkdirSync(IMAGE_APP_DIR, { recursive: true });
+    mkdirSync(IMAGE_NODE_DIR, { recursive: true });
 
     // --- network namespace
     await sh('ip', ['netns', 'add', netns]);

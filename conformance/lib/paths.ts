@@ -8,7 +8,8 @@ export const OPENCLAW_APP_DIR = join(CONFORMANCE_DIR, 'openclaw');
 export const OPENCLAW_PACKAGE_DIR = join(OPENCLAW_APP_DIR, 'node_modules', 'openclaw');
 export const OPENCLAW_CLI = join(OPENCLAW_PACKAGE_DIR, 'openclaw.mjs');
 /** The directory holding the `node` the pinned OpenClaw requires (Node 24 from npm). */
-export const NODE_BIN_DIR = join(CONFORMANCE_DIR, 'node', 'node_modules', 'node', 'bin');
+export const NODE_INSTALL_DIR = join(CONFORMANCE_DIR, 'node', 'node_modules', 'node');
+export const NODE_BIN_DIR = join(NODE_INSTALL_DIR, 'bin');
 export const NODE_BIN = join(NODE_BIN_DIR, 'node');
 
 /** The OpenClaw release pinned in conformance/openclaw/package.json. */
