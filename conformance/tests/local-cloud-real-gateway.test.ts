@@ -96,7 +96,7 @@ describe('the provision workflow with the real OpenClaw gateway', () => {
   });
 
   it("authenticates the tenant's token from the fake's Secrets Manager, and refuses a wrong one", async () => {
-    const token = cloud.fake.secret(`octw/tenants/${TENANT}/gateway-token`)?.secretString;
+    const token = cloud.fake.secret(names.secret({ cell: LOCAL_CELL.cellId, tenantId: TENANT }))?.secretString;
     expect(token).toMatch(/.{32,}/);
     const invoke = (bearer: string) =>
       gateway.handle.fetch('/tools/invoke', {
