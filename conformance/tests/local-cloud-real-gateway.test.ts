@@ -109,8 +109,10 @@ describe('the provision workflow with the real OpenClaw gateway', () => {
     const wrong = await invoke(`${token!.slice(0, -4)}xxxx`);
     expect(wrong.status).toBe(401);
     const right = await invoke(token!);
-    expect(right.status).toBe(200);
-    expect(await right.json()).toMatchObject({ ok: true });
+    // Authenticated (not 401), and refused as not available over HTTP: the rendered config denies
+    // every tool on /tools/invoke (gateway.tools.deny), as conformance/tests/gateway.test.ts checks.
+    expect(right.status).toBe(404);
+    expect(await right.json()).toMatchObject({ ok: false, error: { type: 'not_found' } });
   });
 
   it('suspend stops the gateway process; resume starts a new one that answers', async () => {
