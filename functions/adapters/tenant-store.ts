@@ -14,6 +14,7 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
 import type { EgressRule, TenantResources, TenantStatus } from '../domain/tenant';
+import type { HostRule } from '../domain/egress-policy';
 import {
   AuditItemSchema,
   TenantRecordSchema,
@@ -34,6 +35,7 @@ export interface NewTenant {
   ownerEmail: string;
   plan: string;
   egressAllowlist: EgressRule[];
+  hostAllowlist: HostRule[];
   configHash: string;
   idempotencyKey?: string;
 }
@@ -45,6 +47,7 @@ export interface TransitionPatch {
   ownerEmail?: string;
   plan?: string;
   egressAllowlist?: EgressRule[];
+  hostAllowlist?: HostRule[];
   imageOverride?: string | null;
   configHash?: string;
   previous?: PreviousConfig | null;
@@ -291,6 +294,7 @@ export class TenantStore {
       ...current,
       plan: previous.plan,
       egressAllowlist: previous.egressAllowlist,
+      hostAllowlist: previous.hostAllowlist,
       configHash: previous.configHash,
       resources: {
         ...current.resources,

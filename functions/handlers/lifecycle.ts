@@ -15,7 +15,7 @@ import { claimForOperation, claimForUpdate, CLAIMS, type ClaimOperation } from '
 import { signupContextOf } from '../usecases/signup';
 
 const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS']);
-const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON);
+const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID);
 const deps = lifecycleDepsFromEnv();
 
 const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();

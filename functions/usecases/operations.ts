@@ -42,6 +42,8 @@ export interface UpdateTicket extends OperationTicket {
   /** false: the request asks for the configuration the tenant already has; nothing was claimed or changed. */
   changed: boolean;
   allowlistChanged: boolean;
+  /** The tenant's host allowlist (what the egress proxy enforces) differs: its policy item is written again. */
+  hostPolicyChanged: boolean;
   /** The plan's Bedrock models differ: the role policy is put again. */
   modelsChanged: boolean;
   /** Plan (CPU, memory, image, models) or image override differ: a new task-definition revision is rolled out. */
@@ -75,11 +77,17 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
       egressAllowlist: request.egressAllowlist ?? record.egressAllowlist,
       imageOverride: request.image ?? record.imageOverride,
     };
-    const plan = validateTenantConfig(target, deps.signup, 'update refused');
-    const hash = tenantConfigHash(target, plan);
+    const { plan, hostAllowlist } = validateTenantConfig(
+      // A new host allowlist is validated as input; the current one is checked against the (new) plan.
+      { ...target, ...(request.hostAllowlist ? { hostAllowlist: request.hostAllowlist } : { storedHostAllowlist: record.hostAllowlist }) },
+      deps.signup,
+      'update refused',
+    );
+    const hash = tenantConfigHash({ ...target, hostAllowlist }, plan);
     const previous: PreviousConfig = {
       plan: record.plan,
       egressAllowlist: record.egressAllowlist,
+      hostAllowlist: record.hostAllowlist,
       ...(record.imageOverride ? { imageOverride: record.imageOverride } : {}),
       configHash: record.configHash,
       ...(record.resources.taskDefinitionArn ? { taskDefinitionArn: record.resources.taskDefinitionArn } : {}),
@@ -93,6 +101,7 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
         patch: {
           plan: target.plan,
           egressAllowlist: target.egressAllowlist,
+          hostAllowlist,
           imageOverride: target.imageOverride ?? null,
           configHash: hash,
           previous,
@@ -122,6 +131,7 @@ function ticket(record: TenantRecord, previous: PreviousConfig, plans: readonly 
     version: record.version,
     changed,
     allowlistChanged: changed && !same(previous.egressAllowlist, record.egressAllowlist),
+    hostPolicyChanged: changed && !same(previous.hostAllowlist, record.hostAllowlist),
     modelsChanged: changed && (!before || !after || !same(before.bedrockModels, after.bedrockModels)),
     taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride),
     configHash: record.configHash,
