@@ -8,6 +8,7 @@ import { CELL_ID_PATTERN } from '../functions/domain/naming';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../functions/domain/tenant';
 import { countSecurityGroupRules, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT, validateAllowlist, validateEgressSettings } from '../functions/domain/allowlist';
 import { ApprovedPrefixListSchema, type EgressSettings } from '../functions/domain/egress-settings';
+import { activeEgressProxy, EgressProxyConfigSchema, type EgressProxyConfig } from './egress-config';
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_VALUES = [
@@ -163,6 +164,11 @@ const ContextSchema = z
       .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
       .default('rate(1 hour)'),
     alarmEmail: z.email().optional(),
+    /**
+     * The per-cell egress proxy (issue 10, infra/egress-config.ts): on once `image` is set (and
+     * `enabled` is not false); tenants then reach the internet only through it.
+     */
+    egressProxy: cli(EgressProxyConfigSchema).optional(),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   })
   .strict()
@@ -221,7 +227,9 @@ export function egressSettingsOf(c: Pick<z.infer<typeof ContextSchema>, 'vpcCidr
   };
 }
 
-export interface PlatformConfig extends Omit<z.infer<typeof ContextSchema>, 'stackName' | 'tableName' | 'clusterName' | 'eventBusName' | 'natGateways'> {
+export interface PlatformConfig extends Omit<z.infer<typeof ContextSchema>, 'stackName' | 'tableName' | 'clusterName' | 'eventBusName' | 'natGateways' | 'egressProxy'> {
+  /** The deployed egress proxy; undefined when there is none (no image, or disabled). */
+  readonly egressProxy: EgressProxyConfig | undefined;
   /** NAT gateways of a new VPC (default: azCount). */
   readonly natGateways: number;
   readonly stackName: string;
@@ -257,6 +265,7 @@ export function parseConfig(context: Readonly<Record<string, unknown>>): Platfor
   return {
     ...c,
     natGateways: c.natGateways ?? c.azCount,
+    egressProxy: activeEgressProxy(c.egressProxy),
     prefix,
     stackName: c.stackName ?? `Octw-${c.cellId}`,
     tableName: c.tableName ?? `${prefix}-tenants`,

@@ -1,6 +1,11 @@
 /**
- * The egress proxy's configuration (issue 10): cdk.json context key `egressProxy`, checked with zod.
- * Kept apart from infra/config.ts in this round; a later round folds it into PlatformConfig.
+ * The egress proxy's configuration (issue 10): cdk.json context key `egressProxy`, checked with zod,
+ * parsed as part of the platform configuration (infra/config.ts `egressProxy`).
+ *
+ * On by default once an image is configured: `image` set and `enabled` not false = every tenant of
+ * the cell reaches the internet only through the proxy. Without an image (a first deployment
+ * before the proxy image is built and pushed) there is no proxy: tenants reach the internet through
+ * their CIDR rules only, host policies are stored but not enforced, and synth warns.
  */
 import * as z from 'zod';
 
@@ -9,10 +14,10 @@ const DomainName = z.string().regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?
 
 export const EgressProxyConfigSchema = z
   .object({
-    /** Deploy the per-cell proxy (default on). */
+    /** Deploy the per-cell proxy (default on, once `image` is set). */
     enabled: z.boolean().default(true),
-    /** The proxy image (egress/Dockerfile), pinned by digest. */
-    image: z.string().regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'egressProxy.image must be pinned by digest (repo@sha256:...)' }),
+    /** The proxy image (egress/Dockerfile), pinned by digest. Absent: no proxy (see above). */
+    image: z.string().regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'egressProxy.image must be pinned by digest (repo@sha256:...)' }).optional(),
     port: z.int().min(1024).max(65535).default(3128),
     /** Proxy tasks: at least 2 (one per AZ at least). */
     minTasks: z.int().min(2).max(100).default(2),
@@ -39,12 +44,19 @@ export const EgressProxyConfigSchema = z
   })
   .strict()
   .refine((c) => c.maxTasks >= c.minTasks, { error: 'egressProxy.maxTasks must be at least minTasks' });
-export type EgressProxyConfig = z.infer<typeof EgressProxyConfigSchema>;
+export type EgressProxyContext = z.infer<typeof EgressProxyConfigSchema>;
+/** A proxy that is deployed: enabled, with its image. */
+export type EgressProxyConfig = EgressProxyContext & { image: string };
 
-/** Parses the `egressProxy` context value; undefined when absent or disabled. Throws naming the key. */
+/** The deployed proxy of a parsed `egressProxy` value: undefined when absent, disabled or without an image. */
+export function activeEgressProxy(c: EgressProxyContext | undefined): EgressProxyConfig | undefined {
+  return c?.enabled && c.image ? { ...c, image: c.image } : undefined;
+}
+
+/** Parses the `egressProxy` context value; undefined when absent, disabled or without an image. Throws naming the key. */
 export function egressProxyConfigFrom(value: unknown): EgressProxyConfig | undefined {
   if (value === undefined) return undefined;
   const parsed = EgressProxyConfigSchema.safeParse(typeof value === 'string' ? (JSON.parse(value) as unknown) : value);
   if (!parsed.success) throw new Error(`cdk.json context "egressProxy" is invalid: ${z.prettifyError(parsed.error)}`);
-  return parsed.data.enabled ? parsed.data : undefined;
+  return activeEgressProxy(parsed.data);
 }

@@ -3,7 +3,7 @@
  * (from functions/handlers/catalogue.ts), the workflows (state-machines/*.asl.json), signup events and
  * observability. Environment-agnostic: synth needs no credentials and no network.
  */
-import { ArnFormat, Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnOutput, Duration, Fn, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -17,7 +17,7 @@ import { BINDERS } from './constructs/binders';
 import { Cluster } from './constructs/cluster';
 import { TenantImageRepository } from './constructs/tenant-image-repository';
 import { EgressProxy } from './constructs/egress-proxy';
-import { egressProxyConfigFrom } from './egress-config';
+import type { EgressProxySettings } from '../functions/domain/egress-proxy-client';
 import { SignupEvents } from './constructs/events';
 import { HouseFunction } from './constructs/house-function';
 import { Network } from './constructs/network';
@@ -65,6 +65,7 @@ export class PlatformStack extends Stack {
       natGateways: c.natGateways,
       createVpcEndpoints: c.createVpcEndpoints,
       flowLogRetention: platformRetention,
+      egressSubnetGroup: c.egressProxy !== undefined,
       ...(c.existingVpc ? { existingVpc: c.existingVpc } : {}),
     });
     const cluster = new Cluster(this, 'Cluster', { prefix: c.prefix, cellId: c.cellId, clusterName: c.clusterName, vpc: this.network.vpc });
@@ -111,7 +112,38 @@ export class PlatformStack extends Stack {
       dynamoDbPrefixListId: purgeAccess.dynamoDbPrefixListId,
     });
 
+    // Issue 10: the per-cell egress proxy and DNS Firewall (cdk.json "egressProxy"; on once its image is set).
+    const egressConfig = c.egressProxy;
+    if (egressConfig) {
+      this.egressProxy = new EgressProxy(this, 'EgressProxy', {
+        prefix: c.prefix,
+        cellId: c.cellId,
+        vpc: this.network.vpc,
+        vpcCidr: this.network.vpcCidr,
+        subnets: this.network.egressSubnets,
+        cluster: cluster.cluster,
+        config: egressConfig,
+        dnsFirewall: egressConfig.dnsFirewall ?? !c.existingVpc,
+        logRetention: platformRetention,
+      });
+    } else {
+      Annotations.of(this).addWarningV2(
+        'octw:no-egress-proxy',
+        'No egress proxy in this cell (cdk.json egressProxy.image is not set, or egressProxy.enabled is false): tenant tasks reach the internet through their CIDR allowlist rules only, and host allowlists are stored but not enforced. Build egress/Dockerfile, push it to ECR and set egressProxy.image (pinned by digest) to route every tenant through the proxy.',
+      );
+    }
+    const egressProxyEnv: EgressProxySettings = this.egressProxy
+      ? {
+          enabled: true,
+          policyTableName: this.egressProxy.policyTable.tableName,
+          proxyHost: this.egressProxy.proxyHost,
+          port: this.egressProxy.port,
+          clientSecurityGroupId: this.egressProxy.clientTargetSecurityGroup.securityGroupId,
+        }
+      : { enabled: false };
+
     const env: Record<EnvVar, string> = {
+      EGRESS_PROXY_JSON: Stack.of(this).toJsonString(egressProxyEnv),
       TABLE_NAME: this.table.table.tableName,
       EVENT_BUS_NAME: this.signupEvents.bus.eventBusName,
       EVENT_SOURCE: c.eventSource,
@@ -158,6 +190,7 @@ export class PlatformStack extends Stack {
       permissionsBoundaryArn: this.permissionsBoundary.policyArn,
       clusterName: c.clusterName,
       executionRoleArn: cluster.executionRole.roleArn,
+      egressPolicyTableArn: this.egressProxy?.policyTable.tableArn,
     };
 
     const entries = Object.entries(HANDLERS) as [HandlerKey, HandlerSpec][];
@@ -239,20 +272,7 @@ export class PlatformStack extends Stack {
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });
 
-    // Issue 10: the per-cell egress proxy and DNS Firewall, behind cdk.json context "egressProxy"; off in cdk.json until tenant tasks are routed through it.
-    const egressConfig = egressProxyConfigFrom(this.node.tryGetContext('egressProxy'));
-    if (egressConfig) {
-      this.egressProxy = new EgressProxy(this, 'EgressProxy', {
-        prefix: c.prefix,
-        cellId: c.cellId,
-        vpc: this.network.vpc,
-        vpcCidr: this.network.vpcCidr,
-        subnets: this.network.privateSubnets,
-        cluster: cluster.cluster,
-        config: egressConfig,
-        dnsFirewall: egressConfig.dnsFirewall ?? !c.existingVpc,
-        logRetention: platformRetention,
-      });
+    if (this.egressProxy) {
       for (const a of this.egressProxy.alarms) a.addAlarmAction(new cloudwatchActions.SnsAction(observability.topic));
       observability.dashboard.addWidgets(...this.egressProxy.widgets);
       new CfnOutput(this, 'EgressProxyHost', { value: `${this.egressProxy.proxyHost}:${this.egressProxy.port}` });

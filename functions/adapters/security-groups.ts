@@ -31,6 +31,8 @@ export interface SecurityGroupConfig {
   endpointsSecurityGroupId: string;
   /** Egress rules every tenant of the cell gets (cdk.json `defaultEgressAllowlist`). */
   defaultAllowlist?: readonly EgressRule[];
+  /** The cell's egress proxy (issue 10): tenants may reach its load balancer's group on its port. @default no proxy */
+  egressProxy?: { clientSecurityGroupId: string; port: number };
 }
 
 /** One egress rule in a form that can be compared with what EC2 reports. */
@@ -54,13 +56,20 @@ export class SecurityGroups {
     private readonly cfg: SecurityGroupConfig,
   ) {}
 
-  /** The rules every tenant needs whatever its allowlist: EFS, VPC endpoints, S3 (image layers). */
+  /** The rules every tenant needs whatever its allowlist: EFS, VPC endpoints, S3 (image layers), and the egress proxy. */
   async platformRules(): Promise<EgressRuleSpec[]> {
     return [
       { protocol: 'tcp', fromPort: 2049, toPort: 2049, groupId: this.cfg.efsSecurityGroupId, description: 'OCTW platform: EFS' },
       { protocol: 'tcp', fromPort: 443, toPort: 443, groupId: this.cfg.endpointsSecurityGroupId, description: 'OCTW platform: VPC endpoints' },
       { protocol: 'tcp', fromPort: 443, toPort: 443, prefixListId: await this.s3PrefixList(), description: 'OCTW platform: S3 (ECR layers)' },
+      ...this.egressProxyRules(),
     ];
+  }
+
+  /** [egress-wire] The only route to the internet by host name: the cell's egress proxy (its load balancer's group, its port). */
+  egressProxyRules(): EgressRuleSpec[] {
+    const p = this.cfg.egressProxy;
+    return p ? [{ protocol: 'tcp', fromPort: p.port, toPort: p.port, groupId: p.clientSecurityGroupId, description: 'OCTW platform: egress proxy' }] : [];
   }
 
   async desiredRules(allowlist: readonly EgressRule[]): Promise<EgressRuleSpec[]> {

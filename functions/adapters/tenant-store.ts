@@ -409,6 +409,29 @@ export class TenantStore {
   }
 
   /** Keeps a record of a refused signup for 90 days. */
+  /**
+   * Appends an audit item that is not a transition (e.g. the egress policy diff of an update): same
+   * key layout as the transition audit items, `transition` naming what happened, status unchanged.
+   */
+  async appendAudit(record: TenantRecord, entry: { transition: string; executionArn: string; detail: Record<string, unknown> }): Promise<void> {
+    const at = this.now().toISOString();
+    const item: AuditItem & Record<string, unknown> = {
+      ...entry.detail,
+      pk: record.pk,
+      sk: `AUDIT#${at}#${String(record.version).padStart(6, '0')}#${entry.transition}`,
+      tenantId: record.tenantId,
+      transition: entry.transition,
+      from: record.status,
+      to: record.status,
+      version: record.version,
+      at,
+      executionArn: entry.executionArn,
+    };
+    await awsCall('DynamoDB PutItem audit', () =>
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: AuditItemSchema.passthrough().parse(item), ConditionExpression: 'attribute_not_exists(sk)' })),
+    );
+  }
+
   async recordRejection(rejection: { tenantId: string; reasons: string[]; source: string; fingerprint: string }) {
     const now = this.now();
     const at = now.toISOString();

@@ -41,9 +41,11 @@ export const MAX_EGRESS_RULES_PER_GROUP = 60;
 /**
  * Outbound rules the platform adds to every tenant group besides the allowlist:
  * 2049/tcp to the EFS security group, 443/tcp to the VPC-endpoint security group,
- * 443/tcp to the S3 gateway-endpoint prefix list.
+ * 443/tcp to the S3 gateway-endpoint prefix list, and the egress proxy's port to its load
+ * balancer's security group (issue 10; counted whether or not the cell has a proxy, so a tenant's
+ * budget does not shrink when the proxy is switched on).
  */
-export const PLATFORM_EGRESS_RULE_COUNT = 3;
+export const PLATFORM_EGRESS_RULE_COUNT = 4;
 /** Shortest IPv4 prefix an allowlist entry may have. */
 export const MIN_IPV4_PREFIX = 8;
 /** Shortest IPv6 prefix an allowlist entry may have. */

@@ -55,6 +55,8 @@ export const names = {
   role: tenantName,
   rolePolicy: tenantName,
   secret: (t: TenantRef) => `${cellSecretPrefix(t.cell)}${t.tenantId}/gateway-token`,
+  /** The tenant's egress-proxy URL (with its proxy credential), issue 10. */
+  proxySecret: (t: TenantRef) => `${cellSecretPrefix(t.cell)}${t.tenantId}/egress-proxy`,
   logGroup: (t: TenantRef) => `${cellLogGroupPrefix(t.cell)}${t.tenantId}`,
   taskFamily: tenantName,
   service: tenantName,

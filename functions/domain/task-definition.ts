@@ -22,6 +22,7 @@
 import { CONFIG_INIT_CONTAINER, GATEWAY_CONTAINER, GATEWAY_PORT, names, tenantTags } from './naming';
 import { GATEWAY_TOKEN_ENV, modelProviderKeyEnv } from './openclaw-config';
 import type { Plan, TenantId } from './tenant';
+import { proxyContainerEnv } from './egress-proxy-client';
 
 export const CONFIG_DIR = '/octw/config';
 export const CONFIG_FILE = `${CONFIG_DIR}/openclaw.json`;
@@ -45,6 +46,11 @@ export interface TaskDefinitionInput {
   taskRoleArn: string;
   executionRoleArn: string;
   secretArn: string;
+  /**
+   * The tenant's egress-proxy URL secret (issue 10), when the cell has a proxy: injected as the
+   * proxy variables of functions/domain/egress-proxy-client.ts. Absent: no proxy variables.
+   */
+  proxySecretArn?: string | undefined;
   logGroupName: string;
   /** The serialized openclaw.json (see openclaw-config.ts). */
   openclawConfigJson: string;
@@ -185,10 +191,12 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
       // The auth-profile key lives under ~/.config/openclaw; keep it on the tenant's own volume.
       { name: 'XDG_CONFIG_HOME', value: `${STATE_DIR}/.config` },
       { name: 'XDG_CACHE_HOME', value: CACHE_DIR },
+      ...egressProxyEnv(plan, input).environment,
     ],
     secrets: [
       { name: GATEWAY_TOKEN_ENV, valueFrom: input.secretArn },
       ...plan.modelProviders.flatMap((p) => (p.apiKeySecretArn ? [{ name: modelProviderKeyEnv(p.id), valueFrom: p.apiKeySecretArn }] : [])),
+      ...egressProxyEnv(plan, input).secrets,
     ],
     mountPoints: [
       { sourceVolume: 'state', containerPath: STATE_DIR, readOnly: false },
@@ -233,4 +241,9 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     ],
     tags: [...tenantTags(tenantId, input.cell), { key: 'octw:config-hash', value: input.configHash }],
   };
+}
+
+/** [egress-wire] The egress proxy's variables (contract 2): the URL with the tenant's credential only as ECS secrets. */
+function egressProxyEnv(plan: Plan, input: Pick<TaskDefinitionInput, 'proxySecretArn'>): ReturnType<typeof proxyContainerEnv> {
+  return input.proxySecretArn ? proxyContainerEnv(plan, input.proxySecretArn) : { secrets: [], environment: [] };
 }

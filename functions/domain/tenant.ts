@@ -178,6 +178,8 @@ export const TenantResourcesSchema = z
     roleName: z.string().optional(),
     roleArn: z.string().optional(),
     secretArn: z.string().optional(),
+    /** The egress-proxy URL secret (issue 10), when the cell has a proxy. */
+    proxySecretArn: z.string().optional(),
     logGroupName: z.string().optional(),
     taskDefinitionArn: z.string().optional(),
     previousTaskDefinitionArn: z.string().optional(),

@@ -42,7 +42,8 @@ export type EnvVar =
   | 'GATEWAY_POLL_INTERVAL_MS'
   | 'TENANTS_MOUNT_PATH'
   | 'DEFAULT_EGRESS_ALLOWLIST_JSON'
-  | 'EGRESS_SETTINGS_JSON';
+  | 'EGRESS_SETTINGS_JSON'
+  | 'EGRESS_PROXY_JSON';
 
 const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
 
@@ -69,7 +70,18 @@ export const HANDLERS = {
     description: 'Creates, updates and deletes tenant security groups',
     memoryMiB: 512,
     timeoutSeconds: 60,
-    env: [...COMMON, 'VPC_ID', 'VPC_CIDR', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON'],
+    env: [...COMMON, 'VPC_ID', 'VPC_CIDR', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_PROXY_JSON'],
+  },
+  /**
+   * The tenant's egress-proxy credential (URL secret, hash in the policy item) and its policy item in
+   * the cell's egress policy table: the only writer of that table (issue 10).
+   */
+  Egress: {
+    entry: 'egress.ts',
+    description: "Writes tenants' egress-proxy credentials and policy items (the cell's egress policy table)",
+    memoryMiB: 512,
+    timeoutSeconds: 30,
+    env: [...COMMON, 'EGRESS_PROXY_JSON'],
   },
   /** Tenant EFS access point. */
   Storage: {
@@ -153,13 +165,13 @@ export const STATE_MACHINES = {
   ProvisionTenant: {
     file: 'provision-tenant.asl.json',
     description: 'Signup to ACTIVE tenant, or FAILED with everything removed',
-    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Gateway'],
+    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Egress', 'Gateway'],
     timeoutMinutes: 60,
   },
   DeprovisionTenant: {
     file: 'deprovision-tenant.asl.json',
     description: 'ACTIVE | SUSPENDED | FAILED to DEPROVISIONED: removes every resource, keeps the data on EFS until purge',
-    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Gateway'],
+    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Egress', 'Gateway'],
     timeoutMinutes: 60,
   },
   SuspendTenant: {
@@ -177,7 +189,7 @@ export const STATE_MACHINES = {
   UpdateTenant: {
     file: 'update-tenant.asl.json',
     description: 'Allowlist, plan or image change of an ACTIVE tenant, rolled back to the previous revision if unhealthy',
-    handlers: ['Lifecycle', 'Network', 'Identity', 'Gateway'],
+    handlers: ['Lifecycle', 'Network', 'Identity', 'Egress', 'Gateway'],
     timeoutMinutes: 60,
   },
   PurgeTenant: {

@@ -103,6 +103,8 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         taskRoleArn: need(r.roleArn, 'task role', tenantId),
         executionRoleArn: env.EXECUTION_ROLE_ARN,
         secretArn: need(r.secretArn, 'secret', tenantId),
+        // [egress-wire] Recorded by the Egress step when the cell has a proxy.
+        proxySecretArn: r.proxySecretArn,
         logGroupName: need(r.logGroupName, 'log group', tenantId),
         openclawConfigJson,
       };

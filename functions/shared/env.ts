@@ -7,6 +7,7 @@ import type { EnvVar } from '../handlers/catalogue';
 import { CELL_ID_PATTERN } from '../domain/naming';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../domain/tenant';
 import { EgressSettingsSchema } from '../domain/egress-settings';
+import { EgressProxySettingsSchema } from '../domain/egress-proxy-client';
 
 const nonEmpty = z.string().trim().min(1);
 const positiveInt = z.coerce.number().int().positive();
@@ -95,6 +96,22 @@ const EnvSchema = z.object({
     const result = EgressSettingsSchema.safeParse(parsed);
     if (!result.success) {
       ctx.addIssue({ code: 'custom', message: `EGRESS_SETTINGS_JSON is not egress settings: ${z.prettifyError(result.error)}` });
+      return z.NEVER;
+    }
+    return result.data;
+  }),
+  /** The cell's egress proxy as tenants reach it (issue 10), or `{"enabled":false}`. */
+  EGRESS_PROXY_JSON: nonEmpty.transform((raw, ctx) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'EGRESS_PROXY_JSON is not valid JSON' });
+      return z.NEVER;
+    }
+    const result = EgressProxySettingsSchema.safeParse(parsed);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', message: `EGRESS_PROXY_JSON is not egress proxy settings: ${z.prettifyError(result.error)}` });
       return z.NEVER;
     }
     return result.data;

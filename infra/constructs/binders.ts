@@ -3,7 +3,7 @@
  * handler of functions/handlers/catalogue.ts (a new handler without a binder does not compile).
  * Conditions are used wherever the API supports them; every wildcard carries its own acknowledgement.
  */
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { MANAGED_BY, TAG_ACCESS_POINT, TAG_CELL, TAG_MANAGED_BY, TAG_TENANT } from '../../functions/domain/naming';
 import type { HandlerKey } from '../../functions/handlers/catalogue';
@@ -29,6 +29,8 @@ export interface BinderContext {
   readonly permissionsBoundaryArn: string;
   readonly clusterName: string;
   readonly executionRoleArn: string;
+  /** The cell's egress policy table, when the cell has an egress proxy (issue 10). */
+  readonly egressPolicyTableArn?: string | undefined;
 }
 
 export type Binder = (fn: HouseFunction, ctx: BinderContext) => void;
@@ -117,6 +119,39 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
       ],
     );
     tenantRecordUpdates(fn, ctx);
+  },
+
+  /** The only writer of the egress policy table: its tenant items and the #version marker, and the tenants' proxy URL secrets. */
+  Egress: (fn, ctx) => {
+    tenantRecordUpdates(fn, ctx);
+    // The policy diff of an update is appended to the tenant's audit trail (a new item, never an overwrite).
+    fn.allow([statement('TenantAudit', ['dynamodb:PutItem'], [ctx.tableArn])]);
+    if (!ctx.egressPolicyTableArn) return;
+    const proxySecrets = Stack.of(fn).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `octw/tenants/${ctx.cellId}/*/egress-proxy-*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const nagProxySecrets = `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:octw/tenants/${ctx.cellId}/*/egress-proxy-*`;
+    fn.allow(
+      [
+        // TransactWriteItems is authorised per item action: Put/Delete of a tenant item, Update of #version.
+        statement('EgressPolicyItems', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [ctx.egressPolicyTableArn]),
+        statement('CreateTaggedProxySecrets', ['secretsmanager:CreateSecret'], [proxySecrets], { StringEquals: requestTags(ctx.cellId) }),
+        statement('TagProxySecretsOnCreate', ['secretsmanager:TagResource'], [proxySecrets], { StringEquals: requestTags(ctx.cellId) }),
+        statement('DescribeProxySecrets', ['secretsmanager:DescribeSecret'], [proxySecrets]),
+        statement('RotateDeleteRestoreProxySecrets', ['secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:RestoreSecret'], [proxySecrets], {
+          StringEquals: cellTag(ctx.cellId),
+        }),
+      ],
+      [
+        {
+          id: `AwsSolutions-IAM5[Resource::${nagProxySecrets}]`,
+          reason: "Tenants' egress-proxy URL secrets are created at run time, one per tenant, only under this cell's octw/tenants/<cell>/<tenant>/egress-proxy name and only with the octw:managed-by/octw:cell tags; changed or deleted only with this cell's tag; this function never reads secret values.",
+        },
+      ],
+    );
   },
 
   Storage: (fn, ctx) => {

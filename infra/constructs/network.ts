@@ -28,6 +28,13 @@ export interface NetworkProps {
   readonly createVpcEndpoints: boolean;
   /** Retention of the VPC flow log. */
   readonly flowLogRetention: logs.RetentionDays;
+  /**
+   * The cell has an egress proxy (issue 10): a new VPC gets an `Egress` subnet group (proxy tasks and
+   * their load balancer), the only one routed to the NAT gateways; the tenant `Tasks` subnets become
+   * isolated. An existing VPC keeps its subnets (the proxy runs in them): the tenant security groups
+   * are then the only thing between tenants and its NAT route. @default false
+   */
+  readonly egressSubnetGroup?: boolean;
 }
 
 export const INTERFACE_ENDPOINTS: Readonly<Partial<Record<EndpointName, ec2.InterfaceVpcEndpointAwsService>>> = {
@@ -54,6 +61,8 @@ export class Network extends Construct {
   readonly vpcCidr: string;
   readonly privateSubnets: ec2.SubnetSelection;
   readonly privateSubnetIds: string[];
+  /** Where the egress proxy runs: the `Egress` group of a new VPC with a proxy, else the private subnets. */
+  readonly egressSubnets: ec2.SubnetSelection;
   /** Interface endpoints accept 443 from the VPC; tenant groups allow egress 443 to this group. */
   readonly endpointsSecurityGroup: ec2.SecurityGroup;
   /** EFS mount targets accept 2049 from the VPC; tenant groups allow egress 2049 to this group. */
@@ -74,7 +83,9 @@ export class Network extends Construct {
       });
       this.vpcCidr = v.vpcCidr;
       this.privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+      this.egressSubnets = this.privateSubnets;
     } else {
+      const egressGroup = props.egressSubnetGroup === true && props.natGateways > 0;
       // Env-agnostic stack: name the AZs by index so synth needs no lookup.
       const availabilityZones = Array.from({ length: props.azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
       const vpc = new ec2.Vpc(this, 'Vpc', {
@@ -84,9 +95,11 @@ export class Network extends Construct {
         subnetConfiguration: [
           // Public subnets only hold NAT gateways; tasks never get public IPs.
           { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+          // With a proxy, only its subnets route to NAT: a tenant task has no route to the internet at all.
+          ...(egressGroup ? [{ name: 'Egress', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 }] : []),
           {
             name: 'Tasks',
-            subnetType: props.natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
+            subnetType: props.natGateways > 0 && !egressGroup ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
             cidrMask: props.privateSubnetCidrMask,
           },
         ],
@@ -102,9 +115,8 @@ export class Network extends Construct {
       });
       this.vpc = vpc;
       this.vpcCidr = vpc.vpcCidrBlock;
-      this.privateSubnets = {
-        subnetType: props.natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
-      };
+      this.privateSubnets = { subnetGroupName: 'Tasks' };
+      this.egressSubnets = egressGroup ? { subnetGroupName: 'Egress' } : this.privateSubnets;
     }
     this.privateSubnetIds = this.vpc.selectSubnets(this.privateSubnets).subnetIds;
 
@@ -146,7 +158,9 @@ export class Network extends Construct {
       // ECR stores image layers in S3; the Purge and Usage functions (in the VPC) read tenant records.
       // Gateway endpoints cost nothing.
       for (const [name, service] of Object.entries(GATEWAY_ENDPOINTS) as [EndpointName, ec2.GatewayVpcEndpointAwsService][]) {
-        const endpoint = this.vpc.addGatewayEndpoint(name, { service, subnets: [this.privateSubnets] });
+        // The proxy's subnets too: its sidecar reads the policy table and ECR layers without NAT.
+        const subnets = this.egressSubnets === this.privateSubnets ? [this.privateSubnets] : [this.privateSubnets, this.egressSubnets];
+        const endpoint = this.vpc.addGatewayEndpoint(name, { service, subnets });
         for (const statement of endpointPolicyStatements(name)) endpoint.addToPolicy(statement);
       }
     }

@@ -190,6 +190,23 @@ export async function createTenantsTable(endpoint: string, tableName: string): P
   }
 }
 
+/** The cell's egress policy table (infra/constructs/egress-proxy.ts): key `tenantId` (string), PAY_PER_REQUEST. */
+export async function createEgressPolicyTable(endpoint: string, tableName: string): Promise<void> {
+  const client = localDynamoDbClient(endpoint);
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'tenantId', AttributeType: 'S' }],
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
 let tableCounter = 0;
 /** A table name unique to this process and call, so test files never share a table. */
 export function uniqueTableName(prefix = 'octw-tenants'): string {

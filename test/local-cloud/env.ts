@@ -192,6 +192,8 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     GATEWAY_POLL_INTERVAL_MS: String(cell.gatewayPollIntervalMs),
     DEFAULT_EGRESS_ALLOWLIST_JSON: '[]',
     EGRESS_SETTINGS_JSON: JSON.stringify({ protectedCidrs: [cell.vpcCidr], allowedPrivateCidrs: [], approvedPrefixLists: [] }),
+    // No proxy unless the local cloud creates its policy table (local-cloud.ts does).
+    EGRESS_PROXY_JSON: JSON.stringify({ enabled: false }),
     TENANTS_MOUNT_PATH: options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants'),
   };
   return { ...env, ...options.overrides };

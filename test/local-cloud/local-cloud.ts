@@ -13,7 +13,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STATE_MACHINES, type HandlerKey } from '../../functions/handlers/catalogue';
 import { TenantStore } from '../../functions/adapters/tenant-store';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
-import { createTenantsTable, startDynamoDbLocal, uniqueTableName, type DynamoDbLocal } from './dynamodb-local';
+import type { EgressProxySettings } from '../../functions/domain/egress-proxy-client';
+import { createEgressPolicyTable, createTenantsTable, startDynamoDbLocal, uniqueTableName, type DynamoDbLocal } from './dynamodb-local';
 import { applyHandlerEnv, LOCAL_CELL, type LocalCell } from './env';
 import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
 import { DYNAMODB_PREFIX_LIST_ID, FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions, type TaskRuntime, type TaskRuntimeOptions } from './fake-aws';
@@ -55,6 +56,8 @@ export interface LocalCloud {
   readonly bus: LocalEventBus;
   readonly store: TenantStore;
   readonly tableName: string;
+  /** The cell's egress policy table (DynamoDB Local). */
+  readonly egressPolicyTableName: string;
   /** Puts a TenantSignedUp event on the bus, as a signup service would. */
   signup(detail: unknown): Promise<void>;
   /** Starts a provision run directly, as the console or CLI would. */
@@ -70,10 +73,11 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, storage, identity, secrets, gateway, purge, usage] = await Promise.all([
+  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
+    import('../../functions/handlers/egress'),
     import('../../functions/handlers/storage'),
     import('../../functions/handlers/identity'),
     import('../../functions/handlers/secrets'),
@@ -85,6 +89,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Intake: intake.handler,
     Lifecycle: lifecycle.handler,
     Network: network.handler,
+    Egress: egress.handler,
     Storage: storage.handler,
     Identity: identity.handler,
     Secrets: secrets.handler,
@@ -104,7 +109,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
   }
   const tableName = handlersLoadedFor ?? uniqueTableName();
-  if (handlersLoadedFor !== tableName) await createTenantsTable(endpoint, tableName);
+  const egressPolicyTableName = `${tableName}-egress-policy`;
+  if (handlersLoadedFor !== tableName) {
+    await createTenantsTable(endpoint, tableName);
+    await createEgressPolicyTable(endpoint, egressPolicyTableName);
+  }
   active = { tableName };
 
   const cell = options.cell ?? LOCAL_CELL;
@@ -134,6 +143,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       overrides: {
         EFS_SECURITY_GROUP_ID: platformGroups.efs,
         ENDPOINTS_SECURITY_GROUP_ID: platformGroups.endpoints,
+        EGRESS_PROXY_JSON: JSON.stringify(localEgressProxy(cell, egressPolicyTableName, platformGroups.proxyClients)),
         ...options.env,
       },
     },
@@ -168,6 +178,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     bus,
     store,
     tableName,
+    egressPolicyTableName,
     async signup(detail) {
       // The signup service is not ours: put straight on the bus, so injected EventBridge faults
       // hit only the handlers' own PutEvents calls.
@@ -206,7 +217,7 @@ export { S3_PREFIX_LIST_ID, DYNAMODB_PREFIX_LIST_ID };
  * fake's state (not through the SDK) so they appear in neither the trace nor the throttle buckets:
  * the trace lists only the calls the handlers make.
  */
-function createPlatformGroups(fake: FakeAws, cell: LocalCell): { efs: string; endpoints: string } {
+function createPlatformGroups(fake: FakeAws, cell: LocalCell): { efs: string; endpoints: string; proxyClients: string } {
   const create = (name: string) => {
     const existing = fake.securityGroup(name);
     if (existing) return existing.groupId;
@@ -217,7 +228,16 @@ function createPlatformGroups(fake: FakeAws, cell: LocalCell): { efs: string; en
     }) as { GroupId: string };
     return out.GroupId;
   };
-  return { efs: create(`octw-${cell.cellId}-efs`), endpoints: create(`octw-${cell.cellId}-endpoints`) };
+  return {
+    efs: create(`octw-${cell.cellId}-efs`),
+    endpoints: create(`octw-${cell.cellId}-endpoints`),
+    proxyClients: create(`octw-${cell.cellId}-egress-proxy-lb`),
+  };
+}
+
+/** The cell's egress proxy as the handlers see it (issue 10): its policy table in DynamoDB Local. */
+export function localEgressProxy(cell: LocalCell, policyTableName: string, clientSecurityGroupId: string): EgressProxySettings {
+  return { enabled: true, policyTableName, proxyHost: `proxy.${cell.cellId}.octw.internal`, port: 3128, clientSecurityGroupId };
 }
 
 /**

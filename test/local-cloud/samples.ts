@@ -22,4 +22,6 @@ export const ACTIVE_TENANT_RESOURCE_TYPES = [
   'AWS::IAM::Role',
   'AWS::Logs::LogGroup',
   'AWS::SecretsManager::Secret',
+  // The egress-proxy URL secret (issue 10).
+  'AWS::SecretsManager::Secret',
 ];

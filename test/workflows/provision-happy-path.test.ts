@@ -32,7 +32,7 @@ describe('provision workflow: one signup to an ACTIVE, isolated gateway', () => 
     expect(record?.gid).toBe(record?.uid);
     expect(record?.lastError).toBeUndefined();
     expect(Object.keys(record?.resources ?? {}).sort()).toEqual(
-      ['accessPointArn', 'accessPointId', 'logGroupName', 'roleArn', 'roleName', 'secretArn', 'securityGroupId', 'serviceArn', 'taskDefinitionArn'].sort(),
+      ['accessPointArn', 'accessPointId', 'logGroupName', 'proxySecretArn', 'roleArn', 'roleName', 'secretArn', 'securityGroupId', 'serviceArn', 'taskDefinitionArn'].sort(),
     );
     expect(Object.keys(record?.transitions ?? {}).sort()).toEqual(['ACTIVE', 'PROVISIONING', 'REQUESTED']);
     expect(executionsOf(cloud, tenantId).map((e) => e.status)).toEqual(['SUCCEEDED']);
@@ -53,6 +53,8 @@ describe('provision workflow: one signup to an ACTIVE, isolated gateway', () => 
         'tcp 2049-2049 ' + process.env.EFS_SECURITY_GROUP_ID,
         'tcp 443-443 ' + process.env.ENDPOINTS_SECURITY_GROUP_ID,
         'tcp 443-443 pl-63a5400a',
+        // The egress proxy's load balancer group on its port (issue 10): the only route to the internet by host name.
+        'tcp 3128-3128 ' + cloud.fake.securityGroup('octw-local-egress-proxy-lb')!.groupId,
         'tcp 443-443 203.0.113.0/24',
         'tcp 8443-8444 2001:db8:1234::/48',
       ].sort(),
