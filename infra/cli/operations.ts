@@ -32,6 +32,12 @@ export interface OperationArgs {
   readonly file?: string | undefined;
   readonly plan?: string | undefined;
   readonly allowlistFile?: string | undefined;
+  /** `--host-allow HOST:PORT[,PORT...]` (repeatable): the new host allowlist, with `--preset` (replaces the tenant's list). */
+  readonly hostAllow?: readonly string[] | undefined;
+  /** `--preset NAME` (repeatable). */
+  readonly presets?: readonly string[] | undefined;
+  /** `--clear-hosts`: the new host allowlist is empty. */
+  readonly clearHosts?: boolean | undefined;
   readonly image?: string | undefined;
   readonly immediate?: boolean | undefined;
   readonly wait: boolean;
@@ -54,6 +60,26 @@ const AllowlistFileSchema = z.union([
   z.array(EgressRuleSchema).max(50, { error: 'at most 50 rules' }),
   z.object({ egressAllowlist: z.array(EgressRuleSchema).max(50, { error: 'at most 50 rules' }) }).strict().transform((o) => o.egressAllowlist),
 ]);
+
+/**
+ * The host allowlist of `--preset`/`--host-allow`/`--clear-hosts`, or undefined when none is given.
+ * `--host-allow api.example.com:443` or `api.example.com:80,443`; the platform checks the rest.
+ */
+export function hostAllowlistOf(args: Pick<OperationArgs, 'hostAllow' | 'presets' | 'clearHosts'>): ({ host: string; ports: number[] } | { preset: string })[] | undefined {
+  const hosts = args.hostAllow ?? [];
+  const presets = args.presets ?? [];
+  if (args.clearHosts) {
+    if (hosts.length || presets.length) throw new UsageError('--clear-hosts cannot be combined with --host-allow or --preset');
+    return [];
+  }
+  if (!hosts.length && !presets.length) return undefined;
+  const entries = hosts.map((spec) => {
+    const m = /^([^:\s]+):(\d{1,5}(?:,\d{1,5})*)$/.exec(spec);
+    if (!m) throw new UsageError(`--host-allow "${spec}" must be HOST:PORT or HOST:PORT,PORT (e.g. api.telegram.org:443)`);
+    return { host: m[1]!, ports: m[2]!.split(',').map(Number) };
+  });
+  return [...presets.map((preset) => ({ preset })), ...entries];
+}
 
 export interface StartResult {
   operation: Operation;
@@ -129,12 +155,14 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
         args.allowlistFile !== undefined
           ? validate(AllowlistFileSchema, await readJsonFile(args.allowlistFile, '--allowlist-file', cwd), `--allowlist-file ${args.allowlistFile}`)
           : undefined;
+      const hostAllowlist = hostAllowlistOf(args);
       const request = validate(
         UpdateRequestSchema,
         {
           tenantId,
           ...(args.plan !== undefined ? { plan: args.plan } : {}),
           ...(egressAllowlist !== undefined ? { egressAllowlist } : {}),
+          ...(hostAllowlist !== undefined ? { hostAllowlist } : {}),
           ...(args.image !== undefined ? { image: args.image } : {}),
         },
         'update request',

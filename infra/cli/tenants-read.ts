@@ -6,6 +6,7 @@ import { listTenantsByStatus } from './aws';
 import type { CommandContext } from './context';
 import { RefusedError, UsageError } from './errors';
 import { keyValues, table, truncate } from './format';
+import { effectiveHostRules } from '../../functions/domain/tenant-egress';
 import { parseTenantId } from './inputs';
 
 export interface TenantSummary {
@@ -109,6 +110,9 @@ export async function showTenant(ctx: CommandContext, idArg: string | undefined,
     return `  ${target} ${r.protocol}/${ports}${r.description ? `  ${r.description}` : ''}`;
   });
   ctx.print(`\negress allowlist:\n${allowlist.length ? allowlist.join('\n') : '  (none)'}\n`);
+  // Issue 10: what the cell's egress proxy lets the tenant reach, by host (with where each rule came from).
+  const hosts = effectiveHostRules(record).map((r) => `  ${r.host} ${r.ports.join(',')}  ${r.origin.join(', ')}`);
+  ctx.print(`\nhost allowlist (egress proxy):\n${hosts.length ? hosts.join('\n') : '  (none: no host reachable through the proxy)'}\n`);
   const resources = Object.entries(record.resources).filter((e): e is [string, string] => e[1] !== undefined);
   ctx.print(`\nresources:\n${resources.length ? keyValues(resources).replace(/^(?=.)/gm, '  ') : '  (none)\n'}`);
   ctx.print(`\nlast transitions (newest first):\n`);

@@ -9,7 +9,8 @@ Usage:
   octw tenants deprovision ID [--wait] [--json]
   octw tenants suspend ID [--wait] [--json]
   octw tenants resume ID [--wait] [--json]
-  octw tenants update ID [--plan P] [--allowlist-file F] [--image I] [--wait] [--json]
+  octw tenants update ID [--plan P] [--allowlist-file F] [--preset NAME]... [--host-allow HOST:PORT[,PORT]]...
+                         [--clear-hosts] [--image I] [--wait] [--json]
   octw tenants purge ID [--immediate] [--wait] [--json]
   octw signup --file event.json [--json]
   octw --help
@@ -36,7 +37,9 @@ Commands:
   tenants resume       Starts ResumeTenant (SUSPENDED).
   tenants update       Starts UpdateTenant (ACTIVE) with at least one of --plan, --allowlist-file
                        (a JSON array of egress rules, or {"egressAllowlist": [...]}), --image
-                       (repo@sha256:<digest>).
+                       (repo@sha256:<digest>), or a new host allowlist for the egress proxy:
+                       --preset NAME and --host-allow HOST:PORT[,PORT] (repeatable; together they
+                       replace the tenant's list, checked against its plan) or --clear-hosts.
   tenants purge        Starts PurgeTenant (DEPROVISIONED; after the retention period, or at once
                        with --immediate).
   signup               Puts a TenantSignedUp event on the bus. --file holds either the detail
