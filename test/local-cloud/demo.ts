@@ -24,6 +24,9 @@ import { startLocalCloud, type LocalCloud } from './local-cloud';
 import type { ProgressEvent } from './step-functions';
 import type { OpenClawTaskRuntime } from './openclaw-runtime';
 import type { TaskRuntimeOptions } from './fake-aws';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbPolicySource } from '../../functions/egress/policy-source-dynamodb';
 
 const USAGE = `Usage: npm run demo -- [options]
 
@@ -205,8 +208,18 @@ async function main(): Promise<void> {
         ownerEmail: `ops@${tenantId}.example`,
         plan: real?.planId ?? (i % 3 === 2 ? 'pro' : 'standard'),
         egressAllowlist: [{ cidr: `203.0.113.${(i * 16) % 256}/28`, ports: [443], description: `${tenantId} CRM` }],
+        // Issue 10: the first tenant may reach Telegram's Bot API through the cell's egress proxy.
+        ...(i === 0 ? { hostAllowlist: [{ preset: 'telegram' }] } : {}),
       });
     }
+    // A host the plan does not allow (the standard plan allows channel presets only): refused whole.
+    await cloud.signup({
+      tenantId: 'eve-exfil',
+      displayName: 'Eve Exfil',
+      ownerEmail: 'ops@eve.example',
+      plan: 'standard',
+      hostAllowlist: [{ preset: 'telegram' }, { host: 'pastebin.com', ports: [443] }],
+    });
     await cloud.signup({
       tenantId: 'mallory-corp',
       displayName: 'Mallory Corp',
@@ -227,6 +240,7 @@ async function main(): Promise<void> {
 
     const records = (await Promise.all(names.map((n) => cloud.store.get(n)))).filter((r): r is TenantRecord => r !== undefined);
     printTenants(cloud, records);
+    await printEgressPolicies(cloud);
     if (real) console.log('\nGateways (real OpenClaw, asked now):');
     const silent = real ? await showGateways(real.runtime, records, cloud) : [];
     const executions = cloud.sfn.list().filter((e) => e.stateMachineName === 'ProvisionTenant');
@@ -275,6 +289,9 @@ async function main(): Promise<void> {
         ]),
       );
       await octw(cloud, ['tenants', 'update', operated, '--allowlist-file', allowlist, '--wait']);
+      // Issue 10: a new host policy, in force at the proxy within one poll, no new task revision.
+      await octw(cloud, ['tenants', 'update', operated, '--preset', 'telegram', '--preset', 'discord', '--wait']);
+      await printEgressPolicies(cloud);
       if (real) await showGateways(real.runtime, [await cloud.store.require(operated)], cloud);
       await octw(cloud, ['tenants', 'show', operated]);
     }
@@ -303,6 +320,11 @@ async function main(): Promise<void> {
     if (records.length !== names.length || notActive.length > 0) problems.push(`not every sample tenant became ACTIVE: ${notActive.join(', ')}`);
     if (await cloud.store.get('mallory-corp')) problems.push('the refused signup left a tenant record');
     if (cloud.fake.resourcesByTenant('mallory-corp').length > 0) problems.push('the refused signup left resources');
+    if (await cloud.store.get('eve-exfil')) problems.push('the signup with a host outside its plan left a tenant record');
+    if (!rejected.some((r) => (r.detail as { tenantId?: string }).tenantId === 'eve-exfil')) problems.push('the signup with a host outside its plan was not refused');
+    const policies = await egressPolicies(cloud);
+    if (!policies.some((p) => p.rules.includes('api.telegram.org:443'))) problems.push('no tenant has the telegram preset in the egress policy table');
+    if (policies.some((p) => !p.hash.startsWith('$6$'))) problems.push('a policy item holds something other than a SHA-512 crypt hash');
     problems.push(...silent);
     // What a deprovisioned tenant keeps: its secret (recovery window) and its log group (until purge).
     if (leaving && cloud.fake.resourcesByTenant(leaving).some((r) => r.type !== 'AWS::SecretsManager::Secret' && r.type !== 'AWS::Logs::LogGroup')) {
@@ -317,6 +339,28 @@ async function main(): Promise<void> {
   } finally {
     await stop();
   }
+}
+
+/** The cell's egress policy table as the proxy reads it (functions/egress/policy-source-dynamodb.ts). */
+async function egressPolicies(cloud: LocalCloud): Promise<{ tenantId: string; rules: string[]; hash: string }[]> {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB }));
+  try {
+    const loaded = (await new DynamoDbPolicySource(doc, cloud.egressPolicyTableName).load()) as {
+      tenants: { tenantId: string; credentialHash: string; rules: { host: string; ports: number[] }[] }[];
+    };
+    return loaded.tenants
+      .map((t) => ({ tenantId: t.tenantId, hash: t.credentialHash, rules: t.rules.flatMap((r) => r.ports.map((p) => `${r.host}:${p}`)) }))
+      .sort((a, b) => (a.tenantId < b.tenantId ? -1 : 1));
+  } finally {
+    doc.destroy();
+  }
+}
+
+async function printEgressPolicies(cloud: LocalCloud): Promise<void> {
+  const policies = await egressPolicies(cloud);
+  console.log(`
+Egress policy table (what the cell's proxy enforces; the credential only as its SHA-512 crypt hash):`);
+  for (const p of policies) console.log(`  ${pad(p.tenantId, 18)} ${p.hash.slice(0, 12)}…  ${p.rules.length ? p.rules.join(' ') : '(no host: every destination refused)'}`);
 }
 
 interface RealGateway {
