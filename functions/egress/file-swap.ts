@@ -7,7 +7,7 @@
 import { chownSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 
 export function swapFile(file: string, content: string, mode = 0o640, owner?: { uid: number; gid: number }): void {
-  let previous = 0;
+  let previous: number;
   try {
     previous = Math.floor(statSync(file).mtimeMs / 1000);
   } catch {

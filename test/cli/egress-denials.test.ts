@@ -67,7 +67,7 @@ describe('octw tenants denials', () => {
     await expect(logs.send(new FilterLogEventsCommand({ logGroupName: GROUP, filterPattern: '{ $.event ~ x }' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
     await expect(logs.send(new FilterLogEventsCommand({ logGroupName: GROUP, nextToken: '%%%' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
     const first = await logs.send(new FilterLogEventsCommand({ logGroupName: GROUP, filterPattern: '{ $.event = "egress_denied" }', limit: 2 }));
-    expect(first.events?.map((e) => JSON.parse(e.message ?? '{}').host)).toEqual(['old.example.net', 'evil.example.net']);
+    expect(first.events?.map((e) => (JSON.parse(e.message ?? '{}') as { host: string }).host)).toEqual(['old.example.net', 'evil.example.net']);
     const second = await logs.send(new FilterLogEventsCommand({ logGroupName: GROUP, filterPattern: '{ $.event = "egress_denied" }', limit: 2, nextToken: first.nextToken }));
     expect(second.events).toHaveLength(2);
     expect((await logs.send(new FilterLogEventsCommand({ logGroupName: GROUP, filterPattern: '{ $.tenant = "tenant-*" && $.reason = "sni_*" }' }))).events).toHaveLength(1);
