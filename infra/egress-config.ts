@@ -41,6 +41,10 @@ export const EgressProxyConfigSchema = z
     maxStaleSeconds: z.int().min(5).max(3600).default(60),
     /** Seconds between policy polls (one strongly consistent GetItem each). */
     pollSeconds: z.int().min(1).max(60).default(2),
+    /** Seconds Squid caches its policy helper's answer: a change is in force within pollSeconds + this (+ 0.2 s). */
+    policyCacheSeconds: z.int().min(1).max(60).default(2),
+    /** One TenantEgressDenied event per tenant per this many seconds at most (the metrics count every denial). */
+    denialEventIntervalSeconds: z.int().min(60).max(86_400).default(900),
   })
   .strict()
   .refine((c) => c.maxTasks >= c.minTasks, { error: 'egressProxy.maxTasks must be at least minTasks' });

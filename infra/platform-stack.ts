@@ -16,6 +16,7 @@ import { egressSettingsOf, type PlatformConfig } from './config';
 import { BINDERS } from './constructs/binders';
 import { Cluster } from './constructs/cluster';
 import { TenantImageRepository } from './constructs/tenant-image-repository';
+import { EgressDenials } from './constructs/egress-denials';
 import { EgressProxy } from './constructs/egress-proxy';
 import type { EgressProxySettings } from '../functions/domain/egress-proxy-client';
 import { SignupEvents } from './constructs/events';
@@ -273,6 +274,18 @@ export class PlatformStack extends Stack {
     });
 
     if (this.egressProxy) {
+      // Denials as rate-limited TenantEgressDenied events (infra/constructs/egress-denials.ts).
+      new EgressDenials(this, 'EgressDenials', {
+        prefix: c.prefix,
+        cellId: c.cellId,
+        proxyLogGroup: this.egressProxy.logGroup,
+        bus: this.signupEvents.bus,
+        eventSource: c.eventSource,
+        intervalSeconds: c.egressProxy?.denialEventIntervalSeconds ?? 900,
+        logRetention: platformRetention,
+        environment: { POWERTOOLS_SERVICE_NAME: serviceName, POWERTOOLS_METRICS_NAMESPACE: 'OCTW', LOG_LEVEL: c.logLevel },
+        ...(props.handlersDir ? { handlersDir: props.handlersDir } : {}),
+      });
       for (const a of this.egressProxy.alarms) a.addAlarmAction(new cloudwatchActions.SnsAction(observability.topic));
       observability.dashboard.addWidgets(...this.egressProxy.widgets);
       new CfnOutput(this, 'EgressProxyHost', { value: `${this.egressProxy.proxyHost}:${this.egressProxy.port}` });

@@ -78,6 +78,12 @@ export interface LaunchOptions {
   id?: string;
   /** Start the OpenAI-compatible model stub (model-stub.mjs) on these loopback ports inside the namespace. */
   modelStubPorts?: number[];
+  /**
+   * Listeners on the namespace's loopback that forward to Unix sockets the host serves
+   * (unix-forward.mjs): the task's only route out, e.g. to the egress proxy (issue 10), as the
+   * tenant security group allows egress only to the proxy's load balancer. Started before the gateway.
+   */
+  hostForwards?: { port: number; socketPath: string }[];
   /** Env vars the image sets (Dockerfile ENV). Default: IMAGE_ENV. */
   imageEnv?: Record<string, string>;
   /**
@@ -363,6 +369,13 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
       const stub = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'model-stub.mjs'), String(p), modelStubLog], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(stub);
       await waitForLine(stub, 'listening', 30_000, 'model stub');
+    }
+
+    // --- forwards from the namespace's loopback to host Unix sockets (e.g. the egress proxy)
+    for (const f of opts.hostForwards ?? []) {
+      const fw = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'unix-forward.mjs'), String(f.port), f.socketPath], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(fw);
+      await waitForLine(fw, 'forward ready', 30_000, 'host forward');
     }
 
     // --- init containers (dependsOn SUCCESS)

@@ -1,8 +1,10 @@
 /**
- * The proxy sidecar's loop: read the cell's tenant policies from their source, render Squid's
- * configuration, write it atomically, `squid -k reconfigure`. Fails closed: before the first good
- * read, and when the source has been unreadable or invalid for longer than `maxStaleMs`, the
- * configuration applied is the empty policy (every request denied).
+ * The proxy sidecar's loop: read the cell's tenant policies from their source, render the policy
+ * map and the credential file, swap them atomically. Squid's policy helper (acl-helper.ts) and
+ * basic_ncsa_auth re-read them on change: no `squid -k reconfigure` (squid.conf holds only global
+ * settings, written once at start). Fails closed: before the first good read, and when the source
+ * has been unreadable or invalid for longer than `maxStaleMs`, the map written is the empty policy
+ * (every request denied).
  *
  * The source is an interface: `FilePolicySource` (tests, and a mounted file), `DynamoDbPolicySource`
  * (policy-source-dynamodb.ts, the cell's egress-policy table). One document per cell:
@@ -11,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { HostRuleSchema } from '../domain/egress-policy';
-import { renderSquidConfig, type SquidRenderOptions } from './squid-config';
+import { renderSquidConfig, renderTenantFiles, type SquidRenderOptions } from './squid-config';
 
 export const CellEgressPolicySchema = z
   .object({
@@ -27,10 +29,10 @@ export interface PolicySource {
 }
 
 export interface SquidControl {
-  /** Writes both files so that Squid never reads a half-written one (write to a temp name, rename). */
-  write(files: { squidConf: string; passwd: string }): Promise<void>;
-  /** `squid -k reconfigure` (a running Squid re-reads its configuration without dropping established tunnels). */
-  reconfigure(): Promise<void>;
+  /** Writes squid.conf (global settings; once, before Squid starts). */
+  writeConfig(squidConf: string): Promise<void>;
+  /** Swaps the credential file, then the policy map, each by write-to-temp + rename (never read half-written). */
+  writeTenants(files: { passwd: string; policyMap: string }): Promise<void>;
 }
 
 export type SyncOutcome =
@@ -59,35 +61,35 @@ export class PolicySync {
     return (this.opts.now ?? Date.now)();
   }
 
-  /** The configuration to start Squid with: deny everything until the first good read. */
+  /** The configuration to start Squid with, and the empty policy: deny everything until the first good read. */
   async writeInitial(): Promise<void> {
-    await this.squid.write(renderSquidConfig([], this.render));
+    await this.squid.writeConfig(renderSquidConfig(this.render));
+    await this.squid.writeTenants(renderTenantFiles([], DENY_ALL_VERSION));
     this.appliedVersion = DENY_ALL_VERSION;
   }
 
   async tick(): Promise<SyncOutcome> {
     let doc: CellEgressPolicy;
-    let files: { squidConf: string; passwd: string };
+    let files: { passwd: string; policyMap: string };
     try {
       doc = CellEgressPolicySchema.parse(await this.source.load());
+      if (doc.version === DENY_ALL_VERSION) throw new Error(`policy version "${DENY_ALL_VERSION}" is reserved`);
       if (doc.version === this.appliedVersion) {
         this.lastGoodAt = this.now();
         return { state: 'unchanged', version: doc.version };
       }
-      files = renderSquidConfig(doc.tenants, this.render);
+      files = renderTenantFiles(doc.tenants, doc.version);
     } catch (e) {
       const error = e instanceof z.ZodError ? `invalid policy document: ${z.prettifyError(e)}` : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       const staleMs = this.now() - (this.lastGoodAt ?? this.startedAt);
       if (staleMs <= this.opts.maxStaleMs && this.appliedVersion !== undefined) return { state: 'kept-last-good', error, staleMs };
       if (this.appliedVersion !== DENY_ALL_VERSION) {
-        await this.squid.write(renderSquidConfig([], this.render));
-        await this.squid.reconfigure();
+        await this.squid.writeTenants(renderTenantFiles([], DENY_ALL_VERSION));
         this.appliedVersion = DENY_ALL_VERSION;
       }
       return { state: 'fail-closed', error };
     }
-    await this.squid.write(files);
-    await this.squid.reconfigure();
+    await this.squid.writeTenants(files);
     this.appliedVersion = doc.version;
     this.lastGoodAt = this.now();
     return { state: 'applied', version: doc.version, tenants: doc.tenants.length };

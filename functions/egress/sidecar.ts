@@ -1,7 +1,8 @@
 /**
- * Entry point of the egress proxy container (egress/Dockerfile): writes a deny-all configuration,
- * starts Squid in the foreground, then keeps the policy in sync (PolicySync) every
- * EGRESS_POLL_MS. When Squid exits, the process exits too (ECS replaces the task). Logs JSON lines.
+ * Entry point of the egress proxy container (egress/Dockerfile): writes squid.conf and the deny-all
+ * policy, starts Squid in the foreground, then keeps the policy map and credentials in sync
+ * (PolicySync) every EGRESS_POLL_MS; Squid's policy helper (acl-helper.mjs, bundled next to this
+ * file) reads the map, so a policy change never reconfigures Squid. When Squid exits, the process exits too (ECS replaces the task). Logs JSON lines.
  */
 import { execFile, spawn } from 'node:child_process';
 import { rename, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { swapFile } from './file-swap';
 import { DynamoDbPolicySource } from './policy-source-dynamodb';
 import { FilePolicySource, PolicySync, type SquidControl } from './policy-sync';
 import { DEFAULT_DENIED_DESTINATIONS, type SquidRenderOptions } from './squid-config';
@@ -25,6 +27,9 @@ const Env = z.object({
   EGRESS_DENIED_CIDRS: z.string().default(''),
   EGRESS_CONFIG_DIR: z.string().default('/etc/squid/octw'),
   EGRESS_AUTH_CHILDREN: z.coerce.number().int().min(1).max(100).default(10),
+  EGRESS_ACL_TTL_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
+  EGRESS_ACL_CHILDREN: z.coerce.number().int().min(1).max(20).default(2),
+  EGRESS_ACL_HELPER: z.string().default('/opt/octw/acl-helper.mjs'),
 });
 
 function log(fields: Record<string, unknown>): void {
@@ -39,6 +44,7 @@ async function main(): Promise<void> {
     listen: { address: '0.0.0.0', port: env.EGRESS_LISTEN_PORT },
     paths: {
       passwdFile: `${dir}/passwd`,
+      policyFile: `${dir}/policy-map.json`,
       bumpCert: `${dir}/bump.crt`,
       bumpKey: `${dir}/bump.key`,
       pidFile: '/run/squid/squid.pid',
@@ -52,17 +58,20 @@ async function main(): Promise<void> {
     credentialsTtlSeconds: 60,
     authChildren: env.EGRESS_AUTH_CHILDREN,
     shutdownLifetimeSeconds: 20,
+    aclHelper: { command: [process.execPath, env.EGRESS_ACL_HELPER], ttlSeconds: env.EGRESS_ACL_TTL_SECONDS, children: env.EGRESS_ACL_CHILDREN, concurrency: 100 },
   };
+  // Squid's helpers (basic_ncsa_auth, the policy helper) run as the proxy user: the files are theirs, 0640.
+  const owner = process.getuid?.() === 0 ? { uid: Number((await run('id', ['-u', 'proxy'])).stdout.trim()), gid: Number((await run('id', ['-g', 'proxy'])).stdout.trim()) } : undefined;
   const control: SquidControl = {
-    async write({ squidConf, passwd }) {
-      await writeFile(`${dir}/passwd.next`, passwd, { mode: 0o640 });
-      await rename(`${dir}/passwd.next`, `${dir}/passwd`);
+    async writeConfig(squidConf) {
       await writeFile(`${conf}.next`, squidConf);
       await run('squid', ['-k', 'parse', '-f', `${conf}.next`]);
       await rename(`${conf}.next`, conf);
     },
-    async reconfigure() {
-      await run('squid', ['-k', 'reconfigure', '-f', conf]);
+    writeTenants({ passwd, policyMap }) {
+      swapFile(render.paths.passwdFile, passwd, 0o640, owner);
+      swapFile(render.paths.policyFile, policyMap, 0o640, owner);
+      return Promise.resolve();
     },
   };
   const source = env.EGRESS_POLICY_TABLE

@@ -1,7 +1,10 @@
 /**
- * Renders the cell's tenant host policies into Squid 5 (`squid-openssl`) configuration: `squid.conf`
- * and the `basic_ncsa_auth` credential file. Pure: the caller writes the files (policy-sync.ts)
- * and runs `squid -k reconfigure`.
+ * Renders the egress proxy's Squid 5 (`squid-openssl`) configuration. `squid.conf` holds only
+ * global settings (it does not change when a tenant's policy changes); the per-tenant decision is
+ * Squid's `external_acl_type` helper (acl-helper.ts, policy-map.ts) reading the policy map file,
+ * and the credentials are the `basic_ncsa_auth` file (re-read by the helper when its mtime changes).
+ * Pure: the caller (policy-sync.ts) writes the files atomically. No `squid -k reconfigure` on a
+ * policy change: Squid refuses new connections while it reconfigures.
  *
  * What the generated configuration enforces (tests: test/egress/squid-proxy.test.ts, real Squid):
  * - every request authenticates with proxy basic auth: user = tenant id, password = the tenant's
@@ -12,14 +15,16 @@
  *   (the cell's VPC, RFC 1918, link-local/metadata, loopback: DNS rebinding, `*.nip.io`);
  * - TLS: `ssl_bump peek` at step 1 reads the ClientHello without decrypting; at step 2 the
  *   tunnel is spliced only when the SNI matches the same rule as the CONNECT host (for an exact
- *   rule: SNI = CONNECT host); otherwise terminated (no fronting by SNI). Never bumped;
- * - everything else denied; a denial is one JSON line (tenant, host, port, reason) in the denial log.
- * Not enforced here: the HTTP Host header inside TLS (cannot be read without decrypting), a
- * ClientHello without SNI (Squid 5 then matches the CONNECT host, so the tunnel goes to the allowed
- * host's address; only a server that routes by the encrypted Host header could be fronted).
+ *   rule: SNI = CONNECT host); otherwise terminated (no fronting by SNI; a ClientHello without SNI
+ *   is terminated too). Never bumped;
+ * - everything else denied, including when the helper fails, times out or has no policy (an
+ *   `allow` line matches only on the helper's OK); a denial is one JSON line (tenant, host, port,
+ *   reason, the helper's detail) in the denial log.
+ * Not enforced here: the HTTP Host header inside TLS (cannot be read without decrypting).
  */
 import type { HostRule } from '../domain/egress-policy';
 import { PLAIN_HTTP_PORT } from '../domain/egress-policy';
+import type { PolicyMapFile } from './policy-map';
 import { TENANT_ID_PATTERN } from '../domain/tenant';
 
 export interface ProxyTenantPolicy {
@@ -34,6 +39,8 @@ export interface SquidRenderOptions {
   /** Absolute paths of the files Squid reads and writes. */
   paths: {
     passwdFile: string;
+    /** The policy map (policy-map.ts PolicyMapFile) the ACL helper reads. */
+    policyFile: string;
     /** Self-signed certificate and key `ssl-bump` requires; never presented for an allowed tunnel (never bumped). */
     bumpCert: string;
     bumpKey: string;
@@ -59,6 +66,15 @@ export interface SquidRenderOptions {
   shutdownLifetimeSeconds: number;
   /** The helper binary (Debian path by default). */
   ncsaAuthProgram?: string;
+  /** The policy helper: command (e.g. ["/usr/bin/node", "/opt/octw/acl-helper.mjs"]; the policy file is appended). */
+  aclHelper: {
+    command: readonly string[];
+    /** Seconds Squid caches an answer (positive and negative): the bound on how long a change takes once the file is swapped. */
+    ttlSeconds: number;
+    /** Helper processes (each answers `concurrency` questions at a time). */
+    children: number;
+    concurrency: number;
+  };
 }
 
 /** Destinations no tenant reaches through the proxy, whatever its policy (plus the cell's VPC CIDRs). */
@@ -89,10 +105,6 @@ const CANONICAL_HOST = /^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9
 const CIDR_TEXT = /^[0-9a-f:.]+\/\d{1,3}$/i;
 const SAFE_PATH = /^[A-Za-z0-9_./:-]+$/;
 
-function regexForWildcard(host: string): string {
-  return `^([a-z0-9-]+\\.)+${host.slice(2).replace(/\./g, '\\.')}$`;
-}
-
 function checkPath(label: string, p: string): string {
   if (!SAFE_PATH.test(p)) throw new PolicyRenderError(`${label} path "${p}" has characters Squid's configuration cannot hold`);
   return p;
@@ -101,11 +113,13 @@ function checkPath(label: string, p: string): string {
 /** JSON log line: every variable value URL-escaped (%#) so a client-chosen name cannot break the JSON. */
 const LOG_FIELDS =
   '"ts":%ts.%03tu,"tenant":"%#un","client":"%>a","method":"%rm","host":"%#>rd","port":"%>rP","status":%>Hs,' +
-  '"squid":"%Ss","sni":"%#ssl::>sni","reason":"%#{reason}note","bytesOut":%>st,"bytesIn":%<st,"ms":%tr';
+  '"squid":"%Ss","sni":"%#ssl::>sni","reason":"%#{reason}note","policy":"%#ea","bytesOut":%>st,"bytesIn":%<st,"ms":%tr';
 
-/** Renders `squid.conf` and the credential file. Throws PolicyRenderError on input the renderer must not trust. */
-export function renderSquidConfig(tenants: readonly ProxyTenantPolicy[], o: SquidRenderOptions): { squidConf: string; passwd: string } {
+/** Validates the tenants and renders the files that change with the policy: the credential file and the policy map. */
+export function renderTenantFiles(tenants: readonly ProxyTenantPolicy[], version: string): { passwd: string; policyMap: string } {
   const seen = new Set<string>();
+  const map: PolicyMapFile = { version, tenants: {} };
+  const passwd: string[] = [];
   for (const t of tenants) {
     if (!TENANT_ID_PATTERN.test(t.tenantId) || t.tenantId.includes('--')) throw new PolicyRenderError(`tenant id "${t.tenantId}" is not a valid tenant id`);
     if (seen.has(t.tenantId)) throw new PolicyRenderError(`tenant "${t.tenantId}" appears twice`);
@@ -115,15 +129,29 @@ export function renderSquidConfig(tenants: readonly ProxyTenantPolicy[], o: Squi
       if (!CANONICAL_HOST.test(r.host)) throw new PolicyRenderError(`tenant "${t.tenantId}": host "${r.host}" is not canonical (validate with egress-policy first)`);
       if (!r.ports.length || r.ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new PolicyRenderError(`tenant "${t.tenantId}": host "${r.host}" has invalid ports`);
     }
+    passwd.push(`${t.tenantId}:${t.credentialHash}`);
+    map.tenants[t.tenantId] = t.rules.map((r) => ({ host: r.host, ports: [...r.ports] }));
   }
+  return { passwd: passwd.length ? `${passwd.join('\n')}\n` : '', policyMap: `${JSON.stringify(map)}\n` };
+}
+
+/** Renders `squid.conf` (global settings only: the same for every policy). Throws PolicyRenderError on input it must not trust. */
+export function renderSquidConfig(o: SquidRenderOptions): string {
   for (const c of o.deniedDestinations) if (!CIDR_TEXT.test(c)) throw new PolicyRenderError(`deniedDestinations entry "${c}" is not a CIDR`);
   const p = o.paths;
   for (const [k, v] of Object.entries(p)) checkPath(k, v);
   if (o.hostsFile) checkPath('hostsFile', o.hostsFile);
+  if (!o.aclHelper.command.length) throw new PolicyRenderError('aclHelper.command is empty');
+  for (const c of o.aclHelper.command) checkPath('aclHelper.command', c);
+  const h = o.aclHelper;
+  for (const [k, v] of Object.entries({ ttlSeconds: h.ttlSeconds, children: h.children, concurrency: h.concurrency })) {
+    if (!Number.isInteger(v) || v < 1 || v > 1000) throw new PolicyRenderError(`aclHelper.${k} must be an integer 1-1000`);
+  }
   const L: string[] = [];
   const add = (...lines: string[]) => L.push(...lines);
   add(
     '# Generated by functions/egress/squid-config.ts: do not edit. OCTW egress proxy (issue 10).',
+    '# Global settings only: the per-tenant decision is the octw_policy helper reading the policy map.',
     `http_port ${o.listen.address}:${o.listen.port} ssl-bump tls-cert=${p.bumpCert} tls-key=${p.bumpKey} generate-host-certificates=off`,
     `pid_filename ${p.pidFile}`,
     `coredump_dir ${p.coredumpDir}`,
@@ -142,13 +170,22 @@ export function renderSquidConfig(tenants: readonly ProxyTenantPolicy[], o: Squi
     `logformat octw_access {"event":"egress",${LOG_FIELDS}}`,
     `logformat octw_denied {"event":"egress_denied",${LOG_FIELDS}}`,
     '',
-    '# Authentication: one credential per tenant (user = tenant id).',
+    '# Authentication: one credential per tenant (user = tenant id); basic_ncsa_auth re-reads the file when it changes.',
     `auth_param basic program ${o.ncsaAuthProgram ?? '/usr/lib/squid/basic_ncsa_auth'} ${p.passwdFile}`,
     `auth_param basic children ${o.authChildren} startup=1 idle=1`,
     'auth_param basic realm octw-egress',
     `auth_param basic credentialsttl ${o.credentialsTtlSeconds} seconds`,
     'authenticate_ttl 60 seconds',
     'acl authed proxy_auth REQUIRED',
+    '',
+    '# The per-tenant policy: one helper question per (phase, tenant, host, port, SNI), answers cached ttl seconds.',
+    '# The phase (connect/tls/http) is the acl argument; the access lines below guarantee its method (%rm is not set at http_access).',
+    '# OK only when the policy map allows it; ERR (no match) for everything else, BH, overload or a missing map: the allow lines do not match.',
+    `external_acl_type octw_policy ttl=${h.ttlSeconds} negative_ttl=${h.ttlSeconds} children-max=${h.children} children-startup=1 children-idle=1 ` +
+      `concurrency=${h.concurrency} queue-size=${h.children * h.concurrency * 4} %DATA %un %>rd %>rP %ssl::>sni ${h.command.join(' ')} ${p.policyFile}`,
+    'acl policy_connect external octw_policy connect',
+    'acl policy_tls external octw_policy tls',
+    'acl policy_http external octw_policy http',
     '',
     '# Reasons, recorded on the transaction (annotate_transaction always matches) and logged as %{reason}note.',
     'acl r_auth annotate_transaction reason=no_valid_credential',
@@ -176,43 +213,15 @@ export function renderSquidConfig(tenants: readonly ProxyTenantPolicy[], o: Squi
     'http_access deny !authed',
     'http_access deny ip_literal r_ip',
     ...(o.deniedDestinations.length ? ['http_access deny denied_dst r_dst'] : []),
+    'http_access allow CONNECT !plain_port policy_connect r_ok',
+    'http_access allow !CONNECT http_proto plain_port policy_http r_ok',
+    'http_access deny r_none',
+    '',
+    '# TLS: read the ClientHello (peek), splice only when its SNI matches the rule the CONNECT host matched.',
+    'ssl_bump peek step1',
+    'ssl_bump splice step2 policy_tls',
+    'ssl_bump terminate r_sni',
+    '',
   );
-  // Host, SNI and port ACLs are shared by every tenant naming the same host or ports: Squid looks ACLs up by
-  // name in a list, so the number of ACLs, not of rules, decides how long a reconfigure takes.
-  const shared = new Map<string, string>();
-  const sharedAcl = (key: string, prefix: string, definition: (name: string) => string): string => {
-    let name = shared.get(key);
-    if (!name) {
-      name = `${prefix}${shared.size}`;
-      shared.set(key, name);
-      add(definition(name));
-    }
-    return name;
-  };
-  const tenantLines: string[] = [];
-  const bump: string[] = [];
-  const passwd: string[] = [];
-  add('', '# Destinations shared by the tenants (host, SNI, ports).');
-  for (const t of tenants) {
-    const id = t.tenantId;
-    passwd.push(`${id}:${t.credentialHash}`);
-    if (!t.rules.length) continue;
-    tenantLines.push('', `# tenant ${id}`, `acl u_${id} proxy_auth ${id}`);
-    for (const r of t.rules) {
-      const wild = r.host.startsWith('*.');
-      const h = sharedAcl(`host ${r.host}`, 'h', (n) => (wild ? `acl ${n} dstdom_regex -n -i ${regexForWildcard(r.host)}` : `acl ${n} dstdomain -n ${r.host}`));
-      const tlsPorts = r.ports.filter((port) => port !== PLAIN_HTTP_PORT);
-      if (tlsPorts.length) {
-        const s = sharedAcl(`sni ${r.host}`, 's', (n) => (wild ? `acl ${n} ssl::server_name_regex -i ${regexForWildcard(r.host)}` : `acl ${n} ssl::server_name ${r.host}`));
-        const pp = sharedAcl(`ports ${tlsPorts.join(' ')}`, 'p', (n) => `acl ${n} port ${tlsPorts.join(' ')}`);
-        tenantLines.push(`http_access allow CONNECT u_${id} ${h} ${pp} r_ok`);
-        // At step 2 the transaction is still the tenant's authenticated CONNECT: proxy_auth matches its user.
-        bump.push(`ssl_bump splice step2 u_${id} ${h} ${s}`);
-      }
-      if (r.ports.includes(PLAIN_HTTP_PORT)) tenantLines.push(`http_access allow !CONNECT http_proto u_${id} ${h} plain_port r_ok`);
-    }
-  }
-  add(...tenantLines);
-  add('', 'http_access deny r_none', '', '# TLS: read the ClientHello (peek), splice only when its SNI matches the rule the CONNECT host matched.', 'ssl_bump peek step1', ...bump, 'ssl_bump terminate r_sni', '');
-  return { squidConf: `${L.join('\n')}\n`, passwd: passwd.length ? `${passwd.join('\n')}\n` : '' };
+  return `${L.join('\n')}\n`;
 }

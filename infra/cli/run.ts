@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createClients, type CliClients } from './aws';
+import { showDenials } from './egress-denials';
 import { resolveConfig } from './config';
 import type { CommandContext } from './context';
 import { classify, EXIT, UsageError, type ExitCode } from './errors';
@@ -37,6 +38,8 @@ const OPTIONS = {
   'state-machine-arn-prefix': { type: 'string' },
   'event-bus': { type: 'string' },
   source: { type: 'string' },
+  since: { type: 'string' },
+  'log-group': { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -47,6 +50,7 @@ const OPERATION_OPTIONS: readonly OptionName[] = ['wait', 'poll-interval'];
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants list': ['status'],
   'tenants show': ['limit'],
+  'tenants denials': ['limit', 'since', 'log-group'],
   'tenants provision': [...OPERATION_OPTIONS, 'file'],
   'tenants reprovision': OPERATION_OPTIONS,
   'tenants deprovision': OPERATION_OPTIONS,
@@ -87,7 +91,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       throw new UsageError(
         group === 'tenants'
           ? sub === undefined
-            ? 'missing command after "tenants": list, show, provision, reprovision, deprovision, suspend, resume, update or purge'
+            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update or purge'
             : `unknown command "tenants ${sub}"`
           : `unknown command "${group}"`,
       );
@@ -134,6 +138,9 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
         break;
       case 'tenants show':
         await showTenant(ctx, args[0], values.limit);
+        break;
+      case 'tenants denials':
+        await showDenials(ctx, args[0], { limit: values.limit, since: values.since, logGroup: values['log-group'], cell: values.cell });
         break;
       case 'signup':
         await putSignup(ctx, values.file);

@@ -4,6 +4,7 @@ export const USAGE = `octw: operator CLI for OCTW tenants (one isolated OpenClaw
 Usage:
   octw tenants list [--status S[,S...]] [--json]
   octw tenants show ID [--limit N] [--json]
+  octw tenants denials ID [--limit N] [--since MINUTES] [--log-group G] [--json]
   octw tenants provision --file signup.json [--wait] [--json]
   octw tenants reprovision ID [--wait] [--json]
   octw tenants deprovision ID [--wait] [--json]
@@ -20,6 +21,10 @@ Commands:
                        status), last error. All statuses unless --status is given.
   tenants show         The tenant record, its resources and its last transitions (audit trail;
                        --limit, default 10).
+  tenants denials      The tenant's latest egress-proxy denials (time, host:port, reason, SNI):
+                       FilterLogEvents on the proxy log group (--log-group, OCTW_EGRESS_LOG_GROUP,
+                       or /octw/<cell>/egress-proxy); --since minutes (default 60), --limit
+                       (default 20, newest kept).
   tenants provision    Starts ProvisionTenant with the signup in --file (the TenantSignedUp
                        detail: tenantId, displayName, ownerEmail, plan, egressAllowlist).
                        Execution name provision-<id>-g<generation>. A tenant that exists is

@@ -130,6 +130,7 @@ export class EgressProxy extends Construct {
         EGRESS_LISTEN_PORT: String(c.port),
         EGRESS_POLL_MS: String(c.pollSeconds * 1000),
         EGRESS_MAX_STALE_MS: String(c.maxStaleSeconds * 1000),
+        EGRESS_ACL_TTL_SECONDS: String(c.policyCacheSeconds),
         EGRESS_DNS_NAMESERVERS: c.dnsResolvers.join(','),
         EGRESS_DENIED_CIDRS: props.vpcCidr,
       },

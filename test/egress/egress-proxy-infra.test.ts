@@ -76,6 +76,27 @@ describe('egress proxy infrastructure', () => {
     expect(JSON.stringify(dashboards)).toContain('Egress proxy: allowed and denied per minute');
   });
 
+  it('subscribes the denial function to the proxy log group (denial lines only), rate-limit table with TTL, least privilege', () => {
+    t.hasResourceProperties('AWS::Logs::SubscriptionFilter', {
+      FilterPattern: '{ $.event = "egress_denied" }',
+      LogGroupName: { Ref: Match.stringLikeRegexp('EgressProxyLogs') },
+      DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EgressDenialsFunction'), 'Arn'] },
+    });
+    t.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: Match.stringLikeRegexp('logs') });
+    t.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'octw-cell-1-egress-denial-gate', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'octw-cell-1-egress-denials',
+      Environment: { Variables: Match.objectLike({ DENIAL_EVENT_INTERVAL_SECONDS: '900', DENIAL_GATE_TABLE: Match.anyValue(), EVENT_BUS_NAME: Match.anyValue(), CELL_ID: 'cell-1' }) },
+    });
+    const policies = t.findResources('AWS::IAM::Policy');
+    const denialPolicy = Object.entries(policies).find(([id]) => id.startsWith('EgressDenialsFunctionPolicy'));
+    expect(denialPolicy).toBeDefined();
+    const actions = (denialPolicy![1] as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement.flatMap((st) => [st.Action].flat()).sort();
+    expect(actions).toEqual(['dynamodb:PutItem', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    // The helper's cache TTL reaches the proxy container.
+    t.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'EGRESS_ACL_TTL_SECONDS', Value: '2' }]) })] });
+  });
+
   it('names the proxy in a private zone and attaches a DNS Firewall: allow the platform names, block everything else', () => {
     t.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'proxy.cell-1.octw.internal.', Type: 'A' });
     t.hasResourceProperties('AWS::Route53Resolver::FirewallDomainList', { Domains: ['*'] });

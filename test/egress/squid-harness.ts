@@ -1,6 +1,7 @@
 /**
  * Runs the real Squid (Debian `squid-openssl`) on loopback with exactly the configuration
- * functions/egress/squid-config.ts generates, plus a stub TLS upstream and a proxy client.
+ * functions/egress/squid-config.ts generates, its policy helper bundled by esbuild exactly as the image
+ * bundles it (functions/egress/bundle.ts), plus a stub TLS upstream and a proxy client.
  * Used by test/egress/squid-proxy.test.ts and bench/egress.ts. No network: every listener binds
  * to 127.0.0.1 and test host names resolve through Squid's own hosts file.
  */
@@ -10,7 +11,9 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { renderSquidConfig, type ProxyTenantPolicy, type SquidRenderOptions } from '../../functions/egress/squid-config';
+import { buildEgressBundles } from '../../functions/egress/bundle';
+import { swapFile } from '../../functions/egress/file-swap';
+import { renderSquidConfig, renderTenantFiles, type ProxyTenantPolicy, type SquidRenderOptions } from '../../functions/egress/squid-config';
 
 export const SQUID = process.env.OCTW_SQUID ?? '/usr/sbin/squid';
 
@@ -49,8 +52,14 @@ export interface RunningSquid {
   configFile: string;
   denyLog: string;
   accessLog: string;
-  /** Renders and writes the configuration for `tenants`, then `squid -k reconfigure`. */
+  /** Swaps the policy map and credential file for `tenants` (as the sidecar does: no reconfigure). */
   apply(tenants: readonly ProxyTenantPolicy[]): void;
+  /** Writes `content` as the policy map file directly (tests of a broken or missing map); null removes it. */
+  writePolicyMap(content: string | null): void;
+  /** The policy map file the helper reads. */
+  policyFile: string;
+  /** Resident memory of the policy helper processes, kB. */
+  helperRssKb(): number;
   /** Resident memory of the Squid processes (main and kids, not helpers), kB, from /proc. */
   rssKb(): number;
   stop(): Promise<void>;
@@ -61,6 +70,8 @@ export interface StartOptions {
   hosts: Record<string, string>;
   deniedDestinations?: readonly string[];
   authChildren?: number;
+  /** Seconds Squid caches a helper answer (default 1). */
+  aclTtlSeconds?: number;
 }
 
 /** Starts Squid in the foreground (-N) with a temp config dir on a free loopback port. */
@@ -72,8 +83,10 @@ export async function startSquid(tenants: readonly ProxyTenantPolicy[], opts: St
   const bump = selfSignedCert(dir, 'bump', ['octw-egress-unused']);
   const hostsFile = path.join(dir, 'hosts');
   writeFileSync(hostsFile, Object.entries(opts.hosts).map(([name, ip]) => `${ip} ${name}\n`).join(''));
+  const [helper] = buildEgressBundles(dir, ['acl-helper']);
   const paths: SquidRenderOptions['paths'] = {
     passwdFile: path.join(dir, 'passwd'),
+    policyFile: path.join(dir, 'policy-map.json'),
     bumpCert: bump.cert,
     bumpKey: bump.key,
     pidFile: path.join(dir, 'squid.pid'),
@@ -92,12 +105,10 @@ export async function startSquid(tenants: readonly ProxyTenantPolicy[], opts: St
     credentialsTtlSeconds: 60,
     authChildren: opts.authChildren ?? 3,
     shutdownLifetimeSeconds: 0,
+    aclHelper: { command: [process.execPath, helper ?? ''], ttlSeconds: opts.aclTtlSeconds ?? 1, children: 2, concurrency: 50 },
   };
   const configFile = path.join(dir, 'squid.conf');
-  const write = (ts: readonly ProxyTenantPolicy[]) => {
-    const { squidConf, passwd } = renderSquidConfig(ts, options);
-    writeFileSync(paths.passwdFile, passwd);
-    writeFileSync(configFile, squidConf);
+  const owner = () => {
     if (process.getuid?.() === 0) {
       // Squid started as root drops to the "proxy" user: let it read and write its directory.
       const uid = Number(execFileSync('id', ['-u', 'proxy'], { encoding: 'utf8' }).trim());
@@ -105,6 +116,15 @@ export async function startSquid(tenants: readonly ProxyTenantPolicy[], opts: St
       for (const f of [dir, ...readdirSync(dir).map((n) => path.join(dir, n))]) chownSync(f, uid, gid);
     }
   };
+  let version = 0;
+  const swap = (file: string, content: string) => swapFile(file, content, 0o644);
+  const write = (ts: readonly ProxyTenantPolicy[]) => {
+    const { passwd, policyMap } = renderTenantFiles(ts, `test-${++version}`);
+    swap(paths.passwdFile, passwd);
+    swap(paths.policyFile, policyMap);
+    owner();
+  };
+  writeFileSync(configFile, renderSquidConfig(options));
   write(tenants);
   const child = spawn(SQUID, ['-N', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -123,20 +143,22 @@ export async function startSquid(tenants: readonly ProxyTenantPolicy[], opts: St
     process: child,
     denyLog: path.join(dir, 'denied.log'),
     accessLog: path.join(dir, 'access.log'),
+    policyFile: paths.policyFile,
     apply(ts) {
       write(ts);
-      execFileSync(SQUID, ['-k', 'reconfigure', '-f', configFile], { stdio: 'ignore' });
+    },
+    writePolicyMap(content) {
+      if (content === null) rmSync(paths.policyFile, { force: true });
+      else {
+        swap(paths.policyFile, content);
+        owner();
+      }
     },
     rssKb() {
-      const pids = [child.pid, ...childPids(child.pid ?? 0)].filter((p): p is number => typeof p === 'number');
-      let total = 0;
-      for (const pid of pids) {
-        const comm = safeRead(`/proc/${pid}/comm`).trim();
-        if (comm !== 'squid') continue;
-        const m = /VmRSS:\s+(\d+)/.exec(safeRead(`/proc/${pid}/status`));
-        total += m ? Number(m[1]) : 0;
-      }
-      return total;
+      return rss(child.pid ?? 0, (comm) => comm === 'squid');
+    },
+    helperRssKb() {
+      return rss(child.pid ?? 0, (comm) => comm !== 'squid' && !comm.startsWith('basic_ncsa'));
     },
     async stop() {
       if (child.exitCode === null) {
@@ -149,6 +171,17 @@ export async function startSquid(tenants: readonly ProxyTenantPolicy[], opts: St
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Resident memory (kB) of `pid` and its descendants whose command name passes `which`. */
+function rss(pid: number, which: (comm: string) => boolean): number {
+  let total = 0;
+  for (const p of [pid, ...childPids(pid)]) {
+    if (!which(safeRead(`/proc/${p}/comm`).trim())) continue;
+    const m = /VmRSS:\s+(\d+)/.exec(safeRead(`/proc/${p}/status`));
+    total += m ? Number(m[1]) : 0;
+  }
+  return total;
 }
 
 function childPids(pid: number): number[] {

@@ -14,6 +14,40 @@ export interface LogGroup {
   readonly createdAt: number;
   readonly tags: TagMap;
   retentionInDays?: number;
+  /** Streams and their events (CreateLogStream, PutLogEvents; read by FilterLogEvents). */
+  readonly streams?: Map<string, { timestamp: number; message: string; ingestionTime: number; eventId: string }[]>;
+}
+
+/**
+ * The subset of CloudWatch Logs JSON filter patterns the fake evaluates: `{ $.a = "x" && $.b = "y*" }`
+ * (string equality, `*` wildcard, `&&`), or an empty pattern. Anything else is InvalidParameterException,
+ * as AWS answers a pattern it cannot parse (a real pattern outside the subset must not silently match everything).
+ */
+function compileFilterPattern(pattern: string | undefined): (message: string) => boolean {
+  const p = (pattern ?? '').trim();
+  if (p === '') return () => true;
+  const m = /^\{(.*)\}$/s.exec(p);
+  if (!m) throw new InvalidParameterException({ message: `Invalid filter pattern: ${p} (the fake evaluates JSON patterns only)`, $metadata: meta(400) });
+  const terms = (m[1] ?? '').split('&&').map((t) => {
+    const tm = /^\s*\$\.([A-Za-z0-9_.]+)\s*=\s*"([^"]*)"\s*$/.exec(t);
+    if (!tm) throw new InvalidParameterException({ message: `Invalid filter pattern term: ${t.trim()}`, $metadata: meta(400) });
+    const [, field = '', value = ''] = tm;
+    const re = new RegExp(`^${value.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    return (doc: unknown) => {
+      let v: unknown = doc;
+      for (const k of field.split('.')) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+      return (typeof v === 'string' || typeof v === 'number') && re.test(String(v));
+    };
+  });
+  return (message) => {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(message);
+    } catch {
+      return false;
+    }
+    return terms.every((t) => t(doc));
+  };
 }
 
 // PutRetentionPolicy accepts only these values (CloudWatch Logs API Reference).
@@ -34,6 +68,7 @@ export class LogsFake implements EmulatedService {
         arn: `arn:aws:logs:${this.ctx.config.region}:${this.ctx.config.account}:log-group:${name}`,
         createdAt: this.ctx.now(),
         tags: tagsFromRecord(i.tags),
+        streams: new Map(),
       });
       return { $metadata: {} };
     }),
@@ -68,6 +103,42 @@ export class LogsFake implements EmulatedService {
         ...(next ? { nextToken: next } : {}),
       };
     }),
+    CreateLogStream: op((i: cwl.CreateLogStreamCommandInput): cwl.CreateLogStreamCommandOutput => {
+      const streams = this.streamsOf(this.must(i.logGroupName));
+      const name = i.logStreamName ?? '';
+      if (streams.has(name)) throw new ResourceAlreadyExistsException({ message: 'The specified log stream already exists', $metadata: meta(400) });
+      streams.set(name, []);
+      return { $metadata: {} };
+    }),
+    PutLogEvents: op((i: cwl.PutLogEventsCommandInput): cwl.PutLogEventsCommandOutput => {
+      const stream = this.streamsOf(this.must(i.logGroupName)).get(i.logStreamName ?? '');
+      if (!stream) throw new ResourceNotFoundException({ message: 'The specified log stream does not exist.', $metadata: meta(400) });
+      const events = i.logEvents ?? [];
+      if (events.length === 0 || events.length > 10_000) throw new InvalidParameterException({ message: '1 validation error detected: Value at \'logEvents\' failed to satisfy constraint: Member must have length between 1 and 10000', $metadata: meta(400) });
+      for (let k = 1; k < events.length; k += 1) {
+        if ((events[k]?.timestamp ?? 0) < (events[k - 1]?.timestamp ?? 0)) throw new InvalidParameterException({ message: 'Log events in a single PutLogEvents request must be in chronological order.', $metadata: meta(400) });
+      }
+      for (const e of events) stream.push({ timestamp: e.timestamp ?? 0, message: e.message ?? '', ingestionTime: this.ctx.now(), eventId: String(this.nextEventId++).padStart(56, '0') });
+      return { $metadata: {} };
+    }),
+    // FilterLogEvents (CloudWatch Logs API Reference): events of every stream (or logStreamNames) in
+    // [startTime, endTime], oldest first, `limit` 1-10000 (default: as many as fit 1 MB; the fake: 10000).
+    FilterLogEvents: op((i: cwl.FilterLogEventsCommandInput): cwl.FilterLogEventsCommandOutput => {
+      const g = this.must(i.logGroupName);
+      if (i.limit !== undefined && (i.limit < 1 || i.limit > 10_000)) throw new InvalidParameterException({ message: `1 validation error detected: Value '${i.limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000`, $metadata: meta(400) });
+      const match = compileFilterPattern(i.filterPattern);
+      const streams = this.streamsOf(g);
+      const names = i.logStreamNames ?? [...streams.keys()];
+      const all = names
+        .flatMap((name) => (streams.get(name) ?? []).map((e) => ({ ...e, logStreamName: name })))
+        .filter((e) => (i.startTime === undefined || e.timestamp >= i.startTime) && (i.endTime === undefined || e.timestamp <= i.endTime) && match(e.message))
+        .sort((a, b) => a.timestamp - b.timestamp || a.eventId.localeCompare(b.eventId));
+      if (i.nextToken !== undefined && !/^offset:\d+$/.test(Buffer.from(i.nextToken, 'base64').toString('utf8'))) {
+        throw new InvalidParameterException({ message: 'The specified nextToken is invalid.', $metadata: meta(400) });
+      }
+      const page = paginate(all, i.limit ?? 10_000, i.nextToken);
+      return { $metadata: {}, events: page.page, searchedLogStreams: [], ...(page.next ? { nextToken: page.next } : {}) };
+    }),
     TagResource: op((i: cwl.TagResourceCommandInput): cwl.TagResourceCommandOutput => {
       const g = [...this.groups.values()].find((x) => x.arn === i.resourceArn || `${x.arn}:*` === i.resourceArn);
       if (!g) throw new ResourceNotFoundException({ message: 'The specified resource does not exist.', $metadata: meta(400) });
@@ -82,6 +153,20 @@ export class LogsFake implements EmulatedService {
       return { $metadata: {}, tags: tagRecord(g.tags) };
     }),
   };
+
+  private nextEventId = 1;
+
+  private streamsOf(g: LogGroup): NonNullable<LogGroup['streams']> {
+    if (!g.streams) throw new Error(`log group ${g.name} was created without a stream map`);
+    return g.streams;
+  }
+
+  /** Appends events to a stream directly (what a log driver or a subscription source would have written). */
+  appendEvents(groupName: string, streamName: string, events: readonly { timestamp: number; message: string }[]): void {
+    const streams = this.streamsOf(this.must(groupName));
+    if (!streams.has(streamName)) streams.set(streamName, []);
+    for (const e of events) streams.get(streamName)!.push({ ...e, ingestionTime: this.ctx.now(), eventId: String(this.nextEventId++).padStart(56, '0') });
+  }
 
   private must(name: string | undefined): LogGroup {
     const g = name ? this.groups.get(name) : undefined;
