@@ -13,6 +13,7 @@ import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dyn
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
+import type { TenantChannel } from '../domain/channels';
 import type { EgressRule, TenantResources, TenantStatus } from '../domain/tenant';
 import {
   AuditItemSchema,
@@ -46,6 +47,7 @@ export interface TransitionPatch {
   plan?: string;
   egressAllowlist?: EgressRule[];
   imageOverride?: string | null;
+  channels?: TenantChannel[];
   configHash?: string;
   previous?: PreviousConfig | null;
   idempotencyKey?: string | null;
@@ -68,6 +70,8 @@ export interface TransitionRequest {
    * since, so a decision is never written over a newer record.
    */
   expectedVersion?: number;
+  /** Recorded on the audit item: what the transition changed, in words without secrets. */
+  changes?: string[];
 }
 
 export interface TransitionResult {
@@ -197,6 +201,7 @@ export class TenantStore {
       at,
       executionArn: req.executionArn,
       ...(req.patch?.lastError ? { error: req.patch.lastError } : {}),
+      ...(req.changes && req.changes.length > 0 ? { changes: req.changes } : {}),
     };
     try {
       await this.doc.send(
@@ -291,6 +296,7 @@ export class TenantStore {
       ...current,
       plan: previous.plan,
       egressAllowlist: previous.egressAllowlist,
+      channels: previous.channels ?? current.channels,
       configHash: previous.configHash,
       resources: {
         ...current.resources,

@@ -2,6 +2,7 @@
  * Validating a signup: shape (zod), plan, and allowlist rules. Pure apart from the deps passed in.
  */
 import * as z from 'zod';
+import type { TenantChannel } from '../domain/channels';
 import { ValidationError } from '../domain/errors';
 import { countSecurityGroupRules, validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
 import { configHash } from '../domain/config-hash';
@@ -92,11 +93,12 @@ export function validateTenantConfig(
 
 /** What the running gateway is built from: if it changes, the tenant needs an update. */
 export function tenantConfigHash(
-  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { imageOverride?: string | undefined },
+  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { imageOverride?: string | undefined; channels?: readonly TenantChannel[] | undefined },
   plan: Plan,
 ): string {
-  // Without an override the hash is what it was before overrides existed (undefined is dropped).
-  return configHash({ plan, egressAllowlist: request.egressAllowlist, imageOverride: request.imageOverride });
+  // Without an override (or channels) the hash is what it was before they existed (undefined is dropped).
+  const channels = request.channels && request.channels.length > 0 ? request.channels : undefined;
+  return configHash({ plan, egressAllowlist: request.egressAllowlist, imageOverride: request.imageOverride, channels });
 }
 
 /** Parses operator input with `schema`; a ValidationError (message prefixed with `refused`) lists every problem. */
