@@ -198,8 +198,7 @@ export const OpenClawConfigSchema = z
     session: z.object({ dmScope: z.literal('per-channel-peer') }).strict(),
     channels: z
       .object({ defaults: z.object({ groupPolicy: z.literal('allowlist') }).strict() })
-      .catchall(RenderedChannelSchema)
-      .strict(),
+      .catchall(RenderedChannelSchema),
     commands: z
       .object({
         native: z.literal(false),
