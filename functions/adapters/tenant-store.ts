@@ -15,6 +15,7 @@ import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors'
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
 import type { TenantChannel } from '../domain/channels';
 import type { EgressRule, TenantResources, TenantStatus } from '../domain/tenant';
+import type { HostRule } from '../domain/egress-policy';
 import {
   AuditItemSchema,
   TenantRecordSchema,
@@ -35,6 +36,7 @@ export interface NewTenant {
   ownerEmail: string;
   plan: string;
   egressAllowlist: EgressRule[];
+  hostAllowlist: HostRule[];
   configHash: string;
   idempotencyKey?: string;
 }
@@ -46,6 +48,7 @@ export interface TransitionPatch {
   ownerEmail?: string;
   plan?: string;
   egressAllowlist?: EgressRule[];
+  hostAllowlist?: HostRule[];
   imageOverride?: string | null;
   channels?: TenantChannel[];
   configHash?: string;
@@ -296,6 +299,7 @@ export class TenantStore {
       ...current,
       plan: previous.plan,
       egressAllowlist: previous.egressAllowlist,
+      hostAllowlist: previous.hostAllowlist,
       channels: previous.channels ?? current.channels,
       configHash: previous.configHash,
       resources: {

@@ -24,6 +24,7 @@
  * are never used: the platform's own names (`OCTW_CHANNEL_*`) cannot be picked up by accident.
  */
 import * as z from 'zod';
+import { PRESETS } from './egress-policy';
 import { ValidationError } from './errors';
 
 /** The hardening every rendered channel carries (OpenClaw's recommendations for hosted gateways). */
@@ -113,7 +114,11 @@ export const ChannelPluginSchema = z
     plugin: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/),
     credentials: z.array(z.string().regex(CREDENTIAL_FIELD)).max(4).default([]),
     /** Egress preset (functions/domain/egress-presets.json) with the channel's hosts. */
-    preset: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional(),
+    preset: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,31}$/)
+      .refine((p) => Object.hasOwn(PRESETS, p), { error: 'preset must name an egress preset of functions/domain/egress-presets.json' })
+      .optional(),
   })
   .strict()
   .refine((c) => !isBuiltinChannel(c.type), { error: 'telegram, slack and discord are built in: list them in the plan\'s channels, not as channel plugins' });
@@ -160,6 +165,8 @@ export const TenantChannelSchema = z
     type: z.string().regex(CHANNEL_TYPE),
     settings: z.record(z.string(), z.unknown()),
     credentials: z.record(z.string().regex(CREDENTIAL_FIELD), StoredCredentialSchema),
+    /** For a plan-declared channel plugin: the egress preset its hosts come from (built-in types have their own). */
+    egressPreset: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional(),
   })
   .strict();
 export type TenantChannel = z.infer<typeof TenantChannelSchema>;

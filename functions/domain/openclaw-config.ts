@@ -198,7 +198,14 @@ export const OpenClawConfigSchema = z
     session: z.object({ dmScope: z.literal('per-channel-peer') }).strict(),
     channels: z
       .object({ defaults: z.object({ groupPolicy: z.literal('allowlist') }).strict() })
-      .catchall(RenderedChannelSchema),
+      .catchall(z.unknown())
+      .superRefine((channels, ctx) => {
+        for (const [type, entry] of Object.entries(channels)) {
+          if (type === 'defaults') continue;
+          const r = RenderedChannelSchema.safeParse(entry);
+          if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: [type, ...issue.path] } as z.core.$ZodRawIssue);
+        }
+      }),
     commands: z
       .object({
         native: z.literal(false),

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { ChannelListRequestSchema } from './channels';
 import { EgressRuleSchema, TenantIdSchema } from './tenant';
+import { HostEntryInputSchema } from './egress-policy';
 
 export const OPERATIONS = {
   provision: 'ProvisionTenant',
@@ -51,6 +52,8 @@ export const UpdateRequestSchema = z
     tenantId: TenantIdSchema,
     plan: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'plan must be a plan id such as "standard"' }).optional(),
     egressAllowlist: z.array(EgressRuleSchema).max(50).optional(),
+    /** The tenant's new host policy at the egress proxy (replaces the whole list; [] removes every host). */
+    hostAllowlist: z.array(HostEntryInputSchema).max(100, { error: 'hostAllowlist has more than 100 entries' }).optional(),
     /** Image pinned by digest; overrides the plan's image for this tenant. */
     image: z
       .string()
@@ -63,8 +66,8 @@ export const UpdateRequestSchema = z
     channels: ChannelListRequestSchema.optional(),
   })
   .strict()
-  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.image !== undefined || u.channels !== undefined, {
-    error: 'an update must change at least one of plan, egressAllowlist, image, channels',
+  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.hostAllowlist !== undefined || u.image !== undefined || u.channels !== undefined, {
+    error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels',
   });
 export type UpdateRequest = z.infer<typeof UpdateRequestSchema>;
 

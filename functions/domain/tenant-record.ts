@@ -4,6 +4,7 @@
 import * as z from 'zod';
 import { TenantChannelSchema } from './channels';
 import { EgressRuleSchema, TenantIdSchema, TenantResourcesSchema, TenantStatusSchema } from './tenant';
+import { HostRuleSchema } from './egress-policy';
 
 export const ErrorInfoSchema = z.object({
   name: z.string(),
@@ -16,6 +17,7 @@ export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 export const PreviousConfigSchema = z.object({
   plan: z.string(),
   egressAllowlist: z.array(EgressRuleSchema),
+  hostAllowlist: z.array(HostRuleSchema).default([]),
   imageOverride: z.string().optional(),
   /** The channels before the update (absent in updates started before channels existed: unchanged). */
   channels: z.array(TenantChannelSchema).optional(),
@@ -38,6 +40,12 @@ export const TenantRecordSchema = z.object({
   ownerEmail: z.string(),
   plan: z.string(),
   egressAllowlist: z.array(EgressRuleSchema),
+  /**
+   * The tenant's host policy at the egress proxy (issue 10): the validated entries of its signup or
+   * last update, expanded (presets included, each rule with its origin). What the proxy enforces is
+   * `effectiveHostRules(record)` (functions/domain/tenant-egress.ts). Absent in older records = none.
+   */
+  hostAllowlist: z.array(HostRuleSchema).default([]),
   /** Image pinned by digest that replaces the plan's image for this tenant (set by an update). */
   imageOverride: z.string().optional(),
   /**
@@ -45,7 +53,7 @@ export const TenantRecordSchema = z.object({
    * each verified as this tenant's own when it was set. Changed only by an update.
    */
   channels: z.array(TenantChannelSchema).optional(),
-  /** Hash of (plan, allowlist, image, channels): what the running gateway was built from. */
+  /** Hash of (plan, allowlist, host allowlist, image, channels): what the running gateway was built from. */
   configHash: z.string(),
   /** Only while UPDATING: the configuration the update replaces (restored if the update fails). */
   previous: PreviousConfigSchema.optional(),

@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { BUILTIN_CHANNELS, BUILTIN_CHANNEL_TYPES, ChannelPluginSchema, isBuiltinChannel } from './channels';
 import { KNOWN_PLUGINS } from './openclaw-release';
+import { EgressPlanBoundsSchema, HostEntryInputSchema, type EgressPlanBounds } from './egress-policy';
 
 /** Words that may not be tenant ids: they collide with platform names or read as something else. */
 export const RESERVED_TENANT_IDS: ReadonlySet<string> = new Set([
@@ -70,6 +71,11 @@ export const SignupRequestSchema = z
     ownerEmail: z.email({ error: 'ownerEmail must be an email address' }).max(254),
     plan: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'plan must be a plan id such as "standard"' }),
     egressAllowlist: z.array(EgressRuleSchema).max(50, { error: 'egressAllowlist has more than 50 entries' }).default([]),
+    /**
+     * Hosts the tenant may reach through the cell's egress proxy (issue 10): `{host, ports}` or
+     * `{preset}` entries, checked against the plan's `egress` bounds and stored expanded (HostRule[]).
+     */
+    hostAllowlist: z.array(HostEntryInputSchema).max(100, { error: 'hostAllowlist has more than 100 entries' }).default([]),
     idempotencyKey: z.string().min(1).max(128).optional(),
   })
   .strict();
@@ -96,6 +102,9 @@ export const ModelProviderSchema = z
   .strict()
   .refine((p) => p.id !== 'amazon-bedrock', { error: 'model provider id "amazon-bedrock" is reserved for bedrockModels' });
 export type ModelProvider = z.infer<typeof ModelProviderSchema>;
+
+/** A plan without `egress` bounds lets its tenants allow no host through the proxy. */
+export const NO_HOST_EGRESS: EgressPlanBounds = { maxHostRules: 0, allow: { hosts: [], presets: [] }, awsEndpointExceptions: [] };
 
 /** One entry of the plan catalogue (configured in cdk.json context, passed to handlers as JSON). */
 export const PlanSchema = z
@@ -125,6 +134,11 @@ export const PlanSchema = z
     channelPlugins: z.array(ChannelPluginSchema).optional(),
     /** The most allowlist rules (security-group rules after expansion) a tenant on this plan may have. */
     maxAllowlistRules: z.int().min(0).max(50),
+    /**
+     * What this plan's tenants may allow through the egress proxy (host patterns and presets, or any
+     * public host on some ports) and how many host rules. @default NO_HOST_EGRESS: no host may be allowed
+     */
+    egress: EgressPlanBoundsSchema.optional(),
     /** Use Fargate Spot capacity. */
     spot: z.boolean().default(false),
     /** EFS usage (GiB) a tenant may reach; measured on a schedule (Usage function). @default no quota */

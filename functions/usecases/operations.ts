@@ -4,7 +4,8 @@
  * changes nothing: ValidationError (bad input), TenantNotFoundError, TenantStateConflictError.
  */
 import type { CredentialVerifier } from '../adapters/tenant-credentials';
-import { validateChannels, type ChannelRequest, type TenantChannel } from '../domain/channels';
+import { channelSpecs, isBuiltinChannel, validateChannels, type ChannelRequest, type TenantChannel } from '../domain/channels';
+import { effectiveHostRules } from '../domain/tenant-egress';
 import { configHash } from '../domain/config-hash';
 import { TenantStateConflictError } from '../domain/errors';
 import { refusal, type TransitionName } from '../domain/lifecycle';
@@ -44,6 +45,8 @@ export interface UpdateTicket extends OperationTicket {
   /** false: the request asks for the configuration the tenant already has; nothing was claimed or changed. */
   changed: boolean;
   allowlistChanged: boolean;
+  /** The tenant's host allowlist (what the egress proxy enforces) differs: its policy item is written again. */
+  hostPolicyChanged: boolean;
   /** The plan's Bedrock models differ: the role policy is put again. */
   modelsChanged: boolean;
   /** The channels differ (config, plugins, credential env vars and egress hosts follow them). */
@@ -81,12 +84,18 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
       egressAllowlist: request.egressAllowlist ?? record.egressAllowlist,
       imageOverride: request.image ?? record.imageOverride,
     };
-    const plan = validateTenantConfig(target, deps.signup, 'update refused');
+    const { plan, hostAllowlist } = validateTenantConfig(
+      // A new host allowlist is validated as input; the current one is checked against the (new) plan.
+      { ...target, ...(request.hostAllowlist ? { hostAllowlist: request.hostAllowlist } : { storedHostAllowlist: record.hostAllowlist }) },
+      deps.signup,
+      'update refused',
+    );
     const channels = await targetChannels(deps, request.channels, record, plan);
-    const hash = tenantConfigHash({ ...target, channels }, plan);
+    const hash = tenantConfigHash({ ...target, hostAllowlist, channels }, plan);
     const previous: PreviousConfig = {
       plan: record.plan,
       egressAllowlist: record.egressAllowlist,
+      hostAllowlist: record.hostAllowlist,
       ...(record.imageOverride ? { imageOverride: record.imageOverride } : {}),
       channels: record.channels ?? [],
       configHash: record.configHash,
@@ -101,6 +110,7 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
         patch: {
           plan: target.plan,
           egressAllowlist: target.egressAllowlist,
+          hostAllowlist,
           imageOverride: target.imageOverride ?? null,
           channels,
           configHash: hash,
@@ -141,7 +151,8 @@ async function targetChannels(deps: UpdateDeps, requested: ChannelRequest[] | un
       const secretArn = await deps.credentials.verify(c.credentials[field] as string, tenant, `channels[${i}].credentials.${field}`);
       credentials[field] = { secretArn };
     }
-    out.push({ type: c.type, settings: c.settings, credentials });
+    const preset = isBuiltinChannel(c.type) ? undefined : channelSpecs(plan).get(c.type)?.preset;
+    out.push({ type: c.type, settings: c.settings, credentials, ...(preset ? { egressPreset: preset } : {}) });
   }
   return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 }
@@ -172,6 +183,13 @@ function ticket(record: TenantRecord, previous: PreviousConfig, plans: readonly 
     version: record.version,
     changed,
     allowlistChanged: changed && !same(previous.egressAllowlist, record.egressAllowlist),
+    // What the proxy enforces: the tenant's own rules and its channels' hosts (contract 1).
+    hostPolicyChanged:
+      changed &&
+      !same(
+        effectiveHostRules({ hostAllowlist: previous.hostAllowlist, channels: previous.channels ?? record.channels }),
+        effectiveHostRules({ hostAllowlist: record.hostAllowlist, channels: record.channels }),
+      ),
     modelsChanged: changed && (!before || !after || !same(before.bedrockModels, after.bedrockModels)),
     channelsChanged,
     taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride || channelsChanged),
