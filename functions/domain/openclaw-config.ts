@@ -203,7 +203,7 @@ export const OpenClawConfigSchema = z
         for (const [type, entry] of Object.entries(channels)) {
           if (type === 'defaults') continue;
           const r = RenderedChannelSchema.safeParse(entry);
-          if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: [type, ...issue.path] } as z.core.$ZodRawIssue);
+          if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: [type, ...issue.path] });
         }
       }),
     commands: z

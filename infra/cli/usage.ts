@@ -51,7 +51,8 @@ Commands:
                        telegram takes botToken, slack botToken and appToken, discord token.
                        --allow-from: sender ids admitted without pairing; --groups: the groups
                        (telegram chat ids), channels (slack) or servers (discord) the bot may
-                       answer in when mentioned. remove starts the update without the channel
+                       answer in when mentioned (telegram ids start with "-": --groups=-100...).
+                       remove starts the update without the channel
                        and, with --wait, schedules its credential secrets for deletion.
   signup               Puts a TenantSignedUp event on the bus. --file holds either the detail
                        itself or a PutEvents entry {"Source", "DetailType", "Detail"}.
