@@ -13,6 +13,7 @@ import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dyn
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
+import type { TenantChannel } from '../domain/channels';
 import type { EgressRule, TenantResources, TenantStatus } from '../domain/tenant';
 import type { HostRule } from '../domain/egress-policy';
 import {
@@ -49,6 +50,7 @@ export interface TransitionPatch {
   egressAllowlist?: EgressRule[];
   hostAllowlist?: HostRule[];
   imageOverride?: string | null;
+  channels?: TenantChannel[];
   configHash?: string;
   previous?: PreviousConfig | null;
   idempotencyKey?: string | null;
@@ -71,6 +73,8 @@ export interface TransitionRequest {
    * since, so a decision is never written over a newer record.
    */
   expectedVersion?: number;
+  /** Recorded on the audit item: what the transition changed, in words without secrets. */
+  changes?: string[];
 }
 
 export interface TransitionResult {
@@ -200,6 +204,7 @@ export class TenantStore {
       at,
       executionArn: req.executionArn,
       ...(req.patch?.lastError ? { error: req.patch.lastError } : {}),
+      ...(req.changes && req.changes.length > 0 ? { changes: req.changes } : {}),
     };
     try {
       await this.doc.send(
@@ -295,6 +300,7 @@ export class TenantStore {
       plan: previous.plan,
       egressAllowlist: previous.egressAllowlist,
       hostAllowlist: previous.hostAllowlist,
+      channels: previous.channels ?? current.channels,
       configHash: previous.configHash,
       resources: {
         ...current.resources,

@@ -4,6 +4,7 @@
  * request a no-op. Pure domain code.
  */
 import * as z from 'zod';
+import { ChannelListRequestSchema } from './channels';
 import { EgressRuleSchema, TenantIdSchema } from './tenant';
 import { HostEntryInputSchema } from './egress-policy';
 
@@ -58,10 +59,15 @@ export const UpdateRequestSchema = z
       .string()
       .regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'image must be pinned by digest (repo@sha256:...)' })
       .optional(),
+    /**
+     * The tenant's channels after the update (the whole list: a channel left out is removed). Each
+     * credential is a reference to a secret under the tenant's credentials prefix, never a value.
+     */
+    channels: ChannelListRequestSchema.optional(),
   })
   .strict()
-  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.hostAllowlist !== undefined || u.image !== undefined, {
-    error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image',
+  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.hostAllowlist !== undefined || u.image !== undefined || u.channels !== undefined, {
+    error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels',
   });
 export type UpdateRequest = z.infer<typeof UpdateRequestSchema>;
 

@@ -11,12 +11,15 @@
  * Pure domain code: no AWS SDK.
  */
 import type { EgressPlanBounds, HostEntryInput, HostPolicyContext, HostRule } from './egress-policy';
-import { validateHostPolicy } from './egress-policy';
+import { PRESETS, validateHostPolicy } from './egress-policy';
+import { BUILTIN_CHANNELS, isBuiltinChannel } from './channels';
 import { NO_HOST_EGRESS } from './tenant';
 
 /** The record fields the effective policy is derived from (a structural subset of TenantRecord). */
 export interface TenantEgressFields {
   hostAllowlist: readonly HostRule[];
+  /** The tenant's channels (owner: channels): each adds its egress preset's hosts, origin `channel:<type>`. */
+  channels?: readonly { type: string; egressPreset?: string | undefined }[] | undefined;
 }
 
 /**
@@ -24,7 +27,22 @@ export interface TenantEgressFields {
  * origins merged) with the rules other record fields imply. Sorted by host; deterministic.
  */
 export function effectiveHostRules(record: TenantEgressFields): HostRule[] {
-  return mergeHostRules([record.hostAllowlist]);
+  return mergeHostRules([record.hostAllowlist, channelHostRules(record.channels ?? [])]);
+}
+
+/**
+ * The hosts a tenant's channels need: each channel's egress preset (a built-in type's own, or the
+ * one the plan declared for a channel plugin, recorded on the channel), origin `channel:<type>`.
+ * Removing the channel removes them (unless the tenant's own rules name the same host).
+ */
+export function channelHostRules(channels: readonly { type: string; egressPreset?: string | undefined }[]): HostRule[] {
+  return channels.flatMap((c) => {
+    const preset = c.egressPreset ?? (isBuiltinChannel(c.type) ? BUILTIN_CHANNELS[c.type].preset : undefined);
+    if (preset === undefined) return [];
+    const entries = PRESETS[preset]?.entries;
+    if (!entries) throw new RangeError(`channel "${c.type}" names egress preset "${preset}", which is not in functions/domain/egress-presets.json`);
+    return entries.map((e) => ({ host: e.host, ports: [...e.ports].sort((a, b) => a - b), origin: [`channel:${c.type}`] }));
+  });
 }
 
 /** Unites several rule lists: one rule per host, ports and origins merged and sorted. */

@@ -2,6 +2,7 @@
  * The tenant record as stored (one item per tenant, key TENANT#<id> / META) and its audit items.
  */
 import * as z from 'zod';
+import { TenantChannelSchema } from './channels';
 import { EgressRuleSchema, TenantIdSchema, TenantResourcesSchema, TenantStatusSchema } from './tenant';
 import { HostRuleSchema } from './egress-policy';
 
@@ -18,6 +19,8 @@ export const PreviousConfigSchema = z.object({
   egressAllowlist: z.array(EgressRuleSchema),
   hostAllowlist: z.array(HostRuleSchema).default([]),
   imageOverride: z.string().optional(),
+  /** The channels before the update (absent in updates started before channels existed: unchanged). */
+  channels: z.array(TenantChannelSchema).optional(),
   configHash: z.string(),
   taskDefinitionArn: z.string().optional(),
 });
@@ -45,7 +48,12 @@ export const TenantRecordSchema = z.object({
   hostAllowlist: z.array(HostRuleSchema).default([]),
   /** Image pinned by digest that replaces the plan's image for this tenant (set by an update). */
   imageOverride: z.string().optional(),
-  /** Hash of (plan, allowlist, host allowlist, image): what the running gateway was built from. */
+  /**
+   * The tenant's channels: type, settings and credential secret ARNs (references, never values),
+   * each verified as this tenant's own when it was set. Changed only by an update.
+   */
+  channels: z.array(TenantChannelSchema).optional(),
+  /** Hash of (plan, allowlist, host allowlist, image, channels): what the running gateway was built from. */
   configHash: z.string(),
   /** Only while UPDATING: the configuration the update replaces (restored if the update fails). */
   previous: PreviousConfigSchema.optional(),
@@ -80,6 +88,8 @@ export const AuditItemSchema = z.object({
   at: z.string(),
   executionArn: z.string().optional(),
   error: ErrorInfoSchema.optional(),
+  /** What the transition changed, in words without secrets (e.g. `channels: +telegram`). */
+  changes: z.array(z.string()).optional(),
 });
 export type AuditItem = z.infer<typeof AuditItemSchema>;
 

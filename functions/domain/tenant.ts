@@ -3,6 +3,7 @@
  * kept in DynamoDB. Pure domain code: no AWS SDK imports here.
  */
 import * as z from 'zod';
+import { BUILTIN_CHANNELS, BUILTIN_CHANNEL_TYPES, ChannelPluginSchema, isBuiltinChannel } from './channels';
 import { KNOWN_PLUGINS } from './openclaw-release';
 import { EgressPlanBoundsSchema, HostEntryInputSchema, type EgressPlanBounds } from './egress-policy';
 
@@ -124,6 +125,13 @@ export const PlanSchema = z
      * would mean "no allowlist" to OpenClaw, so at least one). The plan's image must carry them.
      */
     plugins: z.array(z.string().regex(PLUGIN_ID, { error: 'plugin ids are 1-64 of a-z, 0-9 and "-"' })).min(1, { error: 'plugins must list at least one plugin: an empty plugins.allow lets OpenClaw load every plugin it finds' }),
+    /**
+     * Channel types a tenant on this plan may connect (telegram, slack, discord). A channel's plugin
+     * is added to `plugins.allow` only while the tenant has the channel. @default none
+     */
+    channels: z.array(z.enum(BUILTIN_CHANNEL_TYPES as [string, ...string[]], { error: `channels are ${BUILTIN_CHANNEL_TYPES.join(', ')}; other channel plugins go in channelPlugins` })).optional(),
+    /** Other channel plugins the plan allows (each with its plugin id, credential fields and egress preset). @default none */
+    channelPlugins: z.array(ChannelPluginSchema).optional(),
     /** The most allowlist rules (security-group rules after expansion) a tenant on this plan may have. */
     maxAllowlistRules: z.int().min(0).max(50),
     /**
@@ -149,7 +157,13 @@ export const PlanSchema = z
   .refine((p) => p.plugins.every((id) => KNOWN_PLUGINS.has(id)), {
     error: 'plugins names a plugin that neither the pinned OpenClaw release bundles nor the platform knows (see functions/domain/openclaw-release.ts)',
   })
-  .refine((p) => new Set(p.modelProviders.map((m) => m.id)).size === p.modelProviders.length, { error: 'model provider ids must be unique' });
+  .refine((p) => new Set(p.modelProviders.map((m) => m.id)).size === p.modelProviders.length, { error: 'model provider ids must be unique' })
+  .refine((p) => new Set([...(p.channels ?? []), ...(p.channelPlugins ?? []).map((c) => c.type)]).size === (p.channels ?? []).length + (p.channelPlugins ?? []).length, {
+    error: 'a channel type may appear once in channels and channelPlugins',
+  })
+  .refine((p) => [...(p.channels ?? []).map((t) => (isBuiltinChannel(t) ? BUILTIN_CHANNELS[t].plugin : t)), ...(p.channelPlugins ?? []).map((c) => c.plugin)].every((id) => KNOWN_PLUGINS.has(id)), {
+    error: 'a channel names a plugin that the tenant image does not carry (see functions/domain/openclaw-release.ts)',
+  });
 export type Plan = z.infer<typeof PlanSchema>;
 export const PlanCatalogueSchema = z.array(PlanSchema).min(1);
 

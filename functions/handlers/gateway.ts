@@ -90,7 +90,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
   switch (input.action) {
     case 'registerTaskDefinition': {
       const plan = planOf(record);
-      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region }));
+      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [] }));
       const base = {
         tenantId,
         cell: record.cell,
@@ -107,6 +107,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         proxySecretArn: r.proxySecretArn,
         logGroupName: need(r.logGroupName, 'log group', tenantId),
         openclawConfigJson,
+        channels: record.channels ?? [],
       };
       const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));
       const taskDefinitionArn = await services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash, tenantId);

@@ -3,6 +3,9 @@
  * request, then claim the tenant for the workflow with one conditional transition. A refused claim
  * changes nothing: ValidationError (bad input), TenantNotFoundError, TenantStateConflictError.
  */
+import type { CredentialVerifier } from '../adapters/tenant-credentials';
+import { channelSpecs, isBuiltinChannel, validateChannels, type ChannelRequest, type TenantChannel } from '../domain/channels';
+import { effectiveHostRules } from '../domain/tenant-egress';
 import { configHash } from '../domain/config-hash';
 import { TenantStateConflictError } from '../domain/errors';
 import { refusal, type TransitionName } from '../domain/lifecycle';
@@ -46,13 +49,17 @@ export interface UpdateTicket extends OperationTicket {
   hostPolicyChanged: boolean;
   /** The plan's Bedrock models differ: the role policy is put again. */
   modelsChanged: boolean;
-  /** Plan (CPU, memory, image, models) or image override differ: a new task-definition revision is rolled out. */
+  /** The channels differ (config, plugins, credential env vars and egress hosts follow them). */
+  channelsChanged: boolean;
+  /** Plan (CPU, memory, image, models), image override or channels differ: a new task-definition revision is rolled out. */
   taskDefinitionChanged: boolean;
   configHash: string;
 }
 
 export interface UpdateDeps extends LifecycleDeps {
   signup: SignupContext;
+  /** Checks that a credential reference is the tenant's own secret (needed when channels carry credentials). */
+  credentials?: CredentialVerifier;
 }
 
 /**
@@ -83,12 +90,14 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
       deps.signup,
       'update refused',
     );
-    const hash = tenantConfigHash({ ...target, hostAllowlist }, plan);
+    const channels = await targetChannels(deps, request.channels, record, plan);
+    const hash = tenantConfigHash({ ...target, hostAllowlist, channels }, plan);
     const previous: PreviousConfig = {
       plan: record.plan,
       egressAllowlist: record.egressAllowlist,
       hostAllowlist: record.hostAllowlist,
       ...(record.imageOverride ? { imageOverride: record.imageOverride } : {}),
+      channels: record.channels ?? [],
       configHash: record.configHash,
       ...(record.resources.taskDefinitionArn ? { taskDefinitionArn: record.resources.taskDefinitionArn } : {}),
     };
@@ -103,9 +112,11 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
           egressAllowlist: target.egressAllowlist,
           hostAllowlist,
           imageOverride: target.imageOverride ?? null,
+          channels,
           configHash: hash,
           previous,
         },
+        changes: channelChanges(record.channels ?? [], channels),
       });
       return ticket(claimed, previous, deps.signup.plans, true);
     } catch (err) {
@@ -118,6 +129,46 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
   }
 }
 
+/**
+ * The tenant's channels after the update: the requested list (or, without one, the current list)
+ * checked against the target plan, each credential reference verified as this tenant's own secret
+ * and recorded by ARN. Sorted by type, so the same channels always hash alike.
+ */
+async function targetChannels(deps: UpdateDeps, requested: ChannelRequest[] | undefined, record: TenantRecord, plan: Plan): Promise<TenantChannel[]> {
+  if (requested === undefined) {
+    // A plan change must still allow every channel the tenant has (remove the channel first).
+    const current = (record.channels ?? []).map((c) => ({ type: c.type, settings: c.settings, credentials: Object.fromEntries(Object.entries(c.credentials).map(([f, v]) => [f, v.secretArn])) }));
+    validateChannels(current, plan, 'update refused');
+    return record.channels ?? [];
+  }
+  const valid = validateChannels(requested, plan, 'update refused');
+  const tenant = { cell: record.cell, tenantId: record.tenantId };
+  const out: TenantChannel[] = [];
+  for (const [i, c] of valid.entries()) {
+    const credentials: TenantChannel['credentials'] = {};
+    for (const field of Object.keys(c.credentials).sort()) {
+      if (!deps.credentials) throw new Error('claimForUpdate: channels with credentials need a credential verifier');
+      const secretArn = await deps.credentials.verify(c.credentials[field] as string, tenant, `channels[${i}].credentials.${field}`);
+      credentials[field] = { secretArn };
+    }
+    const preset = isBuiltinChannel(c.type) ? undefined : channelSpecs(plan).get(c.type)?.preset;
+    out.push({ type: c.type, settings: c.settings, credentials, ...(preset ? { egressPreset: preset } : {}) });
+  }
+  return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+}
+
+/** The audit item's words for a channel change: `channels: +telegram`, `-slack`, `~discord`. */
+export function channelChanges(before: readonly TenantChannel[], after: readonly TenantChannel[]): string[] {
+  const b = new Map(before.map((c) => [c.type, configHash(c)]));
+  const a = new Map(after.map((c) => [c.type, configHash(c)]));
+  const words = [
+    ...[...a.keys()].filter((t) => !b.has(t)).map((t) => `+${t}`),
+    ...[...b.keys()].filter((t) => !a.has(t)).map((t) => `-${t}`),
+    ...[...a.keys()].filter((t) => b.has(t) && b.get(t) !== a.get(t)).map((t) => `~${t}`),
+  ];
+  return words.length > 0 ? [`channels: ${words.join(' ')}`] : [];
+}
+
 /** How often an update claim is computed again after the record changed under it. */
 export const MAX_CLAIM_ATTEMPTS = 3;
 
@@ -125,15 +176,23 @@ function ticket(record: TenantRecord, previous: PreviousConfig, plans: readonly 
   const before = plans.find((p) => p.id === previous.plan);
   const after = plans.find((p) => p.id === record.plan);
   const same = (a: unknown, b: unknown) => configHash(a ?? null) === configHash(b ?? null);
+  const channelsChanged = changed && previous.channels !== undefined && !same(previous.channels, record.channels ?? []);
   return {
     tenantId: record.tenantId,
     status: record.status,
     version: record.version,
     changed,
     allowlistChanged: changed && !same(previous.egressAllowlist, record.egressAllowlist),
-    hostPolicyChanged: changed && !same(previous.hostAllowlist, record.hostAllowlist),
+    // What the proxy enforces: the tenant's own rules and its channels' hosts (contract 1).
+    hostPolicyChanged:
+      changed &&
+      !same(
+        effectiveHostRules({ hostAllowlist: previous.hostAllowlist, channels: previous.channels ?? record.channels }),
+        effectiveHostRules({ hostAllowlist: record.hostAllowlist, channels: record.channels }),
+      ),
     modelsChanged: changed && (!before || !after || !same(before.bedrockModels, after.bedrockModels)),
-    taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride),
+    channelsChanged,
+    taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride || channelsChanged),
     configHash: record.configHash,
   };
 }

@@ -2,6 +2,7 @@
  * Validating a signup: shape (zod), plan, and allowlist rules. Pure apart from the deps passed in.
  */
 import * as z from 'zod';
+import type { TenantChannel } from '../domain/channels';
 import { ValidationError } from '../domain/errors';
 import { countSecurityGroupRules, validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
 import { configHash } from '../domain/config-hash';
@@ -119,15 +120,16 @@ export function validateTenantConfig(
 
 /** What the running gateway is built from: if it changes, the tenant needs an update. */
 export function tenantConfigHash(
-  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { hostAllowlist: readonly HostRule[]; imageOverride?: string | undefined },
+  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { hostAllowlist: readonly HostRule[]; imageOverride?: string | undefined; channels?: readonly TenantChannel[] | undefined },
   plan: Plan,
 ): string {
-  // Without an override or a host policy the hash is what it was before they existed (undefined is dropped).
+  // Without an override, a host policy or channels the hash is what it was before they existed (undefined is dropped).
   return configHash({
     plan,
     egressAllowlist: request.egressAllowlist,
     imageOverride: request.imageOverride,
     hostAllowlist: request.hostAllowlist.length > 0 ? request.hostAllowlist : undefined,
+    channels: request.channels && request.channels.length > 0 ? request.channels : undefined,
   });
 }
 

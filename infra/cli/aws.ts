@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { TenantStatus } from '../../functions/domain/tenant';
@@ -14,6 +15,8 @@ export interface CliClients {
   readonly doc: DynamoDBDocumentClient;
   readonly sfn: SFNClient;
   readonly events: EventBridgeClient;
+  /** Tenant credential secrets (octw tenants channels add/remove): created and tagged, never read back. */
+  readonly sm: SecretsManagerClient;
   /** The region the SDK resolved (for ARNs derived from the cell). */
   region(): Promise<string>;
   destroy(): void;
@@ -26,7 +29,12 @@ export function createClients(region: string | undefined): CliClients {
   let doc: DynamoDBDocumentClient | undefined;
   let sfn: SFNClient | undefined;
   let events: EventBridgeClient | undefined;
+  let sm: SecretsManagerClient | undefined;
   return {
+    get sm() {
+      sm ??= new SecretsManagerClient(base);
+      return sm;
+    },
     get doc() {
       ddb ??= new DynamoDBClient(base);
       doc ??= DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
@@ -50,6 +58,7 @@ export function createClients(region: string | undefined): CliClients {
       ddb?.destroy();
       sfn?.destroy();
       events?.destroy();
+      sm?.destroy();
     },
   };
 }

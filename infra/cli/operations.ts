@@ -6,6 +6,7 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { TenantStore } from '../../functions/adapters/tenant-store';
+import type { ChannelRequestInput } from '../../functions/domain/channels';
 import { TRANSITIONS, type TransitionName } from '../../functions/domain/lifecycle';
 import {
   OPERATIONS,
@@ -40,6 +41,8 @@ export interface OperationArgs {
   readonly clearHosts?: boolean | undefined;
   readonly image?: string | undefined;
   readonly immediate?: boolean | undefined;
+  /** update: the tenant's whole channel list after the update (credentials by secret reference). */
+  readonly channels?: readonly ChannelRequestInput[] | undefined;
   readonly wait: boolean;
   readonly pollIntervalMs: number;
 }
@@ -164,6 +167,7 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
           ...(egressAllowlist !== undefined ? { egressAllowlist } : {}),
           ...(hostAllowlist !== undefined ? { hostAllowlist } : {}),
           ...(args.image !== undefined ? { image: args.image } : {}),
+          ...(args.channels !== undefined ? { channels: args.channels } : {}),
         },
         'update request',
       );

@@ -11,6 +11,7 @@ import type { CommandContext } from './context';
 import { classify, EXIT, UsageError, type ExitCode } from './errors';
 import type { CliIo } from './io';
 import { OPERATION_NAMES, runOperation } from './operations';
+import { runChannels } from './channels';
 import { putSignup } from './signup';
 import { listTenants, showTenant } from './tenants-read';
 import { USAGE } from './usage';
@@ -40,6 +41,10 @@ const OPTIONS = {
   source: { type: 'string' },
   since: { type: 'string' },
   'log-group': { type: 'string' },
+  type: { type: 'string' },
+  credential: { type: 'string', multiple: true },
+  'allow-from': { type: 'string' },
+  groups: { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -59,6 +64,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants update': [...OPERATION_OPTIONS, 'plan', 'allowlist-file', 'host-allow', 'preset', 'clear-hosts', 'image'],
   'tenants purge': [...OPERATION_OPTIONS, 'immediate'],
   signup: ['file'],
+  'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups'],
 };
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -91,7 +97,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       throw new UsageError(
         group === 'tenants'
           ? sub === undefined
-            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update or purge'
+            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge or channels'
             : `unknown command "tenants ${sub}"`
           : `unknown command "${group}"`,
       );
@@ -99,6 +105,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
     for (const name of Object.keys(values) as OptionName[]) {
       if (!GLOBAL.includes(name) && !allowed.includes(name)) throw new UsageError(`option --${name} does not apply to "octw ${command}"`);
     }
+    const channelAction = command === 'tenants channels' ? rest.shift() : undefined;
     const args = group === 'tenants' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
     const maxPositionals = command === 'tenants list' || command === 'signup' ? 0 : 1;
     if (args.length > maxPositionals) throw new UsageError(`unexpected argument "${args[maxPositionals] ?? ''}" for "octw ${command}"`);
@@ -145,6 +152,22 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       case 'signup':
         await putSignup(ctx, values.file);
         break;
+      case 'tenants channels':
+        await runChannels(
+          ctx,
+          {
+            action: channelAction,
+            id: args[0],
+            type: values.type,
+            credentials: values.credential,
+            allowFrom: values['allow-from'],
+            groups: values.groups,
+            wait: values.wait === true,
+            pollIntervalMs: pollInterval(values['poll-interval']),
+          },
+          io.readStdin ?? readProcessStdin,
+        );
+        break;
       default:
         await runOperation(ctx, {
           operation: operationOf(sub),
@@ -171,6 +194,13 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
   } finally {
     if (options.clients === undefined) clients?.destroy();
   }
+}
+
+/** All of the process's stdin (a credential given as FIELD=-). */
+async function readProcessStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function operationOf(sub: string | undefined): Operation {

@@ -2,6 +2,7 @@
 import { TENANT_STATUSES, TenantStatusSchema, type TenantStatus } from '../../functions/domain/tenant';
 import type { AuditItem, TenantRecord } from '../../functions/domain/tenant-record';
 import { TenantStore } from '../../functions/adapters/tenant-store';
+import { describeChannel } from '../../functions/domain/channels';
 import { listTenantsByStatus } from './aws';
 import type { CommandContext } from './context';
 import { RefusedError, UsageError } from './errors';
@@ -113,6 +114,10 @@ export async function showTenant(ctx: CommandContext, idArg: string | undefined,
   // Issue 10: what the cell's egress proxy lets the tenant reach, by host (with where each rule came from).
   const hosts = effectiveHostRules(record).map((r) => `  ${r.host} ${r.ports.join(',')}  ${r.origin.join(', ')}`);
   ctx.print(`\nhost allowlist (egress proxy):\n${hosts.length ? hosts.join('\n') : '  (none: no host reachable through the proxy)'}\n`);
+  const channels = (record.channels ?? []).map(describeChannel).map(
+    (c) => `  ${c.type}  ${JSON.stringify(c.settings)}  credentials: ${Object.entries(c.credentials).map(([f, n]) => `${f}=secret:${n}`).join(' ') || '(none)'}`,
+  );
+  ctx.print(`\nchannels:\n${channels.length ? channels.join('\n') : '  (none)'}\n`);
   const resources = Object.entries(record.resources).filter((e): e is [string, string] => e[1] !== undefined);
   ctx.print(`\nresources:\n${resources.length ? keyValues(resources).replace(/^(?=.)/gm, '  ') : '  (none)\n'}`);
   ctx.print(`\nlast transitions (newest first):\n`);
@@ -120,14 +125,14 @@ export async function showTenant(ctx: CommandContext, idArg: string | undefined,
     transitions.length === 0
       ? '  (none)\n'
       : table(
-          ['AT', 'TRANSITION', 'FROM', 'TO', 'VERSION', 'ERROR'],
+          ['AT', 'TRANSITION', 'FROM', 'TO', 'VERSION', 'ERROR / CHANGES'],
           transitions.map((t) => [
             t.at,
             t.transition,
             t.from,
             t.to,
             String(t.version),
-            t.error ? truncate(`${t.error.name}: ${t.error.message}`, 80) : '-',
+            t.error ? truncate(`${t.error.name}: ${t.error.message}`, 80) : t.changes ? t.changes.join('; ') : '-',
           ]),
         ),
   );

@@ -13,6 +13,9 @@ Usage:
   octw tenants update ID [--plan P] [--allowlist-file F] [--preset NAME]... [--host-allow HOST:PORT[,PORT]]...
                          [--clear-hosts] [--image I] [--wait] [--json]
   octw tenants purge ID [--immediate] [--wait] [--json]
+  octw tenants channels list ID [--json]
+  octw tenants channels add ID --type T --credential FIELD=FILE|- ... [--allow-from A,B] [--groups G,H] [--wait] [--json]
+  octw tenants channels remove ID --type T [--wait] [--json]
   octw signup --file event.json [--json]
   octw --help
 
@@ -47,6 +50,18 @@ Commands:
                        replace the tenant's list, checked against its plan) or --clear-hosts.
   tenants purge        Starts PurgeTenant (DEPROVISIONED; after the retention period, or at once
                        with --immediate).
+  tenants channels     A tenant's channels (telegram, slack in socket mode, discord, or a channel
+                       plugin its plan declares), changed only by UpdateTenant (audited; a failed
+                       update restores them). add stores each credential as the secret
+                       octw/tenants/<cell>/<id>/credentials/<type>-<field> (tags octw:cell,
+                       octw:tenant), reading the value from FILE or stdin ("-"), never from the
+                       command line, then starts the update with the secret's name only:
+                       telegram takes botToken, slack botToken and appToken, discord token.
+                       --allow-from: sender ids admitted without pairing; --groups: the groups
+                       (telegram chat ids), channels (slack) or servers (discord) the bot may
+                       answer in when mentioned (telegram ids start with "-": --groups=-100...).
+                       remove starts the update without the channel
+                       and, with --wait, schedules its credential secrets for deletion.
   signup               Puts a TenantSignedUp event on the bus. --file holds either the detail
                        itself or a PutEvents entry {"Source", "DetailType", "Detail"}.
 

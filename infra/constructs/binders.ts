@@ -80,6 +80,14 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
       ),
       statement('TenantIndexes', ['dynamodb:Query'], [...ctx.tableIndexArns]),
       putEvents(ctx),
+      // An update's channel credential references are checked (name prefix and tags) before they are
+      // recorded: metadata only, never GetSecretValue, and only this cell's tenant credential secrets.
+      statement('DescribeTenantCredentials', ['secretsmanager:DescribeSecret'], [cellTenantArns(Stack.of(fn), ctx.cellId).credentials]),
+    ], [
+      {
+        id: `AwsSolutions-IAM5[Resource::${cellTenantArns(Stack.of(fn), ctx.cellId).nag.credentials}]`,
+        reason: "Tenant credential secrets are created per tenant at run time under octw/tenants/<cell>/<id>/credentials/; the function reads their metadata and tags (DescribeSecret) to refuse another tenant's or cell's secret, never a value.",
+      },
     ]),
 
   Network: (fn, ctx) => {

@@ -16,6 +16,9 @@ const noAws: CliClients = {
   get events(): never {
     throw new Error('EventBridge must not be called');
   },
+  get sm(): never {
+    throw new Error('Secrets Manager must not be called');
+  },
   region: () => Promise.reject(new Error('region must not be resolved')),
   destroy: () => undefined,
 };

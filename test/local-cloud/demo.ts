@@ -12,6 +12,7 @@
  * registered task definition (test/local-cloud/openclaw-runtime.ts), and a tenant is ACTIVE only
  * once that gateway passed its health check.
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,12 +141,16 @@ function printTenants(cloud: LocalCloud, records: TenantRecord[]): void {
 }
 
 /** Runs an `octw` CLI command against the local cloud, echoing the command and its output. */
-async function octw(cloud: LocalCloud, argv: string[]): Promise<number> {
+async function octw(cloud: LocalCloud, argv: string[], seen?: string[]): Promise<number> {
   console.log(`\n  $ octw ${argv.join(' ')}`);
   const indent = (chunk: string) => chunk.replace(/^(?=.)/gm, '    ');
+  const out = (c: string) => {
+    seen?.push(c);
+    return process.stdout.write(indent(c));
+  };
   return run(argv.includes('--wait') ? [...argv, '--poll-interval', '20'] : argv, {
-    stdout: { write: (c: string) => process.stdout.write(indent(c)) },
-    stderr: { write: (c: string) => process.stdout.write(indent(c)) },
+    stdout: { write: out },
+    stderr: { write: out },
     env: {
       OCTW_TABLE: cloud.tableName,
       // The local cloud names its state machines by catalogue key.
@@ -293,7 +298,21 @@ async function main(): Promise<void> {
       await octw(cloud, ['tenants', 'update', operated, '--preset', 'telegram', '--preset', 'discord', '--wait']);
       await printEgressPolicies(cloud);
       if (real) await showGateways(real.runtime, [await cloud.store.require(operated)], cloud);
-      await octw(cloud, ['tenants', 'show', operated]);
+      // A Telegram channel: the bot token goes from a file into the tenant's own secret; the update
+      // workflow gets its name only, and ECS injects it into the gateway (OCTW_CHANNEL_TELEGRAM_BOT_TOKEN).
+      console.log(`\nA Telegram channel for "${operated}": the token is read from a file, stored as the tenant's secret, never shown`);
+      const token = `7000000001:demo-${randomBytes(9).toString('hex')}`;
+      const tokenFile = join(mkdtempSync(join(tmpdir(), 'octw-demo-')), 'telegram-token.txt');
+      writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+      const seen: string[] = [];
+      if ((await octw(cloud, ['tenants', 'channels', 'add', operated, '--type', 'telegram', '--credential', `botToken=${tokenFile}`, '--wait'], seen)) !== 0) {
+        silent.push(`the Telegram channel of ${operated} was not added`);
+      }
+      rmSync(tokenFile);
+      if (real) await showGateways(real.runtime, [await cloud.store.require(operated)], cloud);
+      await octw(cloud, ['tenants', 'show', operated], seen);
+      if (!(await cloud.store.require(operated)).channels?.some((c) => c.type === 'telegram')) silent.push(`${operated} has no Telegram channel after the update`);
+      if (seen.join('').includes(token)) silent.push(`the Telegram token of ${operated} was printed`);
     }
     if (leaving) {
       console.log(`\nDeprovisioning "${leaving}"`);

@@ -35,6 +35,8 @@ export const LOCAL_PLANS: readonly Plan[] = [
     maxAllowlistRules: 10,
     // Channel presets only: a host of the tenant's own choosing is refused.
     egress: { maxHostRules: 10, allow: { hosts: [], presets: ['telegram', 'slack', 'discord'] }, awsEndpointExceptions: [] },
+    // Channels a tenant may connect (octw tenants channels add); each adds its plugin and preset hosts.
+    channels: ['telegram', 'slack', 'discord'],
     spot: false,
   },
   {
@@ -51,6 +53,8 @@ export const LOCAL_PLANS: readonly Plan[] = [
       allow: { hosts: [{ host: '*.example.net', ports: [443] }], presets: ['telegram', 'slack', 'discord', 'anthropic', 'openai'] },
       awsEndpointExceptions: [],
     },
+    // Channels a tenant may connect (octw tenants channels add); each adds its plugin and preset hosts.
+    channels: ['telegram', 'slack', 'discord'],
     spot: false,
   },
   {
@@ -69,6 +73,8 @@ export const LOCAL_PLANS: readonly Plan[] = [
     plugins: ['memory-core'],
     maxAllowlistRules: 10,
     egress: { maxHostRules: 10, allow: { hosts: [], presets: ['telegram'] }, awsEndpointExceptions: [] },
+    // Channels a tenant may connect (octw tenants channels add); each adds its plugin and preset hosts.
+    channels: ['telegram', 'slack', 'discord'],
     spot: false,
   },
 ];

@@ -1,0 +1,74 @@
+/**
+ * Tenant-owned credentials (contract 4): channel tokens and bring-your-own provider keys, stored by
+ * the caller (the CLI for the operator) as Secrets Manager secrets named
+ * `octw/tenants/<cell>/<tenantId>/credentials/<name>` and tagged `octw:cell` / `octw:tenant`.
+ *
+ * The workflow never reads a credential's value: it receives a reference (name or ARN), and before
+ * the reference is recorded or placed in a task definition it checks, with DescribeSecret (metadata
+ * only), that the secret is this tenant's of this cell: the name under the tenant's own prefix AND
+ * both tags. Anything else is refused: another tenant's or another cell's secret, a secret outside
+ * the prefix (the gateway token, the platform's own), one scheduled for deletion, one that does not
+ * exist. ECS then injects the value (execution role) as an env var; the config references it.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { ForeignResourceError, ValidationError } from '../domain/errors';
+import { CREDENTIAL_NAME_PATTERN, ownershipProblems, tagsOf, tenantCredentialPrefix, type TenantRef } from '../domain/naming';
+import { classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
+
+/** The port the update use case calls (so it can be tested without Secrets Manager). */
+export interface CredentialVerifier {
+  /** Resolves `reference` to the ARN of a secret that is `tenant`'s; throws ForeignResourceError / ValidationError otherwise. */
+  verify(reference: string, tenant: TenantRef, path: string): Promise<string>;
+}
+
+/** Why a secret (as DescribeSecret shows it) is not a credential of `tenant`; empty when it is. */
+export function credentialProblems(secret: { Name?: string | undefined; Tags?: { Key?: string; Value?: string }[] | undefined; DeletedDate?: Date | undefined }, tenant: TenantRef): string[] {
+  const problems: string[] = [];
+  const prefix = tenantCredentialPrefix(tenant);
+  const name = secret.Name ?? '';
+  if (!name.startsWith(prefix) || !CREDENTIAL_NAME_PATTERN.test(name.slice(prefix.length))) {
+    problems.push(`its name "${name}" is not under ${prefix}<name>`);
+  }
+  problems.push(...ownershipProblems(tagsOf(secret.Tags), tenant).map((p) => `its tag ${p}`));
+  if (secret.DeletedDate !== undefined) problems.push('it is scheduled for deletion');
+  return problems;
+}
+
+/** The secret name a reference names: the name itself, or the name in an ARN (with or without AWS's 6-character suffix). */
+export function referenceName(reference: string): string {
+  const m = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/.exec(reference);
+  if (!m) return reference;
+  const name = m[1] as string;
+  return /-[A-Za-z0-9]{6}$/.test(name) ? name.slice(0, -7) : name;
+}
+
+export class TenantCredentials implements CredentialVerifier {
+  constructor(private readonly sm: SecretsManagerClient) {}
+
+  async verify(reference: string, tenant: TenantRef, path: string): Promise<string> {
+    // The reference itself must already name the tenant's prefix (no AWS call for anything else,
+    // and the function's IAM statement names only credential secrets of its own cell).
+    const named = credentialProblems({ Name: referenceName(reference), Tags: [{ Key: 'octw:cell', Value: tenant.cell }, { Key: 'octw:tenant', Value: tenant.tenantId }] }, tenant);
+    if (named.length > 0) {
+      throw new ForeignResourceError(`update refused: ${path}: secret "${reference}" is not a credential of tenant "${tenant.tenantId}" in cell "${tenant.cell}": ${named.join('; ')}`);
+    }
+    let secret;
+    try {
+      secret = await this.sm.send(new DescribeSecretCommand({ SecretId: reference }));
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'ResourceNotFoundException')) {
+        throw new ValidationError(`update refused: ${path}: no secret "${reference}"`, [{ path, message: `no secret "${reference}"` }], { cause: err });
+      }
+      throw classifyAwsError(err, 'SecretsManager DescribeSecret');
+    }
+    const problems = credentialProblems(secret, tenant);
+    if (problems.length > 0 || !secret.ARN) {
+      // The reference names a secret that is not this tenant's credential: never used, never recorded.
+      throw new ForeignResourceError(
+        `update refused: ${path}: secret "${reference}" is not a credential of tenant "${tenant.tenantId}" in cell "${tenant.cell}": ${problems.join('; ') || 'no ARN'}`,
+      );
+    }
+    return secret.ARN;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * `octw tenants channels list|add|remove ID`: a tenant's channels, changed only through the update
+ * workflow (a channel change is an update, with its audit entry; a failed update restores them).
+ *
+ * Credentials never pass through the workflow: `add` reads each credential's value from a file or
+ * stdin (never argv), stores it as a secret under the tenant's own prefix
+ * (`octw/tenants/<cell>/<id>/credentials/<type>-<field>`, tagged octw:cell / octw:tenant) and starts
+ * the update with the secret's NAME only. The workflow checks the reference (prefix and tags) and
+ * ECS injects the value into the tenant's container. `remove` starts the update without the channel
+ * and, once it succeeded (--wait), schedules that channel's credential secrets for deletion.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  RestoreSecretCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { credentialProblems } from '../../functions/adapters/tenant-credentials';
+import { TenantStore } from '../../functions/adapters/tenant-store';
+import {
+  BUILTIN_CHANNELS,
+  ChannelRequestSchema,
+  CREDENTIAL_FIELD,
+  channelCredentialName,
+  describeChannel,
+  isBuiltinChannel,
+  secretNameOfArn,
+  type ChannelRequestInput,
+} from '../../functions/domain/channels';
+import { names, tenantTagMap, type TenantRef } from '../../functions/domain/naming';
+import type { TenantRecord } from '../../functions/domain/tenant-record';
+import { awsCodeOf, AwsCallError, RefusedError, UsageError } from './errors';
+import type { CommandContext } from './context';
+import { table } from './format';
+import { parseTenantId, validate } from './inputs';
+import { runOperation } from './operations';
+
+export interface ChannelArgs {
+  readonly action: string | undefined;
+  readonly id: string | undefined;
+  readonly type?: string | undefined;
+  /** `field=PATH` or `field=-` (stdin); repeated per credential. */
+  readonly credentials?: readonly string[] | undefined;
+  readonly allowFrom?: string | undefined;
+  readonly groups?: string | undefined;
+  readonly wait: boolean;
+  readonly pollIntervalMs: number;
+}
+
+/** Reads all of stdin (a credential given as `field=-`). */
+export type StdinReader = () => Promise<string>;
+
+export async function runChannels(ctx: CommandContext, args: ChannelArgs, readStdin: StdinReader): Promise<void> {
+  switch (args.action) {
+    case 'list':
+      return listChannels(ctx, args.id);
+    case 'add':
+      return addChannel(ctx, args, readStdin);
+    case 'remove':
+      return removeChannel(ctx, args);
+    default:
+      throw new UsageError(args.action === undefined ? 'missing command after "tenants channels": list, add or remove' : `unknown command "tenants channels ${args.action}"`);
+  }
+}
+
+async function record(ctx: CommandContext, tenantId: string): Promise<TenantRecord> {
+  const r = await new TenantStore(ctx.clients.doc, ctx.config.tableName()).get(tenantId);
+  if (!r) throw new RefusedError('TenantNotFoundError', `tenant "${tenantId}" does not exist in ${ctx.config.tableName()}`);
+  return r;
+}
+
+async function listChannels(ctx: CommandContext, idArg: string | undefined): Promise<void> {
+  const tenantId = parseTenantId(idArg);
+  const channels = ((await record(ctx, tenantId)).channels ?? []).map(describeChannel);
+  if (ctx.json) {
+    ctx.emit({ tenantId, channels });
+    return;
+  }
+  if (channels.length === 0) {
+    ctx.note(`tenant ${tenantId} has no channel`);
+    return;
+  }
+  ctx.print(table(['TYPE', 'SETTINGS', 'CREDENTIALS (secret names)'], channels.map((c) => [c.type, JSON.stringify(c.settings), Object.entries(c.credentials).map(([f, n]) => `${f}=${n}`).join(' ')])));
+}
+
+/** The tenant's current channels as an update request (credentials by the ARNs already verified). */
+function currentAsRequest(r: TenantRecord): ChannelRequestInput[] {
+  return (r.channels ?? []).map((c) => ({ type: c.type, settings: c.settings, credentials: Object.fromEntries(Object.entries(c.credentials).map(([f, v]) => [f, v.secretArn])) }));
+}
+
+const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+
+function channelType(type: string | undefined): string {
+  if (type === undefined || type === '') throw new UsageError('missing --type (telegram, slack, discord, or a channel plugin the plan allows)');
+  return type;
+}
+
+async function addChannel(ctx: CommandContext, args: ChannelArgs, readStdin: StdinReader): Promise<void> {
+  const tenantId = parseTenantId(args.id);
+  const type = channelType(args.type);
+  const current = await record(ctx, tenantId);
+  const tenant: TenantRef = { cell: current.cell, tenantId };
+
+  // Settings as the type's own schema reads them (the workflow checks them again against the plan).
+  const settings: Record<string, unknown> = {};
+  const allowFrom = list(args.allowFrom);
+  if (allowFrom) settings.allowFrom = allowFrom;
+  const groups = list(args.groups);
+  if (groups) settings[type === 'slack' ? 'channels' : type === 'discord' ? 'guilds' : 'groups'] = groups;
+  if (isBuiltinChannel(type)) validate(BUILTIN_CHANNELS[type].settings, settings, `${type} settings`);
+
+  // Every credential value is read first (nothing is stored if one is missing or unreadable).
+  const values = await readCredentials(ctx, args.credentials ?? [], readStdin);
+  if (isBuiltinChannel(type)) {
+    const wanted = [...BUILTIN_CHANNELS[type].credentials].sort();
+    const given = [...values.keys()].sort();
+    if (wanted.join() !== given.join()) throw new UsageError(`channel ${type} takes --credential ${wanted.map((f) => `${f}=FILE`).join(' --credential ')} (got: ${given.join(', ') || 'none'})`);
+  }
+
+  const credentials: Record<string, string> = {};
+  for (const [field, value] of values) {
+    const name = names.credentialSecret(tenant, channelCredentialName(type, field));
+    await storeCredential(ctx.clients.sm, name, value, tenant);
+    credentials[field] = name;
+    ctx.note(`stored credential ${field} of ${type} as secret ${name}`);
+  }
+  const channel = validate(ChannelRequestSchema, { type, settings, credentials }, `channel ${type}`);
+  const channels = [...currentAsRequest(current).filter((c) => c.type !== type), channel];
+  await runOperation(ctx, { operation: 'update', id: tenantId, channels, wait: args.wait, pollIntervalMs: args.pollIntervalMs });
+}
+
+async function removeChannel(ctx: CommandContext, args: ChannelArgs): Promise<void> {
+  const tenantId = parseTenantId(args.id);
+  const type = channelType(args.type);
+  const current = await record(ctx, tenantId);
+  const removed = (current.channels ?? []).find((c) => c.type === type);
+  if (!removed) throw new RefusedError('TenantStateConflictError', `tenant "${tenantId}" has no ${type} channel`);
+  const channels = currentAsRequest(current).filter((c) => c.type !== type);
+  await runOperation(ctx, { operation: 'update', id: tenantId, channels, wait: args.wait, pollIntervalMs: args.pollIntervalMs });
+  const secrets = Object.values(removed.credentials).map((c) => c.secretArn);
+  if (!args.wait) {
+    if (secrets.length > 0) ctx.note(`once the update succeeded, delete the credential secrets: ${secrets.map(secretNameOfArn).join(', ')} (or remove with --wait)`);
+    return;
+  }
+  // The update succeeded (runOperation throws otherwise): its credentials are no longer referenced.
+  const tenant: TenantRef = { cell: current.cell, tenantId };
+  for (const arn of secrets) {
+    const d = await smCall('DescribeSecret', () => ctx.clients.sm.send(new DescribeSecretCommand({ SecretId: arn })));
+    if (credentialProblems(d, tenant).length > 0) continue;
+    await smCall('DeleteSecret', () => ctx.clients.sm.send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 })));
+    ctx.note(`scheduled secret ${secretNameOfArn(arn)} for deletion (recoverable for 7 days)`);
+  }
+}
+
+/** `field=PATH` / `field=-`: each value read from its file or stdin, never from argv. */
+async function readCredentials(ctx: CommandContext, specs: readonly string[], readStdin: StdinReader): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let stdinUsed = false;
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const field = eq > 0 ? spec.slice(0, eq) : '';
+    const source = eq > 0 ? spec.slice(eq + 1) : '';
+    if (!CREDENTIAL_FIELD.test(field) || source === '') throw new UsageError(`--credential takes FIELD=FILE or FIELD=- (stdin), e.g. botToken=./token.txt; the value itself is never accepted on the command line`);
+    if (out.has(field)) throw new UsageError(`--credential ${field} given twice`);
+    let text: string;
+    if (source === '-') {
+      if (stdinUsed) throw new UsageError('only one --credential may be read from stdin');
+      stdinUsed = true;
+      text = await readStdin();
+    } else {
+      const full = isAbsolute(source) ? source : resolve(ctx.io.cwd ?? process.cwd(), source);
+      try {
+        text = await readFile(full, 'utf8');
+      } catch (err) {
+        const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'unreadable';
+        throw new UsageError(`--credential ${field}: cannot read ${source} (${code})`);
+      }
+    }
+    // A trailing newline (echo, editors) is not part of a token.
+    const value = text.replace(/\r?\n$/, '');
+    if (value === '' || /[\r\n]/.test(value)) throw new UsageError(`--credential ${field}: the value must be one non-empty line`);
+    out.set(field, value);
+  }
+  return out;
+}
+
+/**
+ * Stores a credential value as the tenant's secret: created with the tenant's tags, or (if the name
+ * exists and is this tenant's) given a new version; a secret scheduled for deletion is restored
+ * first. A secret under the name that is not this tenant's is refused and left alone.
+ */
+export async function storeCredential(sm: SecretsManagerClient, name: string, value: string, tenant: TenantRef): Promise<string> {
+  const Tags = Object.entries(tenantTagMap(tenant)).map(([Key, Value]) => ({ Key, Value }));
+  try {
+    const out = await sm.send(new CreateSecretCommand({ Name: name, SecretString: value, Tags, Description: `OCTW tenant ${tenant.tenantId} credential` }));
+    return out.ARN ?? name;
+  } catch (err) {
+    const code = awsCodeOf(err);
+    if (code !== 'ResourceExistsException' && code !== 'InvalidRequestException') throw new AwsCallError(code ?? 'CreateSecretError', `CreateSecret ${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const d = await smCall('DescribeSecret', () => sm.send(new DescribeSecretCommand({ SecretId: name })));
+  const problems = credentialProblems({ ...d, DeletedDate: undefined }, tenant);
+  if (problems.length > 0) throw new RefusedError('TenantStateConflictError', `secret ${name} exists but is not tenant ${tenant.tenantId}'s of cell ${tenant.cell}: ${problems.join('; ')}`);
+  if (d.DeletedDate !== undefined) await smCall('RestoreSecret', () => sm.send(new RestoreSecretCommand({ SecretId: name })));
+  const out = await smCall('PutSecretValue', () => sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value })));
+  return out.ARN ?? name;
+}
+
+async function smCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw new AwsCallError(awsCodeOf(err) ?? `${what}Error`, `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
