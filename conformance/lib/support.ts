@@ -35,7 +35,7 @@ export function plansToCover(): { label: string; plan: Plan }[] {
       {
         ...stub.modelProviders[0]!,
         id: 'keyed',
-        apiKeySecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:octw/model-keys/keyed-AbCdEf',
+        apiKey: 'tenant',
       },
     ],
     plugins: ['amazon-bedrock', 'memory-core'],

@@ -13,6 +13,7 @@ import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dyn
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
+import type { ModelKeyRef } from '../domain/models';
 import type { EgressRule, TenantResources, TenantStatus } from '../domain/tenant';
 import {
   AuditItemSchema,
@@ -46,6 +47,7 @@ export interface TransitionPatch {
   plan?: string;
   egressAllowlist?: EgressRule[];
   imageOverride?: string | null;
+  modelKeys?: ModelKeyRef[];
   configHash?: string;
   previous?: PreviousConfig | null;
   idempotencyKey?: string | null;
@@ -239,7 +241,7 @@ export class TenantStore {
    * Records ids of resources the holder created. Conditional on the caller still holding the
    * tenant, so a workflow that lost its claim cannot write into another's record.
    */
-  async setResources(tenantId: string, executionArn: string, patch: Partial<Record<keyof TenantResources, string | null>>) {
+  async setResources(tenantId: string, executionArn: string, patch: Partial<Record<keyof TenantResources, string | Readonly<Record<string, string>> | null>>) {
     const names: Record<string, string> = { '#resources': 'resources', '#exec': 'executionArn' };
     const values: Record<string, unknown> = { ':exec': executionArn, ':now': this.now().toISOString() };
     const sets: string[] = ['updatedAt = :now'];
@@ -291,6 +293,7 @@ export class TenantStore {
       ...current,
       plan: previous.plan,
       egressAllowlist: previous.egressAllowlist,
+      modelKeys: previous.modelKeys ?? [],
       configHash: previous.configHash,
       resources: {
         ...current.resources,

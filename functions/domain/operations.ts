@@ -4,6 +4,7 @@
  * request a no-op. Pure domain code.
  */
 import * as z from 'zod';
+import { ModelKeysSchema } from './models';
 import { EgressRuleSchema, TenantIdSchema } from './tenant';
 
 export const OPERATIONS = {
@@ -55,10 +56,12 @@ export const UpdateRequestSchema = z
       .string()
       .regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'image must be pinned by digest (repo@sha256:...)' })
       .optional(),
+    /** The tenant's own provider keys, by reference to its credential secrets (replaces the list; [] removes them). */
+    modelKeys: ModelKeysSchema.optional(),
   })
   .strict()
-  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.image !== undefined, {
-    error: 'an update must change at least one of plan, egressAllowlist, image',
+  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.image !== undefined || u.modelKeys !== undefined, {
+    error: 'an update must change at least one of plan, egressAllowlist, image, modelKeys',
   });
 export type UpdateRequest = z.infer<typeof UpdateRequestSchema>;
 

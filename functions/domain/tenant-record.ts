@@ -2,6 +2,7 @@
  * The tenant record as stored (one item per tenant, key TENANT#<id> / META) and its audit items.
  */
 import * as z from 'zod';
+import { ModelKeysSchema } from './models';
 import { EgressRuleSchema, TenantIdSchema, TenantResourcesSchema, TenantStatusSchema } from './tenant';
 
 export const ErrorInfoSchema = z.object({
@@ -16,6 +17,7 @@ export const PreviousConfigSchema = z.object({
   plan: z.string(),
   egressAllowlist: z.array(EgressRuleSchema),
   imageOverride: z.string().optional(),
+  modelKeys: ModelKeysSchema.optional(),
   configHash: z.string(),
   taskDefinitionArn: z.string().optional(),
 });
@@ -37,6 +39,8 @@ export const TenantRecordSchema = z.object({
   egressAllowlist: z.array(EgressRuleSchema),
   /** Image pinned by digest that replaces the plan's image for this tenant (set by an update). */
   imageOverride: z.string().optional(),
+  /** The tenant's own provider keys, by reference (credential names, never values). */
+  modelKeys: ModelKeysSchema.optional(),
   /** Hash of (plan, allowlist, image): what the running gateway was built from. */
   configHash: z.string(),
   /** Only while UPDATING: the configuration the update replaces (restored if the update fails). */

@@ -4,9 +4,11 @@
  * scale it (suspend/resume), and remove service and task definitions.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
+import { verifyTenantCredential } from '../adapters/tenant-credentials';
 import { configHash } from '../domain/config-hash';
 import { ResourceBusyError, TenantStateConflictError, ValidationError } from '../domain/errors';
 import { renderOpenClawConfig, serializeOpenClawConfig } from '../domain/openclaw-config';
@@ -30,6 +32,7 @@ const env = loadEnv([
 ]);
 const region = regionFromEnv();
 const { store, cell } = lifecycleDepsFromEnv();
+const secrets = traced(new SecretsManagerClient({}));
 const services = new GatewayServices(traced(new ECSClient({})), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
 
 /** Time kept back from a Lambda invocation's budget for the last poll and the return. */
@@ -90,7 +93,15 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
   switch (input.action) {
     case 'registerTaskDefinition': {
       const plan = planOf(record);
-      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region }));
+      // The tenant's own provider keys: each reference checked to be this tenant's credential
+      // (name prefix + tags) before ECS is told to inject it; the value is never read here.
+      const modelKeySecrets = [];
+      for (const k of record.modelKeys ?? []) {
+        const verified = await verifyTenantCredential(secrets, { tenantId, cell: record.cell }, k.credential);
+        modelKeySecrets.push({ provider: k.provider, secretArn: verified.arn });
+      }
+      const models = { inferenceProfiles: r.inferenceProfiles ?? {}, keyedProviders: modelKeySecrets.map((k) => k.provider) };
+      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, models }));
       const base = {
         tenantId,
         cell: record.cell,
@@ -104,6 +115,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         executionRoleArn: env.EXECUTION_ROLE_ARN,
         secretArn: need(r.secretArn, 'secret', tenantId),
         logGroupName: need(r.logGroupName, 'log group', tenantId),
+        modelKeySecrets,
         openclawConfigJson,
       };
       const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));

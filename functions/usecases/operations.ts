@@ -74,6 +74,7 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
       plan: request.plan ?? record.plan,
       egressAllowlist: request.egressAllowlist ?? record.egressAllowlist,
       imageOverride: request.image ?? record.imageOverride,
+      modelKeys: request.modelKeys ?? record.modelKeys ?? [],
     };
     const plan = validateTenantConfig(target, deps.signup, 'update refused');
     const hash = tenantConfigHash(target, plan);
@@ -81,6 +82,7 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
       plan: record.plan,
       egressAllowlist: record.egressAllowlist,
       ...(record.imageOverride ? { imageOverride: record.imageOverride } : {}),
+      ...(record.modelKeys && record.modelKeys.length > 0 ? { modelKeys: record.modelKeys } : {}),
       configHash: record.configHash,
       ...(record.resources.taskDefinitionArn ? { taskDefinitionArn: record.resources.taskDefinitionArn } : {}),
     };
@@ -94,6 +96,7 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
           plan: target.plan,
           egressAllowlist: target.egressAllowlist,
           imageOverride: target.imageOverride ?? null,
+          modelKeys: target.modelKeys,
           configHash: hash,
           previous,
         },
@@ -122,8 +125,11 @@ function ticket(record: TenantRecord, previous: PreviousConfig, plans: readonly 
     version: record.version,
     changed,
     allowlistChanged: changed && !same(previous.egressAllowlist, record.egressAllowlist),
-    modelsChanged: changed && (!before || !after || !same(before.bedrockModels, after.bedrockModels)),
-    taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride),
+    modelsChanged:
+      changed &&
+      (!before || !after || !same([before.bedrockModels, before.bedrockGuardrail], [after.bedrockModels, after.bedrockGuardrail])),
+    taskDefinitionChanged:
+      changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride || !same(previous.modelKeys ?? [], record.modelKeys ?? [])),
     configHash: record.configHash,
   };
 }

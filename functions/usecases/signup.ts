@@ -6,6 +6,7 @@ import { ValidationError } from '../domain/errors';
 import { countSecurityGroupRules, validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
 import { configHash } from '../domain/config-hash';
 import type { EgressSettings } from '../domain/egress-settings';
+import type { ModelKeyRef } from '../domain/models';
 import { SignupRequestSchema, type EgressRule, type Plan, type SignupRequest } from '../domain/tenant';
 
 export interface SignupContext {
@@ -60,7 +61,7 @@ export function validateSignup(raw: unknown, ctx: SignupContext): ValidSignup {
  * Returns the plan; throws ValidationError (message prefixed with `refused`) listing every problem.
  */
 export function validateTenantConfig(
-  config: Pick<SignupRequest, 'plan' | 'egressAllowlist'>,
+  config: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { modelKeys?: readonly ModelKeyRef[] },
   ctx: SignupContext,
   refused: string,
 ): Plan {
@@ -87,16 +88,32 @@ export function validateTenantConfig(
   if (allowlistIssues.length > 0) {
     throw new ValidationError(`${refused}: ${describe(allowlistIssues)}`, allowlistIssues);
   }
+  const keyIssues = modelKeyIssues(config.modelKeys ?? [], plan);
+  if (keyIssues.length > 0) throw new ValidationError(`${refused}: ${describe(keyIssues)}`, keyIssues);
   return plan;
+}
+
+/** A tenant may reference a key only for a provider of its plan that takes the tenant's own key. */
+export function modelKeyIssues(keys: readonly ModelKeyRef[], plan: Plan): { path: string; message: string }[] {
+  return keys.flatMap((k, i) => {
+    const provider = plan.modelProviders.find((p) => p.id === k.provider);
+    if (!provider) {
+      const known = plan.modelProviders.filter((p) => p.apiKey === 'tenant').map((p) => p.id);
+      return [{ path: `modelKeys[${i}].provider`, message: `plan "${plan.id}" has no model provider "${k.provider}"${known.length > 0 ? `; it takes keys for: ${known.join(', ')}` : '; it takes no tenant key'}` }];
+    }
+    if (provider.apiKey !== 'tenant') return [{ path: `modelKeys[${i}].provider`, message: `model provider "${k.provider}" of plan "${plan.id}" takes no key` }];
+    return [];
+  });
 }
 
 /** What the running gateway is built from: if it changes, the tenant needs an update. */
 export function tenantConfigHash(
-  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { imageOverride?: string | undefined },
+  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { imageOverride?: string | undefined; modelKeys?: readonly ModelKeyRef[] },
   plan: Plan,
 ): string {
-  // Without an override the hash is what it was before overrides existed (undefined is dropped).
-  return configHash({ plan, egressAllowlist: request.egressAllowlist, imageOverride: request.imageOverride });
+  // Without an override or keys the hash is what it was before they existed (undefined is dropped).
+  const modelKeys = request.modelKeys && request.modelKeys.length > 0 ? request.modelKeys : undefined;
+  return configHash({ plan, egressAllowlist: request.egressAllowlist, imageOverride: request.imageOverride, modelKeys });
 }
 
 /** Parses operator input with `schema`; a ValidationError (message prefixed with `refused`) lists every problem. */

@@ -188,6 +188,35 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         },
       ],
     );
+    // The tenant's Bedrock application inference profiles (one per plan model), made and removed
+    // with its role: created only with this cell's tags, deleted only with this cell's tag.
+    const stack = Stack.of(fn);
+    const profiles = `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:application-inference-profile/*`;
+    const sources = [`arn:${stack.partition}:bedrock:${stack.region}::foundation-model/*`, `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:inference-profile/*`];
+    fn.allow(
+      [
+        statement('CreateTaggedTenantInferenceProfiles', ['bedrock:CreateInferenceProfile'], [profiles, ...sources], { StringEquals: requestTags(ctx.cellId) }),
+        statement('TagTenantInferenceProfilesOnCreate', ['bedrock:TagResource'], [profiles], { StringEquals: requestTags(ctx.cellId) }),
+        statement('ReadInferenceProfiles', ['bedrock:GetInferenceProfile', 'bedrock:ListTagsForResource'], [profiles]),
+        statement('ListInferenceProfiles', ['bedrock:ListInferenceProfiles'], ['*']),
+        statement('DeleteCellTenantInferenceProfiles', ['bedrock:DeleteInferenceProfile'], [profiles], { StringEquals: cellTag(ctx.cellId) }),
+      ],
+      [
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'bedrock:ListInferenceProfiles supports no resource-level permissions; it is read-only metadata.' },
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:application-inference-profile/*]',
+          reason: "Tenant application inference profiles get random ids at run time; created only with this cell's octw tags, deleted only with this cell's tag, read-only otherwise.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*]',
+          reason: "CreateInferenceProfile is also authorised on the model it copies from; the plan catalogue decides which model, in the cell's Region only.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/*]',
+          reason: "CreateInferenceProfile is also authorised on the system cross-Region profile it copies from; the plan catalogue decides which, in the cell's Region only.",
+        },
+      ],
+    );
     tenantRecordUpdates(fn, ctx);
   },
 
@@ -262,6 +291,9 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         statement('PassTenantRolesToEcsTasks', ['iam:PassRole'], [cell.roles, ctx.executionRoleArn], {
           StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
         }),
+        // A tenant's credential references (its own provider keys) are verified by name and tags
+        // before the task definition names them; the function never reads a value.
+        statement('DescribeCellTenantCredentials', ['secretsmanager:DescribeSecret'], [cell.secrets]),
       ],
       [
         {
@@ -281,6 +313,10 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         {
           id: `AwsSolutions-IAM5[Resource::${cell.nag.roles}]`,
           reason: "This cell's tenant task roles are created at run time under /octw/tenants/ (with the permissions boundary); they may be passed only to ecs-tasks.amazonaws.com.",
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`,
+          reason: "Tenant credential secrets are created per tenant under this cell's octw/tenants/<cell>/ prefix; DescribeSecret reads only their metadata (name, tags) to verify a reference.",
         },
       ],
     );

@@ -57,7 +57,7 @@ export const LOCAL_PLANS: readonly Plan[] = [
     image: `ghcr.io/openclaw/openclaw@${IMAGE_DIGEST}`,
     bedrockModels: [],
     modelProviders: [
-      { id: 'stub', baseUrl: `http://127.0.0.1:${LOCAL_MODEL_STUB_PORT}/v1`, api: 'openai-completions', models: [{ id: 'octw-stub-1', name: 'OCTW stub model' }] },
+      { id: 'stub', baseUrl: `http://127.0.0.1:${LOCAL_MODEL_STUB_PORT}/v1`, api: 'openai-completions', apiKey: 'none', models: [{ id: 'octw-stub-1', name: 'OCTW stub model' }] },
     ],
     plugins: ['memory-core'],
     maxAllowlistRules: 10,
