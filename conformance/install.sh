@@ -17,7 +17,11 @@ fi
 export PATH="$here/node/node_modules/.bin:$PATH"
 have_oc="$(node -p 'require(process.argv[1]).version' "$here/openclaw/node_modules/openclaw/package.json" 2>/dev/null || true)"
 pending="$here/openclaw/node_modules/openclaw/.openclaw-lifecycle-pending"
-if [ "$have_oc" != "$want_oc" ] || [ -e "$pending" ]; then
+# The whole package set (OpenClaw and the channel plugins beside it) is what the lockfile says:
+# reinstall when the lockfile changed since the last install.
+want_lock="$(sha256sum "$here/openclaw/package-lock.json" | cut -d' ' -f1)"
+have_lock="$(cat "$here/openclaw/node_modules/.octw-lock-sha256" 2>/dev/null || true)"
+if [ "$have_oc" != "$want_oc" ] || [ -e "$pending" ] || [ "$have_lock" != "$want_lock" ]; then
   echo "conformance: installing openclaw $want_oc with node $(node --version) (npm ci in conformance/openclaw)"
   (cd "$here/openclaw" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   # OpenClaw's own postinstall, run with the pinned Node (npm would put the repo's Node 22 first on
@@ -25,5 +29,6 @@ if [ "$have_oc" != "$want_oc" ] || [ -e "$pending" ]; then
   # CLI refuses to start on a read-only /app: "package lifecycle is incomplete").
   (cd "$here/openclaw/node_modules/openclaw" && node scripts/postinstall-bundled-plugins.mjs)
   test ! -e "$pending"
+  echo "$want_lock" > "$here/openclaw/node_modules/.octw-lock-sha256"
 fi
 echo "conformance: node $(node --version), openclaw $(node -p 'require(process.argv[1]).version' "$here/openclaw/node_modules/openclaw/package.json"), install step $(( $(date +%s) - t0 )) s"

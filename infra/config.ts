@@ -78,6 +78,11 @@ export const DEFAULT_PLANS = [
     modelProviders: [],
     plugins: ['amazon-bedrock', 'memory-core'],
     maxAllowlistRules: 20,
+    egress: {
+      maxHostRules: 20,
+      allow: { hosts: [], presets: ['telegram', 'slack', 'discord', 'whatsapp', 'msteams', 'matrix'] },
+      awsEndpointExceptions: [],
+    },
     spot: false,
   },
 ];

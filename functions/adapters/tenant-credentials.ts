@@ -1,54 +1,74 @@
 /**
- * Tenant-owned credential secrets (contract 4): a workflow receives only a credential's name and,
- * before anything uses it, checks that it is this tenant's of this cell: the secret's name is
- * exactly `octw/tenants/<cell>/<tenantId>/credentials/<name>` and its tags `octw:cell` and
- * `octw:tenant` are this cell's and this tenant's. The value is never read here (DescribeSecret
- * only): ECS injects it into the tenant's container.
+ * Tenant-owned credentials (contract 4): channel tokens and bring-your-own provider keys, stored by
+ * the caller (the CLI for the operator) as Secrets Manager secrets named
+ * `octw/tenants/<cell>/<tenantId>/credentials/<name>` and tagged `octw:cell` / `octw:tenant`.
  *
- * NOTE for the merge: branch channels owns this module; this is the same check written by the
- * models work against the same module name (the coordinator keeps one).
+ * The workflow never reads a credential's value: it receives a reference (name or ARN), and before
+ * the reference is recorded or placed in a task definition it checks, with DescribeSecret (metadata
+ * only), that the secret is this tenant's of this cell: the name under the tenant's own prefix AND
+ * both tags. Anything else is refused: another tenant's or another cell's secret, a secret outside
+ * the prefix (the gateway token, the platform's own), one scheduled for deletion, one that does not
+ * exist. ECS then injects the value (execution role) as an env var; the config references it.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { ForeignResourceError, ValidationError } from '../domain/errors';
-import { tenantCredentialSecretName } from '../domain/models';
-import { ownershipProblems, tagsOf, type TenantRef } from '../domain/naming';
+import { CREDENTIAL_NAME_PATTERN, ownershipProblems, tagsOf, tenantCredentialPrefix, type TenantRef } from '../domain/naming';
 import { classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
-export interface VerifiedCredential {
-  name: string;
-  arn: string;
+/** The port the update use case calls (so it can be tested without Secrets Manager). */
+export interface CredentialVerifier {
+  /** Resolves `reference` to the ARN of a secret that is `tenant`'s; throws ForeignResourceError / ValidationError otherwise. */
+  verify(reference: string, tenant: TenantRef, path: string): Promise<string>;
 }
 
-/**
- * Resolves a tenant credential by its short name and verifies it is the tenant's own.
- * ValidationError: no such credential (or scheduled for deletion); ForeignResourceError: a secret
- * under that name whose tags name another tenant or cell.
- */
-export async function verifyTenantCredential(secrets: SecretsManagerClient, t: TenantRef, credential: string): Promise<VerifiedCredential> {
-  const name = tenantCredentialSecretName(t, credential);
-  let out;
-  try {
-    out = await secrets.send(new DescribeSecretCommand({ SecretId: name }));
-  } catch (err) {
-    if (hasAwsErrorCode(err, 'ResourceNotFoundException')) {
-      throw new ValidationError(`tenant "${t.tenantId}" has no credential "${credential}" (secret ${name}); store it first (octw tenants models set ... --key-file)`, [
-        { path: 'credential', message: `no secret ${name}` },
-      ]);
+/** Why a secret (as DescribeSecret shows it) is not a credential of `tenant`; empty when it is. */
+export function credentialProblems(secret: { Name?: string | undefined; Tags?: { Key?: string; Value?: string }[] | undefined; DeletedDate?: Date | undefined }, tenant: TenantRef): string[] {
+  const problems: string[] = [];
+  const prefix = tenantCredentialPrefix(tenant);
+  const name = secret.Name ?? '';
+  if (!name.startsWith(prefix) || !CREDENTIAL_NAME_PATTERN.test(name.slice(prefix.length))) {
+    problems.push(`its name "${name}" is not under ${prefix}<name>`);
+  }
+  problems.push(...ownershipProblems(tagsOf(secret.Tags), tenant).map((p) => `its tag ${p}`));
+  if (secret.DeletedDate !== undefined) problems.push('it is scheduled for deletion');
+  return problems;
+}
+
+/** The secret name a reference names: the name itself, or the name in an ARN (with or without AWS's 6-character suffix). */
+export function referenceName(reference: string): string {
+  const m = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/.exec(reference);
+  if (!m) return reference;
+  const name = m[1] as string;
+  return /-[A-Za-z0-9]{6}$/.test(name) ? name.slice(0, -7) : name;
+}
+
+export class TenantCredentials implements CredentialVerifier {
+  constructor(private readonly sm: SecretsManagerClient) {}
+
+  async verify(reference: string, tenant: TenantRef, path: string): Promise<string> {
+    // The reference itself must already name the tenant's prefix (no AWS call for anything else,
+    // and the function's IAM statement names only credential secrets of its own cell).
+    const named = credentialProblems({ Name: referenceName(reference), Tags: [{ Key: 'octw:cell', Value: tenant.cell }, { Key: 'octw:tenant', Value: tenant.tenantId }] }, tenant);
+    if (named.length > 0) {
+      throw new ForeignResourceError(`update refused: ${path}: secret "${reference}" is not a credential of tenant "${tenant.tenantId}" in cell "${tenant.cell}": ${named.join('; ')}`);
     }
-    throw classifyAwsError(err, 'Secrets Manager DescribeSecret');
+    let secret;
+    try {
+      secret = await this.sm.send(new DescribeSecretCommand({ SecretId: reference }));
+    } catch (err) {
+      if (hasAwsErrorCode(err, 'ResourceNotFoundException')) {
+        throw new ValidationError(`update refused: ${path}: no secret "${reference}"`, [{ path, message: `no secret "${reference}"` }], { cause: err });
+      }
+      throw classifyAwsError(err, 'SecretsManager DescribeSecret');
+    }
+    const problems = credentialProblems(secret, tenant);
+    if (problems.length > 0 || !secret.ARN) {
+      // The reference names a secret that is not this tenant's credential: never used, never recorded.
+      throw new ForeignResourceError(
+        `update refused: ${path}: secret "${reference}" is not a credential of tenant "${tenant.tenantId}" in cell "${tenant.cell}": ${problems.join('; ') || 'no ARN'}`,
+      );
+    }
+    return secret.ARN;
   }
-  // The name, not a prefix match: DescribeSecret also takes a partial ARN, and the caller must get
-  // exactly the secret under this tenant's credentials prefix.
-  if (out.Name !== name || !out.ARN) {
-    throw new ForeignResourceError(`secret ${out.Name ?? '?'} is not the credential ${name} of tenant "${t.tenantId}"; not using it`);
-  }
-  const foreign = ownershipProblems(tagsOf(out.Tags), t);
-  if (foreign.length > 0) {
-    throw new ForeignResourceError(`secret ${name} is not tenant "${t.tenantId}" of cell "${t.cell}" (${foreign.join(', ')}); not using it`);
-  }
-  if (out.DeletedDate) {
-    throw new ValidationError(`credential ${name} of tenant "${t.tenantId}" is scheduled for deletion`, [{ path: 'credential', message: 'scheduled for deletion' }]);
-  }
-  return { name, arn: out.ARN };
 }

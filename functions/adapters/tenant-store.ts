@@ -13,8 +13,10 @@ import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dyn
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
-import type { ModelKeyRef } from '../domain/models';
+import type { TenantChannel } from '../domain/channels';
+import type { TenantModelKey } from '../domain/models';
 import type { EgressRule, TenantResources, TenantStatus } from '../domain/tenant';
+import type { HostRule } from '../domain/egress-policy';
 import {
   AuditItemSchema,
   TenantRecordSchema,
@@ -35,6 +37,7 @@ export interface NewTenant {
   ownerEmail: string;
   plan: string;
   egressAllowlist: EgressRule[];
+  hostAllowlist: HostRule[];
   configHash: string;
   idempotencyKey?: string;
 }
@@ -46,8 +49,10 @@ export interface TransitionPatch {
   ownerEmail?: string;
   plan?: string;
   egressAllowlist?: EgressRule[];
+  hostAllowlist?: HostRule[];
   imageOverride?: string | null;
-  modelKeys?: ModelKeyRef[];
+  channels?: TenantChannel[];
+  modelKeys?: TenantModelKey[];
   configHash?: string;
   previous?: PreviousConfig | null;
   idempotencyKey?: string | null;
@@ -70,6 +75,8 @@ export interface TransitionRequest {
    * since, so a decision is never written over a newer record.
    */
   expectedVersion?: number;
+  /** Recorded on the audit item: what the transition changed, in words without secrets. */
+  changes?: string[];
 }
 
 export interface TransitionResult {
@@ -199,6 +206,7 @@ export class TenantStore {
       at,
       executionArn: req.executionArn,
       ...(req.patch?.lastError ? { error: req.patch.lastError } : {}),
+      ...(req.changes && req.changes.length > 0 ? { changes: req.changes } : {}),
     };
     try {
       await this.doc.send(
@@ -293,7 +301,9 @@ export class TenantStore {
       ...current,
       plan: previous.plan,
       egressAllowlist: previous.egressAllowlist,
-      modelKeys: previous.modelKeys ?? [],
+      hostAllowlist: previous.hostAllowlist,
+      channels: previous.channels ?? current.channels,
+      modelKeys: previous.modelKeys ?? current.modelKeys ?? [],
       configHash: previous.configHash,
       resources: {
         ...current.resources,

@@ -67,7 +67,7 @@ export type HostEntryInput = { host: string; ports: number[] } | { preset: strin
 export interface HostRule {
   host: string;
   ports: number[];
-  /** Where the rule came from: "tenant" and/or "preset:<name>". */
+  /** Where the rule came from: "tenant" and/or "preset:<name>" (and "channel:<type>" / "model:<provider>" for derived rules). */
   origin: string[];
 }
 
@@ -75,9 +75,23 @@ export const HostRuleSchema = z
   .object({
     host: z.string().min(1).max(253),
     ports: z.array(z.int().min(1).max(65535)).min(1).max(MAX_PORTS_PER_RULE),
-    origin: z.array(z.string().regex(/^(tenant|preset:[a-z0-9-]+)$/)).min(1),
+    /** "tenant", "preset:<name>"; rules derived from other tenant fields carry "channel:<type>" / "model:<provider>" (functions/domain/tenant-egress.ts). */
+    origin: z.array(z.string().regex(/^(tenant|(preset|channel|model):[a-z0-9-]+)$/)).min(1),
   })
   .strict();
+
+/**
+ * The shape of one input entry (signup, update): `{host, ports}` or `{preset}`. Only the shape:
+ * what the host and ports may be, and what the plan allows, is checked by `validateHostPolicy`
+ * (which gives each refusal its reason).
+ */
+export const HostEntryInputSchema = z.union(
+  [
+    z.object({ host: z.string().max(300), ports: z.array(z.number()).max(64) }).strict(),
+    z.object({ preset: z.string().max(64) }).strict(),
+  ],
+  { error: 'a host allowlist entry is {"host": "api.example.com", "ports": [443]} or {"preset": "telegram"}' },
+);
 
 const PlanHostPatternSchema = z
   .object({ host: z.string().min(1).max(253), ports: z.array(z.int().min(1).max(65535)).min(1).max(MAX_PORTS_PER_RULE) })

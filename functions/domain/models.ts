@@ -17,40 +17,51 @@
  */
 import * as z from 'zod';
 import { createHash } from 'node:crypto';
-import type { TenantRef } from './naming';
+import { CREDENTIAL_NAME_PATTERN, names, type TenantRef } from './naming';
 
-/** A credential's own name under the tenant's credentials prefix (contract 4). */
-export const CREDENTIAL_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
-/** Providers the platform knows by name: their API, base URL and the hosts the tenant's egress needs. */
-export const KNOWN_MODEL_PROVIDERS = {
-  anthropic: { api: 'anthropic-messages', baseUrl: 'https://api.anthropic.com' },
-  openai: { api: 'openai-completions', baseUrl: 'https://api.openai.com/v1' },
-} as const;
-
-/** A tenant's reference to its own key for one of its plan's `apiKey: "tenant"` providers. */
-export const ModelKeyRefSchema = z
+/**
+ * A tenant's request to use its own key for one of its plan's `apiKey: "tenant"` providers: the
+ * credential is a reference (its name under `octw/tenants/<cell>/<id>/credentials/`, the full
+ * secret name, or its ARN), never the key. The update claim verifies it (prefix + tags,
+ * adapters/tenant-credentials.ts) and records the secret's ARN.
+ */
+export const ModelKeyRequestSchema = z
   .object({
     provider: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'provider must be a model provider id of the plan' }),
-    /** The credential's name under `octw/tenants/<cell>/<tenantId>/credentials/` (never the key itself). */
-    credential: z.string().regex(CREDENTIAL_NAME, { error: 'credential must be 1-63 of a-z, 0-9 and "-" (the name under the tenant\'s credentials prefix)' }),
+    credential: z.string().min(1).max(2048),
   })
   .strict();
-export type ModelKeyRef = z.infer<typeof ModelKeyRefSchema>;
+export type ModelKeyRequest = z.infer<typeof ModelKeyRequestSchema>;
 
-export const ModelKeysSchema = z
-  .array(ModelKeyRefSchema)
+export const ModelKeysRequestSchema = z
+  .array(ModelKeyRequestSchema)
   .max(8)
   .refine((keys) => new Set(keys.map((k) => k.provider)).size === keys.length, { error: 'modelKeys names a provider twice' });
 
-/** Secrets Manager name of a tenant credential (contract 4). */
-export function tenantCredentialSecretName(t: TenantRef, credential: string): string {
-  if (!CREDENTIAL_NAME.test(credential)) throw new RangeError(`credential name "${credential}" is not 1-63 of a-z, 0-9 and "-"`);
-  return `${tenantCredentialPrefix(t)}${credential}`;
+/**
+ * A tenant's key as recorded: the provider, the verified credential secret's ARN, and the
+ * provider's endpoint (host, port of the plan's baseUrl when the key was set), which the tenant's
+ * egress policy allows (origin `model:<provider>`, functions/domain/tenant-egress.ts).
+ */
+export const TenantModelKeySchema = z
+  .object({
+    provider: z.string(),
+    secretArn: z.string().startsWith('arn:'),
+    endpoint: z.object({ host: z.string().min(1).max(253), port: z.int().min(1).max(65535) }).strict(),
+  })
+  .strict();
+export type TenantModelKey = z.infer<typeof TenantModelKeySchema>;
+
+/** A credential reference given by its short name: the full secret name under the tenant's prefix. */
+export function credentialReference(t: TenantRef, credential: string): string {
+  return CREDENTIAL_NAME_PATTERN.test(credential) ? names.credentialSecret(t, credential) : credential;
 }
 
-/** Every credential secret of the tenant starts with this. */
-export const tenantCredentialPrefix = (t: TenantRef) => `octw/tenants/${t.cell}/${t.tenantId}/credentials/`;
+/** Host and port of a provider's base URL (the default port of its scheme when none is given). */
+export function providerEndpoint(baseUrl: string): { host: string; port: number } {
+  const u = new URL(baseUrl);
+  return { host: u.hostname.toLowerCase(), port: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443 };
+}
 
 /** Env var ECS injects a tenant's key for a provider into. */
 export function modelProviderKeyEnv(providerId: string): string {

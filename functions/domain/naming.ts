@@ -43,6 +43,10 @@ export interface TenantRef {
 export const cellNamePrefix = (cell: string) => `octw-${cell}--`;
 /** Secret names of the cell's tenants start with this. */
 export const cellSecretPrefix = (cell: string) => `octw/tenants/${cell}/`;
+/** Every credential secret of one tenant starts with this (contract 4: `octw/tenants/<cell>/<id>/credentials/`). */
+export const tenantCredentialPrefix = (t: TenantRef) => `${cellSecretPrefix(t.cell)}${t.tenantId}/credentials/`;
+/** A credential secret's own name (after the prefix): 1-64 of a-z, 0-9 and "-". */
+export const CREDENTIAL_NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
 /** Log group names of the cell's tenants start with this. */
 export const cellLogGroupPrefix = (cell: string) => `/octw/tenants/${cell}/`;
 
@@ -55,6 +59,8 @@ export const names = {
   role: tenantName,
   rolePolicy: tenantName,
   secret: (t: TenantRef) => `${cellSecretPrefix(t.cell)}${t.tenantId}/gateway-token`,
+  /** A tenant-owned credential (channel token, bring-your-own provider key): never read by the workflow, only referenced. */
+  credentialSecret: (t: TenantRef, name: string) => `${tenantCredentialPrefix(t)}${name}`,
   logGroup: (t: TenantRef) => `${cellLogGroupPrefix(t.cell)}${t.tenantId}`,
   taskFamily: tenantName,
   service: tenantName,

@@ -30,8 +30,10 @@
  * (else the gateway fetches catalog.openclaw.ai at start).
  */
 import * as z from 'zod';
+import { CHANNEL_HARDENING, renderChannels, type TenantChannel } from './channels';
 import { canonicalJson } from './config-hash';
 import { modelProviderKeyEnv } from './models';
+import { IMAGE_APP_DIR as APP_DIR, PACKAGED_PLUGINS } from './openclaw-release';
 import { GATEWAY_PORT } from './naming';
 import type { Plan, TenantId } from './tenant';
 
@@ -101,10 +103,29 @@ export const COMMANDS = {
 export const BEDROCK_PROVIDER_ID = 'amazon-bedrock';
 
 /**
- * Settings a channel entry must carry when channels are added to a tenant later: OpenClaw has
- * no global `configWrites` key (it is per channel, default on), so it is set per channel.
+ * Settings every channel entry carries (functions/domain/channels.ts): OpenClaw has no global
+ * `configWrites` key (it is per channel, default on), so it is set per channel.
  */
-export const CHANNEL_HARDENING = { configWrites: false, dmPolicy: 'pairing', groupPolicy: 'allowlist' } as const;
+export { CHANNEL_HARDENING };
+
+/**
+ * A rendered `channels.<type>` entry: the hardening is required (literal values), credentials only
+ * as SecretRefs (a string credential would be a value in the config); the rest is type-specific.
+ */
+const RenderedChannelSchema = z
+  .object({
+    enabled: z.literal(true),
+    configWrites: z.literal(false),
+    dmPolicy: z.literal('pairing'),
+    groupPolicy: z.literal('allowlist'),
+  })
+  .catchall(z.unknown())
+  .superRefine((entry, ctx) => {
+    for (const key of ['botToken', 'appToken', 'token', 'userToken', 'signingSecret']) {
+      const v = (entry as Record<string, unknown>)[key];
+      if (v !== undefined && !SecretRefSchema.safeParse(v).success) ctx.addIssue({ code: 'custom', path: [key], message: `${key} must be a SecretRef, never a value` });
+    }
+  });
 
 const SecretRefSchema = z.object({ source: z.literal('env'), provider: z.literal('default'), id: z.string().regex(/^[A-Z][A-Z0-9_]{0,127}$/) }).strict();
 
@@ -178,7 +199,16 @@ export const OpenClawConfigSchema = z
       })
       .strict(),
     session: z.object({ dmScope: z.literal('per-channel-peer') }).strict(),
-    channels: z.object({ defaults: z.object({ groupPolicy: z.literal('allowlist') }).strict() }).strict(),
+    channels: z
+      .object({ defaults: z.object({ groupPolicy: z.literal('allowlist') }).strict() })
+      .catchall(z.unknown())
+      .superRefine((channels, ctx) => {
+        for (const [type, entry] of Object.entries(channels)) {
+          if (type === 'defaults') continue;
+          const r = RenderedChannelSchema.safeParse(entry);
+          if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: [type, ...issue.path] });
+        }
+      }),
     commands: z
       .object({
         native: z.literal(false),
@@ -209,6 +239,8 @@ export const OpenClawConfigSchema = z
           })
           .strict()
           .optional(),
+        // Image paths of packaged (npm) plugins: selected in config, they outrank any copy in the state dir.
+        load: z.object({ paths: z.array(z.string().startsWith(`${APP_DIR}/node_modules/`)).min(1) }).strict().optional(),
       })
       .strict(),
     update: z.object({ checkOnStart: z.literal(false), auto: z.object({ enabled: z.literal(false) }).strict() }).strict(),
@@ -240,6 +272,8 @@ export interface RenderOpenClawConfigInput {
   gatewayPort?: number;
   /** Required when the plan names Bedrock models: the gateway calls only the tenant's own profiles. */
   models?: TenantModels;
+  /** The tenant's channels (references only); each becomes `channels.<type>` and adds its plugin. */
+  channels?: readonly TenantChannel[];
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -321,6 +355,8 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClaw
   if (plan.plugins.length === 0) throw new RangeError(`plan "${plan.id}" allows no plugin: an empty plugins.allow means "no allowlist" to OpenClaw`);
   const models = renderModels(input);
 
+  const channels = renderChannelsPart(input.channels ?? [], plan);
+
   return {
     gateway: {
       mode: 'local',
@@ -358,12 +394,27 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClaw
       defaults: { sandbox: { mode: 'off' }, model: { primary: models.primary } },
     },
     session: { dmScope: 'per-channel-peer' },
-    channels: { defaults: { groupPolicy: CHANNEL_HARDENING.groupPolicy } },
+    channels: { defaults: { groupPolicy: CHANNEL_HARDENING.groupPolicy }, ...channels.entries },
     commands: { ...COMMANDS },
-    plugins: { allow: [...plan.plugins], ...(models.bedrockPlugin ? { entries: { [BEDROCK_PROVIDER_ID]: models.bedrockPlugin } } : {}) },
+    plugins: { ...channels.plugins, ...(models.bedrockPlugin ? { entries: { [BEDROCK_PROVIDER_ID]: models.bedrockPlugin } } : {}) },
     update: { checkOnStart: false, auto: { enabled: false } },
     logging: { audit: { enabled: true } },
     models: models.models,
+  };
+}
+
+/**
+ * The channel part (contract 3, owner: channels): `channels.<type>` entries with the hardening and
+ * SecretRefs, and `plugins.allow` = the plan's plugins plus each channel's plugin (removed with the
+ * channel), with `plugins.load.paths` naming the image's copy of every packaged (npm) plugin allowed.
+ */
+export function renderChannelsPart(channels: readonly TenantChannel[], plan: Plan): { entries: Record<string, z.infer<typeof RenderedChannelSchema>>; plugins: OpenClawConfig['plugins'] } {
+  const { entries, plugins } = renderChannels(channels, plan);
+  const allow = [...plan.plugins, ...plugins.filter((p) => !plan.plugins.includes(p))];
+  const paths = allow.filter((p) => Object.hasOwn(PACKAGED_PLUGINS, p)).map((p) => `${APP_DIR}/node_modules/${PACKAGED_PLUGINS[p] as string}`);
+  return {
+    entries: entries as Record<string, z.infer<typeof RenderedChannelSchema>>,
+    plugins: { allow, ...(paths.length > 0 ? { load: { paths } } : {}) },
   };
 }
 

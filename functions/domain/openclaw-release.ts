@@ -6,6 +6,9 @@
 
 export const OPENCLAW_RELEASE = '2026.9.6';
 
+/** The image's application directory (image/Dockerfile): the package set is installed with npm under it. */
+export const IMAGE_APP_DIR = '/app';
+
 /**
  * Plugin ids bundled in the pinned release's npm package (dist/extensions/<dir>/openclaw.plugin.json),
  * so carried by the tenant image. The conformance suite checks this list against the installed package.
@@ -29,5 +32,17 @@ export const BUNDLED_PLUGINS: readonly string[] = [
  */
 export const PLUGINS_OUTSIDE_PACKAGE_SET: readonly string[] = ['amazon-bedrock'];
 
+/**
+ * Official channel plugins published on npm beside the release (same version), added to the package
+ * set (conformance/openclaw/package.json, so the image carries them) and loaded from the image by
+ * an explicit `plugins.load.paths` entry: a path selected in config outranks any copy of the same id
+ * found in the tenant-writable state directory (`~/.openclaw/extensions`), so a tenant cannot shadow
+ * the image's plugin (docs plugins/manifest/package-json.md, "Discovery precedence").
+ */
+export const PACKAGED_PLUGINS: Readonly<Record<string, string>> = {
+  slack: '@openclaw/slack',
+  discord: '@openclaw/discord',
+};
+
 /** Plugins a plan may name. */
-export const KNOWN_PLUGINS: ReadonlySet<string> = new Set([...BUNDLED_PLUGINS, ...PLUGINS_OUTSIDE_PACKAGE_SET]);
+export const KNOWN_PLUGINS: ReadonlySet<string> = new Set([...BUNDLED_PLUGINS, ...Object.keys(PACKAGED_PLUGINS), ...PLUGINS_OUTSIDE_PACKAGE_SET]);

@@ -4,8 +4,10 @@
  * request a no-op. Pure domain code.
  */
 import * as z from 'zod';
-import { ModelKeysSchema } from './models';
+import { ChannelListRequestSchema } from './channels';
+import { ModelKeysRequestSchema } from './models';
 import { EgressRuleSchema, TenantIdSchema } from './tenant';
+import { HostEntryInputSchema } from './egress-policy';
 
 export const OPERATIONS = {
   provision: 'ProvisionTenant',
@@ -51,17 +53,24 @@ export const UpdateRequestSchema = z
     tenantId: TenantIdSchema,
     plan: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'plan must be a plan id such as "standard"' }).optional(),
     egressAllowlist: z.array(EgressRuleSchema).max(50).optional(),
+    /** The tenant's new host policy at the egress proxy (replaces the whole list; [] removes every host). */
+    hostAllowlist: z.array(HostEntryInputSchema).max(100, { error: 'hostAllowlist has more than 100 entries' }).optional(),
     /** Image pinned by digest; overrides the plan's image for this tenant. */
     image: z
       .string()
       .regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'image must be pinned by digest (repo@sha256:...)' })
       .optional(),
-    /** The tenant's own provider keys, by reference to its credential secrets (replaces the list; [] removes them). */
-    modelKeys: ModelKeysSchema.optional(),
+    /**
+     * The tenant's channels after the update (the whole list: a channel left out is removed). Each
+     * credential is a reference to a secret under the tenant's credentials prefix, never a value.
+     */
+    channels: ChannelListRequestSchema.optional(),
+    /** The tenant's own provider keys after the update (the whole list; [] removes them): references to its credential secrets. */
+    modelKeys: ModelKeysRequestSchema.optional(),
   })
   .strict()
-  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.image !== undefined || u.modelKeys !== undefined, {
-    error: 'an update must change at least one of plan, egressAllowlist, image, modelKeys',
+  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.hostAllowlist !== undefined || u.image !== undefined || u.channels !== undefined || u.modelKeys !== undefined, {
+    error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels, modelKeys',
   });
 export type UpdateRequest = z.infer<typeof UpdateRequestSchema>;
 

@@ -20,7 +20,9 @@
  * (so the CLI is /app/node_modules/openclaw/openclaw.mjs), `node` on PATH, HOME=/home/node.
  */
 import { CONFIG_INIT_CONTAINER, GATEWAY_CONTAINER, GATEWAY_PORT, names, tenantTags } from './naming';
+import { channelSecretEnv, type TenantChannel } from './channels';
 import { GATEWAY_TOKEN_ENV, modelProviderKeyEnv } from './openclaw-config';
+import { IMAGE_APP_DIR } from './openclaw-release';
 import type { Plan, TenantId } from './tenant';
 
 export const CONFIG_DIR = '/octw/config';
@@ -30,7 +32,7 @@ const INIT_TMP_MOUNT = '/octw/tmp';
 /** Task-local (the "tmp" volume), never EFS: OpenClaw's cache and fallback temp dir. */
 export const CACHE_DIR = '/tmp/.cache';
 /** The image's application directory and the OpenClaw CLI in it (image/Dockerfile). */
-export const APP_DIR = '/app';
+export const APP_DIR = IMAGE_APP_DIR;
 export const OPENCLAW_ENTRY = 'node_modules/openclaw/openclaw.mjs';
 
 export interface TaskDefinitionInput {
@@ -55,6 +57,8 @@ export interface TaskDefinitionInput {
   openclawConfigJson: string;
   /** configHash of this revision's inputs; tagged so a retried step can recognise its own revision. */
   configHash: string;
+  /** The tenant's channels: each credential is injected from its verified secret ARN as OCTW_CHANNEL_<TYPE>_<FIELD>. */
+  channels?: readonly TenantChannel[];
 }
 
 interface KeyValue {
@@ -206,6 +210,8 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     secrets: [
       { name: GATEWAY_TOKEN_ENV, valueFrom: input.secretArn },
       ...modelKeySecrets(input),
+      // Channel credentials (contract 2, owner: channels): by reference, never a value in the definition.
+      ...channelSecretEnv(input.channels ?? []),
     ],
     mountPoints: [
       { sourceVolume: 'state', containerPath: STATE_DIR, readOnly: false },

@@ -2,8 +2,10 @@
  * The tenant record as stored (one item per tenant, key TENANT#<id> / META) and its audit items.
  */
 import * as z from 'zod';
-import { ModelKeysSchema } from './models';
+import { TenantChannelSchema } from './channels';
+import { TenantModelKeySchema } from './models';
 import { EgressRuleSchema, TenantIdSchema, TenantResourcesSchema, TenantStatusSchema } from './tenant';
+import { HostRuleSchema } from './egress-policy';
 
 export const ErrorInfoSchema = z.object({
   name: z.string(),
@@ -16,8 +18,11 @@ export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 export const PreviousConfigSchema = z.object({
   plan: z.string(),
   egressAllowlist: z.array(EgressRuleSchema),
+  hostAllowlist: z.array(HostRuleSchema).default([]),
   imageOverride: z.string().optional(),
-  modelKeys: ModelKeysSchema.optional(),
+  /** The channels before the update (absent in updates started before channels existed: unchanged). */
+  channels: z.array(TenantChannelSchema).optional(),
+  modelKeys: z.array(TenantModelKeySchema).optional(),
   configHash: z.string(),
   taskDefinitionArn: z.string().optional(),
 });
@@ -37,11 +42,22 @@ export const TenantRecordSchema = z.object({
   ownerEmail: z.string(),
   plan: z.string(),
   egressAllowlist: z.array(EgressRuleSchema),
+  /**
+   * The tenant's host policy at the egress proxy (issue 10): the validated entries of its signup or
+   * last update, expanded (presets included, each rule with its origin). What the proxy enforces is
+   * `effectiveHostRules(record)` (functions/domain/tenant-egress.ts). Absent in older records = none.
+   */
+  hostAllowlist: z.array(HostRuleSchema).default([]),
   /** Image pinned by digest that replaces the plan's image for this tenant (set by an update). */
   imageOverride: z.string().optional(),
-  /** The tenant's own provider keys, by reference (credential names, never values). */
-  modelKeys: ModelKeysSchema.optional(),
-  /** Hash of (plan, allowlist, image): what the running gateway was built from. */
+  /**
+   * The tenant's channels: type, settings and credential secret ARNs (references, never values),
+   * each verified as this tenant's own when it was set. Changed only by an update.
+   */
+  channels: z.array(TenantChannelSchema).optional(),
+  /** The tenant's own provider keys: provider id and credential secret ARN (verified as its own when set; never a value). */
+  modelKeys: z.array(TenantModelKeySchema).optional(),
+  /** Hash of (plan, allowlist, host allowlist, image, channels): what the running gateway was built from. */
   configHash: z.string(),
   /** Only while UPDATING: the configuration the update replaces (restored if the update fails). */
   previous: PreviousConfigSchema.optional(),
@@ -76,6 +92,8 @@ export const AuditItemSchema = z.object({
   at: z.string(),
   executionArn: z.string().optional(),
   error: ErrorInfoSchema.optional(),
+  /** What the transition changed, in words without secrets (e.g. `channels: +telegram`). */
+  changes: z.array(z.string()).optional(),
 });
 export type AuditItem = z.infer<typeof AuditItemSchema>;
 

@@ -3,7 +3,9 @@
  * kept in DynamoDB. Pure domain code: no AWS SDK imports here.
  */
 import * as z from 'zod';
+import { BUILTIN_CHANNELS, BUILTIN_CHANNEL_TYPES, ChannelPluginSchema, isBuiltinChannel } from './channels';
 import { KNOWN_PLUGINS } from './openclaw-release';
+import { EgressPlanBoundsSchema, HostEntryInputSchema, type EgressPlanBounds } from './egress-policy';
 
 /** Words that may not be tenant ids: they collide with platform names or read as something else. */
 export const RESERVED_TENANT_IDS: ReadonlySet<string> = new Set([
@@ -69,6 +71,11 @@ export const SignupRequestSchema = z
     ownerEmail: z.email({ error: 'ownerEmail must be an email address' }).max(254),
     plan: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'plan must be a plan id such as "standard"' }),
     egressAllowlist: z.array(EgressRuleSchema).max(50, { error: 'egressAllowlist has more than 50 entries' }).default([]),
+    /**
+     * Hosts the tenant may reach through the cell's egress proxy (issue 10): `{host, ports}` or
+     * `{preset}` entries, checked against the plan's `egress` bounds and stored expanded (HostRule[]).
+     */
+    hostAllowlist: z.array(HostEntryInputSchema).max(100, { error: 'hostAllowlist has more than 100 entries' }).default([]),
     idempotencyKey: z.string().min(1).max(128).optional(),
   })
   .strict();
@@ -101,6 +108,9 @@ export const ModelProviderSchema = z
   .strict()
   .refine((p) => p.id !== 'amazon-bedrock', { error: 'model provider id "amazon-bedrock" is reserved for bedrockModels' });
 export type ModelProvider = z.infer<typeof ModelProviderSchema>;
+
+/** A plan without `egress` bounds lets its tenants allow no host through the proxy. */
+export const NO_HOST_EGRESS: EgressPlanBounds = { maxHostRules: 0, allow: { hosts: [], presets: [] }, awsEndpointExceptions: [] };
 
 /** One entry of the plan catalogue (configured in cdk.json context, passed to handlers as JSON). */
 export const PlanSchema = z
@@ -137,8 +147,20 @@ export const PlanSchema = z
      * would mean "no allowlist" to OpenClaw, so at least one). The plan's image must carry them.
      */
     plugins: z.array(z.string().regex(PLUGIN_ID, { error: 'plugin ids are 1-64 of a-z, 0-9 and "-"' })).min(1, { error: 'plugins must list at least one plugin: an empty plugins.allow lets OpenClaw load every plugin it finds' }),
+    /**
+     * Channel types a tenant on this plan may connect (telegram, slack, discord). A channel's plugin
+     * is added to `plugins.allow` only while the tenant has the channel. @default none
+     */
+    channels: z.array(z.enum(BUILTIN_CHANNEL_TYPES as [string, ...string[]], { error: `channels are ${BUILTIN_CHANNEL_TYPES.join(', ')}; other channel plugins go in channelPlugins` })).optional(),
+    /** Other channel plugins the plan allows (each with its plugin id, credential fields and egress preset). @default none */
+    channelPlugins: z.array(ChannelPluginSchema).optional(),
     /** The most allowlist rules (security-group rules after expansion) a tenant on this plan may have. */
     maxAllowlistRules: z.int().min(0).max(50),
+    /**
+     * What this plan's tenants may allow through the egress proxy (host patterns and presets, or any
+     * public host on some ports) and how many host rules. @default NO_HOST_EGRESS: no host may be allowed
+     */
+    egress: EgressPlanBoundsSchema.optional(),
     /** Use Fargate Spot capacity. */
     spot: z.boolean().default(false),
     /** EFS usage (GiB) a tenant may reach; measured on a schedule (Usage function). @default no quota */
@@ -160,6 +182,12 @@ export const PlanSchema = z
   .refine((p) => new Set(p.modelProviders.map((m) => m.id)).size === p.modelProviders.length, { error: 'model provider ids must be unique' })
   .refine((p) => (p.bedrockGuardrail === undefined && p.monthlyTokenBudget === undefined) || p.bedrockModels.length > 0, {
     error: 'bedrockGuardrail and monthlyTokenBudget apply to Bedrock: the plan names no bedrockModels',
+  })
+  .refine((p) => new Set([...(p.channels ?? []), ...(p.channelPlugins ?? []).map((c) => c.type)]).size === (p.channels ?? []).length + (p.channelPlugins ?? []).length, {
+    error: 'a channel type may appear once in channels and channelPlugins',
+  })
+  .refine((p) => [...(p.channels ?? []).map((t) => (isBuiltinChannel(t) ? BUILTIN_CHANNELS[t].plugin : t)), ...(p.channelPlugins ?? []).map((c) => c.plugin)].every((id) => KNOWN_PLUGINS.has(id)), {
+    error: 'a channel names a plugin that the tenant image does not carry (see functions/domain/openclaw-release.ts)',
   });
 export type Plan = z.infer<typeof PlanSchema>;
 export const PlanCatalogueSchema = z.array(PlanSchema).min(1);

@@ -4,11 +4,9 @@
  * scale it (suspend/resume), and remove service and task definitions.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
-import { verifyTenantCredential } from '../adapters/tenant-credentials';
 import { configHash } from '../domain/config-hash';
 import { ResourceBusyError, TenantStateConflictError, ValidationError } from '../domain/errors';
 import { renderOpenClawConfig, serializeOpenClawConfig } from '../domain/openclaw-config';
@@ -32,7 +30,6 @@ const env = loadEnv([
 ]);
 const region = regionFromEnv();
 const { store, cell } = lifecycleDepsFromEnv();
-const secrets = traced(new SecretsManagerClient({}));
 const services = new GatewayServices(traced(new ECSClient({})), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
 
 /** Time kept back from a Lambda invocation's budget for the last poll and the return. */
@@ -93,15 +90,10 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
   switch (input.action) {
     case 'registerTaskDefinition': {
       const plan = planOf(record);
-      // The tenant's own provider keys: each reference checked to be this tenant's credential
-      // (name prefix + tags) before ECS is told to inject it; the value is never read here.
-      const modelKeySecrets = [];
-      for (const k of record.modelKeys ?? []) {
-        const verified = await verifyTenantCredential(secrets, { tenantId, cell: record.cell }, k.credential);
-        modelKeySecrets.push({ provider: k.provider, secretArn: verified.arn });
-      }
+      // The tenant's own provider keys: credential ARNs verified as the tenant's own when the update set them.
+      const modelKeySecrets = record.modelKeys ?? [];
       const models = { inferenceProfiles: r.inferenceProfiles ?? {}, keyedProviders: modelKeySecrets.map((k) => k.provider) };
-      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, models }));
+      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [], models }));
       const base = {
         tenantId,
         cell: record.cell,
@@ -117,6 +109,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         logGroupName: need(r.logGroupName, 'log group', tenantId),
         modelKeySecrets,
         openclawConfigJson,
+        channels: record.channels ?? [],
       };
       const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));
       const taskDefinitionArn = await services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash, tenantId);

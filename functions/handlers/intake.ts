@@ -20,7 +20,7 @@ import { signupContextOf } from '../usecases/signup';
 const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN']);
 const deps: IntakeDeps = {
   ...lifecycleDepsFromEnv(),
-  signup: signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON),
+  signup: signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID),
   provision: new StateMachineStarter(traced(new SFNClient({})), env.PROVISION_STATE_MACHINE_ARN),
 };
 

@@ -3,20 +3,24 @@
  * transition (activate, fail, ...), recording the caught error as the tenant's last error.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { TRANSITIONS, TRANSITION_NAMES, type TransitionName } from '../domain/lifecycle';
 import { TENANT_STATUSES, type TenantStatus } from '../domain/tenant';
 import { loadEnv } from '../shared/env';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { describeCaught, makeHandler } from '../shared/handler';
-import { metrics } from '../shared/powertools';
+import { metrics, traced } from '../shared/powertools';
+import { TenantCredentials } from '../adapters/tenant-credentials';
 import { applyTransition, registerForProvisioning } from '../usecases/lifecycle';
 import { claimForOperation, claimForUpdate, CLAIMS, type ClaimOperation } from '../usecases/operations';
 import { signupContextOf } from '../usecases/signup';
 
 const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS']);
-const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON);
+const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID);
 const deps = lifecycleDepsFromEnv();
+/** Verifies channel credential references (DescribeSecret: metadata and tags only, never a value). */
+const credentials = new TenantCredentials(traced(new SecretsManagerClient({})));
 
 const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
 
@@ -70,7 +74,7 @@ export const handler = makeHandler('Lifecycle', Input, async (input) => {
   }
   if (input.action === 'claim') return claimForOperation(deps, input.operation, input.request, input.executionArn);
   if (input.action === 'claimUpdate') {
-    return claimForUpdate({ ...deps, signup: signupContext }, input.request, input.executionArn);
+    return claimForUpdate({ ...deps, signup: signupContext, credentials }, input.request, input.executionArn);
   }
   if (input.action === 'restoreUpdate') {
     const { record, restored } = await deps.store.restorePrevious(input.tenantId, input.executionArn);

@@ -96,6 +96,7 @@ export function canonicalInput(request: SignupRequest): SignupRequest {
     ownerEmail: request.ownerEmail,
     plan: request.plan,
     egressAllowlist: request.egressAllowlist,
+    hostAllowlist: request.hostAllowlist,
     ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
   };
 }

@@ -176,6 +176,7 @@ export async function admitSignup(
     ownerEmail: request.ownerEmail,
     plan: request.plan,
     egressAllowlist: request.egressAllowlist,
+    hostAllowlist: valid.hostAllowlist,
     configHash: valid.configHash,
     ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
   };

@@ -3,14 +3,18 @@
  * request, then claim the tenant for the workflow with one conditional transition. A refused claim
  * changes nothing: ValidationError (bad input), TenantNotFoundError, TenantStateConflictError.
  */
+import type { CredentialVerifier } from '../adapters/tenant-credentials';
+import { channelSpecs, isBuiltinChannel, validateChannels, type ChannelRequest, type TenantChannel } from '../domain/channels';
+import { effectiveHostRules } from '../domain/tenant-egress';
 import { configHash } from '../domain/config-hash';
-import { TenantStateConflictError } from '../domain/errors';
+import { TenantStateConflictError, ValidationError } from '../domain/errors';
+import { credentialReference, providerEndpoint, type ModelKeyRequest, type TenantModelKey } from '../domain/models';
 import { refusal, type TransitionName } from '../domain/lifecycle';
 import { TenantRequestSchema, UpdateRequestSchema } from '../domain/operations';
 import type { Plan } from '../domain/tenant';
 import type { PreviousConfig, TenantRecord } from '../domain/tenant-record';
 import { applyTransition, type LifecycleDeps } from './lifecycle';
-import { parseRequest, tenantConfigHash, validateTenantConfig, type SignupContext } from './signup';
+import { modelKeyIssues, parseRequest, tenantConfigHash, validateTenantConfig, type SignupContext } from './signup';
 
 export const CLAIMS = {
   deprovision: 'startDeprovision',
@@ -42,15 +46,21 @@ export interface UpdateTicket extends OperationTicket {
   /** false: the request asks for the configuration the tenant already has; nothing was claimed or changed. */
   changed: boolean;
   allowlistChanged: boolean;
+  /** The tenant's host allowlist (what the egress proxy enforces) differs: its policy item is written again. */
+  hostPolicyChanged: boolean;
   /** The plan's Bedrock models differ: the role policy is put again. */
   modelsChanged: boolean;
-  /** Plan (CPU, memory, image, models) or image override differ: a new task-definition revision is rolled out. */
+  /** The channels differ (config, plugins, credential env vars and egress hosts follow them). */
+  channelsChanged: boolean;
+  /** Plan (CPU, memory, image, models), image override or channels differ: a new task-definition revision is rolled out. */
   taskDefinitionChanged: boolean;
   configHash: string;
 }
 
 export interface UpdateDeps extends LifecycleDeps {
   signup: SignupContext;
+  /** Checks that a credential reference is the tenant's own secret (needed when channels carry credentials). */
+  credentials?: CredentialVerifier;
 }
 
 /**
@@ -74,15 +84,23 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
       plan: request.plan ?? record.plan,
       egressAllowlist: request.egressAllowlist ?? record.egressAllowlist,
       imageOverride: request.image ?? record.imageOverride,
-      modelKeys: request.modelKeys ?? record.modelKeys ?? [],
     };
-    const plan = validateTenantConfig(target, deps.signup, 'update refused');
-    const hash = tenantConfigHash(target, plan);
+    const { plan, hostAllowlist } = validateTenantConfig(
+      // A new host allowlist is validated as input; the current one is checked against the (new) plan.
+      { ...target, ...(request.hostAllowlist ? { hostAllowlist: request.hostAllowlist } : { storedHostAllowlist: record.hostAllowlist }) },
+      deps.signup,
+      'update refused',
+    );
+    const channels = await targetChannels(deps, request.channels, record, plan);
+    const modelKeys = await targetModelKeys(deps, request.modelKeys, record, plan);
+    const hash = tenantConfigHash({ ...target, hostAllowlist, channels, modelKeys }, plan);
     const previous: PreviousConfig = {
       plan: record.plan,
       egressAllowlist: record.egressAllowlist,
+      hostAllowlist: record.hostAllowlist,
       ...(record.imageOverride ? { imageOverride: record.imageOverride } : {}),
-      ...(record.modelKeys && record.modelKeys.length > 0 ? { modelKeys: record.modelKeys } : {}),
+      channels: record.channels ?? [],
+      modelKeys: record.modelKeys ?? [],
       configHash: record.configHash,
       ...(record.resources.taskDefinitionArn ? { taskDefinitionArn: record.resources.taskDefinitionArn } : {}),
     };
@@ -95,11 +113,14 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
         patch: {
           plan: target.plan,
           egressAllowlist: target.egressAllowlist,
+          hostAllowlist,
           imageOverride: target.imageOverride ?? null,
-          modelKeys: target.modelKeys,
+          channels,
+          modelKeys,
           configHash: hash,
           previous,
         },
+        changes: channelChanges(record.channels ?? [], channels),
       });
       return ticket(claimed, previous, deps.signup.plans, true);
     } catch (err) {
@@ -112,6 +133,67 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
   }
 }
 
+/**
+ * The tenant's channels after the update: the requested list (or, without one, the current list)
+ * checked against the target plan, each credential reference verified as this tenant's own secret
+ * and recorded by ARN. Sorted by type, so the same channels always hash alike.
+ */
+async function targetChannels(deps: UpdateDeps, requested: ChannelRequest[] | undefined, record: TenantRecord, plan: Plan): Promise<TenantChannel[]> {
+  if (requested === undefined) {
+    // A plan change must still allow every channel the tenant has (remove the channel first).
+    const current = (record.channels ?? []).map((c) => ({ type: c.type, settings: c.settings, credentials: Object.fromEntries(Object.entries(c.credentials).map(([f, v]) => [f, v.secretArn])) }));
+    validateChannels(current, plan, 'update refused');
+    return record.channels ?? [];
+  }
+  const valid = validateChannels(requested, plan, 'update refused');
+  const tenant = { cell: record.cell, tenantId: record.tenantId };
+  const out: TenantChannel[] = [];
+  for (const [i, c] of valid.entries()) {
+    const credentials: TenantChannel['credentials'] = {};
+    for (const field of Object.keys(c.credentials).sort()) {
+      if (!deps.credentials) throw new Error('claimForUpdate: channels with credentials need a credential verifier');
+      const secretArn = await deps.credentials.verify(c.credentials[field] as string, tenant, `channels[${i}].credentials.${field}`);
+      credentials[field] = { secretArn };
+    }
+    const preset = isBuiltinChannel(c.type) ? undefined : channelSpecs(plan).get(c.type)?.preset;
+    out.push({ type: c.type, settings: c.settings, credentials, ...(preset ? { egressPreset: preset } : {}) });
+  }
+  return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+}
+
+/**
+ * The tenant's own provider keys after the update: the requested list (or, without one, the
+ * current list) checked against the target plan (only providers that take a tenant key), each
+ * credential reference verified as this tenant's own secret and recorded by ARN [models].
+ */
+async function targetModelKeys(deps: UpdateDeps, requested: ModelKeyRequest[] | undefined, record: TenantRecord, plan: Plan): Promise<TenantModelKey[]> {
+  const keys = requested ?? (record.modelKeys ?? []).map((k) => ({ provider: k.provider, credential: k.secretArn }));
+  const issues = modelKeyIssues(keys, plan);
+  if (issues.length > 0) throw new ValidationError(`update refused: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  if (requested === undefined) return record.modelKeys ?? [];
+  const tenant = { cell: record.cell, tenantId: record.tenantId };
+  const out: TenantModelKey[] = [];
+  for (const [i, k] of requested.entries()) {
+    if (!deps.credentials) throw new Error('claimForUpdate: model keys need a credential verifier');
+    const secretArn = await deps.credentials.verify(credentialReference(tenant, k.credential), tenant, `modelKeys[${i}].credential`);
+    const provider = plan.modelProviders.find((p) => p.id === k.provider)!;
+    out.push({ provider: k.provider, secretArn, endpoint: providerEndpoint(provider.baseUrl) });
+  }
+  return out.sort((a, b) => (a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : 0));
+}
+
+/** The audit item's words for a channel change: `channels: +telegram`, `-slack`, `~discord`. */
+export function channelChanges(before: readonly TenantChannel[], after: readonly TenantChannel[]): string[] {
+  const b = new Map(before.map((c) => [c.type, configHash(c)]));
+  const a = new Map(after.map((c) => [c.type, configHash(c)]));
+  const words = [
+    ...[...a.keys()].filter((t) => !b.has(t)).map((t) => `+${t}`),
+    ...[...b.keys()].filter((t) => !a.has(t)).map((t) => `-${t}`),
+    ...[...a.keys()].filter((t) => b.has(t) && b.get(t) !== a.get(t)).map((t) => `~${t}`),
+  ];
+  return words.length > 0 ? [`channels: ${words.join(' ')}`] : [];
+}
+
 /** How often an update claim is computed again after the record changed under it. */
 export const MAX_CLAIM_ATTEMPTS = 3;
 
@@ -119,17 +201,25 @@ function ticket(record: TenantRecord, previous: PreviousConfig, plans: readonly 
   const before = plans.find((p) => p.id === previous.plan);
   const after = plans.find((p) => p.id === record.plan);
   const same = (a: unknown, b: unknown) => configHash(a ?? null) === configHash(b ?? null);
+  const channelsChanged = changed && previous.channels !== undefined && !same(previous.channels, record.channels ?? []);
   return {
     tenantId: record.tenantId,
     status: record.status,
     version: record.version,
     changed,
     allowlistChanged: changed && !same(previous.egressAllowlist, record.egressAllowlist),
+    // What the proxy enforces: the tenant's own rules and its channels' hosts (contract 1).
+    hostPolicyChanged:
+      changed &&
+      !same(
+        effectiveHostRules({ hostAllowlist: previous.hostAllowlist, channels: previous.channels ?? record.channels, modelKeys: previous.modelKeys ?? record.modelKeys }),
+        effectiveHostRules({ hostAllowlist: record.hostAllowlist, channels: record.channels, modelKeys: record.modelKeys }),
+      ),
     modelsChanged:
       changed &&
       (!before || !after || !same([before.bedrockModels, before.bedrockGuardrail], [after.bedrockModels, after.bedrockGuardrail])),
-    taskDefinitionChanged:
-      changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride || !same(previous.modelKeys ?? [], record.modelKeys ?? [])),
+    channelsChanged,
+    taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride || channelsChanged || !same(previous.modelKeys ?? [], record.modelKeys ?? [])),
     configHash: record.configHash,
   };
 }

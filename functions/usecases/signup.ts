@@ -2,12 +2,15 @@
  * Validating a signup: shape (zod), plan, and allowlist rules. Pure apart from the deps passed in.
  */
 import * as z from 'zod';
+import type { TenantChannel } from '../domain/channels';
 import { ValidationError } from '../domain/errors';
 import { countSecurityGroupRules, validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
 import { configHash } from '../domain/config-hash';
 import type { EgressSettings } from '../domain/egress-settings';
-import type { ModelKeyRef } from '../domain/models';
+import { validateHostPolicy, type HostRule } from '../domain/egress-policy';
+import type { TenantModelKey } from '../domain/models';
 import { SignupRequestSchema, type EgressRule, type Plan, type SignupRequest } from '../domain/tenant';
+import { cellPrivateZones, hostPolicyContext, storedRulesIssues } from '../domain/tenant-egress';
 
 export interface SignupContext {
   plans: readonly Plan[];
@@ -19,6 +22,8 @@ export interface SignupContext {
   allowedPrivateCidrs?: readonly string[];
   /** Prefix lists the operator approved for tenant allowlists. @default none */
   approvedPrefixLists?: EgressSettings['approvedPrefixLists'];
+  /** The cell's private DNS zones, never allowed as proxy destinations. @default none */
+  privateZones?: readonly string[];
 }
 
 /** The validation context of a cell from its handler configuration (env VPC_CIDR, EGRESS_SETTINGS_JSON, ...). */
@@ -27,8 +32,10 @@ export function signupContextOf(
   vpcCidrs: readonly string[],
   defaultAllowlist: readonly EgressRule[],
   egress: EgressSettings,
+  cell?: string,
 ): SignupContext {
   return {
+    ...(cell ? { privateZones: cellPrivateZones(cell) } : {}),
     plans,
     vpcCidrs: [...new Set([...vpcCidrs, ...egress.protectedCidrs])],
     defaultAllowlist,
@@ -40,6 +47,8 @@ export function signupContextOf(
 export interface ValidSignup {
   request: SignupRequest;
   plan: Plan;
+  /** The request's host allowlist, validated against the plan and expanded. */
+  hostAllowlist: HostRule[];
   configHash: string;
 }
 
@@ -51,20 +60,25 @@ export function validateSignup(raw: unknown, ctx: SignupContext): ValidSignup {
     throw new ValidationError(`signup refused: ${describe(issues)}`, issues);
   }
   const request = parsed.data;
-  const plan = validateTenantConfig(request, ctx, 'signup refused');
-  return { request, plan, configHash: tenantConfigHash(request, plan) };
+  const { plan, hostAllowlist } = validateTenantConfig(request, ctx, 'signup refused');
+  return { request, plan, hostAllowlist, configHash: tenantConfigHash({ ...request, hostAllowlist }, plan) };
 }
+
+/** A tenant configuration to validate: a host allowlist as input entries, or as stored rules (checked against the plan again). */
+export type TenantConfigInput = Pick<SignupRequest, 'plan' | 'egressAllowlist'> &
+  ({ hostAllowlist: SignupRequest['hostAllowlist'] } | { storedHostAllowlist: readonly HostRule[] });
 
 /**
  * The checks a tenant's configuration passes whether it comes from a signup or an update: the plan
- * exists, and the allowlist is valid against the VPC CIDRs within the plan's rule budget.
- * Returns the plan; throws ValidationError (message prefixed with `refused`) listing every problem.
+ * exists, the allowlist is valid against the VPC CIDRs within the plan's rule budget, and the host
+ * allowlist is within the plan's egress bounds. Returns the plan and the expanded host rules;
+ * throws ValidationError (message prefixed with `refused`) listing every problem.
  */
 export function validateTenantConfig(
-  config: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { modelKeys?: readonly ModelKeyRef[] },
+  config: TenantConfigInput,
   ctx: SignupContext,
   refused: string,
-): Plan {
+): { plan: Plan; hostAllowlist: HostRule[] } {
   const plan = ctx.plans.find((p) => p.id === config.plan);
   if (!plan) {
     const issues = [
@@ -85,16 +99,28 @@ export function validateTenantConfig(
   }).map(
     (i) => ({ path: i.path.startsWith('egressAllowlist') ? i.path : `egressAllowlist${i.path}`, message: i.message }),
   );
-  if (allowlistIssues.length > 0) {
-    throw new ValidationError(`${refused}: ${describe(allowlistIssues)}`, allowlistIssues);
+  const hostCtx = hostPolicyContext(plan, ctx.privateZones ?? []);
+  let hostAllowlist: HostRule[] = [];
+  const hostIssues: { path: string; message: string }[] = [];
+  if ('storedHostAllowlist' in config) {
+    hostAllowlist = [...config.storedHostAllowlist];
+    for (const i of storedRulesIssues(hostAllowlist, hostCtx)) {
+      hostIssues.push({ path: i.path, message: `the tenant's current host allowlist does not fit plan "${plan.id}": ${i.message}` });
+    }
+  } else {
+    const r = validateHostPolicy(config.hostAllowlist, hostCtx);
+    if (r.ok) hostAllowlist = r.rules;
+    else hostIssues.push(...r.issues);
   }
-  const keyIssues = modelKeyIssues(config.modelKeys ?? [], plan);
-  if (keyIssues.length > 0) throw new ValidationError(`${refused}: ${describe(keyIssues)}`, keyIssues);
-  return plan;
+  const issues = [...allowlistIssues, ...hostIssues];
+  if (issues.length > 0) {
+    throw new ValidationError(`${refused}: ${describe(issues)}`, issues);
+  }
+  return { plan, hostAllowlist };
 }
 
 /** A tenant may reference a key only for a provider of its plan that takes the tenant's own key. */
-export function modelKeyIssues(keys: readonly ModelKeyRef[], plan: Plan): { path: string; message: string }[] {
+export function modelKeyIssues(keys: readonly { provider: string }[], plan: Plan): { path: string; message: string }[] {
   return keys.flatMap((k, i) => {
     const provider = plan.modelProviders.find((p) => p.id === k.provider);
     if (!provider) {
@@ -108,12 +134,23 @@ export function modelKeyIssues(keys: readonly ModelKeyRef[], plan: Plan): { path
 
 /** What the running gateway is built from: if it changes, the tenant needs an update. */
 export function tenantConfigHash(
-  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { imageOverride?: string | undefined; modelKeys?: readonly ModelKeyRef[] },
+  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & {
+    hostAllowlist: readonly HostRule[];
+    imageOverride?: string | undefined;
+    channels?: readonly TenantChannel[] | undefined;
+    modelKeys?: readonly TenantModelKey[] | undefined;
+  },
   plan: Plan,
 ): string {
-  // Without an override or keys the hash is what it was before they existed (undefined is dropped).
-  const modelKeys = request.modelKeys && request.modelKeys.length > 0 ? request.modelKeys : undefined;
-  return configHash({ plan, egressAllowlist: request.egressAllowlist, imageOverride: request.imageOverride, modelKeys });
+  // Without an override, a host policy or channels the hash is what it was before they existed (undefined is dropped).
+  return configHash({
+    plan,
+    egressAllowlist: request.egressAllowlist,
+    imageOverride: request.imageOverride,
+    hostAllowlist: request.hostAllowlist.length > 0 ? request.hostAllowlist : undefined,
+    channels: request.channels && request.channels.length > 0 ? request.channels : undefined,
+    modelKeys: request.modelKeys && request.modelKeys.length > 0 ? request.modelKeys : undefined,
+  });
 }
 
 /** Parses operator input with `schema`; a ValidationError (message prefixed with `refused`) lists every problem. */

@@ -51,11 +51,17 @@ export function cellTenantArns(stack: Stack, cellId: string) {
   return {
     roles: f('iam', 'role', role, ArnFormat.SLASH_RESOURCE_NAME, ''),
     secrets: f('secretsmanager', 'secret', secret, ArnFormat.COLON_RESOURCE_NAME),
+    /** Tenant-owned credential secrets (channel tokens, provider keys): `octw/tenants/<cell>/<id>/credentials/<name>`. */
+    credentials: f('secretsmanager', 'secret', `${cellSecretPrefix(cellId)}*/credentials/*`, ArnFormat.COLON_RESOURCE_NAME),
+    /** Gateway-token secrets: `octw/tenants/<cell>/<id>/gateway-token` plus AWS's 6-character suffix. */
+    gatewayTokens: f('secretsmanager', 'secret', `${cellSecretPrefix(cellId)}*/gateway-token-??????`, ArnFormat.COLON_RESOURCE_NAME),
     logGroups: f('logs', 'log-group', logGroup, ArnFormat.COLON_RESOURCE_NAME),
     logStreams: f('logs', 'log-group', `${logGroup}:log-stream:*`, ArnFormat.COLON_RESOURCE_NAME),
     nag: {
       roles: nagArn('iam', `role/${role}`, false),
       secrets: nagArn('secretsmanager', `secret:${secret}`),
+      credentials: nagArn('secretsmanager', `secret:${cellSecretPrefix(cellId)}*/credentials/*`),
+      gatewayTokens: nagArn('secretsmanager', `secret:${cellSecretPrefix(cellId)}*/gateway-token-??????`),
       logGroups: nagArn('logs', `log-group:${logGroup}`),
       logStreams: nagArn('logs', `log-group:${logGroup}:log-stream:*`),
     },

@@ -78,6 +78,14 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
       ),
       statement('TenantIndexes', ['dynamodb:Query'], [...ctx.tableIndexArns]),
       putEvents(ctx),
+      // An update's channel credential references are checked (name prefix and tags) before they are
+      // recorded: metadata only, never GetSecretValue, and only this cell's tenant credential secrets.
+      statement('DescribeTenantCredentials', ['secretsmanager:DescribeSecret'], [cellTenantArns(Stack.of(fn), ctx.cellId).credentials]),
+    ], [
+      {
+        id: `AwsSolutions-IAM5[Resource::${cellTenantArns(Stack.of(fn), ctx.cellId).nag.credentials}]`,
+        reason: "Tenant credential secrets are created per tenant at run time under octw/tenants/<cell>/<id>/credentials/; the function reads their metadata and tags (DescribeSecret) to refuse another tenant's or cell's secret, never a value.",
+      },
     ]),
 
   Network: (fn, ctx) => {
@@ -291,9 +299,6 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         statement('PassTenantRolesToEcsTasks', ['iam:PassRole'], [cell.roles, ctx.executionRoleArn], {
           StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
         }),
-        // A tenant's credential references (its own provider keys) are verified by name and tags
-        // before the task definition names them; the function never reads a value.
-        statement('DescribeCellTenantCredentials', ['secretsmanager:DescribeSecret'], [cell.secrets]),
       ],
       [
         {
@@ -313,10 +318,6 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         {
           id: `AwsSolutions-IAM5[Resource::${cell.nag.roles}]`,
           reason: "This cell's tenant task roles are created at run time under /octw/tenants/ (with the permissions boundary); they may be passed only to ecs-tasks.amazonaws.com.",
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`,
-          reason: "Tenant credential secrets are created per tenant under this cell's octw/tenants/<cell>/ prefix; DescribeSecret reads only their metadata (name, tags) to verify a reference.",
         },
       ],
     );

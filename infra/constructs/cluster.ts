@@ -9,6 +9,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { TAG_CELL } from '../../functions/domain/naming';
 import { cellTenantArns, tenantArns } from './arns';
 
 export interface ClusterProps {
@@ -60,10 +61,16 @@ export class Cluster extends Construct {
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           resources: [cell.logGroups, cell.logStreams],
         }),
+        // Only what a tenant task's `secrets` may name: gateway tokens and tenant credential secrets
+        // (channel tokens, provider keys) of this cell, tagged with this cell. The role is shared by the
+        // cell's tenants (ECS fetches secrets with it before the task starts, the tenant's code never
+        // holds it); which secrets a tenant's task gets is decided by its task definition, into which
+        // the workflow places only secrets verified as that tenant's own (name prefix and tags).
         new iam.PolicyStatement({
           sid: 'TenantSecrets',
           actions: ['secretsmanager:GetSecretValue'],
-          resources: [cell.secrets],
+          resources: [cell.gatewayTokens, cell.credentials],
+          conditions: { StringEquals: { [`aws:ResourceTag/${TAG_CELL}`]: props.cellId } },
         }),
       ],
     });
@@ -73,7 +80,8 @@ export class Cluster extends Construct {
       { id: `AwsSolutions-IAM5[Resource::${arns.nag.ecrRepositories}]`, reason: 'Tenant plans choose their image (mirrored into this account\'s ECR); image pulls are read-only and repositories hold no tenant data.' },
       { id: `AwsSolutions-IAM5[Resource::${cell.nag.logGroups}]`, reason: "Tenant log groups are created per tenant at run time under this cell's /octw/tenants/<cell>/; the role only appends log events." },
       { id: `AwsSolutions-IAM5[Resource::${cell.nag.logStreams}]`, reason: "Log streams of this cell's tenant log groups are created by the awslogs driver at run time." },
-      { id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`, reason: "This cell's tenant gateway-token secrets are created per tenant at run time under octw/tenants/<cell>/; ECS injects them into that tenant's container only." },
+      { id: `AwsSolutions-IAM5[Resource::${cell.nag.gatewayTokens}]`, reason: "This cell's tenant gateway-token secrets are created per tenant at run time under octw/tenants/<cell>/<id>/gateway-token; ECS injects them into that tenant's container only." },
+      { id: `AwsSolutions-IAM5[Resource::${cell.nag.credentials}]`, reason: "This cell's tenant credential secrets (channel tokens, provider keys) are created per tenant at run time under octw/tenants/<cell>/<id>/credentials/; ECS injects each into the container of the tenant whose task definition names it, and the workflow names only secrets verified as that tenant's." },
     );
   }
 }

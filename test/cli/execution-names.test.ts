@@ -20,6 +20,7 @@ function record(status: TenantStatus, overrides: Partial<TenantRecord> = {}): Te
     ownerEmail: 'ops@acme-tools.example',
     plan: 'standard',
     egressAllowlist: [],
+    hostAllowlist: [],
     configHash: 'h',
     resources: {},
     transitions: {},

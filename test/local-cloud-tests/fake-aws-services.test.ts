@@ -27,6 +27,7 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetRandomPasswordCommand,
+  GetSecretValueCommand,
   InvalidRequestException,
   PutSecretValueCommand,
   ResourceExistsException,
@@ -246,6 +247,22 @@ describe('Secrets Manager', () => {
     h.clock.advance(7 * 86_400_000);
     expect(await errorOf(() => sm.send(new DescribeSecretCommand({ SecretId: 'b' })))).toBeInstanceOf(ResourceNotFoundException);
     await sm.send(new CreateSecretCommand({ Name: 'b', SecretString: 'v' }));
+  });
+
+  it('GetSecretValue reads AWSCURRENT by name, full or partial ARN, AWSPREVIOUS by stage, and refuses what AWS refuses', async () => {
+    const v1 = '11111111-1111-4111-a111-111111111111';
+    const { ARN } = await sm.send(new CreateSecretCommand({ Name: 'octw/tenants/c/t/credentials/x', SecretString: 'one', ClientRequestToken: v1 }));
+    await sm.send(new PutSecretValueCommand({ SecretId: 'octw/tenants/c/t/credentials/x', SecretString: 'two' }));
+    for (const id of ['octw/tenants/c/t/credentials/x', ARN!, ARN!.slice(0, -7)]) {
+      expect(await sm.send(new GetSecretValueCommand({ SecretId: id }))).toMatchObject({ SecretString: 'two', VersionStages: ['AWSCURRENT'], ARN });
+    }
+    expect(await sm.send(new GetSecretValueCommand({ SecretId: ARN!, VersionStage: 'AWSPREVIOUS' }))).toMatchObject({ SecretString: 'one', VersionId: v1 });
+    expect(await errorOf(() => sm.send(new GetSecretValueCommand({ SecretId: 'octw/tenants/c/t/credentials/y' })))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await errorOf(() => sm.send(new GetSecretValueCommand({ SecretId: ARN!, VersionStage: 'NOPE' })))).toBeInstanceOf(ResourceNotFoundException);
+    await sm.send(new DeleteSecretCommand({ SecretId: ARN!, RecoveryWindowInDays: 7 }));
+    const err = await errorOf(() => sm.send(new GetSecretValueCommand({ SecretId: ARN! })));
+    expect(err).toBeInstanceOf(InvalidRequestException);
+    expect(err.message).toBe("You can't perform this operation on the secret because it was marked for deletion.");
   });
 
   it('generates a password of the requested length from the allowed characters', async () => {

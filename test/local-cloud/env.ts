@@ -33,6 +33,8 @@ export const LOCAL_PLANS: readonly Plan[] = [
     modelProviders: [],
     plugins: ['amazon-bedrock', 'memory-core'],
     maxAllowlistRules: 10,
+    // Channel presets only: a host of the tenant's own choosing is refused.
+    egress: { maxHostRules: 10, allow: { hosts: [], presets: ['telegram', 'slack', 'discord'] }, awsEndpointExceptions: [] },
     spot: false,
   },
   {
@@ -44,6 +46,11 @@ export const LOCAL_PLANS: readonly Plan[] = [
     modelProviders: [],
     plugins: ['amazon-bedrock', 'memory-core'],
     maxAllowlistRules: 20,
+    egress: {
+      maxHostRules: 20,
+      allow: { hosts: [{ host: '*.example.net', ports: [443] }], presets: ['telegram', 'slack', 'discord', 'anthropic', 'openai'] },
+      awsEndpointExceptions: [],
+    },
     spot: false,
   },
   {
@@ -61,6 +68,7 @@ export const LOCAL_PLANS: readonly Plan[] = [
     ],
     plugins: ['memory-core'],
     maxAllowlistRules: 10,
+    egress: { maxHostRules: 10, allow: { hosts: [], presets: ['telegram'] }, awsEndpointExceptions: [] },
     spot: false,
   },
 ];

@@ -184,7 +184,7 @@ describe('update workflow: refusals change nothing', () => {
     ['an allowlist entry inside the VPC', { egressAllowlist: [{ cidr: LOCAL_CELL.vpcCidr, ports: [443] }] }, /egressAllowlist\[0\]\.cidr/],
     ['more allowlist rules than the plan allows', { egressAllowlist: Array.from({ length: 11 }, (_, i) => ({ cidr: `198.51.100.${i}/32`, ports: [443] })) }, /egressAllowlist/],
     ['an image not pinned by digest', { image: 'ghcr.io/openclaw/openclaw:latest' }, /image must be pinned by digest/],
-    ['nothing to change', {}, /at least one of plan, egressAllowlist, image/],
+    ['nothing to change', {}, /at least one of plan, egressAllowlist, .*image/],
   ])('refuses %s with ValidationError', async (_what, change, reason) => {
     const before = await cloud.tenant(tenantId);
     const done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, ...change });

@@ -47,6 +47,7 @@ export class SecretsFake implements EmulatedService {
       RandomPassword: this.randomPassword(i),
     })),
     PutSecretValue: op((i: sm.PutSecretValueCommandInput): sm.PutSecretValueCommandOutput => this.putValue(i)),
+    GetSecretValue: op((i: sm.GetSecretValueCommandInput): sm.GetSecretValueCommandOutput => this.getValue(i)),
     TagResource: op((i: sm.TagResourceCommandInput): sm.TagResourceCommandOutput => {
       const s = this.must(i.SecretId);
       mergeTags(s.tags, tagsFromKeyValue(i.Tags));
@@ -150,6 +151,49 @@ export class SecretsFake implements EmulatedService {
       else delete s.secretString;
     }
     return { $metadata: {}, ARN: s.arn, Name: s.name, VersionId: versionId, VersionStages: ['AWSCURRENT'] };
+  }
+
+  /**
+   * A secret's value by name, full ARN or partial ARN, AWSCURRENT unless a stage or version id is
+   * asked for. AWS's errors: ResourceNotFoundException (no such secret, or no such version/stage),
+   * InvalidRequestException (marked for deletion), InvalidParameterException (both VersionId and a
+   * stage that does not name it).
+   */
+  private getValue(i: sm.GetSecretValueCommandInput): sm.GetSecretValueCommandOutput {
+    const s = this.must(i.SecretId);
+    if (s.deletionDate !== undefined) {
+      throw new InvalidRequestException({
+        message: "You can't perform this operation on the secret because it was marked for deletion.",
+        $metadata: meta(400),
+      });
+    }
+    const stageOf = (v: string) => (v === s.versionId ? 'AWSCURRENT' : v === s.previousVersionId ? 'AWSPREVIOUS' : undefined);
+    let versionId = s.versionId;
+    if (i.VersionId !== undefined) versionId = i.VersionId;
+    else if (i.VersionStage !== undefined) {
+      const byStage = i.VersionStage === 'AWSCURRENT' ? s.versionId : i.VersionStage === 'AWSPREVIOUS' ? s.previousVersionId : undefined;
+      if (byStage === undefined) {
+        throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret value for staging label: " + i.VersionStage, $metadata: meta(400) });
+      }
+      versionId = byStage;
+    }
+    if (i.VersionId !== undefined && i.VersionStage !== undefined && stageOf(i.VersionId) !== i.VersionStage) {
+      throw new InvalidParameterException({ message: 'The parameter VersionId and VersionStage do not refer to the same version.', $metadata: meta(400) });
+    }
+    if (!s.versions.has(versionId)) {
+      throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret value for VersionId: " + versionId, $metadata: meta(400) });
+    }
+    const value = s.versions.get(versionId);
+    const stage = stageOf(versionId);
+    return {
+      $metadata: {},
+      ARN: s.arn,
+      Name: s.name,
+      VersionId: versionId,
+      ...(value !== undefined ? { SecretString: value } : {}),
+      VersionStages: stage ? [stage] : [],
+      CreatedDate: new Date(s.createdAt),
+    };
   }
 
   private delete(i: sm.DeleteSecretCommandInput): sm.DeleteSecretCommandOutput {

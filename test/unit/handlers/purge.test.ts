@@ -47,6 +47,7 @@ function record(tenantId: string, fields: Partial<TenantRecord> = {}): TenantRec
     ownerEmail: `ops@${tenantId}.example`,
     plan: 'standard',
     egressAllowlist: [],
+    hostAllowlist: [],
     configHash: 'h',
     resources: {},
     transitions: {},

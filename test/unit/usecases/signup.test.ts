@@ -1,3 +1,4 @@
+import { configHash } from '../../../functions/domain/config-hash';
 import { ValidationError } from '../../../functions/domain/errors';
 import type { Plan } from '../../../functions/domain/tenant';
 import { validateSignup } from '../../../functions/usecases/signup';
@@ -96,5 +97,38 @@ describe('validateSignup with cell default egress rules', () => {
     const tight = { ...ctx, plans: [{ ...plans[0]!, maxAllowlistRules: 50 }], defaultAllowlist: defaults };
     expect(() => validateSignup({ ...ok, egressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443] }] }, tight)).toThrow(/rules/);
     expect(validateSignup(ok, tight).request.egressAllowlist).toEqual([]);
+  });
+});
+
+describe('validateSignup with a host allowlist', () => {
+  const egressPlans: Plan[] = [
+    { ...plans[0]!, egress: { maxHostRules: 3, allow: { hosts: [{ host: '*.example.net', ports: [443] }], presets: ['telegram'] }, awsEndpointExceptions: [] } },
+  ];
+  const hctx = { plans: egressPlans, vpcCidrs: ['10.40.0.0/16'], defaultAllowlist: [], privateZones: ['cell-1.octw.internal'] };
+
+  it('stores presets expanded and own hosts canonical, and the config hash covers them', () => {
+    const v = validateSignup({ ...ok, hostAllowlist: [{ preset: 'telegram' }, { host: 'API.Example.net', ports: [443] }] }, hctx);
+    expect(v.hostAllowlist).toEqual([
+      { host: 'api.example.net', ports: [443], origin: ['tenant'] },
+      { host: 'api.telegram.org', ports: [443], origin: ['preset:telegram'] },
+    ]);
+    expect(validateSignup({ ...ok, hostAllowlist: [{ preset: 'telegram' }] }, hctx).configHash).not.toBe(v.configHash);
+    // Without a host policy the hash is what it was before host policies existed.
+    expect(validateSignup(ok, hctx).configHash).toBe(configHash({ plan: egressPlans[0], egressAllowlist: [] }));
+  });
+
+  it.each([
+    [{ host: 'evil.example.org', ports: [443] }, /outside the plan's bounds/],
+    [{ preset: 'slack' }, /preset "slack" is not allowed by the plan/],
+    [{ host: 'proxy.cell-1.octw.internal', ports: [443] }, /\.internal/],
+    [{ host: '10.0.0.1', ports: [443] }, /IP literal/],
+    [{ host: 'x.example.net', ports: [22] }, /outside the plan's bounds/],
+    [{ url: 'https://x.example.net' }, /hostAllowlist\[0\]/],
+  ])('refuses %j with a clear message', (entry, message) => {
+    expect(() => validateSignup({ ...ok, hostAllowlist: [entry] }, hctx)).toThrow(message);
+  });
+
+  it('refuses every host on a plan without egress bounds', () => {
+    expect(() => validateSignup({ ...ok, hostAllowlist: [{ preset: 'telegram' }] }, ctx)).toThrow(/signup refused: .*preset "telegram" is not allowed by the plan/);
   });
 });
