@@ -2,6 +2,7 @@
 // plan's custom model provider in the conformance suite and the local cloud. Listens on loopback
 // inside the task's network namespace; appends one JSON line per request to the log file.
 // Usage: node model-stub.mjs <port> [logFile]
+import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -17,7 +18,9 @@ createServer((req, res) => {
   let body = '';
   req.on('data', (c) => { body += c; });
   req.on('end', () => {
-    log({ method: req.method, url: req.url, authorization: req.headers.authorization ? 'present' : 'absent', bytes: body.length });
+    // The key itself is never logged: its SHA-256, so a test can tell whose key arrived.
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    log({ port: Number(port), method: req.method, url: req.url, authorization: req.headers.authorization ? 'present' : 'absent', ...(bearer ? { keySha256: createHash('sha256').update(bearer).digest('hex') } : {}), bytes: body.length });
     const json = (status, obj) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
     if (req.method === 'GET' && req.url?.startsWith('/v1/models')) return json(200, { object: 'list', data: [{ id: MODEL, object: 'model', owned_by: 'octw' }] });
     if (req.method !== 'POST' || !req.url?.startsWith('/v1/chat/completions')) return json(404, { error: { message: 'not found' } });
