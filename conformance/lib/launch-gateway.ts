@@ -78,6 +78,12 @@ export interface LaunchOptions {
   id?: string;
   /** Start the OpenAI-compatible model stub (model-stub.mjs) on these loopback ports inside the namespace. */
   modelStubPorts?: number[];
+  /**
+   * Egress endpoints the tenant's policy allows, each reached from inside the namespace on
+   * 127.0.0.1:<port> and piped to a Unix socket on the host (egress-bridge.mjs). Stands in for the
+   * egress proxy path; an endpoint not listed is unreachable.
+   */
+  egressBridges?: { port: number; socketPath: string }[];
   /** Env vars the image sets (Dockerfile ENV). Default: IMAGE_ENV. */
   imageEnv?: Record<string, string>;
   /**
@@ -363,6 +369,13 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
       const stub = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'model-stub.mjs'), String(p), modelStubLog], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(stub);
       await waitForLine(stub, 'listening', 30_000, 'model stub');
+    }
+
+    // --- egress bridges (the endpoints the tenant's policy allows)
+    for (const b of opts.egressBridges ?? []) {
+      const bridge = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'egress-bridge.mjs'), String(b.port), b.socketPath], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(bridge);
+      await waitForLine(bridge, 'listening', 30_000, 'egress bridge');
     }
 
     // --- init containers (dependsOn SUCCESS)

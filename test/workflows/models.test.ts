@@ -39,7 +39,7 @@ const configOf = (record: Parameters<typeof taskDefinitionOf>[0]) =>
 
 /** Stores a tenant credential as the CLI does: under the tenant's prefix, tagged for it. */
 function storeCredential(tenantId: string, name: string, value: string, tags: Record<string, string> = { 'octw:tenant': tenantId, 'octw:cell': CELL, 'octw:managed-by': 'octw' }) {
-  const out = cloud.fake.secrets.operations.CreateSecret!({
+  const out = cloud.fake.secrets.operations.CreateSecret({
     Name: `octw/tenants/${CELL}/${tenantId}/credentials/${name}`,
     SecretString: value,
     Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
@@ -86,7 +86,7 @@ describe('platform-paid Bedrock: one application inference profile per tenant an
   it("adopts nothing of another tenant: a profile under the tenant's name tagged for someone else fails the provisioning and stays", async () => {
     const { inferenceProfileName } = await import('../../functions/domain/models');
     const name = inferenceProfileName({ cell: CELL, tenantId: 'bedrock-squat' }, SONNET);
-    cloud.fake.bedrock.operations.CreateInferenceProfile!({
+    cloud.fake.bedrock.operations.CreateInferenceProfile({
       inferenceProfileName: name,
       modelSource: { copyFrom: `arn:aws:bedrock:${cloud.fake.config.region}::foundation-model/${SONNET}` },
       tags: [{ key: 'octw:tenant', value: 'someone-else' }, { key: 'octw:cell', value: CELL }],
