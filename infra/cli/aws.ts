@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { TenantStatus } from '../../functions/domain/tenant';
@@ -14,6 +15,8 @@ export interface CliClients {
   readonly doc: DynamoDBDocumentClient;
   readonly sfn: SFNClient;
   readonly events: EventBridgeClient;
+  /** Secrets Manager, for tenant credentials (`octw tenants models --key-file`); absent in clients built by hand. */
+  readonly secrets?: SecretsManagerClient;
   /** The region the SDK resolved (for ARNs derived from the cell). */
   region(): Promise<string>;
   destroy(): void;
@@ -26,6 +29,7 @@ export function createClients(region: string | undefined): CliClients {
   let doc: DynamoDBDocumentClient | undefined;
   let sfn: SFNClient | undefined;
   let events: EventBridgeClient | undefined;
+  let secrets: SecretsManagerClient | undefined;
   return {
     get doc() {
       ddb ??= new DynamoDBClient(base);
@@ -40,6 +44,10 @@ export function createClients(region: string | undefined): CliClients {
       events ??= new EventBridgeClient(base);
       return events;
     },
+    get secrets() {
+      secrets ??= new SecretsManagerClient(base);
+      return secrets;
+    },
     async region() {
       if (region !== undefined) return region;
       sfn ??= new SFNClient(base);
@@ -50,6 +58,7 @@ export function createClients(region: string | undefined): CliClients {
       ddb?.destroy();
       sfn?.destroy();
       events?.destroy();
+      secrets?.destroy();
     },
   };
 }

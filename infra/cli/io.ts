@@ -15,4 +15,6 @@ export interface CliIo {
   /** Pause between --wait polls; tests pass a short one. Default setTimeout. */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
+  /** All of standard input (a key given as `--key-file -`); absent: no stdin to read. */
+  readonly readStdin?: () => Promise<string>;
 }

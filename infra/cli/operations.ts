@@ -34,6 +34,8 @@ export interface OperationArgs {
   readonly allowlistFile?: string | undefined;
   readonly image?: string | undefined;
   readonly immediate?: boolean | undefined;
+  /** update: the tenant's own provider keys (references to its credential secrets), from `octw tenants models`. */
+  readonly modelKeys?: readonly { provider: string; credential: string }[] | undefined;
   readonly wait: boolean;
   readonly pollIntervalMs: number;
 }
@@ -136,6 +138,7 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
           ...(args.plan !== undefined ? { plan: args.plan } : {}),
           ...(egressAllowlist !== undefined ? { egressAllowlist } : {}),
           ...(args.image !== undefined ? { image: args.image } : {}),
+          ...(args.modelKeys !== undefined ? { modelKeys: args.modelKeys } : {}),
         },
         'update request',
       );

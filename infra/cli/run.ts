@@ -10,6 +10,7 @@ import type { CommandContext } from './context';
 import { classify, EXIT, UsageError, type ExitCode } from './errors';
 import type { CliIo } from './io';
 import { OPERATION_NAMES, runOperation } from './operations';
+import { runModels } from './models';
 import { putSignup } from './signup';
 import { listTenants, showTenant } from './tenants-read';
 import { USAGE } from './usage';
@@ -34,6 +35,9 @@ const OPTIONS = {
   'state-machine-arn-prefix': { type: 'string' },
   'event-bus': { type: 'string' },
   source: { type: 'string' },
+  provider: { type: 'string' },
+  'key-file': { type: 'string' },
+  remove: { type: 'boolean' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -51,6 +55,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants resume': OPERATION_OPTIONS,
   'tenants update': [...OPERATION_OPTIONS, 'plan', 'allowlist-file', 'image'],
   'tenants purge': [...OPERATION_OPTIONS, 'immediate'],
+  'tenants models': [...OPERATION_OPTIONS, 'provider', 'key-file', 'remove'],
   signup: ['file'],
 };
 
@@ -84,7 +89,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       throw new UsageError(
         group === 'tenants'
           ? sub === undefined
-            ? 'missing command after "tenants": list, show, provision, reprovision, deprovision, suspend, resume, update or purge'
+            ? 'missing command after "tenants": list, show, provision, reprovision, deprovision, suspend, resume, update, purge or models'
             : `unknown command "tenants ${sub}"`
           : `unknown command "${group}"`,
       );
@@ -134,6 +139,16 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
         break;
       case 'signup':
         await putSignup(ctx, values.file);
+        break;
+      case 'tenants models':
+        await runModels(ctx, {
+          id: args[0],
+          provider: values.provider,
+          keyFile: values['key-file'],
+          remove: values.remove,
+          wait: values.wait === true,
+          pollIntervalMs: pollInterval(values['poll-interval']),
+        });
         break;
       default:
         await runOperation(ctx, {

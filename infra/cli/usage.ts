@@ -11,6 +11,7 @@ Usage:
   octw tenants resume ID [--wait] [--json]
   octw tenants update ID [--plan P] [--allowlist-file F] [--image I] [--wait] [--json]
   octw tenants purge ID [--immediate] [--wait] [--json]
+  octw tenants models ID [--provider P (--key-file F | --remove)] [--wait] [--json]
   octw signup --file event.json [--json]
   octw --help
 
@@ -39,6 +40,12 @@ Commands:
                        (repo@sha256:<digest>).
   tenants purge        Starts PurgeTenant (DEPROVISIONED; after the retention period, or at once
                        with --immediate).
+  tenants models       The tenant's own model provider keys (bring your own key) and its Bedrock
+                       inference profiles. With --provider P --key-file F (a path, or - for
+                       stdin; never on the command line): stores the key as the tenant's
+                       credential octw/tenants/<cell>/<id>/credentials/<P>-api-key (tagged for
+                       it) and starts UpdateTenant naming it by reference; the plan must let the
+                       tenant bring a key for P. --remove: UpdateTenant without P's key.
   signup               Puts a TenantSignedUp event on the bus. --file holds either the detail
                        itself or a PutEvents entry {"Source", "DetailType", "Detail"}.
 
