@@ -1,7 +1,8 @@
 // A stub of the OpenAI chat-completions API (POST /v1/chat/completions, GET /v1/models), for a
 // plan's custom model provider in the conformance suite and the local cloud. Listens on loopback
 // inside the task's network namespace; appends one JSON line per request to the log file.
-// Usage: node model-stub.mjs <port> [logFile]
+// Usage: node model-stub.mjs <port | unix socket path> [logFile]
+import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -13,11 +14,13 @@ function log(entry) {
   if (logFile) appendFileSync(logFile, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
 }
 
-createServer((req, res) => {
+const server = createServer((req, res) => {
   let body = '';
   req.on('data', (c) => { body += c; });
   req.on('end', () => {
-    log({ method: req.method, url: req.url, authorization: req.headers.authorization ? 'present' : 'absent', bytes: body.length });
+    // The key itself is never logged: its SHA-256, so a test can tell whose key arrived.
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    log({ port, method: req.method, url: req.url, authorization: req.headers.authorization ? 'present' : 'absent', ...(bearer ? { keySha256: createHash('sha256').update(bearer).digest('hex') } : {}), bytes: body.length });
     const json = (status, obj) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
     if (req.method === 'GET' && req.url?.startsWith('/v1/models')) return json(200, { object: 'list', data: [{ id: MODEL, object: 'model', owned_by: 'octw' }] });
     if (req.method !== 'POST' || !req.url?.startsWith('/v1/chat/completions')) return json(404, { error: { message: 'not found' } });
@@ -38,5 +41,9 @@ createServer((req, res) => {
       usage: { prompt_tokens: 1, completion_tokens: 7, total_tokens: 8 },
     });
   });
-}).listen(Number(port), '127.0.0.1', () => process.stdout.write(`model stub listening on 127.0.0.1:${port}\n`));
+});
+// A port: loopback TCP (inside the task's namespace); a path: a Unix socket (on the host, reached
+// only through an egress bridge, see egress-bridge.mjs).
+if (/^\d+$/.test(port)) server.listen(Number(port), '127.0.0.1', () => process.stdout.write(`model stub listening on 127.0.0.1:${port}\n`));
+else server.listen(port, () => process.stdout.write(`model stub listening on ${port}\n`));
 process.on('SIGTERM', () => process.exit(0));

@@ -35,7 +35,7 @@ export function plansToCover(): { label: string; plan: Plan }[] {
       {
         ...stub.modelProviders[0]!,
         id: 'keyed',
-        apiKeySecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:octw/model-keys/keyed-AbCdEf',
+        apiKey: 'tenant',
       },
     ],
     plugins: ['amazon-bedrock', 'memory-core'],
@@ -58,6 +58,13 @@ export const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:
 /** The task definition the Gateway function renders for a plan (pure functions the workflow uses). */
 export function taskDefinitionFor(plan: Plan, tenantId = 'conformance'): TaskDefinitionShape {
   const region = 'us-east-1';
+  // What the workflow would have made for the tenant: an application inference profile per Bedrock
+  // model (Identity step) and, for every provider that takes a tenant key, a verified credential.
+  const inferenceProfiles = Object.fromEntries(plan.bedrockModels.map((m, i) => [m, `arn:aws:bedrock:${region}:123456789012:application-inference-profile/conf${i}`]));
+  const modelKeySecrets = plan.modelProviders
+    .filter((p) => p.apiKey === 'tenant')
+    .map((p) => ({ provider: p.id, secretArn: `arn:aws:secretsmanager:${region}:123456789012:secret:octw/tenants/local/${tenantId}/credentials/${p.id}-key-AbCdEf` }));
+  const models = { inferenceProfiles, keyedProviders: modelKeySecrets.map((k) => k.provider) };
   return renderTaskDefinition({
     tenantId,
     cell: 'local',
@@ -70,7 +77,8 @@ export function taskDefinitionFor(plan: Plan, tenantId = 'conformance'): TaskDef
     executionRoleArn: 'arn:aws:iam::123456789012:role/octw-exec',
     secretArn: SECRET_ARN,
     logGroupName: '/octw/tenants/conformance',
-    openclawConfigJson: serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region })),
+    modelKeySecrets,
+    openclawConfigJson: serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, models })),
     configHash: 'conformance',
   });
 }

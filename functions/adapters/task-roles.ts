@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { ForeignResourceError, ResourceConflictError, TransientAwsError } from '../domain/errors';
 import { names, ownershipProblems, TAG_ACCESS_POINT, tagsOf, TENANT_ROLE_PATH, tenantTags } from '../domain/naming';
+import { bedrockFoundationModelArns, guardrailArn } from '../domain/models';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
 export interface ArnParts {
@@ -37,7 +38,11 @@ export interface TaskRoleSpec {
   tenantId: string;
   cell: string;
   accessPointArn: string;
-  bedrockModels: readonly string[];
+  /**
+   * Platform-paid Bedrock: the tenant's application inference profiles (plan model id → profile
+   * ARN) and the plan's guardrail. Absent or empty: the role may not invoke Bedrock at all.
+   */
+  bedrock?: { profiles: Readonly<Record<string, string>>; guardrail?: { id: string; version: string } | undefined };
 }
 
 export interface PolicyDocument {
@@ -113,15 +118,45 @@ export function tenantPolicy(spec: TaskRoleSpec, fileSystemArn: string): PolicyD
       Resource: `arn:${p.partition}:secretsmanager:${p.region}:${p.account}:secret:${names.secret(spec)}-??????`,
     },
   ];
-  if (spec.bedrockModels.length > 0) {
-    statements.push({
-      Sid: 'PlanBedrockModels',
-      Effect: 'Allow',
-      Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-      Resource: bedrockResources(spec.bedrockModels, p),
-    });
-  }
+  statements.push(...bedrockStatements(spec, p));
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/**
+ * Bedrock for the tenant's role [models]: invoke only the tenant's own application inference
+ * profiles, and the foundation models they route to only through those profiles
+ * (`bedrock:InferenceProfileArn`), in the cell's Region (a cross-Region profile's models are named
+ * in every Region, as AWS requires). With a plan guardrail, every invocation must carry it
+ * (`bedrock:GuardrailIdentifier`: a call without it, or with another, is denied) and the role may
+ * apply it. Converse/ConverseStream are authorised by these same two actions.
+ */
+export function bedrockStatements(spec: TaskRoleSpec, p: ArnParts): PolicyDocument['Statement'] {
+  const profiles = spec.bedrock?.profiles ?? {};
+  const models = Object.keys(profiles).sort();
+  if (models.length === 0) return [];
+  const profileArns = models.map((m) => profiles[m]!);
+  const guardrail = spec.bedrock?.guardrail;
+  const guardArn = guardrail ? guardrailArn(guardrail, p) : undefined;
+  const withGuardrail: Record<string, string> = guardArn ? { 'bedrock:GuardrailIdentifier': guardrail!.version === 'DRAFT' ? guardArn : `${guardArn}:${guardrail!.version}` } : {};
+  const invoke = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
+  const statements: PolicyDocument['Statement'] = [
+    {
+      Sid: 'OwnInferenceProfilesOnly',
+      Effect: 'Allow',
+      Action: invoke,
+      Resource: profileArns,
+      ...(guardArn ? { Condition: { StringEquals: withGuardrail } } : {}),
+    },
+    {
+      Sid: 'PlanModelsThroughOwnProfilesOnly',
+      Effect: 'Allow',
+      Action: invoke,
+      Resource: [...new Set(models.flatMap((m) => bedrockFoundationModelArns(m, p)))],
+      Condition: { StringEquals: { 'bedrock:InferenceProfileArn': profileArns, ...withGuardrail } },
+    },
+  ];
+  if (guardArn) statements.push({ Sid: 'PlanGuardrail', Effect: 'Allow', Action: 'bedrock:ApplyGuardrail', Resource: guardArn });
+  return statements;
 }
 
 export interface TaskRolesConfig {

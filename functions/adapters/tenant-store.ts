@@ -14,6 +14,7 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
 import type { TenantChannel } from '../domain/channels';
+import type { TenantModelKey } from '../domain/models';
 import type { EgressRule, TenantResources, TenantStatus } from '../domain/tenant';
 import type { HostRule } from '../domain/egress-policy';
 import {
@@ -51,6 +52,7 @@ export interface TransitionPatch {
   hostAllowlist?: HostRule[];
   imageOverride?: string | null;
   channels?: TenantChannel[];
+  modelKeys?: TenantModelKey[];
   configHash?: string;
   previous?: PreviousConfig | null;
   idempotencyKey?: string | null;
@@ -247,7 +249,7 @@ export class TenantStore {
    * Records ids of resources the holder created. Conditional on the caller still holding the
    * tenant, so a workflow that lost its claim cannot write into another's record.
    */
-  async setResources(tenantId: string, executionArn: string, patch: Partial<Record<keyof TenantResources, string | null>>) {
+  async setResources(tenantId: string, executionArn: string, patch: Partial<Record<keyof TenantResources, string | Readonly<Record<string, string>> | null>>) {
     const names: Record<string, string> = { '#resources': 'resources', '#exec': 'executionArn' };
     const values: Record<string, unknown> = { ':exec': executionArn, ':now': this.now().toISOString() };
     const sets: string[] = ['updatedAt = :now'];
@@ -301,6 +303,7 @@ export class TenantStore {
       egressAllowlist: previous.egressAllowlist,
       hostAllowlist: previous.hostAllowlist,
       channels: previous.channels ?? current.channels,
+      modelKeys: previous.modelKeys ?? current.modelKeys ?? [],
       configHash: previous.configHash,
       resources: {
         ...current.resources,

@@ -32,9 +32,12 @@
 import * as z from 'zod';
 import { CHANNEL_HARDENING, renderChannels, type TenantChannel } from './channels';
 import { canonicalJson } from './config-hash';
+import { modelProviderKeyEnv } from './models';
 import { IMAGE_APP_DIR as APP_DIR, PACKAGED_PLUGINS } from './openclaw-release';
 import { GATEWAY_PORT } from './naming';
 import type { Plan, TenantId } from './tenant';
+
+export { modelProviderKeyEnv } from './models';
 
 /** Env var the gateway reads its token from; ECS injects it from the tenant's secret. */
 export const GATEWAY_TOKEN_ENV = 'OPENCLAW_GATEWAY_TOKEN';
@@ -223,6 +226,19 @@ export const OpenClawConfigSchema = z
     plugins: z
       .object({
         allow: z.array(z.string().min(1)).min(1),
+        entries: z
+          .object({
+            'amazon-bedrock': z
+              .object({
+                config: z
+                  .object({ guardrail: z.object({ guardrailIdentifier: z.string().min(1), guardrailVersion: z.string().min(1) }).strict() })
+                  .strict(),
+              })
+              .strict()
+              .optional(),
+          })
+          .strict()
+          .optional(),
         // Image paths of packaged (npm) plugins: selected in config, they outrank any copy in the state dir.
         load: z.object({ paths: z.array(z.string().startsWith(`${APP_DIR}/node_modules/`)).min(1) }).strict().optional(),
       })
@@ -239,6 +255,14 @@ export const OpenClawConfigSchema = z
   .strict();
 export type OpenClawConfig = z.infer<typeof OpenClawConfigSchema>;
 
+/** The tenant's side of its models: what the platform created or verified for it. */
+export interface TenantModels {
+  /** Plan Bedrock model id → ARN of the tenant's application inference profile for it (Identity step). */
+  inferenceProfiles?: Readonly<Record<string, string>>;
+  /** Plan providers (`apiKey: "tenant"`) for which the tenant's own key is injected (verified credential). */
+  keyedProviders?: readonly string[];
+}
+
 export interface RenderOpenClawConfigInput {
   tenantId: TenantId;
   plan: Plan;
@@ -246,25 +270,76 @@ export interface RenderOpenClawConfigInput {
   region: string;
   /** Defaults to 18789; the container command's `--port` must match. */
   gatewayPort?: number;
+  /** Required when the plan names Bedrock models: the gateway calls only the tenant's own profiles. */
+  models?: TenantModels;
   /** The tenant's channels (references only); each becomes `channels.<type>` and adds its plugin. */
   channels?: readonly TenantChannel[];
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
-/** Env var ECS injects a custom provider's API key into (from the plan's apiKeySecretArn). */
-export function modelProviderKeyEnv(providerId: string): string {
-  return `OCTW_MODEL_KEY_${providerId.toUpperCase().replace(/-/g, '_')}`;
-}
-
-/** `provider/model` of the plan's default model: its first Bedrock model, else its first custom provider's first model. */
-export function primaryModel(plan: Plan): string {
+/**
+ * `provider/model` of the tenant's default model: a provider the tenant brought its own key for
+ * (it pays, it chose), else the plan's first Bedrock model (through the tenant's profile), else the
+ * first keyless provider, else the first provider that takes a tenant key (none given yet).
+ */
+export function primaryModel(plan: Plan, models: TenantModels = {}): string {
+  const keyed = plan.modelProviders.find((p) => models.keyedProviders?.includes(p.id));
+  if (keyed) return `${keyed.id}/${keyed.models[0]!.id}`;
   const [bedrock] = plan.bedrockModels;
-  if (bedrock) return `${BEDROCK_PROVIDER_ID}/${bedrock}`;
-  const [provider] = plan.modelProviders;
+  if (bedrock) return `${BEDROCK_PROVIDER_ID}/${models.inferenceProfiles?.[bedrock] ?? bedrock}`;
+  const provider = plan.modelProviders.find((p) => p.apiKey === 'none') ?? plan.modelProviders[0];
   const [model] = provider?.models ?? [];
   if (!provider || !model) throw new RangeError(`plan "${plan.id}" names no model: the gateway could not answer`);
   return `${provider.id}/${model.id}`;
+}
+
+/**
+ * The models part of `openclaw.json` (contract 3: owned by the models work): `models.providers`,
+ * the default model, and the Bedrock plugin's guardrail. Bedrock models are addressed by the
+ * tenant's application inference profile ARN (OpenClaw accepts a profile ARN as a Bedrock model
+ * ref, docs/providers/bedrock.md), so every call is attributed to the tenant and the task role,
+ * scoped to those ARNs, refuses any other model. Keys are SecretRefs to env vars ECS injects.
+ */
+export function renderModels(input: RenderOpenClawConfigInput): {
+  models: OpenClawConfig['models'];
+  primary: string;
+  bedrockPlugin?: NonNullable<NonNullable<OpenClawConfig['plugins']['entries']>['amazon-bedrock']>;
+} {
+  const { plan } = input;
+  const tenantModels = input.models ?? {};
+  const providers: OpenClawConfig['models']['providers'] = {};
+  if (plan.bedrockModels.length > 0) {
+    if (!REGION.test(input.region)) throw new RangeError(`region "${input.region}" is not an AWS Region name`);
+    const missing = plan.bedrockModels.filter((m) => !tenantModels.inferenceProfiles?.[m]);
+    if (missing.length > 0) {
+      throw new RangeError(`tenant "${input.tenantId}" has no inference profile for ${missing.join(', ')}: the task role may invoke Bedrock only through the tenant's profiles`);
+    }
+    providers[BEDROCK_PROVIDER_ID] = {
+      // The standard Regional hostname; with the cell's interface endpoint (private DNS on)
+      // it resolves to the endpoint, so inference never leaves the VPC.
+      baseUrl: `https://bedrock-runtime.${input.region}.amazonaws.com`,
+      api: 'bedrock-converse-stream',
+      // Default AWS SDK credential chain = the ECS task role; no key in the config.
+      auth: 'aws-sdk',
+      models: plan.bedrockModels.map((id) => ({ id: tenantModels.inferenceProfiles![id]!, name: id })),
+    };
+  }
+  for (const p of plan.modelProviders) {
+    const keyed = p.apiKey === 'tenant' && (tenantModels.keyedProviders ?? []).includes(p.id);
+    providers[p.id] = {
+      baseUrl: p.baseUrl,
+      api: p.api,
+      ...(keyed ? { apiKey: { source: 'env' as const, provider: 'default' as const, id: modelProviderKeyEnv(p.id) } } : {}),
+      models: p.models.map((m) => ({ id: m.id, name: m.name })),
+    };
+  }
+  const guardrail = plan.bedrockGuardrail;
+  return {
+    models: { catalogRefresh: { enabled: false }, providers },
+    primary: primaryModel(plan, tenantModels),
+    ...(guardrail ? { bedrockPlugin: { config: { guardrail: { guardrailIdentifier: guardrail.id, guardrailVersion: guardrail.version } } } } : {}),
+  };
 }
 
 /**
@@ -277,30 +352,8 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClaw
   const port = input.gatewayPort ?? GATEWAY_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`gatewayPort ${port} is not a port 1-65535`);
   const { plan } = input;
-  const models = plan.bedrockModels;
-  if (models.length > 0 && !REGION.test(input.region)) throw new RangeError(`region "${input.region}" is not an AWS Region name`);
   if (plan.plugins.length === 0) throw new RangeError(`plan "${plan.id}" allows no plugin: an empty plugins.allow means "no allowlist" to OpenClaw`);
-
-  const providers: OpenClawConfig['models']['providers'] = {};
-  if (models.length > 0) {
-    providers[BEDROCK_PROVIDER_ID] = {
-      // The standard Regional hostname; with the cell's interface endpoint (private DNS on)
-      // it resolves to the endpoint, so inference never leaves the VPC.
-      baseUrl: `https://bedrock-runtime.${input.region}.amazonaws.com`,
-      api: 'bedrock-converse-stream',
-      // Default AWS SDK credential chain = the ECS task role; no key in the config.
-      auth: 'aws-sdk',
-      models: models.map((id) => ({ id, name: id })),
-    };
-  }
-  for (const p of plan.modelProviders) {
-    providers[p.id] = {
-      baseUrl: p.baseUrl,
-      api: p.api,
-      ...(p.apiKeySecretArn ? { apiKey: { source: 'env' as const, provider: 'default' as const, id: modelProviderKeyEnv(p.id) } } : {}),
-      models: p.models.map((m) => ({ id: m.id, name: m.name })),
-    };
-  }
+  const models = renderModels(input);
 
   const channels = renderChannelsPart(input.channels ?? [], plan);
 
@@ -338,15 +391,15 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClaw
     },
     agents: {
       // The Fargate task is the sandbox: OpenClaw's Docker/Podman backends would need an engine socket.
-      defaults: { sandbox: { mode: 'off' }, model: { primary: primaryModel(plan) } },
+      defaults: { sandbox: { mode: 'off' }, model: { primary: models.primary } },
     },
     session: { dmScope: 'per-channel-peer' },
     channels: { defaults: { groupPolicy: CHANNEL_HARDENING.groupPolicy }, ...channels.entries },
     commands: { ...COMMANDS },
-    plugins: channels.plugins,
+    plugins: { ...channels.plugins, ...(models.bedrockPlugin ? { entries: { [BEDROCK_PROVIDER_ID]: models.bedrockPlugin } } : {}) },
     update: { checkOnStart: false, auto: { enabled: false } },
     logging: { audit: { enabled: true } },
-    models: { catalogRefresh: { enabled: false }, providers },
+    models: models.models,
   };
 }
 

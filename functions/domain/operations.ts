@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { ChannelListRequestSchema } from './channels';
+import { ModelKeysRequestSchema } from './models';
 import { EgressRuleSchema, TenantIdSchema } from './tenant';
 import { HostEntryInputSchema } from './egress-policy';
 
@@ -64,10 +65,12 @@ export const UpdateRequestSchema = z
      * credential is a reference to a secret under the tenant's credentials prefix, never a value.
      */
     channels: ChannelListRequestSchema.optional(),
+    /** The tenant's own provider keys after the update (the whole list; [] removes them): references to its credential secrets. */
+    modelKeys: ModelKeysRequestSchema.optional(),
   })
   .strict()
-  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.hostAllowlist !== undefined || u.image !== undefined || u.channels !== undefined, {
-    error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels',
+  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.hostAllowlist !== undefined || u.image !== undefined || u.channels !== undefined || u.modelKeys !== undefined, {
+    error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels, modelKeys',
   });
 export type UpdateRequest = z.infer<typeof UpdateRequestSchema>;
 

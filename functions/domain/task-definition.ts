@@ -53,6 +53,11 @@ export interface TaskDefinitionInput {
    * proxy variables of functions/domain/egress-proxy-client.ts. Absent: no proxy variables.
    */
   proxySecretArn?: string | undefined;
+  /**
+   * The tenant's own provider keys (bring your own key), each a credential secret already verified
+   * to be this tenant's (name prefix + tags, adapters/tenant-credentials.ts). Never a platform key.
+   */
+  modelKeySecrets?: readonly { provider: string; secretArn: string }[];
   logGroupName: string;
   /** The serialized openclaw.json (see openclaw-config.ts). */
   openclawConfigJson: string;
@@ -65,6 +70,18 @@ export interface TaskDefinitionInput {
 interface KeyValue {
   name: string;
   value: string;
+}
+
+/**
+ * ECS `secrets` of the tenant's provider keys [models, contract 2]: `OCTW_MODEL_<PROVIDER>_API_KEY`
+ * from the tenant's own credential secret, only for providers of its plan that take a tenant key.
+ */
+export function modelKeySecrets(input: Pick<TaskDefinitionInput, 'plan' | 'modelKeySecrets'>): { name: string; valueFrom: string }[] {
+  return (input.modelKeySecrets ?? []).map((k) => {
+    const provider = input.plan.modelProviders.find((p) => p.id === k.provider);
+    if (provider?.apiKey !== 'tenant') throw new RangeError(`model provider "${k.provider}" of plan "${input.plan.id}" takes no tenant key`);
+    return { name: modelProviderKeyEnv(k.provider), valueFrom: k.secretArn };
+  });
 }
 
 export interface ContainerDefinitionShape {
@@ -199,8 +216,8 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     ],
     secrets: [
       { name: GATEWAY_TOKEN_ENV, valueFrom: input.secretArn },
-      ...plan.modelProviders.flatMap((p) => (p.apiKeySecretArn ? [{ name: modelProviderKeyEnv(p.id), valueFrom: p.apiKeySecretArn }] : [])),
       ...egressProxyEnv(plan, input).secrets,
+      ...modelKeySecrets(input),
       // Channel credentials (contract 2, owner: channels): by reference, never a value in the definition.
       ...channelSecretEnv(input.channels ?? []),
     ],

@@ -20,6 +20,8 @@ export interface TenantEgressFields {
   hostAllowlist: readonly HostRule[];
   /** The tenant's channels (owner: channels): each adds its egress preset's hosts, origin `channel:<type>`. */
   channels?: readonly { type: string; egressPreset?: string | undefined }[] | undefined;
+  /** The tenant's own provider keys (owner: models): each adds its provider's endpoint, origin `model:<provider>`. */
+  modelKeys?: readonly { provider: string; endpoint: { host: string; port: number } }[] | undefined;
 }
 
 /**
@@ -27,7 +29,16 @@ export interface TenantEgressFields {
  * origins merged) with the rules other record fields imply. Sorted by host; deterministic.
  */
 export function effectiveHostRules(record: TenantEgressFields): HostRule[] {
-  return mergeHostRules([record.hostAllowlist, channelHostRules(record.channels ?? [])]);
+  return mergeHostRules([record.hostAllowlist, channelHostRules(record.channels ?? []), modelHostRules(record.modelKeys ?? [])]);
+}
+
+/**
+ * The hosts a tenant's own model providers need [models]: the endpoint of each provider it gave a
+ * key for, origin `model:<provider>`. Removing the key removes the host (unless another origin
+ * names it). Bedrock is reached through the cell's VPC endpoint, never the proxy.
+ */
+export function modelHostRules(keys: readonly { provider: string; endpoint: { host: string; port: number } }[]): HostRule[] {
+  return keys.map((k) => ({ host: k.endpoint.host, ports: [k.endpoint.port], origin: [`model:${k.provider}`] }));
 }
 
 /**

@@ -3,6 +3,7 @@
  */
 import * as z from 'zod';
 import { TenantChannelSchema } from './channels';
+import { TenantModelKeySchema } from './models';
 import { EgressRuleSchema, TenantIdSchema, TenantResourcesSchema, TenantStatusSchema } from './tenant';
 import { HostRuleSchema } from './egress-policy';
 
@@ -21,6 +22,7 @@ export const PreviousConfigSchema = z.object({
   imageOverride: z.string().optional(),
   /** The channels before the update (absent in updates started before channels existed: unchanged). */
   channels: z.array(TenantChannelSchema).optional(),
+  modelKeys: z.array(TenantModelKeySchema).optional(),
   configHash: z.string(),
   taskDefinitionArn: z.string().optional(),
 });
@@ -53,6 +55,8 @@ export const TenantRecordSchema = z.object({
    * each verified as this tenant's own when it was set. Changed only by an update.
    */
   channels: z.array(TenantChannelSchema).optional(),
+  /** The tenant's own provider keys: provider id and credential secret ARN (verified as its own when set; never a value). */
+  modelKeys: z.array(TenantModelKeySchema).optional(),
   /** Hash of (plan, allowlist, host allowlist, image, channels): what the running gateway was built from. */
   configHash: z.string(),
   /** Only while UPDATING: the configuration the update replaces (restored if the update fails). */

@@ -86,17 +86,23 @@ const PLUGIN_ID = /^[a-z][a-z0-9-]{0,63}$/;
 const MODEL_ID = /^[a-zA-Z0-9._:/-]{1,128}$/;
 
 /**
- * A custom model provider of OpenAI- or Anthropic-compatible API (OpenClaw `models.providers.<id>`),
- * e.g. a self-hosted model server or a router. Its key, if any, is a Secrets Manager secret that
- * ECS injects as an env var and the config references by SecretRef (never the value).
+ * A model provider of OpenAI- or Anthropic-compatible API (OpenClaw `models.providers.<id>`): a
+ * named vendor (Anthropic, OpenAI) or any compatible base URL (a self-hosted server, a router).
+ * `apiKey: "tenant"`: the tenant brings its own key (a tenant credential secret it references, see
+ * domain/models.ts); `"none"`: the endpoint needs no key. A plan never carries a key: a key the
+ * platform owns would be placed in every tenant's container, where the agent can read it.
  */
 export const ModelProviderSchema = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'model provider id must be 1-32 of a-z, 0-9 and "-", starting with a letter' }),
     baseUrl: z.url({ protocol: /^https?$/, error: 'model provider baseUrl must be an http(s) URL' }),
     api: z.enum(['openai-completions', 'anthropic-messages']),
-    /** ARN of the secret holding the provider's API key; omitted = no key. */
-    apiKeySecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, { error: 'apiKeySecretArn must be a Secrets Manager secret ARN' }).optional(),
+    apiKey: z.enum(['none', 'tenant']).default('none'),
+    apiKeySecretArn: z
+      .never({
+        error: 'a plan may not name a provider key (apiKeySecretArn): a platform-owned key would be placed in every tenant container; use apiKey: "tenant" (the tenant brings its own key) or Bedrock (the task role)',
+      })
+      .optional(),
     models: z.array(z.object({ id: z.string().regex(MODEL_ID), name: z.string().min(1).max(128) }).strict()).min(1, { error: 'a model provider must list at least one model' }),
   })
   .strict()
@@ -118,7 +124,23 @@ export const PlanSchema = z
     image: z.string().regex(/^[a-z0-9.\-/:]+@sha256:[0-9a-f]{64}$/, { error: 'image must be pinned by digest (repo@sha256:...)' }),
     /** Bedrock model ids (or inference-profile ids) this plan may invoke; empty = no Bedrock. Needs the `amazon-bedrock` plugin. */
     bedrockModels: z.array(z.string().regex(/^[a-zA-Z0-9.:-]+$/)).default([]),
-    /** Custom OpenAI-/Anthropic-compatible model providers (OpenClaw `models.providers`). */
+    /**
+     * Bedrock Guardrail applied to every Bedrock call of the plan's tenants: rendered into the
+     * amazon-bedrock plugin's config and enforced by the task role (`bedrock:GuardrailIdentifier`
+     * condition: a call without it is denied). @default none
+     */
+    bedrockGuardrail: z
+      .object({
+        id: z.string().regex(/^([a-z0-9]{1,64}|arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:guardrail\/[a-z0-9]+)$/, { error: 'bedrockGuardrail.id must be a guardrail id or ARN' }),
+        version: z.string().regex(/^([1-9][0-9]{0,7}|DRAFT)$/, { error: 'bedrockGuardrail.version must be a version number or "DRAFT"' }),
+      })
+      .strict()
+      .optional(),
+    /** Bedrock tokens (input + output) a tenant may use per calendar month (UTC), measured on its inference profiles. @default no budget */
+    monthlyTokenBudget: z.int().positive().optional(),
+    /** Over the budget: a `TenantBudgetExceeded` event only ("alarm", the default), or also suspend the tenant. */
+    overBudgetAction: z.enum(['alarm', 'suspend']).optional(),
+    /** OpenAI-/Anthropic-compatible model providers (OpenClaw `models.providers`); keyless or tenant-paid. */
     modelProviders: z.array(ModelProviderSchema).default([]),
     /**
      * OpenClaw's `plugins.allow` for this plan: exactly the plugins that may load (an empty list
@@ -158,6 +180,9 @@ export const PlanSchema = z
     error: 'plugins names a plugin that neither the pinned OpenClaw release bundles nor the platform knows (see functions/domain/openclaw-release.ts)',
   })
   .refine((p) => new Set(p.modelProviders.map((m) => m.id)).size === p.modelProviders.length, { error: 'model provider ids must be unique' })
+  .refine((p) => (p.bedrockGuardrail === undefined && p.monthlyTokenBudget === undefined) || p.bedrockModels.length > 0, {
+    error: 'bedrockGuardrail and monthlyTokenBudget apply to Bedrock: the plan names no bedrockModels',
+  })
   .refine((p) => new Set([...(p.channels ?? []), ...(p.channelPlugins ?? []).map((c) => c.type)]).size === (p.channels ?? []).length + (p.channelPlugins ?? []).length, {
     error: 'a channel type may appear once in channels and channelPlugins',
   })
@@ -198,6 +223,8 @@ export const TenantResourcesSchema = z
     taskDefinitionArn: z.string().optional(),
     previousTaskDefinitionArn: z.string().optional(),
     serviceArn: z.string().optional(),
+    /** The tenant's Bedrock application inference profiles: plan model id → profile ARN. */
+    inferenceProfiles: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 export type TenantResources = z.infer<typeof TenantResourcesSchema>;

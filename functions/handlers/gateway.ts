@@ -90,7 +90,10 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
   switch (input.action) {
     case 'registerTaskDefinition': {
       const plan = planOf(record);
-      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [] }));
+      // The tenant's own provider keys: credential ARNs verified as the tenant's own when the update set them.
+      const modelKeySecrets = record.modelKeys ?? [];
+      const models = { inferenceProfiles: r.inferenceProfiles ?? {}, keyedProviders: modelKeySecrets.map((k) => k.provider) };
+      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [], models }));
       const base = {
         tenantId,
         cell: record.cell,
@@ -106,6 +109,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         // [egress-wire] Recorded by the Egress step when the cell has a proxy.
         proxySecretArn: r.proxySecretArn,
         logGroupName: need(r.logGroupName, 'log group', tenantId),
+        modelKeySecrets,
         openclawConfigJson,
         channels: record.channels ?? [],
       };

@@ -1,10 +1,15 @@
 /**
- * The tenant's IAM task role: created under /octw/tenants/ with the permissions boundary, an
- * inline policy naming only its own access point, secret and plan models; deleted with its policies.
+ * The tenant's identity: its IAM task role (created under /octw/tenants/ with the permissions
+ * boundary, an inline policy naming only its own access point, secret and Bedrock inference
+ * profiles; deleted with its policies) and, on a plan with Bedrock, its application inference
+ * profiles (one per plan model, tagged for cost allocation), which the policy is scoped to. They
+ * are made before the policy that names them, and removed with the role (compensation, deprovision).
  */
+import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { IAMClient } from '@aws-sdk/client-iam';
 import * as z from 'zod';
-import { TaskRoles } from '../adapters/task-roles';
+import { InferenceProfiles } from '../adapters/inference-profiles';
+import { arnParts, TaskRoles } from '../adapters/task-roles';
 import { TenantStateConflictError, ValidationError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
@@ -20,6 +25,7 @@ const roles = new TaskRoles(traced(new IAMClient({})), {
   fileSystemArn: env.FILE_SYSTEM_ARN,
   clusterName: env.CLUSTER_NAME,
 });
+const profiles = new InferenceProfiles(traced(new BedrockClient({})), { cell, arn: arnParts(env.FILE_SYSTEM_ARN) });
 
 const Input = z.object({
   /** ensure: create the role (or adopt it) and put its policy; updatePolicy: put the policy on the existing role. */
@@ -35,12 +41,18 @@ export const handler = makeHandler('Identity', Input, async ({ action, tenantId,
     if (!accessPointArn) throw new TenantStateConflictError(`tenant "${tenantId}" has no access point yet; the role is scoped to it`);
     const plan = env.PLANS_JSON.find((p) => p.id === record.plan);
     if (!plan) throw new ValidationError(`tenant "${tenantId}" is on plan "${record.plan}", which is no longer in the catalogue`);
-    const spec = { tenantId, cell: record.cell, accessPointArn, bedrockModels: plan.bedrockModels };
+    const t = { tenantId, cell: record.cell };
+    // Profiles first (the policy names them); a plan without Bedrock leaves the tenant none.
+    const inferenceProfiles = await profiles.reconcile(t, plan.bedrockModels);
+    await store.setResources(tenantId, executionArn, { inferenceProfiles: Object.keys(inferenceProfiles).length > 0 ? inferenceProfiles : null });
+    const spec = { ...t, accessPointArn, bedrock: { profiles: inferenceProfiles, guardrail: plan.bedrockGuardrail } };
     const ref = action === 'ensure' ? await roles.ensure(spec) : await roles.putPolicy(spec);
     await store.setResources(tenantId, executionArn, ref);
-    return ref;
+    return { ...ref, inferenceProfiles: Object.keys(inferenceProfiles).length };
   }
   const result = await roles.delete(tenantId);
   await store.setResources(tenantId, executionArn, { roleName: null, roleArn: null });
-  return { role: result };
+  const deletedProfiles = await profiles.deleteAll({ tenantId, cell: record.cell });
+  await store.setResources(tenantId, executionArn, { inferenceProfiles: null });
+  return { role: result, inferenceProfiles: deletedProfiles };
 });

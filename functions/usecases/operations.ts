@@ -7,13 +7,14 @@ import type { CredentialVerifier } from '../adapters/tenant-credentials';
 import { channelSpecs, isBuiltinChannel, validateChannels, type ChannelRequest, type TenantChannel } from '../domain/channels';
 import { effectiveHostRules } from '../domain/tenant-egress';
 import { configHash } from '../domain/config-hash';
-import { TenantStateConflictError } from '../domain/errors';
+import { TenantStateConflictError, ValidationError } from '../domain/errors';
+import { credentialReference, providerEndpoint, type ModelKeyRequest, type TenantModelKey } from '../domain/models';
 import { refusal, type TransitionName } from '../domain/lifecycle';
 import { TenantRequestSchema, UpdateRequestSchema } from '../domain/operations';
 import type { Plan } from '../domain/tenant';
 import type { PreviousConfig, TenantRecord } from '../domain/tenant-record';
 import { applyTransition, type LifecycleDeps } from './lifecycle';
-import { parseRequest, tenantConfigHash, validateTenantConfig, type SignupContext } from './signup';
+import { modelKeyIssues, parseRequest, tenantConfigHash, validateTenantConfig, type SignupContext } from './signup';
 
 export const CLAIMS = {
   deprovision: 'startDeprovision',
@@ -91,13 +92,15 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
       'update refused',
     );
     const channels = await targetChannels(deps, request.channels, record, plan);
-    const hash = tenantConfigHash({ ...target, hostAllowlist, channels }, plan);
+    const modelKeys = await targetModelKeys(deps, request.modelKeys, record, plan);
+    const hash = tenantConfigHash({ ...target, hostAllowlist, channels, modelKeys }, plan);
     const previous: PreviousConfig = {
       plan: record.plan,
       egressAllowlist: record.egressAllowlist,
       hostAllowlist: record.hostAllowlist,
       ...(record.imageOverride ? { imageOverride: record.imageOverride } : {}),
       channels: record.channels ?? [],
+      modelKeys: record.modelKeys ?? [],
       configHash: record.configHash,
       ...(record.resources.taskDefinitionArn ? { taskDefinitionArn: record.resources.taskDefinitionArn } : {}),
     };
@@ -113,6 +116,7 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
           hostAllowlist,
           imageOverride: target.imageOverride ?? null,
           channels,
+          modelKeys,
           configHash: hash,
           previous,
         },
@@ -157,6 +161,27 @@ async function targetChannels(deps: UpdateDeps, requested: ChannelRequest[] | un
   return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 }
 
+/**
+ * The tenant's own provider keys after the update: the requested list (or, without one, the
+ * current list) checked against the target plan (only providers that take a tenant key), each
+ * credential reference verified as this tenant's own secret and recorded by ARN [models].
+ */
+async function targetModelKeys(deps: UpdateDeps, requested: ModelKeyRequest[] | undefined, record: TenantRecord, plan: Plan): Promise<TenantModelKey[]> {
+  const keys = requested ?? (record.modelKeys ?? []).map((k) => ({ provider: k.provider, credential: k.secretArn }));
+  const issues = modelKeyIssues(keys, plan);
+  if (issues.length > 0) throw new ValidationError(`update refused: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  if (requested === undefined) return record.modelKeys ?? [];
+  const tenant = { cell: record.cell, tenantId: record.tenantId };
+  const out: TenantModelKey[] = [];
+  for (const [i, k] of requested.entries()) {
+    if (!deps.credentials) throw new Error('claimForUpdate: model keys need a credential verifier');
+    const secretArn = await deps.credentials.verify(credentialReference(tenant, k.credential), tenant, `modelKeys[${i}].credential`);
+    const provider = plan.modelProviders.find((p) => p.id === k.provider)!;
+    out.push({ provider: k.provider, secretArn, endpoint: providerEndpoint(provider.baseUrl) });
+  }
+  return out.sort((a, b) => (a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : 0));
+}
+
 /** The audit item's words for a channel change: `channels: +telegram`, `-slack`, `~discord`. */
 export function channelChanges(before: readonly TenantChannel[], after: readonly TenantChannel[]): string[] {
   const b = new Map(before.map((c) => [c.type, configHash(c)]));
@@ -187,12 +212,14 @@ function ticket(record: TenantRecord, previous: PreviousConfig, plans: readonly 
     hostPolicyChanged:
       changed &&
       !same(
-        effectiveHostRules({ hostAllowlist: previous.hostAllowlist, channels: previous.channels ?? record.channels }),
-        effectiveHostRules({ hostAllowlist: record.hostAllowlist, channels: record.channels }),
+        effectiveHostRules({ hostAllowlist: previous.hostAllowlist, channels: previous.channels ?? record.channels, modelKeys: previous.modelKeys ?? record.modelKeys }),
+        effectiveHostRules({ hostAllowlist: record.hostAllowlist, channels: record.channels, modelKeys: record.modelKeys }),
       ),
-    modelsChanged: changed && (!before || !after || !same(before.bedrockModels, after.bedrockModels)),
+    modelsChanged:
+      changed &&
+      (!before || !after || !same([before.bedrockModels, before.bedrockGuardrail], [after.bedrockModels, after.bedrockGuardrail])),
     channelsChanged,
-    taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride || channelsChanged),
+    taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride || channelsChanged || !same(previous.modelKeys ?? [], record.modelKeys ?? [])),
     configHash: record.configHash,
   };
 }

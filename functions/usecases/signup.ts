@@ -8,6 +8,7 @@ import { countSecurityGroupRules, validateAllowlist, MAX_EGRESS_RULES_PER_GROUP,
 import { configHash } from '../domain/config-hash';
 import type { EgressSettings } from '../domain/egress-settings';
 import { validateHostPolicy, type HostRule } from '../domain/egress-policy';
+import type { TenantModelKey } from '../domain/models';
 import { SignupRequestSchema, type EgressRule, type Plan, type SignupRequest } from '../domain/tenant';
 import { cellPrivateZones, hostPolicyContext, storedRulesIssues } from '../domain/tenant-egress';
 
@@ -118,9 +119,27 @@ export function validateTenantConfig(
   return { plan, hostAllowlist };
 }
 
+/** A tenant may reference a key only for a provider of its plan that takes the tenant's own key. */
+export function modelKeyIssues(keys: readonly { provider: string }[], plan: Plan): { path: string; message: string }[] {
+  return keys.flatMap((k, i) => {
+    const provider = plan.modelProviders.find((p) => p.id === k.provider);
+    if (!provider) {
+      const known = plan.modelProviders.filter((p) => p.apiKey === 'tenant').map((p) => p.id);
+      return [{ path: `modelKeys[${i}].provider`, message: `plan "${plan.id}" has no model provider "${k.provider}"${known.length > 0 ? `; it takes keys for: ${known.join(', ')}` : '; it takes no tenant key'}` }];
+    }
+    if (provider.apiKey !== 'tenant') return [{ path: `modelKeys[${i}].provider`, message: `model provider "${k.provider}" of plan "${plan.id}" takes no key` }];
+    return [];
+  });
+}
+
 /** What the running gateway is built from: if it changes, the tenant needs an update. */
 export function tenantConfigHash(
-  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & { hostAllowlist: readonly HostRule[]; imageOverride?: string | undefined; channels?: readonly TenantChannel[] | undefined },
+  request: Pick<SignupRequest, 'plan' | 'egressAllowlist'> & {
+    hostAllowlist: readonly HostRule[];
+    imageOverride?: string | undefined;
+    channels?: readonly TenantChannel[] | undefined;
+    modelKeys?: readonly TenantModelKey[] | undefined;
+  },
   plan: Plan,
 ): string {
   // Without an override, a host policy or channels the hash is what it was before they existed (undefined is dropped).
@@ -130,6 +149,7 @@ export function tenantConfigHash(
     imageOverride: request.imageOverride,
     hostAllowlist: request.hostAllowlist.length > 0 ? request.hostAllowlist : undefined,
     channels: request.channels && request.channels.length > 0 ? request.channels : undefined,
+    modelKeys: request.modelKeys && request.modelKeys.length > 0 ? request.modelKeys : undefined,
   });
 }
 

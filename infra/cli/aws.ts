@@ -15,7 +15,7 @@ export interface CliClients {
   readonly doc: DynamoDBDocumentClient;
   readonly sfn: SFNClient;
   readonly events: EventBridgeClient;
-  /** Tenant credential secrets (octw tenants channels add/remove): created and tagged, never read back. */
+  /** Tenant credential secrets (octw tenants channels add/remove, octw tenants models --key-file): created and tagged, never read back. */
   readonly sm: SecretsManagerClient;
   /** The region the SDK resolved (for ARNs derived from the cell). */
   region(): Promise<string>;

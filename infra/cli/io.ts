@@ -15,6 +15,6 @@ export interface CliIo {
   /** Pause between --wait polls; tests pass a short one. Default setTimeout. */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
-  /** Reads all of stdin (a credential given as FIELD=-). Default: the process's stdin. */
+  /** Reads all of stdin (a credential given as FIELD=- or `--key-file -`). Default: the process's stdin. */
   readonly readStdin?: () => Promise<string>;
 }

@@ -43,6 +43,8 @@ export interface OperationArgs {
   readonly immediate?: boolean | undefined;
   /** update: the tenant's whole channel list after the update (credentials by secret reference). */
   readonly channels?: readonly ChannelRequestInput[] | undefined;
+  /** update: the tenant's own provider keys (references to its credential secrets), from `octw tenants models`. */
+  readonly modelKeys?: readonly { provider: string; credential: string }[] | undefined;
   readonly wait: boolean;
   readonly pollIntervalMs: number;
 }
@@ -168,6 +170,7 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
           ...(hostAllowlist !== undefined ? { hostAllowlist } : {}),
           ...(args.image !== undefined ? { image: args.image } : {}),
           ...(args.channels !== undefined ? { channels: args.channels } : {}),
+          ...(args.modelKeys !== undefined ? { modelKeys: args.modelKeys } : {}),
         },
         'update request',
       );

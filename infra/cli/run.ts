@@ -12,6 +12,7 @@ import { classify, EXIT, UsageError, type ExitCode } from './errors';
 import type { CliIo } from './io';
 import { OPERATION_NAMES, runOperation } from './operations';
 import { runChannels } from './channels';
+import { runModels } from './models';
 import { putSignup } from './signup';
 import { listTenants, showTenant } from './tenants-read';
 import { USAGE } from './usage';
@@ -45,6 +46,9 @@ const OPTIONS = {
   credential: { type: 'string', multiple: true },
   'allow-from': { type: 'string' },
   groups: { type: 'string' },
+  provider: { type: 'string' },
+  'key-file': { type: 'string' },
+  remove: { type: 'boolean' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -63,6 +67,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants resume': OPERATION_OPTIONS,
   'tenants update': [...OPERATION_OPTIONS, 'plan', 'allowlist-file', 'host-allow', 'preset', 'clear-hosts', 'image'],
   'tenants purge': [...OPERATION_OPTIONS, 'immediate'],
+  'tenants models': [...OPERATION_OPTIONS, 'provider', 'key-file', 'remove'],
   signup: ['file'],
   'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups'],
 };
@@ -97,7 +102,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       throw new UsageError(
         group === 'tenants'
           ? sub === undefined
-            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge or channels'
+            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge, channels or models'
             : `unknown command "tenants ${sub}"`
           : `unknown command "${group}"`,
       );
@@ -167,6 +172,16 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
           },
           io.readStdin ?? readProcessStdin,
         );
+        break;
+      case 'tenants models':
+        await runModels(ctx, {
+          id: args[0],
+          provider: values.provider,
+          keyFile: values['key-file'],
+          remove: values.remove,
+          wait: values.wait === true,
+          pollIntervalMs: pollInterval(values['poll-interval']),
+        });
         break;
       default:
         await runOperation(ctx, {

@@ -16,6 +16,7 @@ Usage:
   octw tenants channels list ID [--json]
   octw tenants channels add ID --type T --credential FIELD=FILE|- ... [--allow-from A,B] [--groups G,H] [--wait] [--json]
   octw tenants channels remove ID --type T [--wait] [--json]
+  octw tenants models ID [--provider P (--key-file F | --remove)] [--wait] [--json]
   octw signup --file event.json [--json]
   octw --help
 
@@ -62,6 +63,12 @@ Commands:
                        answer in when mentioned (telegram ids start with "-": --groups=-100...).
                        remove starts the update without the channel
                        and, with --wait, schedules its credential secrets for deletion.
+  tenants models       The tenant's own model provider keys (bring your own key) and its Bedrock
+                       inference profiles. With --provider P --key-file F (a path, or - for
+                       stdin; never on the command line): stores the key as the tenant's
+                       credential octw/tenants/<cell>/<id>/credentials/<P>-api-key (tagged for
+                       it) and starts UpdateTenant naming it by reference; the plan must let the
+                       tenant bring a key for P. --remove: UpdateTenant without P's key.
   signup               Puts a TenantSignedUp event on the bus. --file holds either the detail
                        itself or a PutEvents entry {"Source", "DetailType", "Detail"}.
 

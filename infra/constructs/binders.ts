@@ -231,6 +231,35 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         },
       ],
     );
+    // The tenant's Bedrock application inference profiles (one per plan model), made and removed
+    // with its role: created only with this cell's tags, deleted only with this cell's tag.
+    const stack = Stack.of(fn);
+    const profiles = `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:application-inference-profile/*`;
+    const sources = [`arn:${stack.partition}:bedrock:${stack.region}::foundation-model/*`, `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:inference-profile/*`];
+    fn.allow(
+      [
+        statement('CreateTaggedTenantInferenceProfiles', ['bedrock:CreateInferenceProfile'], [profiles, ...sources], { StringEquals: requestTags(ctx.cellId) }),
+        statement('TagTenantInferenceProfilesOnCreate', ['bedrock:TagResource'], [profiles], { StringEquals: requestTags(ctx.cellId) }),
+        statement('ReadInferenceProfiles', ['bedrock:GetInferenceProfile', 'bedrock:ListTagsForResource'], [profiles]),
+        statement('ListInferenceProfiles', ['bedrock:ListInferenceProfiles'], ['*']),
+        statement('DeleteCellTenantInferenceProfiles', ['bedrock:DeleteInferenceProfile'], [profiles], { StringEquals: cellTag(ctx.cellId) }),
+      ],
+      [
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'bedrock:ListInferenceProfiles supports no resource-level permissions; it is read-only metadata.' },
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:application-inference-profile/*]',
+          reason: "Tenant application inference profiles get random ids at run time; created only with this cell's octw tags, deleted only with this cell's tag, read-only otherwise.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*]',
+          reason: "CreateInferenceProfile is also authorised on the model it copies from; the plan catalogue decides which model, in the cell's Region only.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/*]',
+          reason: "CreateInferenceProfile is also authorised on the system cross-Region profile it copies from; the plan catalogue decides which, in the cell's Region only.",
+        },
+      ],
+    );
     tenantRecordUpdates(fn, ctx);
   },
 

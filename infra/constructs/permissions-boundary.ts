@@ -90,6 +90,23 @@ export class TenantPermissionsBoundary extends Construct {
         }),
       );
     }
+    if (models.length > 0) {
+      // Tenant roles invoke through their own application inference profiles (the role policy names
+      // them one by one); the boundary admits application profiles of this account and Region only,
+      // and any guardrail of it (the role policy names the plan's).
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ApplicationInferenceProfilesInTheCellRegion',
+          actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+          resources: [stack.formatArn({ service: 'bedrock', resource: 'application-inference-profile', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+        }),
+        new iam.PolicyStatement({
+          sid: 'GuardrailsInTheCellRegion',
+          actions: ['bedrock:ApplyGuardrail'],
+          resources: [stack.formatArn({ service: 'bedrock', resource: 'guardrail', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+        }),
+      );
+    }
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       managedPolicyName: name,
       description: 'OCTW: the most any tenant task role may do, scoped to the role\'s own tenant by its tags',
@@ -98,6 +115,18 @@ export class TenantPermissionsBoundary extends Construct {
     this.policyArn = stack.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const why = "A permissions boundary caps tenant roles created at run time; the ${aws:PrincipalTag/...} variable narrows it to the role's own tenant";
     Validations.of(this.policy).acknowledge(
+      ...(models.length > 0
+        ? [
+            {
+              id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:application-inference-profile/*]',
+              reason: "Each tenant's application inference profiles get ids at run time; the boundary caps the cell's Region and account, each role's own policy names its own profiles only.",
+            },
+            {
+              id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:guardrail/*]',
+              reason: "Plan guardrails are configured in cdk.json; the boundary caps the cell's Region and account, each role's own policy names its plan's guardrail only.",
+            },
+          ]
+        : []),
       // cdk-nag prints the policy variable ${aws:PrincipalTag/k} as <aws:PrincipalTag/k>.
       { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${cellLogGroupPrefix(props.cellId)}<aws:PrincipalTag/${TAG_TENANT}>:log-stream:*]`, reason: `${why}: log streams of its own log group, created by the awslogs driver at run time.` },
       ...models

@@ -20,6 +20,8 @@ export const LOCAL_REGION = 'us-east-1';
 
 /** Loopback port of the model stub inside each task's network namespace (plan "offline"). */
 export const LOCAL_MODEL_STUB_PORT = 18790;
+/** The stub of the offline plan's bring-your-own-key provider (a second stub, so a test can tell which one answered). */
+export const LOCAL_BYOK_STUB_PORT = 18791;
 
 const IMAGE_DIGEST = 'sha256:' + '0123456789abcdef'.repeat(4);
 
@@ -68,7 +70,10 @@ export const LOCAL_PLANS: readonly Plan[] = [
     image: `ghcr.io/openclaw/openclaw@${IMAGE_DIGEST}`,
     bedrockModels: [],
     modelProviders: [
-      { id: 'stub', baseUrl: `http://127.0.0.1:${LOCAL_MODEL_STUB_PORT}/v1`, api: 'openai-completions', models: [{ id: 'octw-stub-1', name: 'OCTW stub model' }] },
+      { id: 'stub', baseUrl: `http://127.0.0.1:${LOCAL_MODEL_STUB_PORT}/v1`, api: 'openai-completions', apiKey: 'none', models: [{ id: 'octw-stub-1', name: 'OCTW stub model' }] },
+      // Bring your own key: a tenant that stores its key (a tenant credential) and names it in an
+      // update gets this provider, its key injected as OCTW_MODEL_BYOK_API_KEY.
+      { id: 'byok', baseUrl: `http://127.0.0.1:${LOCAL_BYOK_STUB_PORT}/v1`, api: 'openai-completions', apiKey: 'tenant', models: [{ id: 'octw-stub-1', name: 'OCTW stub model (tenant key)' }] },
     ],
     plugins: ['memory-core'],
     maxAllowlistRules: 10,

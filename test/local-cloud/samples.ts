@@ -15,6 +15,7 @@ export function signupFor(tenantId: string, overrides: Record<string, unknown> =
 
 /** The resource types an ACTIVE tenant owns, one of each. */
 export const ACTIVE_TENANT_RESOURCE_TYPES = [
+  'AWS::Bedrock::ApplicationInferenceProfile',
   'AWS::EC2::SecurityGroup',
   'AWS::ECS::Service',
   'AWS::ECS::TaskDefinition',

@@ -68,6 +68,8 @@ export interface FakeAwsConfig {
     readonly accessPointsPerFileSystem: number;
     /** Max entries ("weight") of prefix lists by id, counted against the rule limit. */
     readonly prefixListMaxEntries: Readonly<Record<string, number>>;
+    /** Bedrock application inference profiles per account and Region (AWS default quota: 1,000). */
+    readonly applicationInferenceProfiles: number;
   };
   readonly efs: {
     /**
@@ -129,6 +131,7 @@ export function resolveConfig(options: FakeAwsOptions = {}): FakeAwsConfig {
       // AWS-managed prefix list weights: gateway-endpoint lists (S3, DynamoDB) weigh 1
       // (EC2 User Guide, "AWS-managed prefix lists", weight table).
       prefixListMaxEntries: { [S3_PREFIX_LIST_ID]: 1, [DYNAMODB_PREFIX_LIST_ID]: 1 },
+      applicationInferenceProfiles: 1000,
       ...options.limits,
     },
     efs: { clientTokenReplay: 'alreadyExists', ...options.efs },
@@ -242,4 +245,14 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
   },
   // EventBridge PutEvents: 10,000 per second in us-east-1 (EventBridge quotas); never the bottleneck here.
   EventBridge: { PutEvents: { group: 'PutEvents', bucket: { burst: 10_000, refillPerSecond: 10_000 } } },
+  // Bedrock control plane: the inference-profile APIs are low-rate (Service Quotas lists a few per
+  // second for Create/Delete); modelled as 5 per second, reads 10.
+  Bedrock: {
+    CreateInferenceProfile: { group: 'CreateInferenceProfile', bucket: { burst: 5, refillPerSecond: 5 } },
+    DeleteInferenceProfile: { group: 'DeleteInferenceProfile', bucket: { burst: 5, refillPerSecond: 5 } },
+    GetInferenceProfile: { group: 'GetInferenceProfile', bucket: { burst: 10, refillPerSecond: 10 } },
+    ListInferenceProfiles: { group: 'ListInferenceProfiles', bucket: { burst: 10, refillPerSecond: 10 } },
+    ListTagsForResource: { group: 'ListTagsForResource', bucket: { burst: 10, refillPerSecond: 10 } },
+    TagResource: { group: 'TagResource', bucket: { burst: 5, refillPerSecond: 5 } },
+  },
 };

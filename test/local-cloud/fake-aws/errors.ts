@@ -3,6 +3,7 @@
  * exception class when the service models one, otherwise the service's base exception with
  * `name` = the AWS error code.
  */
+import * as bedrock from '@aws-sdk/client-bedrock';
 import * as cwl from '@aws-sdk/client-cloudwatch-logs';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import * as ecs from '@aws-sdk/client-ecs';
@@ -38,6 +39,7 @@ const BASES: Record<ServiceName, BaseCtor> = {
   SecretsManager: sm.SecretsManagerServiceException,
   CloudWatchLogs: cwl.CloudWatchLogsServiceException,
   EventBridge: EventBridgeServiceException,
+  Bedrock: bedrock.BedrockServiceException,
 };
 
 type ModeledCtor = new (options: { message: string; $metadata: AwsMetadata; ErrorCode?: string }) => Error;
@@ -53,6 +55,9 @@ const MODELED: Partial<Record<string, ModeledCtor>> = {
   'CloudWatchLogs:ThrottlingException': cwl.ThrottlingException,
   'CloudWatchLogs:ServiceUnavailableException': cwl.ServiceUnavailableException,
   'CloudWatchLogs:AccessDeniedException': cwl.AccessDeniedException,
+  'Bedrock:ThrottlingException': bedrock.ThrottlingException,
+  'Bedrock:InternalServerException': bedrock.InternalServerException,
+  'Bedrock:AccessDeniedException': bedrock.AccessDeniedException,
 };
 
 /** The client's modelled exception for `code` when there is one, else the service's base exception. */
@@ -98,6 +103,8 @@ export const THROTTLE_ERRORS: Record<ServiceName, { code: string; message: strin
   IAM: { code: 'Throttling', message: 'Rate exceeded', status: 400 },
   SecretsManager: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 },
   CloudWatchLogs: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 },
+  // Bedrock (REST-JSON): ThrottlingException, HTTP 429 (Bedrock API Reference, Common Errors).
+  Bedrock: { code: 'ThrottlingException', message: 'Too many requests, please wait before trying again.', status: 429 },
   EventBridge: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 },
 };
 
@@ -110,6 +117,7 @@ export const TRANSIENT_ERRORS: Record<ServiceName, { code: string; message: stri
   SecretsManager: { code: 'InternalServiceError', message: 'An error occurred on the server side.', status: 500 },
   CloudWatchLogs: { code: 'ServiceUnavailableException', message: 'The service cannot complete the request.', status: 503 },
   EventBridge: { code: 'InternalException', message: 'Internal failure', status: 500 },
+  Bedrock: { code: 'InternalServerException', message: 'An internal server error occurred. Retry your request.', status: 500 },
 };
 
 /** Permanent (4xx, not retryable) errors as each service names them. */
@@ -121,4 +129,5 @@ export const PERMANENT_ERRORS: Record<ServiceName, { code: string; message: stri
   SecretsManager: { code: 'AccessDeniedException', message: 'User is not authorized to perform this action.', status: 400 },
   CloudWatchLogs: { code: 'AccessDeniedException', message: 'User is not authorized to perform this action.', status: 400 },
   EventBridge: { code: 'AccessDeniedException', message: 'User is not authorized to perform this action.', status: 400 },
+  Bedrock: { code: 'AccessDeniedException', message: 'You do not have sufficient access to perform this action.', status: 403 },
 };

@@ -13,6 +13,7 @@ import type { ResourceRef, ServiceName } from './core';
 import { Rng } from './core';
 import type { EmulatedService, ServiceContext } from './context';
 import { op } from './context';
+import { BedrockFake } from './bedrock';
 import { Ec2Fake, InvalidTokenError } from './ec2';
 import { EcsFake } from './ecs';
 import { EfsFake } from './efs';
@@ -36,6 +37,7 @@ export class FakeAws {
   readonly secrets: SecretsFake;
   readonly logs: LogsFake;
   readonly ecs: EcsFake;
+  readonly bedrock: BedrockFake;
   readonly throttling: Throttler;
   readonly faults: Faults;
   /** Every EventBridge PutEvents entry, in order. */
@@ -63,6 +65,7 @@ export class FakeAws {
     this.secrets = new SecretsFake(ctx);
     this.logs = new LogsFake(ctx);
     this.ecs = new EcsFake(ctx, this.iam, { secrets: this.secrets, efs: this.efs });
+    this.bedrock = new BedrockFake(ctx);
     this.ec2.setEniUsage((groupId) => this.ecs.eniUsing(groupId));
     this.throttling = new Throttler(config.throttling, config.clock);
     this.faults = new Faults(new Rng(config.seed ^ 0x5eed), config.faultRate);
@@ -121,6 +124,8 @@ export class FakeAws {
         return this.logs;
       case 'EventBridge':
         return this.eventBridge;
+      case 'Bedrock':
+        return this.bedrock;
     }
   }
 
@@ -213,7 +218,7 @@ export class FakeAws {
    * definition still exist; an INACTIVE service and a deleted task definition do not.
    */
   allResources(): ResourceRef[] {
-    return [this.ec2, this.efs, this.iam, this.secrets, this.logs, this.ecs].flatMap((s) => s.resources());
+    return [this.ec2, this.efs, this.iam, this.secrets, this.logs, this.ecs, this.bedrock].flatMap((s) => s.resources());
   }
 
   /** Everything still existing tagged `octw:tenant=<tenantId>`. */

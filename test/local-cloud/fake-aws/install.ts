@@ -3,6 +3,7 @@
  * including the ones handlers create at module scope, goes to the fake. DynamoDB (real
  * DynamoDB Local) and SFN (faked by the runner) are left alone.
  */
+import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -25,6 +26,7 @@ const CLIENTS: readonly (readonly [Patchable, ServiceName])[] = [
   [SecretsManagerClient, 'SecretsManager'],
   [CloudWatchLogsClient, 'CloudWatchLogs'],
   [EventBridgeClient, 'EventBridge'],
+  [BedrockClient, 'Bedrock'],
 ];
 
 let installed: FakeAws | undefined;

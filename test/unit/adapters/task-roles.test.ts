@@ -5,9 +5,10 @@ import { bedrockResources, TaskRoles, tenantPolicy, trustPolicy } from '../../..
 
 const iam = mockClient(IAMClient);
 const FS = 'arn:aws:elasticfilesystem:eu-west-1:111122223333:file-system/fs-1';
+const PROFILE = 'arn:aws:bedrock:eu-west-1:111122223333:application-inference-profile/abc123';
 const BOUNDARY = 'arn:aws:iam::111122223333:policy/octw-tenant-boundary';
 const roles = new TaskRoles(new IAMClient({ region: 'eu-west-1' }), { cell: 'cell-1', permissionsBoundaryArn: BOUNDARY, fileSystemArn: FS, clusterName: 'octw-cell-1' });
-const spec = { tenantId: 'acme', cell: 'cell-1', accessPointArn: `${FS.replace(':file-system/fs-1', '')}:access-point/fsap-1`, bedrockModels: ['anthropic.claude-x-v1:0'] };
+const spec = { tenantId: 'acme', cell: 'cell-1', accessPointArn: `${FS.replace(':file-system/fs-1', '')}:access-point/fsap-1`, bedrock: { profiles: { 'anthropic.claude-x-v1:0': PROFILE } } };
 const ourTags = [
   { Key: 'octw:tenant', Value: 'acme' },
   { Key: 'octw:cell', Value: 'cell-1' },
@@ -105,10 +106,29 @@ describe('tenantPolicy', () => {
       Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': spec.accessPointArn } },
     });
   });
-  it('grants its own secret only, and Bedrock only for its plan models', () => {
+  it('grants its own secret only, and Bedrock only through its own inference profiles of its plan models', () => {
     expect(policy.Statement[1]?.Resource).toBe('arn:aws:secretsmanager:eu-west-1:111122223333:secret:octw/tenants/cell-1/acme/gateway-token-??????');
-    expect(policy.Statement[2]?.Resource).toEqual(['arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-x-v1:0']);
-    expect(tenantPolicy({ ...spec, bedrockModels: [] }, FS).Statement.map((s) => s.Sid)).toEqual(['OwnAccessPointOnly', 'OwnGatewayTokenOnly']);
+    expect(policy.Statement[2]).toEqual({ Sid: 'OwnInferenceProfilesOnly', Effect: 'Allow', Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], Resource: [PROFILE] });
+    expect(policy.Statement[3]).toEqual({
+      Sid: 'PlanModelsThroughOwnProfilesOnly',
+      Effect: 'Allow',
+      Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+      Resource: ['arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-x-v1:0'],
+      Condition: { StringEquals: { 'bedrock:InferenceProfileArn': [PROFILE] } },
+    });
+    expect(policy.Statement).toHaveLength(4);
+    expect(tenantPolicy({ ...spec, bedrock: { profiles: {} } }, FS).Statement.map((s) => s.Sid)).toEqual(['OwnAccessPointOnly', 'OwnGatewayTokenOnly']);
+    const { bedrock: _none, ...withoutBedrock } = spec;
+    expect(tenantPolicy(withoutBedrock, FS).Statement.map((s) => s.Sid)).toEqual(['OwnAccessPointOnly', 'OwnGatewayTokenOnly']);
+  });
+  it('with a plan guardrail, every invocation must carry it (bedrock:GuardrailIdentifier) and the role may apply it', () => {
+    const guarded = tenantPolicy({ ...spec, bedrock: { profiles: { 'us.anthropic.claude-x-v1:0': PROFILE }, guardrail: { id: 'gr1abc', version: '3' } } }, FS);
+    const guard = 'arn:aws:bedrock:eu-west-1:111122223333:guardrail/gr1abc';
+    expect(guarded.Statement[2]?.Condition).toEqual({ StringEquals: { 'bedrock:GuardrailIdentifier': `${guard}:3` } });
+    expect(guarded.Statement[3]?.Condition).toEqual({ StringEquals: { 'bedrock:InferenceProfileArn': [PROFILE], 'bedrock:GuardrailIdentifier': `${guard}:3` } });
+    // A cross-Region profile routes to the model in several Regions.
+    expect(guarded.Statement[3]?.Resource).toEqual(['arn:aws:bedrock:*::foundation-model/anthropic.claude-x-v1:0']);
+    expect(guarded.Statement[4]).toEqual({ Sid: 'PlanGuardrail', Effect: 'Allow', Action: 'bedrock:ApplyGuardrail', Resource: guard });
   });
   it('maps a cross-region inference profile to its profile ARN and the underlying model', () => {
     expect(bedrockResources(['us.anthropic.claude-x-v1:0'], { partition: 'aws', region: 'us-east-1', account: '111122223333' })).toEqual([

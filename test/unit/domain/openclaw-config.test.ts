@@ -25,8 +25,18 @@ function plan(overrides: Partial<Record<keyof Plan, unknown>> = {}): Plan {
 const MODELS = ['anthropic.claude-sonnet-4-5-v1:0', 'amazon.nova-lite-v1:0'];
 const bedrockPlan = (models: string[] = MODELS) => plan({ bedrockModels: models, modelProviders: [], plugins: ['amazon-bedrock', 'memory-core'] });
 
-function render(p: Plan = plan(), extra: { gatewayPort?: number; region?: string } = {}): OpenClawConfig {
-  return renderOpenClawConfig({ tenantId: 'acme-corp', plan: p, region: extra.region ?? 'eu-west-1', gatewayPort: extra.gatewayPort });
+/** The tenant's application inference profile ARN for the i-th Bedrock model (as the Identity step records them). */
+const profileArn = (i: number) => `arn:aws:bedrock:eu-west-1:111122223333:application-inference-profile/prof${i}`;
+const profilesOf = (p: Plan) => Object.fromEntries(p.bedrockModels.map((m, i) => [m, profileArn(i)]));
+
+function render(p: Plan = plan(), extra: { gatewayPort?: number; region?: string; keyedProviders?: string[] } = {}): OpenClawConfig {
+  return renderOpenClawConfig({
+    tenantId: 'acme-corp',
+    plan: p,
+    region: extra.region ?? 'eu-west-1',
+    gatewayPort: extra.gatewayPort,
+    models: { inferenceProfiles: profilesOf(p), keyedProviders: extra.keyedProviders ?? [] },
+  });
 }
 
 describe('renderOpenClawConfig: hardened defaults', () => {
@@ -176,17 +186,25 @@ describe('renderOpenClawConfig: custom model providers', () => {
     expect(cfg.agents.defaults.model).toEqual({ primary: 'stub/octw-stub-1' });
   });
 
-  it('references a provider key by env SecretRef, never by value', () => {
-    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:octw/model-keys/router-AbCdEf';
-    const cfg = render(plan({ modelProviders: [{ ...STUB, id: 'router', api: 'anthropic-messages', apiKeySecretArn: arn }] }));
-    expect(cfg.models.providers.router).toMatchObject({ api: 'anthropic-messages', apiKey: { source: 'env', provider: 'default', id: 'OCTW_MODEL_KEY_ROUTER' } });
-    expect(modelProviderKeyEnv('my-router')).toBe('OCTW_MODEL_KEY_MY_ROUTER');
-    expect(serializeOpenClawConfig(cfg)).not.toContain(arn);
+  it("references the tenant's own key by env SecretRef once the tenant gave one, and makes that provider the default", () => {
+    const byok = plan({ bedrockModels: MODELS, plugins: ['amazon-bedrock', 'memory-core'], modelProviders: [STUB, { ...STUB, id: 'anthropic', api: 'anthropic-messages', baseUrl: 'https://api.anthropic.com', apiKey: 'tenant' }] });
+    const without = render(byok);
+    expect(without.models.providers.anthropic).not.toHaveProperty('apiKey');
+    expect(without.agents.defaults.model.primary).toBe(`amazon-bedrock/${profileArn(0)}`);
+    const keyed = render(byok, { keyedProviders: ['anthropic'] });
+    expect(keyed.models.providers.anthropic).toMatchObject({ api: 'anthropic-messages', apiKey: { source: 'env', provider: 'default', id: 'OCTW_MODEL_ANTHROPIC_API_KEY' } });
+    expect(keyed.agents.defaults.model.primary).toBe('anthropic/octw-stub-1');
+    expect(modelProviderKeyEnv('my-router')).toBe('OCTW_MODEL_MY_ROUTER_API_KEY');
   });
 
-  it('prefers a Bedrock model as the default when the plan has both kinds', () => {
+  it('gives a key only to a provider that takes a tenant key, whatever the tenant claims', () => {
+    const cfg = render(plan(), { keyedProviders: ['stub'] });
+    expect(cfg.models.providers.stub).not.toHaveProperty('apiKey');
+  });
+
+  it("prefers the plan's Bedrock model (through the tenant's profile) as the default when the plan has both kinds", () => {
     const cfg = render(plan({ bedrockModels: MODELS, plugins: ['amazon-bedrock', 'memory-core'] }));
-    expect(cfg.agents.defaults.model.primary).toBe(`amazon-bedrock/${MODELS[0]}`);
+    expect(cfg.agents.defaults.model.primary).toBe(`amazon-bedrock/${profileArn(0)}`);
     expect(Object.keys(cfg.models.providers).sort()).toEqual(['amazon-bedrock', 'stub']);
   });
 });
@@ -212,6 +230,18 @@ describe('PlanSchema: a plan the gateway can run', () => {
 
   it('refuses Bedrock models without the amazon-bedrock plugin', () => {
     expect(PlanSchema.safeParse({ ...base, bedrockModels: MODELS, plugins: ['memory-core'] }).success).toBe(false);
+  });
+
+  it('refuses a plan that names a provider key: a platform-owned key would reach every tenant container', () => {
+    const r = PlanSchema.safeParse({ ...base, modelProviders: [{ ...STUB, apiKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:octw/model-keys/router-AbCdEf' }], plugins: ['memory-core'] });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toMatch(/platform-owned key/);
+  });
+
+  it('refuses a guardrail or token budget on a plan without Bedrock', () => {
+    expect(PlanSchema.safeParse({ ...base, modelProviders: [STUB], plugins: ['memory-core'], monthlyTokenBudget: 1000 }).success).toBe(false);
+    expect(PlanSchema.safeParse({ ...base, modelProviders: [STUB], plugins: ['memory-core'], bedrockGuardrail: { id: 'abc', version: '1' } }).success).toBe(false);
+    expect(PlanSchema.safeParse({ ...base, bedrockModels: MODELS, plugins: ['amazon-bedrock'], bedrockGuardrail: { id: 'abc', version: 'latest' } }).success).toBe(false);
   });
 
   it('refuses a custom provider named amazon-bedrock, a non-http(s) baseUrl, or a provider with no model', () => {
@@ -243,13 +273,25 @@ describe('renderOpenClawConfig: Bedrock', () => {
     expect(() => render(bedrockPlan(), { region: 'evil.example.com/x' })).toThrow(RangeError);
   });
 
-  it("lists exactly the plan's models, in order", () => {
+  it("lists exactly the plan's models, in order, each addressed by the tenant's own inference profile", () => {
     const provider = render(bedrockPlan()).models.providers[BEDROCK_PROVIDER_ID];
-    expect(provider?.models).toEqual(MODELS.map((id) => ({ id, name: id })));
+    expect(provider?.models).toEqual(MODELS.map((id, i) => ({ id: profileArn(i), name: id })));
   });
 
-  it("makes the plan's first model the default", () => {
-    expect(render(bedrockPlan()).agents.defaults.model).toEqual({ primary: `amazon-bedrock/${MODELS[0]}` });
+  it('refuses to render Bedrock for a tenant without a profile for every plan model (the role could not invoke it)', () => {
+    const p = bedrockPlan();
+    expect(() => renderOpenClawConfig({ tenantId: 'acme-corp', plan: p, region: 'eu-west-1', models: { inferenceProfiles: { [MODELS[0]!]: profileArn(0) } } })).toThrow(/no inference profile for amazon.nova-lite-v1:0/);
+    expect(() => renderOpenClawConfig({ tenantId: 'acme-corp', plan: p, region: 'eu-west-1' })).toThrow(RangeError);
+  });
+
+  it("applies the plan's guardrail through the amazon-bedrock plugin's config", () => {
+    const cfg = render(plan({ bedrockModels: MODELS, modelProviders: [], plugins: ['amazon-bedrock'], bedrockGuardrail: { id: 'gr1', version: '2' } }));
+    expect(cfg.plugins.entries).toEqual({ 'amazon-bedrock': { config: { guardrail: { guardrailIdentifier: 'gr1', guardrailVersion: '2' } } } });
+    expect(render(bedrockPlan()).plugins).not.toHaveProperty('entries');
+  });
+
+  it("makes the plan's first model (its tenant profile) the default", () => {
+    expect(render(bedrockPlan()).agents.defaults.model).toEqual({ primary: `amazon-bedrock/${profileArn(0)}` });
   });
 
   it("allows the plan's plugins, the Bedrock provider among them", () => {

@@ -25,7 +25,7 @@ const plan: Plan = {
       id: 'router',
       baseUrl: 'https://router.example/v1',
       api: 'openai-completions',
-      apiKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:octw/model-keys/router-AbCdEf',
+      apiKey: 'tenant',
       models: [{ id: 'm1', name: 'M1' }],
     },
   ],
@@ -33,6 +33,9 @@ const plan: Plan = {
   maxAllowlistRules: 10,
   spot: false,
 };
+
+/** The tenant's own key for the plan's "router" provider: a credential under its own prefix. */
+const TENANT_KEY = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:octw/tenants/c1/acme-robotics/credentials/router-key-AbCdEf';
 
 const input: TaskDefinitionInput = {
   tenantId: 'acme-robotics',
@@ -47,6 +50,7 @@ const input: TaskDefinitionInput = {
   secretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:octw/tenants/acme-robotics/gateway-token-AbCdEf',
   logGroupName: '/octw/tenants/acme-robotics',
   openclawConfigJson: '{"gateway":{}}',
+  modelKeySecrets: [{ provider: 'router', secretArn: TENANT_KEY }],
   configHash: 'abc123',
 };
 const td = renderTaskDefinition(input);
@@ -142,10 +146,18 @@ describe('renderTaskDefinition', () => {
   it('injects the token and model-provider keys only through ECS secrets, never as plain environment', () => {
     expect(gateway.secrets).toEqual([
       { name: 'OPENCLAW_GATEWAY_TOKEN', valueFrom: expect.stringContaining(':secret:octw/tenants/acme-robotics/') },
-      { name: 'OCTW_MODEL_KEY_ROUTER', valueFrom: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:octw/model-keys/router-AbCdEf' },
+      { name: 'OCTW_MODEL_ROUTER_API_KEY', valueFrom: TENANT_KEY },
     ]);
     expect(gateway.environment.map((e) => e.name)).not.toContain('OPENCLAW_GATEWAY_TOKEN');
-    expect(gateway.environment.map((e) => e.name)).not.toContain('OCTW_MODEL_KEY_ROUTER');
+    expect(gateway.environment.map((e) => e.name)).not.toContain('OCTW_MODEL_ROUTER_API_KEY');
+  });
+
+  it('injects a provider key only for a provider of the plan that takes a tenant key', () => {
+    expect(() => renderTaskDefinition({ ...input, modelKeySecrets: [{ provider: 'unknown', secretArn: TENANT_KEY }] })).toThrow(/takes no tenant key/);
+    const noKeyPlan = { ...plan, modelProviders: plan.modelProviders.map((p) => ({ ...p, apiKey: 'none' as const })) };
+    expect(() => renderTaskDefinition({ ...input, plan: noKeyPlan })).toThrow(/takes no tenant key/);
+    const none = renderTaskDefinition({ ...input, modelKeySecrets: [] }).containerDefinitions.find((c) => c.name === 'gateway')!;
+    expect(none.secrets?.map((x) => x.name)).toEqual(['OPENCLAW_GATEWAY_TOKEN']);
   });
 
   it('sizes NODE_OPTIONS to about 75 % of the plan memory', () => {

@@ -1,0 +1,81 @@
+/**
+ * `octw tenants models ID [--provider P (--key-file F | --remove)]`: a tenant's own model provider
+ * keys (bring your own key). Without --provider: lists the providers the tenant has a key for (the
+ * secret's name and the provider's endpoint, never a value). With --key-file (a path, or "-" for
+ * stdin; never argv): stores the key as the tenant's credential secret under
+ * `octw/tenants/<cell>/<id>/credentials/<provider>-api-key`, tagged octw:cell/octw:tenant, then
+ * starts an update naming it by reference (the workflow verifies prefix and tags). --remove starts
+ * an update without the provider's key (the secret stays: the operator deletes it when done).
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { storeCredential } from './channels';
+import { TenantStore } from '../../functions/adapters/tenant-store';
+import { MANAGED_BY, names, TAG_CELL, TAG_MANAGED_BY, TAG_TENANT } from '../../functions/domain/naming';
+import type { ModelKeyRequest } from '../../functions/domain/models';
+import type { CommandContext } from './context';
+import { awsCodeOf, AwsCallError, RefusedError, UsageError } from './errors';
+import { parseTenantId } from './inputs';
+import { runOperation, type OperationArgs } from './operations';
+
+export interface ModelsArgs {
+  readonly id: string | undefined;
+  readonly provider?: string | undefined;
+  readonly keyFile?: string | undefined;
+  readonly remove?: boolean | undefined;
+  readonly wait: boolean;
+  readonly pollIntervalMs: number;
+}
+
+const PROVIDER = /^[a-z][a-z0-9-]{0,31}$/;
+
+export async function runModels(ctx: CommandContext, args: ModelsArgs): Promise<void> {
+  const tenantId = parseTenantId(args.id);
+  if (args.provider === undefined) {
+    if (args.keyFile !== undefined || args.remove === true) throw new UsageError('--key-file and --remove need --provider');
+    return listModelKeys(ctx, tenantId);
+  }
+  if (!PROVIDER.test(args.provider)) throw new UsageError(`--provider "${args.provider}" is not a model provider id`);
+  if ((args.keyFile === undefined) === (args.remove !== true)) throw new UsageError('give exactly one of --key-file (a path, or - for stdin) and --remove');
+  const record = await new TenantStore(ctx.clients.doc, ctx.config.tableName()).get(tenantId);
+  if (!record) throw new RefusedError('TenantNotFoundError', `tenant "${tenantId}" does not exist`);
+  // The tenant's own cell (its record says which), so the credential lands under its prefix.
+  const cell = record.cell;
+  const others: ModelKeyRequest[] = (record.modelKeys ?? []).filter((k) => k.provider !== args.provider).map((k) => ({ provider: k.provider, credential: k.secretArn }));
+  let modelKeys = others;
+  if (args.keyFile !== undefined) {
+    const value = (await readKey(ctx, args.keyFile)).trim();
+    if (value.length === 0) throw new UsageError(`--key-file ${args.keyFile}: the key is empty`);
+    const credential = `${args.provider}-api-key`;
+    await storeCredential(ctx.clients.sm, names.credentialSecret({ cell, tenantId }, credential), value, { cell, tenantId });
+    ctx.note(`stored the key of ${args.provider} for ${tenantId} as ${names.credentialSecret({ cell, tenantId }, credential)}`);
+    modelKeys = [...others, { provider: args.provider, credential }];
+  } else if (others.length === (record.modelKeys ?? []).length) {
+    throw new RefusedError('TenantStateConflictError', `tenant "${tenantId}" has no key for provider "${args.provider}"`);
+  }
+  const op: OperationArgs = { operation: 'update', id: tenantId, modelKeys, wait: args.wait, pollIntervalMs: args.pollIntervalMs };
+  await runOperation(ctx, op);
+}
+
+async function listModelKeys(ctx: CommandContext, tenantId: string): Promise<void> {
+  const record = await new TenantStore(ctx.clients.doc, ctx.config.tableName()).get(tenantId);
+  if (!record) throw new RefusedError('TenantNotFoundError', `tenant "${tenantId}" does not exist`);
+  const keys = (record.modelKeys ?? []).map((k) => ({ provider: k.provider, secret: k.secretArn, endpoint: `${k.endpoint.host}:${k.endpoint.port}` }));
+  if (ctx.json) return ctx.emit({ tenantId, plan: record.plan, modelKeys: keys, inferenceProfiles: record.resources.inferenceProfiles ?? {} });
+  ctx.print(keys.length === 0 ? `${tenantId}: no provider key of its own (plan ${record.plan})\n` : keys.map((k) => `${k.provider}\t${k.endpoint}\t${k.secret}\n`).join(''));
+  for (const [model, arn] of Object.entries(record.resources.inferenceProfiles ?? {})) ctx.print(`bedrock\t${model}\t${arn}\n`);
+}
+
+async function readKey(ctx: CommandContext, path: string): Promise<string> {
+  if (path === '-') {
+    if (!ctx.io.readStdin) throw new UsageError('--key-file -: no standard input to read the key from');
+    return ctx.io.readStdin();
+  }
+  const cwd = ctx.io.cwd ?? process.cwd();
+  try {
+    return await readFile(isAbsolute(path) ? path : join(cwd, path), 'utf8');
+  } catch (err) {
+    throw new UsageError(`--key-file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+

@@ -1,0 +1,83 @@
+/**
+ * octw tenants models against the local cloud: the key is read from a file or stdin (never argv),
+ * stored as the tenant's own credential under its prefix with its tags, and named by reference in
+ * an update; listing shows references, never values.
+ */
+import { run } from '../../infra/cli/run';
+import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from '../local-cloud/env';
+import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
+import { provision } from '../workflows/support';
+import { runCli, tempFile } from './support';
+
+let cloud: LocalCloud;
+let env: Record<string, string>;
+beforeAll(async () => {
+  cloud = await startLocalCloud();
+  env = {
+    OCTW_TABLE: cloud.tableName,
+    OCTW_STATE_MACHINE_ARN_PREFIX: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:{key}`,
+    AWS_REGION: LOCAL_REGION,
+  };
+});
+afterAll(async () => {
+  await cloud.stop();
+});
+
+const cli = (...argv: string[]) => runCli(argv.includes('--wait') ? [...argv, '--poll-interval', '5'] : argv, env);
+const KEY = 'sk-cli-marker-0123456789abcdef';
+const SECRET = (tenantId: string) => `octw/tenants/${LOCAL_CELL.cellId}/${tenantId}/credentials/byok-api-key`;
+
+describe('octw tenants models', () => {
+  const tenantId = 'cli-byok';
+  beforeAll(async () => {
+    expect((await provision(cloud, tenantId, { plan: 'offline' }))?.status).toBe('ACTIVE');
+  });
+
+  it('stores the key from a file as the tenant credential and updates the tenant by reference', async () => {
+    const r = await cli('tenants', 'models', tenantId, '--provider', 'byok', '--key-file', tempFile('key.txt', `${KEY}\n`), '--wait');
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    const secret = cloud.fake.secret(SECRET(tenantId))!;
+    expect(secret.secretString).toBe(KEY);
+    expect(Object.fromEntries(secret.tags)).toMatchObject({ 'octw:tenant': tenantId, 'octw:cell': LOCAL_CELL.cellId });
+    const record = (await cloud.tenant(tenantId))!;
+    expect(record.modelKeys?.map((k) => [k.provider, k.secretArn])).toEqual([['byok', secret.arn]]);
+    expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
+
+    const list = await cli('tenants', 'models', tenantId, '--json');
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout)).toMatchObject({ tenantId, modelKeys: [{ provider: 'byok', secret: secret.arn, endpoint: '127.0.0.1:18791' }] });
+    expect(list.stdout).not.toContain(KEY);
+  });
+
+  it('reads the key from stdin with --key-file -, and removes it with --remove', async () => {
+    const tenantId = 'cli-byok-stdin';
+    expect((await provision(cloud, tenantId, { plan: 'offline' }))?.status).toBe('ACTIVE');
+    let stdout = '';
+    let stderr = '';
+    const code = await run(['tenants', 'models', tenantId, '--provider', 'byok', '--key-file', '-', '--wait', '--poll-interval', '5'], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env,
+      sleep: (ms) => new Promise<void>((res) => setTimeout(res, ms)),
+      readStdin: () => Promise.resolve(`${KEY}-rotated`),
+    });
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    expect(cloud.fake.secret(SECRET(tenantId))!.secretString).toBe(`${KEY}-rotated`);
+    expect((await cloud.tenant(tenantId))!.modelKeys?.map((k) => k.provider)).toEqual(['byok']);
+    expect(stdout).not.toContain(KEY);
+
+    const removed = await cli('tenants', 'models', tenantId, '--provider', 'byok', '--remove', '--wait');
+    expect(removed.code).toBe(0);
+    expect((await cloud.tenant(tenantId))!.modelKeys ?? []).toEqual([]);
+  });
+
+  it('refuses a key on the command line, a provider the plan takes no key for, and a missing tenant', async () => {
+    const tenantId = 'cli-byok-refused';
+    expect((await provision(cloud, tenantId, { plan: 'offline' }))?.status).toBe('ACTIVE');
+    expect((await cli('tenants', 'models', tenantId, '--provider', 'byok', '--key', KEY)).code).toBe(2);
+    const noKey = await cli('tenants', 'models', tenantId, '--provider', 'stub', '--key-file', tempFile('k', KEY), '--wait');
+    expect(noKey.code).not.toBe(0);
+    expect(noKey.stderr).toMatch(/takes no key/);
+    expect((await cli('tenants', 'models', 'nobody-here', '--provider', 'byok', '--remove')).code).toBe(3);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * Models (issue 11, item 3) through the real workflows: platform-paid Bedrock through one
+ * application inference profile per tenant and plan model, the task role scoped to those
+ * profiles; tenant-paid providers with the tenant's own key, by reference only; no platform key
+ * in any tenant container.
+ */
+import { createHash } from 'node:crypto';
+import type { PolicyDocument } from '../../functions/adapters/task-roles';
+import { modelProviderKeyEnv } from '../../functions/domain/models';
+import { effectiveHostRules } from '../../functions/domain/tenant-egress';
+import { LOCAL_CELL } from '../local-cloud/env';
+import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
+import { provision, runWorkflow } from './support';
+
+let cloud: LocalCloud;
+beforeAll(async () => {
+  cloud = await startLocalCloud();
+});
+afterAll(async () => {
+  await cloud.stop();
+});
+
+const CELL = LOCAL_CELL.cellId;
+const SONNET = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
+const HAIKU = 'anthropic.claude-haiku-4-5-20251001-v1:0';
+
+const profilesOf = (tenantId: string) => [...cloud.fake.bedrock.profiles.values()].filter((p) => p.tags.get('octw:tenant') === tenantId);
+const policyOf = (tenantId: string) => JSON.parse(cloud.fake.role(`octw-${CELL}--${tenantId}`)!.policies.get(`octw-${CELL}--${tenantId}`)!) as PolicyDocument;
+function taskDefinitionOf(record: { resources: { taskDefinitionArn?: string | undefined } }) {
+  const m = /:task-definition\/([^:]+):(\d+)$/.exec(record.resources.taskDefinitionArn ?? '')!;
+  return cloud.fake.taskDefinition(m[1]!, Number(m[2]))!.input;
+}
+const gatewayOf = (record: Parameters<typeof taskDefinitionOf>[0]) => taskDefinitionOf(record).containerDefinitions!.find((c) => c.name === 'gateway')!;
+const configOf = (record: Parameters<typeof taskDefinitionOf>[0]) =>
+  JSON.parse(taskDefinitionOf(record).containerDefinitions!.find((c) => c.name === 'config-init')!.environment!.find((e) => e.name === 'OPENCLAW_CONFIG_JSON')!.value!) as {
+    models: { providers: Record<string, { models: { id: string; name: string }[]; apiKey?: unknown }> };
+    agents: { defaults: { model: { primary: string } } };
+  };
+
+/** Stores a tenant credential as the CLI does: under the tenant's prefix, tagged for it. */
+function storeCredential(tenantId: string, name: string, value: string, tags: Record<string, string> = { 'octw:tenant': tenantId, 'octw:cell': CELL, 'octw:managed-by': 'octw' }) {
+  const out = cloud.fake.secrets.operations.CreateSecret({
+    Name: `octw/tenants/${CELL}/${tenantId}/credentials/${name}`,
+    SecretString: value,
+    Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+  }) as { ARN: string };
+  return out.ARN;
+}
+
+describe('platform-paid Bedrock: one application inference profile per tenant and plan model', () => {
+  it('creates a tagged profile copied from the plan model, scopes the role to it, and renders it as the model', async () => {
+    const record = (await provision(cloud, 'bedrock-one', { plan: 'standard' }))!;
+    expect(record.status).toBe('ACTIVE');
+    const [profile, ...more] = profilesOf('bedrock-one');
+    expect(more).toEqual([]);
+    expect(profile).toMatchObject({ copyFrom: `arn:aws:bedrock:${cloud.fake.config.region}::foundation-model/${SONNET}` });
+    expect(Object.fromEntries(profile!.tags)).toMatchObject({ 'octw:tenant': 'bedrock-one', 'octw:cell': CELL });
+    expect(record.resources.inferenceProfiles).toEqual({ [SONNET]: profile!.arn });
+
+    const bedrock = policyOf('bedrock-one').Statement.filter((s) => JSON.stringify(s.Action).includes('bedrock:'));
+    expect(bedrock.map((s) => s.Sid)).toEqual(['OwnInferenceProfilesOnly', 'PlanModelsThroughOwnProfilesOnly']);
+    expect(bedrock[0]!.Resource).toEqual([profile!.arn]);
+    expect(bedrock[1]!.Condition).toEqual({ StringEquals: { 'bedrock:InferenceProfileArn': [profile!.arn] } });
+
+    const config = configOf(record);
+    expect(config.models.providers['amazon-bedrock']!.models).toEqual([{ id: profile!.arn, name: SONNET }]);
+    expect(config.agents.defaults.model.primary).toBe(`amazon-bedrock/${profile!.arn}`);
+  });
+
+  it("follows the plan's models on update (a profile per added model, the dropped one deleted) and removes them all on deprovision", async () => {
+    await provision(cloud, 'bedrock-moves', { plan: 'standard' });
+    const first = profilesOf('bedrock-moves')[0]!.arn;
+    expect((await runWorkflow(cloud, 'UpdateTenant', { tenantId: 'bedrock-moves', plan: 'pro' })).status).toBe('SUCCEEDED');
+    expect(profilesOf('bedrock-moves').map((p) => p.copyFrom.split('/').pop()).sort()).toEqual([HAIKU, SONNET].sort());
+    expect(profilesOf('bedrock-moves').map((p) => p.arn)).toContain(first);
+    expect(JSON.stringify(policyOf('bedrock-moves'))).toContain(HAIKU);
+
+    expect((await runWorkflow(cloud, 'UpdateTenant', { tenantId: 'bedrock-moves', plan: 'standard' })).status).toBe('SUCCEEDED');
+    expect(profilesOf('bedrock-moves').map((p) => p.arn)).toEqual([first]);
+    expect(JSON.stringify(policyOf('bedrock-moves'))).not.toContain(HAIKU);
+
+    expect((await runWorkflow(cloud, 'DeprovisionTenant', { tenantId: 'bedrock-moves' })).status).toBe('SUCCEEDED');
+    expect(profilesOf('bedrock-moves')).toEqual([]);
+  });
+
+  it("adopts nothing of another tenant: a profile under the tenant's name tagged for someone else fails the provisioning and stays", async () => {
+    const { inferenceProfileName } = await import('../../functions/domain/models');
+    const name = inferenceProfileName({ cell: CELL, tenantId: 'bedrock-squat' }, SONNET);
+    cloud.fake.bedrock.operations.CreateInferenceProfile({
+      inferenceProfileName: name,
+      modelSource: { copyFrom: `arn:aws:bedrock:${cloud.fake.config.region}::foundation-model/${SONNET}` },
+      tags: [{ key: 'octw:tenant', value: 'someone-else' }, { key: 'octw:cell', value: CELL }],
+    });
+    const record = await provision(cloud, 'bedrock-squat', { plan: 'standard' });
+    expect(record?.status).toBe('FAILED');
+    expect(record?.lastError?.name).toBe('ForeignResourceError');
+    expect([...cloud.fake.bedrock.profiles.values()].filter((p) => p.name === name).map((p) => p.tags.get('octw:tenant'))).toEqual(['someone-else']);
+    expect(cloud.fake.role(`octw-${CELL}--bedrock-squat`)).toBeUndefined();
+  });
+});
+
+describe("tenant-paid providers: the tenant's own key, by reference", () => {
+  const MARKER = 'sk-octw-marker-7f3e1c9a0b2d4e6f';
+
+  it('injects a verified tenant credential as OCTW_MODEL_<PROVIDER>_API_KEY, referenced by SecretRef, its host in the egress policy, and never its value', async () => {
+    const tenantId = 'byok-tenant';
+    await provision(cloud, tenantId, { plan: 'offline' });
+    const arn = storeCredential(tenantId, 'byok-key', MARKER);
+    const from = cloud.fake.calls.length;
+    const done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, modelKeys: [{ provider: 'byok', credential: 'byok-key' }] });
+    expect(done.status).toBe('SUCCEEDED');
+    const record = (await cloud.tenant(tenantId))!;
+    expect(record.modelKeys).toEqual([{ provider: 'byok', secretArn: arn, endpoint: { host: '127.0.0.1', port: 18791 } }]);
+    const gateway = gatewayOf(record);
+    expect(gateway.secrets).toContainEqual({ name: modelProviderKeyEnv('byok'), valueFrom: arn });
+    expect(gateway.environment!.map((e) => e.name)).not.toContain(modelProviderKeyEnv('byok'));
+    const config = configOf(record);
+    expect(config.models.providers.byok!.apiKey).toEqual({ source: 'env', provider: 'default', id: 'OCTW_MODEL_BYOK_API_KEY' });
+    expect(config.agents.defaults.model.primary).toBe('byok/octw-stub-1');
+    expect(effectiveHostRules(record)).toContainEqual({ host: '127.0.0.1', ports: [18791], origin: ['model:byok'] });
+
+    // The value appears nowhere the platform writes: trace, record, task definition, events, execution output.
+    const seen = JSON.stringify([cloud.fake.calls.slice(from), record, taskDefinitionOf(record), cloud.fake.events, done]);
+    expect(seen).not.toContain(MARKER);
+    expect(seen).not.toContain(createHash('sha256').update(MARKER).digest('hex'));
+
+    // Removing the key removes the secret from the task and the SecretRef from the config.
+    expect((await runWorkflow(cloud, 'UpdateTenant', { tenantId, modelKeys: [] })).status).toBe('SUCCEEDED');
+    const after = (await cloud.tenant(tenantId))!;
+    expect(gatewayOf(after).secrets!.map((s) => s.name)).toEqual(['OPENCLAW_GATEWAY_TOKEN']);
+    expect(configOf(after).models.providers.byok).not.toHaveProperty('apiKey');
+    expect(configOf(after).agents.defaults.model.primary).toBe('stub/octw-stub-1');
+    expect(effectiveHostRules(after).filter((r) => r.origin.includes('model:byok'))).toEqual([]);
+  });
+
+  it("refuses another tenant's credential, a credential outside the tenant's prefix, and a provider that takes no key; nothing changes", async () => {
+    const tenantId = 'byok-thief';
+    const before = (await provision(cloud, tenantId, { plan: 'offline' }))!;
+    const victim = storeCredential('byok-victim', 'byok-key', MARKER, { 'octw:tenant': 'byok-victim', 'octw:cell': CELL, 'octw:managed-by': 'octw' });
+    // Under the thief's own name, but tagged for the victim.
+    storeCredential(tenantId, 'retagged', MARKER, { 'octw:tenant': 'byok-victim', 'octw:cell': CELL, 'octw:managed-by': 'octw' });
+    for (const [credential, provider] of [
+      [victim, 'byok'],
+      ['retagged', 'byok'],
+      [`octw/tenants/${CELL}/${tenantId}/gateway-token`, 'byok'],
+      ['missing-key', 'byok'],
+    ] as const) {
+      const done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, modelKeys: [{ provider, credential }] });
+      expect({ credential, status: done.status }).toEqual({ credential, status: 'FAILED' });
+    }
+    storeCredential(tenantId, 'stub-key', MARKER);
+    const noKey = await runWorkflow(cloud, 'UpdateTenant', { tenantId, modelKeys: [{ provider: 'stub', credential: 'stub-key' }] });
+    expect(noKey.status).toBe('FAILED');
+    const after = (await cloud.tenant(tenantId))!;
+    expect(after).toMatchObject({ status: 'ACTIVE', configHash: before.configHash });
+    expect(after.modelKeys ?? []).toEqual([]);
+    expect(after.resources.taskDefinitionArn).toBe(before.resources.taskDefinitionArn);
+  });
+
+  it('never places a platform key in a tenant container: every secret a tenant task receives is under its own prefix', async () => {
+    const tenants = ['bedrock-one', 'byok-tenant', 'byok-thief'];
+    for (const tenantId of tenants) {
+      const record = (await cloud.tenant(tenantId))!;
+      for (const c of taskDefinitionOf(record).containerDefinitions!) {
+        for (const s of c.secrets ?? []) {
+          expect({ tenantId, valueFrom: s.valueFrom }).toEqual({ tenantId, valueFrom: expect.stringContaining(`:secret:octw/tenants/${CELL}/${tenantId}/`) });
+        }
+      }
+    }
+  });
+});
