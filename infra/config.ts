@@ -8,6 +8,7 @@ import { CELL_ID_PATTERN } from '../functions/domain/naming';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../functions/domain/tenant';
 import { countSecurityGroupRules, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT, validateAllowlist, validateEgressSettings } from '../functions/domain/allowlist';
 import { ApprovedPrefixListSchema, type EgressSettings } from '../functions/domain/egress-settings';
+import { IngressContextSchema } from './ingress-config';
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_VALUES = [
@@ -158,12 +159,21 @@ const ContextSchema = z
       .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
       .default('rate(1 hour)'),
     alarmEmail: z.email().optional(),
+    /**
+     * Ingress (issue 12, docs/ingress.md): `https://<tenant>.<domain>` for every ACTIVE tenant. Off when
+     * absent; on with `domain`, `hostedZoneId` and `certificateArn` (see infra/ingress-config.ts).
+     */
+    ingress: cli(IngressContextSchema).optional(),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   })
   .strict()
   .refine((c) => c.existingVpc !== undefined || (c.natGateways ?? c.azCount) <= c.azCount, {
     error: 'natGateways must not exceed azCount',
     path: ['natGateways'],
+  })
+  .refine((c) => c.existingVpc === undefined || c.ingress === undefined, {
+    error: 'ingress needs the public subnets of the VPC the platform creates; it is not available with existingVpc yet',
+    path: ['ingress'],
   })
   .refine((c) => c.existingVpc !== undefined || Number(c.vpcCidr.split('/')[1]) < c.privateSubnetCidrMask, {
     error: 'privateSubnetCidrMask must be longer than the VPC prefix',

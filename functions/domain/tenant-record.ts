@@ -2,6 +2,7 @@
  * The tenant record as stored (one item per tenant, key TENANT#<id> / META) and its audit items.
  */
 import * as z from 'zod';
+import { IngressPlacementSchema, TenantOidcRefSchema } from './ingress';
 import { EgressRuleSchema, TenantIdSchema, TenantResourcesSchema, TenantStatusSchema } from './tenant';
 
 export const ErrorInfoSchema = z.object({
@@ -47,6 +48,10 @@ export const TenantRecordSchema = z.object({
   /** The workflow execution that holds (or last held) the tenant. */
   executionArn: z.string().optional(),
   resources: TenantResourcesSchema.default({}),
+  /** Ingress (issue 12): the tenant's route (shard, priority, target group, rule, mode); absent while it has none. */
+  ingress: IngressPlacementSchema.optional(),
+  /** Ingress: the tenant's own OIDC provider in front of its gateway (client secret by tenant-secret name). */
+  ingressOidc: TenantOidcRefSchema.optional(),
   /**
    * ISO timestamp of the latest entry into each status. Entries are never removed: a status
    * present here was entered at least once (e.g. `ACTIVE`: the tenant served and may hold data;

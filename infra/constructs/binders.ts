@@ -94,10 +94,10 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         }),
         statement(
           'ChangeTenantSecurityGroups',
-          // No AuthorizeSecurityGroupIngress or ModifySecurityGroupRules: tenant groups never get
-          // ingress, and reconciliation only adds egress and revokes (RevokeSecurityGroupIngress
-          // removes any ingress rule someone added by hand).
-          ['ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'],
+          // No ModifySecurityGroupRules. Ingress: only the ingress tier's group on the gateway port
+          // is ever authorised (functions/adapters/security-groups.ts reconcileIngress), and any
+          // other ingress rule (one added by hand) is revoked.
+          ['ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'],
           [arns.securityGroups],
           { StringEquals: resourceTags(ctx.cellId) },
         ),
@@ -291,6 +291,27 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
    * Reads tenant records (never writes them: PURGED is the Lifecycle function's transition), starts
    * PurgeTenant runs (sweep), and mounts as root through its own access point only.
    */
+  /**
+   * Ingress: the tenant record (placement), and the tenant's gateway token and OIDC client secret
+   * (read-only, this cell's tenant secrets only). Route management (ELBv2, Route 53) is granted by
+   * the Ingress construct itself (infra/constructs/ingress.ts grantRouteManagement), only when the
+   * cell has ingress.
+   */
+  Ingress: (fn, ctx) => {
+    const cell = cellTenantArns(Stack.of(fn), ctx.cellId);
+    fn.allow(
+      [statement('ReadCellTenantSecrets', ['secretsmanager:GetSecretValue'], [cell.secrets], { StringEquals: cellTag(ctx.cellId) })],
+      [
+        {
+          id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`,
+          reason:
+            "The handshake through a tenant's route authenticates with the tenant's gateway token, and an OIDC route needs the tenant's client secret: read-only, this cell's octw/tenants/<cell>/ prefix and octw:cell tag only.",
+        },
+      ],
+    );
+    tenantRecordUpdates(fn, ctx);
+  },
+
   Purge: (fn, ctx) => {
     const onlyPurgeAccessPoint = {
       StringEquals: { 'elasticfilesystem:AccessPointArn': ctx.purgeAccessPointArn },

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import type { GatewayProbe, IngressPlacementStore } from '../../functions/handlers/ingress';
-import { makeIngressHandler } from '../../functions/handlers/ingress';
+import type { GatewayProbe, IngressPlacementStore } from '../../functions/usecases/ingress';
+import { makeIngressHandler } from '../../functions/usecases/ingress';
 import type { IngressPlacement } from '../../functions/domain/ingress';
 import { DOMAIN, world } from './support';
 

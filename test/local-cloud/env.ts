@@ -185,6 +185,8 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     DEFAULT_EGRESS_ALLOWLIST_JSON: '[]',
     EGRESS_SETTINGS_JSON: JSON.stringify({ protectedCidrs: [cell.vpcCidr], allowedPrivateCidrs: [], approvedPrefixLists: [] }),
     TENANTS_MOUNT_PATH: options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants'),
+    // Off unless the local cloud is started with `ingress` (it then seeds the shards and sets this).
+    INGRESS_SETTINGS_JSON: JSON.stringify({ enabled: false }),
   };
   return { ...env, ...options.overrides };
 }
