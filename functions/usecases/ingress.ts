@@ -49,6 +49,8 @@ export const IngressInputSchema = z.discriminatedUnion('action', [
       stagingToken: StagingToken.optional(),
       /** Only while the tenant is in this status (a step that puts things back must not undo a finished transition). */
       ifStatus: TenantStatusSchema.optional(),
+      /** Only change an existing route, never create one (resume of a tenant provisioned before the cell had ingress). */
+      onlyIfRouted: z.boolean().default(false),
     })
     .strict(),
   z.object({ action: z.literal('verify'), ...Base, stagingToken: StagingToken.optional() }).strict(),
@@ -61,6 +63,10 @@ export function makeIngressHandler(deps: IngressHandlerDeps) {
     const { placement, oidc, status } = await deps.store.read(input.tenantId, input.executionArn, input.action === 'remove');
     if (input.action === 'ensure') {
       if (input.ifStatus && status !== input.ifStatus) return { skipped: `tenant is ${status ?? 'unknown'}, not ${input.ifStatus}` };
+      // Only provisioning creates a route (staging, before the service exists, so ECS registers the
+      // task in it): a tenant provisioned before the cell had ingress has none, and its service no
+      // load balancer; suspend and resume leave it so.
+      if (!placement && (input.mode !== 'staging' || input.onlyIfRouted)) return { skipped: `tenant ${input.tenantId} has no ingress route` };
       const stagingToken =
         input.mode === 'staging' ? (input.stagingToken ?? placement?.stagingToken ?? randomBytes(24).toString('base64url')) : undefined;
       const p = await deps.routes.ensureRoute({
@@ -77,7 +83,7 @@ export function makeIngressHandler(deps: IngressHandlerDeps) {
       return { ingress: visible };
     }
     if (input.action === 'verify') {
-      if (!placement) throw new GatewayUnhealthyError(`tenant ${input.tenantId} has no ingress route to verify`);
+      if (!placement) return { skipped: `tenant ${input.tenantId} has no ingress route` };
       const token = input.stagingToken ?? placement.stagingToken;
       if (!token) throw new GatewayUnhealthyError(`tenant ${input.tenantId}'s route is ${placement.mode}, not staging: nothing to verify`);
       const r = await deps.probe.handshake({ url: `https://${placement.hostname}/`, headers: { [STAGING_HEADER]: token }, tenantId: input.tenantId });

@@ -47,6 +47,26 @@ export class SecretsFake implements EmulatedService {
       RandomPassword: this.randomPassword(i),
     })),
     PutSecretValue: op((i: sm.PutSecretValueCommandInput): sm.PutSecretValueCommandOutput => this.putValue(i)),
+    // GetSecretValue (the AWSCURRENT version): a secret scheduled for deletion answers
+    // InvalidRequestException ("marked for deletion"), an unknown one ResourceNotFoundException.
+    GetSecretValue: op((i: sm.GetSecretValueCommandInput): sm.GetSecretValueCommandOutput => {
+      const secret = this.must(i.SecretId);
+      if (secret.deletionDate !== undefined) {
+        throw new InvalidRequestException({
+          message: 'You can\'t perform this operation on the secret because it was marked for deletion.',
+          $metadata: meta(400),
+        });
+      }
+      return {
+        $metadata: {},
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: secret.versionId,
+        VersionStages: ['AWSCURRENT'],
+        ...(secret.secretString !== undefined ? { SecretString: secret.secretString } : {}),
+        CreatedDate: new Date(secret.createdAt),
+      };
+    }),
     TagResource: op((i: sm.TagResourceCommandInput): sm.TagResourceCommandOutput => {
       const s = this.must(i.SecretId);
       mergeTags(s.tags, tagsFromKeyValue(i.Tags));
