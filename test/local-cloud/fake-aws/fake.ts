@@ -22,6 +22,7 @@ import { Faults } from './faults';
 import { IamFake } from './iam';
 import { IngressFake } from './ingress';
 import type { IngressServiceName } from './ingress-errors';
+import { FakeServiceError, INGRESS_FAULT_ERRORS } from './ingress-errors';
 import { LogsFake } from './logs';
 import { SecretsFake } from './secrets';
 import { Throttler } from './throttle';
@@ -155,7 +156,19 @@ export class FakeAws {
       );
     }
     if (this.config.latencies.perCallMs > 0) await delay(this.config.latencies.perCallMs);
-    return this.ingress.call(service, operation, input);
+    const fault = this.faults.next(service, operation);
+    if (fault === 'throttle' || fault === 'transient' || fault === 'permanent') {
+      const e = INGRESS_FAULT_ERRORS[fault];
+      const err = new FakeServiceError(service, e.code, e.message, e.status);
+      this.recordIngress({ ts: new Date(this.config.clock.now()).toISOString(), service, operation, input, outcome: 'error', error: { name: err.name, message: err.message } });
+      throw err;
+    }
+    const output = await this.ingress.call(service, operation, input);
+    if (fault === 'crashAfterSuccess') {
+      if (invocation) invocation.crashed = { service, operation };
+      throw new SimulatedCrashError(`injected crash after ${service} ${operation} succeeded`);
+    }
+    return output;
   }
 
   private recordIngress(entry: Omit<TraceEntry, 'invocation'>): void {
