@@ -288,7 +288,7 @@ export class PlatformStack extends Stack {
     }
 
     if (this.ingress && c.ingress) {
-      this.ingress.grantRouteManagement(this.functions.Ingress.function, c.cellId, c.ingress.hostedZoneId, c.ingress.domain);
+      this.ingress.grantRouteManagement(this.functions.Ingress.role, c.cellId, c.ingress.hostedZoneId, c.ingress.domain);
       for (const a of this.ingress.alarms) a.addAlarmAction(new cloudwatchActions.SnsAction(observability.topic));
       new CfnOutput(this, 'IngressDomain', { value: c.ingress.domain });
     }
