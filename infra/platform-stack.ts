@@ -187,6 +187,7 @@ export class PlatformStack extends Stack {
       permissionsBoundaryArn: this.permissionsBoundary.policyArn,
       clusterName: c.clusterName,
       executionRoleArn: cluster.executionRole.roleArn,
+      ingressEnabled: this.ingress !== undefined,
     };
 
     const entries = Object.entries(HANDLERS) as [HandlerKey, HandlerSpec][];

@@ -29,6 +29,8 @@ export interface BinderContext {
   readonly permissionsBoundaryArn: string;
   readonly clusterName: string;
   readonly executionRoleArn: string;
+  /** Issue 12: the cell has an ingress tier (tenant groups then admit its security group on the gateway port). */
+  readonly ingressEnabled?: boolean;
 }
 
 export type Binder = (fn: HouseFunction, ctx: BinderContext) => void;
@@ -94,10 +96,17 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         }),
         statement(
           'ChangeTenantSecurityGroups',
-          // No ModifySecurityGroupRules. Ingress: only the ingress tier's group on the gateway port
-          // is ever authorised (functions/adapters/security-groups.ts reconcileIngress), and any
-          // other ingress rule (one added by hand) is revoked.
-          ['ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'],
+          // No ModifySecurityGroupRules. AuthorizeSecurityGroupIngress only when the cell has an
+          // ingress tier: the one rule ever authorised is the ingress tier's group on the gateway
+          // port (functions/adapters/security-groups.ts reconcileIngress); any other ingress rule
+          // (one added by hand) is revoked.
+          [
+            'ec2:AuthorizeSecurityGroupEgress',
+            'ec2:RevokeSecurityGroupEgress',
+            ...(ctx.ingressEnabled ? ['ec2:AuthorizeSecurityGroupIngress'] : []),
+            'ec2:RevokeSecurityGroupIngress',
+            'ec2:DeleteSecurityGroup',
+          ],
           [arns.securityGroups],
           { StringEquals: resourceTags(ctx.cellId) },
         ),
