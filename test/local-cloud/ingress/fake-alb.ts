@@ -25,16 +25,23 @@ export interface FakeAlbOptions {
 }
 
 export class FakeAlb {
-  /** Test switch: the target "gateway" refuses every token (a gateway started with another token than its secret's). */
-  refuseEveryToken = false;
-
   private constructor(
     private readonly server: Server,
     readonly origin: string,
+    private readonly flags: { refuseEveryToken: boolean },
   ) {}
 
+  /** Test switch: the target "gateway" refuses every token (a gateway started with another token than its secret's). */
+  get refuseEveryToken(): boolean {
+    return this.flags.refuseEveryToken;
+  }
+
+  set refuseEveryToken(value: boolean) {
+    this.flags.refuseEveryToken = value;
+  }
+
   static async start(fake: FakeAws, options: FakeAlbOptions): Promise<FakeAlb> {
-    let self: FakeAlb | undefined;
+    const flags = { refuseEveryToken: false };
     const server = createServer((req, res) => {
       const answer = (status: number, contentType: string, body: string) => {
         res.writeHead(status, { 'content-type': contentType });
@@ -57,7 +64,7 @@ export class FakeAlb {
       const token = fake.secret(names.secret({ cell: options.cell, tenantId }))?.secretString;
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       req.resume();
-      if (!token || bearer !== token || self?.refuseEveryToken) return answer(401, 'application/json', JSON.stringify({ ok: false, error: { type: 'unauthorized' } }));
+      if (!token || bearer !== token || flags.refuseEveryToken) return answer(401, 'application/json', JSON.stringify({ ok: false, error: { type: 'unauthorized' } }));
       return answer(404, 'application/json', JSON.stringify({ ok: false, error: { type: 'not_found', message: 'Tool not available' } }));
     });
     await new Promise<void>((resolve, reject) => {
@@ -65,8 +72,7 @@ export class FakeAlb {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    self = new FakeAlb(server, `http://127.0.0.1:${port}`);
-    return self;
+    return new FakeAlb(server, `http://127.0.0.1:${port}`, flags);
   }
 
   stop(): Promise<void> {
