@@ -9,6 +9,7 @@ import { EgressRuleSchema, PlanCatalogueSchema } from '../functions/domain/tenan
 import { countSecurityGroupRules, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT, validateAllowlist, validateEgressSettings } from '../functions/domain/allowlist';
 import { ApprovedPrefixListSchema, type EgressSettings } from '../functions/domain/egress-settings';
 import { activeEgressProxy, EgressProxyConfigSchema, type EgressProxyConfig } from './egress-config';
+import { IngressContextSchema } from './ingress-config';
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_VALUES = [
@@ -169,12 +170,21 @@ const ContextSchema = z
      * `enabled` is not false); tenants then reach the internet only through it.
      */
     egressProxy: cli(EgressProxyConfigSchema).optional(),
+    /**
+     * Ingress (issue 12, docs/ingress.md): `https://<tenant>.<domain>` for every ACTIVE tenant. Off when
+     * absent; on with `domain`, `hostedZoneId` and `certificateArn` (see infra/ingress-config.ts).
+     */
+    ingress: cli(IngressContextSchema).optional(),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   })
   .strict()
   .refine((c) => c.existingVpc !== undefined || (c.natGateways ?? c.azCount) <= c.azCount, {
     error: 'natGateways must not exceed azCount',
     path: ['natGateways'],
+  })
+  .refine((c) => c.existingVpc === undefined || c.ingress === undefined, {
+    error: 'ingress needs the public subnets of the VPC the platform creates; it is not available with existingVpc yet',
+    path: ['ingress'],
   })
   .refine((c) => c.existingVpc !== undefined || Number(c.vpcCidr.split('/')[1]) < c.privateSubnetCidrMask, {
     error: 'privateSubnetCidrMask must be longer than the VPC prefix',

@@ -19,6 +19,7 @@ import { TenantImageRepository } from './constructs/tenant-image-repository';
 import { EgressDenials } from './constructs/egress-denials';
 import { EgressProxy } from './constructs/egress-proxy';
 import type { EgressProxySettings } from '../functions/domain/egress-proxy-client';
+import { Ingress } from './constructs/ingress';
 import { SignupEvents } from './constructs/events';
 import { HouseFunction } from './constructs/house-function';
 import { Network } from './constructs/network';
@@ -50,6 +51,7 @@ export class PlatformStack extends Stack {
   readonly signupEvents: SignupEvents;
   readonly permissionsBoundary: TenantPermissionsBoundary;
   readonly egressProxy?: EgressProxy;
+  readonly ingress?: Ingress;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, { description: `OCTW platform of cell ${props.config.cellId}`, ...props });
@@ -143,6 +145,32 @@ export class PlatformStack extends Stack {
         }
       : { enabled: false };
 
+    // Issue 12: the ingress tier (ALB shards, WAF), only when cdk.json configures `ingress`.
+    if (c.ingress) {
+      this.ingress = new Ingress(this, 'Ingress', { prefix: c.prefix, vpc: this.network.vpc, vpcCidr: this.network.vpcCidr, config: c.ingress });
+    }
+    const ingressSettings = this.ingress
+      ? this.toJsonString({
+          enabled: true,
+          settings: {
+            cell: c.cellId,
+            domain: c.ingress!.domain,
+            hostedZoneId: c.ingress!.hostedZoneId,
+            vpcId: this.network.vpc.vpcId,
+            shards: this.ingress.shards.map((s) => ({
+              id: s.id,
+              listenerArn: s.listener.listenerArn,
+              dnsName: s.loadBalancer.loadBalancerDnsName,
+              canonicalHostedZoneId: s.loadBalancer.loadBalancerCanonicalHostedZoneId,
+            })),
+            rulesPerShard: c.ingress!.rulesPerShard,
+            // The ALB nodes' addresses come from the public subnets: the gateways' trusted proxies.
+            ingressCidrs: this.network.vpc.publicSubnets.map((s) => s.ipv4CidrBlock),
+          },
+          securityGroupId: this.ingress.securityGroup.securityGroupId,
+        })
+      : JSON.stringify({ enabled: false });
+
     const env: Record<EnvVar, string> = {
       EGRESS_PROXY_JSON: Stack.of(this).toJsonString(egressProxyEnv),
       TABLE_NAME: this.table.table.tableName,
@@ -172,6 +200,7 @@ export class PlatformStack extends Stack {
       UID_BASE: String(c.uidBase),
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
+      INGRESS_SETTINGS_JSON: ingressSettings,
     };
     // functions/shared/powertools.ts emits metrics with service=octw; the dashboard reads that dimension.
     // One `service` dimension per cell, so two cells in one account do not mix their metrics.
@@ -192,6 +221,8 @@ export class PlatformStack extends Stack {
       clusterName: c.clusterName,
       executionRoleArn: cluster.executionRole.roleArn,
       egressPolicyTableArn: this.egressProxy?.policyTable.tableArn,
+
+      ingressEnabled: this.ingress !== undefined,
     };
 
     const entries = Object.entries(HANDLERS) as [HandlerKey, HandlerSpec][];
@@ -289,6 +320,12 @@ export class PlatformStack extends Stack {
       for (const a of this.egressProxy.alarms) a.addAlarmAction(new cloudwatchActions.SnsAction(observability.topic));
       observability.dashboard.addWidgets(...this.egressProxy.widgets);
       new CfnOutput(this, 'EgressProxyHost', { value: `${this.egressProxy.proxyHost}:${this.egressProxy.port}` });
+    }
+
+    if (this.ingress && c.ingress) {
+      this.ingress.grantRouteManagement(this.functions.Ingress.role, c.cellId, c.ingress.hostedZoneId, c.ingress.domain);
+      for (const a of this.ingress.alarms) a.addAlarmAction(new cloudwatchActions.SnsAction(observability.topic));
+      new CfnOutput(this, 'IngressDomain', { value: c.ingress.domain });
     }
 
     new CfnOutput(this, 'EventBusName', { value: this.signupEvents.bus.eventBusName });

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { createHash } from 'node:crypto';
 import { ForeignResourceError, GatewayUnhealthyError, IamPropagationError, ResourceBusyError, ThrottledError, TransientAwsError } from '../domain/errors';
-import { names, ownershipProblems, tagsOf, tenantTags } from '../domain/naming';
+import { GATEWAY_CONTAINER, GATEWAY_PORT, names, ownershipProblems, tagsOf, tenantTags } from '../domain/naming';
 import type { TaskDefinitionShape } from '../domain/task-definition';
 import { awsCall, classifyAwsError, hasAwsErrorCode, isAwsErrorLike } from '../shared/aws-errors';
 
@@ -109,6 +109,8 @@ export class GatewayServices {
     taskDefinitionArn: string;
     securityGroupId: string;
     spot: boolean;
+    /** Issue 12: the tenant's ingress target group; ECS registers the task's address in it. */
+    targetGroupArn?: string;
   }): Promise<string> {
     if (input.cell !== this.cfg.cell) throw new ForeignResourceError(`tenant "${input.tenantId}" is of cell "${input.cell}", not this cell "${this.cfg.cell}"`);
     const existing = await this.describe(input.tenantId);
@@ -140,6 +142,13 @@ export class GatewayServices {
             maximumPercent: 100,
             deploymentCircuitBreaker: { enable: true, rollback: true },
           },
+          ...(input.targetGroupArn
+            ? {
+                loadBalancers: [{ targetGroupArn: input.targetGroupArn, containerName: GATEWAY_CONTAINER, containerPort: GATEWAY_PORT }],
+                // A gateway is healthy for ECS before the ALB's first checks pass (15 s × 2).
+                healthCheckGracePeriodSeconds: 60,
+              }
+            : {}),
           enableExecuteCommand: false,
           enableECSManagedTags: true,
           propagateTags: 'SERVICE',

@@ -8,6 +8,7 @@
 import type { EC2Client, IpPermission, SecurityGroupRule, Tag } from '@aws-sdk/client-ec2';
 import {
   AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
   DescribeManagedPrefixListsCommand,
@@ -20,6 +21,7 @@ import { ForeignResourceError, QuotaExceededError, ResourceBusyError, ResourceCo
 import { names, ownershipProblems, tagsOf, tenantTags } from '../domain/naming';
 import type { EgressRule } from '../domain/tenant';
 import { toIpPermissions } from '../domain/allowlist';
+import { tenantIngressPermission } from '../domain/ingress';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
 export interface SecurityGroupConfig {
@@ -33,6 +35,8 @@ export interface SecurityGroupConfig {
   defaultAllowlist?: readonly EgressRule[];
   /** The cell's egress proxy (issue 10): tenants may reach its load balancer's group on its port. @default no proxy */
   egressProxy?: { clientSecurityGroupId: string; port: number };
+  /** The ingress tier's security group (issue 12): the only source admitted, on the gateway port only. Absent: no ingress at all. */
+  ingressSecurityGroupId?: string;
 }
 
 /** One egress rule in a form that can be compared with what EC2 reports. */
@@ -129,6 +133,7 @@ export class SecurityGroups {
     }
     this.verify(found, tenantId);
     await this.reconcile(found.groupId, await this.desiredRules(allowlist));
+    await this.reconcileIngress(found.groupId);
     return found.groupId;
   }
 
@@ -138,12 +143,9 @@ export class SecurityGroups {
     const desiredKeys = new Map(desired.map((r) => [egressRuleKey(r), r]));
     const existingEgress = new Map<string, SecurityGroupRule>();
     const revokeEgress: string[] = [];
-    const revokeIngress: string[] = [];
     for (const rule of rules) {
-      if (!rule.IsEgress) {
-        revokeIngress.push(rule.SecurityGroupRuleId!);
-        continue;
-      }
+      // Ingress is reconcileIngress's.
+      if (!rule.IsEgress) continue;
       const key = egressRuleKey(specOf(rule));
       if (desiredKeys.has(key) && !existingEgress.has(key)) existingEgress.set(key, rule);
       else revokeEgress.push(rule.SecurityGroupRuleId!);
@@ -176,6 +178,37 @@ export class SecurityGroups {
           if (!hasAwsErrorCode(e, 'InvalidPermission.NotFound', 'InvalidSecurityGroupRuleId.NotFound')) throw classifyAwsError(e, 'EC2 RevokeSecurityGroupEgress');
         });
     }
+    return { added: missing.length, removed: revokeEgress.length };
+  }
+
+  /**
+   * The group's INGRESS (issue 12): exactly one rule, TCP on the gateway port from the ingress
+   * tier's security group, when the cell has ingress; none otherwise. Any other ingress rule
+   * (added by hand, or left from another configuration) is revoked.
+   */
+  async reconcileIngress(groupId: string): Promise<{ added: number; removed: number }> {
+    const wanted = this.cfg.ingressSecurityGroupId ? tenantIngressPermission(this.cfg.ingressSecurityGroupId) : undefined;
+    const rules = (await this.rules(groupId)).filter((r) => !r.IsEgress);
+    const isWanted = (r: SecurityGroupRule) =>
+      wanted !== undefined &&
+      r.IpProtocol === wanted.IpProtocol &&
+      r.FromPort === wanted.FromPort &&
+      r.ToPort === wanted.ToPort &&
+      r.ReferencedGroupInfo?.GroupId === wanted.UserIdGroupPairs[0]!.GroupId &&
+      !r.CidrIpv4 &&
+      !r.CidrIpv6 &&
+      !r.PrefixListId;
+    const keep = rules.find(isWanted);
+    const revokeIngress = rules.filter((r) => r !== keep).map((r) => r.SecurityGroupRuleId!);
+    let added = 0;
+    if (wanted && !keep) {
+      try {
+        await this.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [wanted] }));
+        added = 1;
+      } catch (err) {
+        if (!hasAwsErrorCode(err, 'InvalidPermission.Duplicate')) throw classifyAwsError(err, 'EC2 AuthorizeSecurityGroupIngress');
+      }
+    }
     if (revokeIngress.length > 0) {
       await this.ec2
         .send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: revokeIngress }))
@@ -183,7 +216,7 @@ export class SecurityGroups {
           if (!hasAwsErrorCode(e, 'InvalidPermission.NotFound', 'InvalidSecurityGroupRuleId.NotFound')) throw classifyAwsError(e, 'EC2 RevokeSecurityGroupIngress');
         });
     }
-    return { added: missing.length, removed: revokeEgress.length + revokeIngress.length };
+    return { added, removed: revokeIngress.length };
   }
 
   async rules(groupId: string): Promise<SecurityGroupRule[]> {

@@ -12,6 +12,7 @@
 import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
+import type { IngressPlacement } from '../domain/ingress';
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
 import type { TenantChannel } from '../domain/channels';
 import type { TenantModelKey } from '../domain/models';
@@ -278,6 +279,37 @@ export class TenantStore {
         throw new TenantStateConflictError(`tenant "${tenantId}" is no longer held by ${executionArn}`, { cause: err });
       }
       throw rethrow('DynamoDB set resources', err);
+    }
+  }
+
+  /**
+   * Records the tenant's ingress placement (or removes it: `null`). Like setResources, only the
+   * holding execution may write it.
+   */
+  async setIngress(tenantId: string, executionArn: string, placement: IngressPlacement | null): Promise<void> {
+    const names: Record<string, string> = { '#ingress': 'ingress', '#exec': 'executionArn' };
+    const values: Record<string, unknown> = { ':exec': executionArn, ':now': this.now().toISOString() };
+    let update = 'SET updatedAt = :now REMOVE #ingress';
+    if (placement) {
+      values[':ingress'] = placement;
+      update = 'SET updatedAt = :now, #ingress = :ingress';
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tenantKey(tenantId),
+          UpdateExpression: update,
+          ConditionExpression: 'attribute_exists(pk) AND #exec = :exec',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new TenantStateConflictError(`tenant "${tenantId}" is no longer held by ${executionArn}`, { cause: err });
+      }
+      throw rethrow('DynamoDB set ingress', err);
     }
   }
 

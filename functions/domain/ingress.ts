@@ -99,9 +99,34 @@ export const IngressPlacementSchema = z
     targetGroupArn: z.string(),
     ruleArn: z.string(),
     mode: z.enum(['staging', 'live', 'maintenance']),
+    /** While the route is `staging`: the x-octw-staging header value that reaches it (not a credential: the gateway's token still guards it). */
+    stagingToken: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/).optional(),
   })
   .strict();
 export type IngressPlacement = z.infer<typeof IngressPlacementSchema>;
+
+/**
+ * What the handlers that touch ingress read from INGRESS_SETTINGS_JSON: `{"enabled": false}` when
+ * the cell has no ingress (cdk.json has no `ingress` key), else the route settings and the ingress
+ * tier's security group (the only source tenant security groups admit, on the gateway port).
+ */
+export const IngressEnvSchema = z.discriminatedUnion('enabled', [
+  z.object({ enabled: z.literal(false) }).strict(),
+  z
+    .object({
+      enabled: z.literal(true),
+      settings: IngressSettingsSchema,
+      securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, { error: 'securityGroupId must be a security group id' }),
+    })
+    .strict(),
+]);
+export type IngressEnv = z.infer<typeof IngressEnvSchema>;
+
+/** A tenant's OIDC provider as recorded: the ALB settings plus the NAME of the tenant secret holding the client secret. */
+export const TenantOidcRefSchema = TenantOidcSchema.extend({
+  clientSecretName: z.string().min(1).max(512),
+}).strict();
+export type TenantOidcRef = z.infer<typeof TenantOidcRefSchema>;
 export type RouteMode = IngressPlacement['mode'];
 
 export function tenantHostname(id: TenantId, domain: string): string {

@@ -35,6 +35,7 @@ import { canonicalJson } from './config-hash';
 import { modelProviderKeyEnv } from './models';
 import { IMAGE_APP_DIR as APP_DIR, PACKAGED_PLUGINS } from './openclaw-release';
 import { GATEWAY_PORT } from './naming';
+import { ingressGatewayKeys } from './ingress';
 import type { Plan, TenantId } from './tenant';
 
 export { modelProviderKeyEnv } from './models';
@@ -166,6 +167,8 @@ export const OpenClawConfigSchema = z
               .strict(),
           })
           .strict(),
+        /** Issue 12: the ingress subnets (the ALB nodes), so the auth rate limiter sees real client addresses. */
+        trustedProxies: z.array(z.cidrv4().refine((c) => !c.endsWith('/0'), { error: 'trustedProxies must never trust every address' })).min(1).optional(),
         controlUi: z
           .object({
             enabled: z.boolean(),
@@ -274,6 +277,24 @@ export interface RenderOpenClawConfigInput {
   models?: TenantModels;
   /** The tenant's channels (references only); each becomes `channels.<type>` and adds its plugin. */
   channels?: readonly TenantChannel[];
+  /** The cell's ingress (issue 12), when it has one: the tenant is reached at https://<tenant>.<domain> through proxies in these CIDRs. */
+  ingress?: { readonly domain: string; readonly ingressCidrs: readonly string[] };
+}
+
+/**
+ * Ingress keys of `gateway` (issue 12; contract 3, owned by ingress): behind the cell's ingress the
+ * gateway trusts the ingress subnets as proxies (X-Forwarded-For from the ALB gives the client
+ * address to OpenClaw's auth rate limiter) and its Control UI accepts exactly one browser origin,
+ * the tenant's own `https://<tenant>.<domain>`. Token auth is untouched: nothing here changes
+ * `gateway.auth`. Without ingress the Control UI stays off with no origin.
+ */
+export function ingressGatewayConfig(
+  tenantId: TenantId,
+  ingress: RenderOpenClawConfigInput['ingress'],
+): Pick<OpenClawConfig['gateway'], 'controlUi'> & { trustedProxies?: string[] } {
+  if (!ingress) return { controlUi: { enabled: false, allowedOrigins: [] } };
+  const keys = ingressGatewayKeys(tenantId, { domain: ingress.domain, ingressCidrs: [...ingress.ingressCidrs] });
+  return { trustedProxies: keys.trustedProxies, controlUi: { enabled: true, allowedOrigins: [...keys.controlUi.allowedOrigins] } };
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -369,10 +390,9 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClaw
         // is not exempt: inside the task only the gateway and its init container use it.
         rateLimit: { maxAttempts: 10, windowMs: 60_000, lockoutMs: 300_000, exemptLoopback: false },
       },
-      // No browser origin is trusted: the Control UI (which can edit config) is off, and the
-      // origin list is empty, never "*". A non-loopback Control UI without explicit origins is
-      // refused at startup by current releases, so enabling it needs a real origin.
-      controlUi: { enabled: false, allowedOrigins: [] },
+      // Without ingress no browser origin is trusted: the Control UI (which can edit config) is
+      // off, and the origin list is empty, never "*". With ingress: exactly the tenant's origin.
+      ...ingressGatewayConfig(input.tenantId, input.ingress),
       terminal: { enabled: false },
       // Nothing may be invoked through the HTTP /tools/invoke endpoint (conformance checks it).
       tools: { deny: [...GATEWAY_HTTP_DENIED_TOOLS] },

@@ -4,6 +4,7 @@
 import * as z from 'zod';
 import { TenantChannelSchema } from './channels';
 import { TenantModelKeySchema } from './models';
+import { IngressPlacementSchema, TenantOidcRefSchema } from './ingress';
 import { EgressRuleSchema, TenantIdSchema, TenantResourcesSchema, TenantStatusSchema } from './tenant';
 import { HostRuleSchema } from './egress-policy';
 
@@ -67,6 +68,10 @@ export const TenantRecordSchema = z.object({
   /** The workflow execution that holds (or last held) the tenant. */
   executionArn: z.string().optional(),
   resources: TenantResourcesSchema.default({}),
+  /** Ingress (issue 12): the tenant's route (shard, priority, target group, rule, mode); absent while it has none. */
+  ingress: IngressPlacementSchema.optional(),
+  /** Ingress: the tenant's own OIDC provider in front of its gateway (client secret by tenant-secret name). */
+  ingressOidc: TenantOidcRefSchema.optional(),
   /**
    * ISO timestamp of the latest entry into each status. Entries are never removed: a status
    * present here was entered at least once (e.g. `ACTIVE`: the tenant served and may hold data;

@@ -43,7 +43,8 @@ export type EnvVar =
   | 'TENANTS_MOUNT_PATH'
   | 'DEFAULT_EGRESS_ALLOWLIST_JSON'
   | 'EGRESS_SETTINGS_JSON'
-  | 'EGRESS_PROXY_JSON';
+  | 'EGRESS_PROXY_JSON'
+  | 'INGRESS_SETTINGS_JSON';
 
 const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
 
@@ -70,7 +71,7 @@ export const HANDLERS = {
     description: 'Creates, updates and deletes tenant security groups',
     memoryMiB: 512,
     timeoutSeconds: 60,
-    env: [...COMMON, 'VPC_ID', 'VPC_CIDR', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_PROXY_JSON'],
+    env: [...COMMON, 'VPC_ID', 'VPC_CIDR', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_PROXY_JSON', 'INGRESS_SETTINGS_JSON'],
   },
   /**
    * The tenant's egress-proxy credential (URL secret, hash in the policy item) and its policy item in
@@ -122,7 +123,19 @@ export const HANDLERS = {
       'EXECUTION_ROLE_ARN',
       'GATEWAY_WAIT_SECONDS',
       'GATEWAY_POLL_INTERVAL_MS',
+      'INGRESS_SETTINGS_JSON',
     ],
+  },
+  /**
+   * Ingress (issue 12): the tenant's route on an ALB shard (target group, host rule, DNS record),
+   * its authenticated handshake through the route, and its removal. A no-op when the cell has no ingress.
+   */
+  Ingress: {
+    entry: 'ingress.ts',
+    description: 'Creates, checks (authenticated handshake through the route), switches and removes tenant ingress routes',
+    memoryMiB: 512,
+    timeoutSeconds: 60,
+    env: [...COMMON, 'INGRESS_SETTINGS_JSON'],
   },
   /**
    * Removes a deprovisioned tenant's directory from EFS (its own access point on /tenants, mounted at
@@ -165,25 +178,25 @@ export const STATE_MACHINES = {
   ProvisionTenant: {
     file: 'provision-tenant.asl.json',
     description: 'Signup to ACTIVE tenant, or FAILED with everything removed',
-    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Egress', 'Gateway'],
+    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Egress', 'Gateway', 'Ingress'],
     timeoutMinutes: 60,
   },
   DeprovisionTenant: {
     file: 'deprovision-tenant.asl.json',
     description: 'ACTIVE | SUSPENDED | FAILED to DEPROVISIONED: removes every resource, keeps the data on EFS until purge',
-    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Egress', 'Gateway'],
+    handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Egress', 'Gateway', 'Ingress'],
     timeoutMinutes: 60,
   },
   SuspendTenant: {
     file: 'suspend-tenant.asl.json',
-    description: 'ACTIVE to SUSPENDED: desired count 0, resources and data untouched',
-    handlers: ['Lifecycle', 'Gateway'],
+    description: 'ACTIVE to SUSPENDED: route to the maintenance page, desired count 0, resources and data untouched',
+    handlers: ['Lifecycle', 'Gateway', 'Ingress'],
     timeoutMinutes: 30,
   },
   ResumeTenant: {
     file: 'resume-tenant.asl.json',
-    description: 'SUSPENDED to ACTIVE: desired count 1 and wait for a healthy task',
-    handlers: ['Lifecycle', 'Gateway'],
+    description: 'SUSPENDED to ACTIVE: desired count 1, wait for a healthy task, authenticated handshake through the route, route live',
+    handlers: ['Lifecycle', 'Gateway', 'Ingress'],
     timeoutMinutes: 30,
   },
   UpdateTenant: {

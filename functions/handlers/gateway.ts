@@ -27,7 +27,12 @@ const env = loadEnv([
   'EXECUTION_ROLE_ARN',
   'GATEWAY_WAIT_SECONDS',
   'GATEWAY_POLL_INTERVAL_MS',
+  'INGRESS_SETTINGS_JSON',
 ]);
+/** Issue 12: with ingress, the gateway trusts the ingress subnets and accepts exactly the tenant's origin. */
+const ingress = env.INGRESS_SETTINGS_JSON.enabled
+  ? { domain: env.INGRESS_SETTINGS_JSON.settings.domain, ingressCidrs: env.INGRESS_SETTINGS_JSON.settings.ingressCidrs }
+  : undefined;
 const region = regionFromEnv();
 const { store, cell } = lifecycleDepsFromEnv();
 const services = new GatewayServices(traced(new ECSClient({})), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
@@ -93,7 +98,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
       // The tenant's own provider keys: credential ARNs verified as the tenant's own when the update set them.
       const modelKeySecrets = record.modelKeys ?? [];
       const models = { inferenceProfiles: r.inferenceProfiles ?? {}, keyedProviders: modelKeySecrets.map((k) => k.provider) };
-      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [], models }));
+      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [], models, ...(ingress ? { ingress } : {}) }));
       const base = {
         tenantId,
         cell: record.cell,
@@ -127,6 +132,8 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         taskDefinitionArn: need(r.taskDefinitionArn, 'task definition', tenantId),
         securityGroupId: need(r.securityGroupId, 'security group', tenantId),
         spot: planOf(record).spot,
+        // The route's target group (ingress on): ECS registers the task there. Made before the service (ECS needs it attached to a load balancer).
+        ...(record.ingress ? { targetGroupArn: record.ingress.targetGroupArn } : {}),
       });
       await store.setResources(tenantId, executionArn, { serviceArn });
       return { serviceArn };

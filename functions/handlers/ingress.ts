@@ -1,71 +1,62 @@
 /**
- * The tenant's route through the ingress tier, as workflow steps:
- * - `ensure` (mode staging | live | maintenance): target group, host rule, DNS record; the
- *   placement goes on the tenant record;
- * - `verify`: an authenticated handshake with the gateway through the staging route (the tenant
- *   becomes ACTIVE only after it passes);
- * - `remove`: rule, record, target group (after the service is gone).
- *
- * Not wired yet (issue 12, integration round): the SDK clients are bound in the module that
- * exports `handler` (`makeIngressHandler(depsFromEnv())`) once @aws-sdk/client-elastic-load-balancing-v2
- * and @aws-sdk/client-route-53 are installed; the placement store is the tenant store.
+ * The Ingress function: the tenant's route steps (functions/usecases/ingress.ts) bound to AWS:
+ * ELBv2 and Route 53 clients, the tenant record as placement store, the tenant's OIDC client
+ * secret and gateway token from Secrets Manager, the handshake over HTTPS to the tenant's host.
+ * A no-op when the cell has no ingress.
  */
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import type { IngressRoutes } from '../adapters/ingress-routes';
-import { GatewayUnhealthyError } from '../domain/errors';
-import type { IngressPlacement, TenantOidc } from '../domain/ingress';
-import { STAGING_HEADER, TenantOidcSchema } from '../domain/ingress';
-import { TenantIdSchema } from '../domain/tenant';
-import type { TenantId } from '../domain/tenant';
-import { makeHandler } from '../shared/handler';
+import { GatewayHandshake, elbV2PortFromClient, route53PortFromClient, TenantOidcSecrets } from '../adapters/ingress-sdk';
+import { IngressRoutes } from '../adapters/ingress-routes';
+import { TenantStateConflictError } from '../domain/errors';
+import { names } from '../domain/naming';
+import { lifecycleDepsFromEnv } from '../shared/deps';
+import { awsCall } from '../shared/aws-errors';
+import { loadEnv } from '../shared/env';
+import { traced } from '../shared/powertools';
+import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
+import type { IngressPlacementStore } from '../usecases/ingress';
+import { makeIngressHandler, makeIngressOffHandler } from '../usecases/ingress';
 
-/** Where the placement lives: the tenant record (field `ingress`), written only by the holding execution. */
-export interface IngressPlacementStore {
-  read(tenantId: TenantId, executionArn: string): Promise<{ placement?: IngressPlacement; oidc?: TenantOidc }>;
-  write(tenantId: TenantId, executionArn: string, placement: IngressPlacement | null): Promise<void>;
+const env = loadEnv(['INGRESS_SETTINGS_JSON']);
+/**
+ * Local cloud only: the origin (e.g. `http://127.0.0.1:PORT`) that stands in for the load balancer
+ * in the handshake; in AWS it is unset and the handshake goes to `https://<tenant host>`.
+ */
+const probeOrigin = z.url({ protocol: /^https?$/ }).optional().parse(process.env.OCTW_INGRESS_PROBE_ORIGIN || undefined);
+
+function build() {
+  if (!env.INGRESS_SETTINGS_JSON.enabled) return makeIngressOffHandler();
+  const { settings } = env.INGRESS_SETTINGS_JSON;
+  const { store, cell } = lifecycleDepsFromEnv();
+  const secretsClient = traced(new SecretsManagerClient({}));
+  const placements: IngressPlacementStore = {
+    async read(tenantId, executionArn, teardown) {
+      const record = teardown ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
+      if (record.cell !== cell) throw new TenantStateConflictError(`tenant "${tenantId}" is of cell "${record.cell}", not "${cell}"`);
+      return {
+        status: record.status,
+        ...(record.ingress ? { placement: record.ingress } : {}),
+        ...(record.ingressOidc ? { oidc: { issuer: record.ingressOidc.issuer, authorizationEndpoint: record.ingressOidc.authorizationEndpoint, tokenEndpoint: record.ingressOidc.tokenEndpoint, userInfoEndpoint: record.ingressOidc.userInfoEndpoint, clientId: record.ingressOidc.clientId } } : {}),
+      };
+    },
+    write: (tenantId, executionArn, placement) => store.setIngress(tenantId, executionArn, placement),
+  };
+  const oidcSecrets = new TenantOidcSecrets(secretsClient, cell, async (tenantId) => (await store.require(tenantId)).ingressOidc?.clientSecretName);
+  const routes = new IngressRoutes(
+    elbV2PortFromClient(traced(new ElasticLoadBalancingV2Client({}))),
+    route53PortFromClient(traced(new Route53Client({}))),
+    settings,
+    oidcSecrets.reader(),
+  );
+  const tokenOf = async (tenantId: string) => {
+    const out = await awsCall('SecretsManager GetSecretValue', () => secretsClient.send(new GetSecretValueCommand({ SecretId: names.secret({ cell, tenantId }) })));
+    if (!out.SecretString) throw new TenantStateConflictError(`tenant "${tenantId}" has no gateway token`);
+    return out.SecretString;
+  };
+  return makeIngressHandler({ routes, store: placements, probe: new GatewayHandshake(tokenOf, undefined, probeOrigin) });
 }
 
-/** An authenticated handshake with the gateway at `url` (WebSocket connect with the gateway token). */
-export interface GatewayProbe {
-  handshake(input: { url: string; headers: Record<string, string>; tenantId: TenantId }): Promise<{ ok: boolean; detail: string }>;
-}
-
-export interface IngressHandlerDeps {
-  readonly routes: IngressRoutes;
-  readonly store: IngressPlacementStore;
-  readonly probe: GatewayProbe;
-}
-
-const Base = { tenantId: TenantIdSchema, executionArn: z.string().min(1) };
-export const IngressInputSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('ensure'), ...Base, mode: z.enum(['staging', 'live', 'maintenance']), stagingToken: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/).optional() }).strict(),
-  z.object({ action: z.literal('verify'), ...Base, stagingToken: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/) }).strict(),
-  z.object({ action: z.literal('remove'), ...Base }).strict(),
-]);
-export type IngressInput = z.infer<typeof IngressInputSchema>;
-
-export function makeIngressHandler(deps: IngressHandlerDeps) {
-  return makeHandler('Ingress', IngressInputSchema, async (input) => {
-    const { placement, oidc } = await deps.store.read(input.tenantId, input.executionArn);
-    if (input.action === 'ensure') {
-      const p = await deps.routes.ensureRoute({
-        tenantId: input.tenantId,
-        mode: input.mode,
-        ...(input.stagingToken ? { stagingToken: input.stagingToken } : {}),
-        ...(oidc ? { oidc: TenantOidcSchema.parse(oidc) } : {}),
-        ...(placement ? { placement } : {}),
-      });
-      await deps.store.write(input.tenantId, input.executionArn, p);
-      return { ingress: p };
-    }
-    if (input.action === 'verify') {
-      if (!placement) throw new GatewayUnhealthyError(`tenant ${input.tenantId} has no ingress route to verify`);
-      const r = await deps.probe.handshake({ url: `https://${placement.hostname}/`, headers: { [STAGING_HEADER]: input.stagingToken }, tenantId: input.tenantId });
-      if (!r.ok) throw new GatewayUnhealthyError(`authenticated handshake with ${placement.hostname} through the ingress failed: ${r.detail}`);
-      return { verified: placement.hostname };
-    }
-    const removed = await deps.routes.removeRoute(input.tenantId, placement);
-    await deps.store.write(input.tenantId, input.executionArn, null);
-    return { removed };
-  });
-}
+export const handler = build();

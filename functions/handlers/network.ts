@@ -10,7 +10,7 @@ import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
-const env = loadEnv(['VPC_ID', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_PROXY_JSON']);
+const env = loadEnv(['VPC_ID', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_PROXY_JSON', 'INGRESS_SETTINGS_JSON']);
 const proxy = env.EGRESS_PROXY_JSON;
 const { store, cell } = lifecycleDepsFromEnv();
 const groups = new SecurityGroups(traced(new EC2Client({})), {
@@ -21,6 +21,7 @@ const groups = new SecurityGroups(traced(new EC2Client({})), {
   endpointsSecurityGroupId: env.ENDPOINTS_SECURITY_GROUP_ID,
   defaultAllowlist: env.DEFAULT_EGRESS_ALLOWLIST_JSON,
   ...(proxy.enabled ? { egressProxy: { clientSecurityGroupId: proxy.clientSecurityGroupId, port: proxy.port } } : {}),
+  ...(env.INGRESS_SETTINGS_JSON.enabled ? { ingressSecurityGroupId: env.INGRESS_SETTINGS_JSON.securityGroupId } : {}),
 });
 
 const Input = z.object({

@@ -8,6 +8,7 @@ import { CELL_ID_PATTERN } from '../domain/naming';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../domain/tenant';
 import { EgressSettingsSchema } from '../domain/egress-settings';
 import { EgressProxySettingsSchema } from '../domain/egress-proxy-client';
+import { IngressEnvSchema } from '../domain/ingress';
 
 const nonEmpty = z.string().trim().min(1);
 const positiveInt = z.coerce.number().int().positive();
@@ -112,6 +113,22 @@ const EnvSchema = z.object({
     const result = EgressProxySettingsSchema.safeParse(parsed);
     if (!result.success) {
       ctx.addIssue({ code: 'custom', message: `EGRESS_PROXY_JSON is not egress proxy settings: ${z.prettifyError(result.error)}` });
+      return z.NEVER;
+    }
+    return result.data;
+  }),
+  /** Ingress (issue 12): `{"enabled":false}` or the cell's route settings and ingress security group (infra/constructs/ingress.ts). */
+  INGRESS_SETTINGS_JSON: nonEmpty.transform((raw, ctx) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'INGRESS_SETTINGS_JSON is not valid JSON' });
+      return z.NEVER;
+    }
+    const result = IngressEnvSchema.safeParse(parsed);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', message: `INGRESS_SETTINGS_JSON is not ingress settings: ${z.prettifyError(result.error)}` });
       return z.NEVER;
     }
     return result.data;

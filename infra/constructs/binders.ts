@@ -31,6 +31,8 @@ export interface BinderContext {
   readonly executionRoleArn: string;
   /** The cell's egress policy table, when the cell has an egress proxy (issue 10). */
   readonly egressPolicyTableArn?: string | undefined;
+  /** Issue 12: the cell has an ingress tier (tenant groups then admit its security group on the gateway port). */
+  readonly ingressEnabled?: boolean;
 }
 
 export type Binder = (fn: HouseFunction, ctx: BinderContext) => void;
@@ -104,10 +106,17 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         }),
         statement(
           'ChangeTenantSecurityGroups',
-          // No AuthorizeSecurityGroupIngress or ModifySecurityGroupRules: tenant groups never get
-          // ingress, and reconciliation only adds egress and revokes (RevokeSecurityGroupIngress
-          // removes any ingress rule someone added by hand).
-          ['ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'],
+          // No ModifySecurityGroupRules. AuthorizeSecurityGroupIngress only when the cell has an
+          // ingress tier: the one rule ever authorised is the ingress tier's group on the gateway
+          // port (functions/adapters/security-groups.ts reconcileIngress); any other ingress rule
+          // (one added by hand) is revoked.
+          [
+            'ec2:AuthorizeSecurityGroupEgress',
+            'ec2:RevokeSecurityGroupEgress',
+            ...(ctx.ingressEnabled ? ['ec2:AuthorizeSecurityGroupIngress'] : []),
+            'ec2:RevokeSecurityGroupIngress',
+            'ec2:DeleteSecurityGroup',
+          ],
           [arns.securityGroups],
           { StringEquals: resourceTags(ctx.cellId) },
         ),
@@ -363,6 +372,27 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
    * Reads tenant records (never writes them: PURGED is the Lifecycle function's transition), starts
    * PurgeTenant runs (sweep), and mounts as root through its own access point only.
    */
+  /**
+   * Ingress: the tenant record (placement), and the tenant's gateway token and OIDC client secret
+   * (read-only, this cell's tenant secrets only). Route management (ELBv2, Route 53) is granted by
+   * the Ingress construct itself (infra/constructs/ingress.ts grantRouteManagement), only when the
+   * cell has ingress.
+   */
+  Ingress: (fn, ctx) => {
+    const cell = cellTenantArns(Stack.of(fn), ctx.cellId);
+    fn.allow(
+      [statement('ReadCellTenantSecrets', ['secretsmanager:GetSecretValue'], [cell.secrets], { StringEquals: cellTag(ctx.cellId) })],
+      [
+        {
+          id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`,
+          reason:
+            "The handshake through a tenant's route authenticates with the tenant's gateway token, and an OIDC route needs the tenant's client secret: read-only, this cell's octw/tenants/<cell>/ prefix and octw:cell tag only.",
+        },
+      ],
+    );
+    tenantRecordUpdates(fn, ctx);
+  },
+
   Purge: (fn, ctx) => {
     const onlyPurgeAccessPoint = {
       StringEquals: { 'elasticfilesystem:AccessPointArn': ctx.purgeAccessPointArn },

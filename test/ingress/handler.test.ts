@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import type { GatewayProbe, IngressPlacementStore } from '../../functions/handlers/ingress';
-import { makeIngressHandler } from '../../functions/handlers/ingress';
+import type { GatewayProbe, IngressPlacementStore } from '../../functions/usecases/ingress';
+import { makeIngressHandler } from '../../functions/usecases/ingress';
 import type { IngressPlacement } from '../../functions/domain/ingress';
 import { DOMAIN, world } from './support';
 
@@ -50,7 +50,7 @@ describe('ingress handler', () => {
 
   it('removes the route and clears the placement', async () => {
     const { handler, saved, w } = setUp();
-    await handler({ action: 'ensure', tenantId: 'acme', executionArn: EXEC, mode: 'live' }, ctx);
+    await handler({ action: 'ensure', tenantId: 'acme', executionArn: EXEC, mode: 'staging' }, ctx);
     expect(await handler({ action: 'remove', tenantId: 'acme', executionArn: EXEC }, ctx)).toEqual({ removed: { rule: true, record: true, targetGroup: true } });
     expect(saved.has('acme')).toBe(false);
     expect(w.fake.resources()).toEqual([]);
@@ -61,5 +61,26 @@ describe('ingress handler', () => {
     await expect(handler({ action: 'ensure', tenantId: 'ACME!', executionArn: EXEC, mode: 'live' }, ctx)).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('tenantId') as string });
     await expect(handler({ action: 'verify', tenantId: 'acme', executionArn: EXEC, stagingToken: 'short' }, ctx)).rejects.toMatchObject({ name: 'ValidationError' });
     expect(w.fake.calls).toEqual([]);
+  });
+});
+
+describe('ingress handler, lifecycle guards', () => {
+  it('creates a route only in staging: maintenance or live for a tenant without a route (provisioned before the cell had ingress) changes nothing', async () => {
+    const { handler, saved, w } = setUp();
+    expect(await handler({ action: 'ensure', tenantId: 'acme', executionArn: EXEC, mode: 'maintenance' }, ctx)).toMatchObject({ skipped: expect.stringMatching(/no ingress route/) });
+    expect(await handler({ action: 'ensure', tenantId: 'acme', executionArn: EXEC, mode: 'staging', onlyIfRouted: true }, ctx)).toMatchObject({ skipped: expect.stringMatching(/no ingress route/) });
+    expect(await handler({ action: 'verify', tenantId: 'acme', executionArn: EXEC }, ctx)).toMatchObject({ skipped: expect.stringMatching(/no ingress route/) });
+    expect(saved.size).toBe(0);
+    expect(w.fake.resources()).toEqual([]);
+  });
+
+  it('generates a staging token, keeps it on the placement only, and verifies with it', async () => {
+    const { handler, saved, probes } = setUp();
+    const out = (await handler({ action: 'ensure', tenantId: 'acme', executionArn: EXEC, mode: 'staging' }, ctx)) as { ingress: Record<string, unknown> };
+    expect(out.ingress).not.toHaveProperty('stagingToken');
+    const token = saved.get('acme')!.stagingToken!;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{16,128}$/);
+    await handler({ action: 'verify', tenantId: 'acme', executionArn: EXEC }, ctx);
+    expect(probes[0]!.headers).toEqual({ 'x-octw-staging': token });
   });
 });

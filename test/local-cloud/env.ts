@@ -206,6 +206,8 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     // No proxy unless the local cloud creates its policy table (local-cloud.ts does).
     EGRESS_PROXY_JSON: JSON.stringify({ enabled: false }),
     TENANTS_MOUNT_PATH: options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants'),
+    // Off unless the local cloud is started with `ingress` (it then seeds the shards and sets this).
+    INGRESS_SETTINGS_JSON: JSON.stringify({ enabled: false }),
   };
   return { ...env, ...options.overrides };
 }

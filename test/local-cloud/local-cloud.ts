@@ -20,6 +20,8 @@ import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
 import { DYNAMODB_PREFIX_LIST_ID, FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions, type TaskRuntime, type TaskRuntimeOptions } from './fake-aws';
 import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
 import type { EnvVar } from '../../functions/handlers/catalogue';
+import { IngressSettingsSchema, type IngressSettings } from '../../functions/domain/ingress';
+import { FakeAlb } from './ingress/fake-alb';
 
 export const SIGNUP_SOURCE = 'octw.signup';
 export const SIGNUP_DETAIL_TYPE = 'TenantSignedUp';
@@ -47,6 +49,26 @@ export interface LocalCloudOptions {
   readonly retryScale?: number;
   /** Runs every ECS task the fake starts on this runtime (e.g. the real OpenClaw gateway); see fake-aws/task-runtime.ts. */
   readonly taskRuntime?: { readonly runtime: TaskRuntime; readonly options?: TaskRuntimeOptions };
+  /**
+   * Ingress on (issue 12): the cell's ALB shards and hosted zone are seeded in the fake (as CDK
+   * would create them), the ingress security group exists, and the handlers get INGRESS_SETTINGS_JSON.
+   * The activation handshake goes to `probeOrigin` (the local HAProxy with --real-gateway), else to
+   * a stand-in ALB answering from the fake's rules (ingress/fake-alb.ts).
+   */
+  readonly ingress?: { readonly shards?: number; readonly rulesPerShard?: number; readonly probeOrigin?: string };
+}
+
+/** The local cell's ingress: `https://<tenant>.<domain>` (locally `http://<tenant>.localhost:<port>` with --real-gateway). */
+export const LOCAL_INGRESS_DOMAIN = 'local.octw.test';
+export const LOCAL_INGRESS_ZONE_ID = 'Z0LOCAL0OCTW0INGRESS';
+/** The public subnets of the local cell (the ALB nodes' addresses): the gateways' trusted proxies. */
+export const LOCAL_INGRESS_CIDRS = ['10.40.240.0/24', '10.40.241.0/24'];
+
+export interface LocalCloudIngress {
+  readonly settings: IngressSettings;
+  readonly securityGroupId: string;
+  /** The stand-in ALB (absent when the handshake goes to `probeOrigin`). */
+  readonly alb?: FakeAlb;
 }
 
 export interface LocalCloud {
@@ -58,6 +80,8 @@ export interface LocalCloud {
   readonly tableName: string;
   /** The cell's egress policy table (DynamoDB Local). */
   readonly egressPolicyTableName: string;
+  /** Set when started with `ingress`. */
+  readonly ingress?: LocalCloudIngress;
   /** Puts a TenantSignedUp event on the bus, as a signup service would. */
   signup(detail: unknown): Promise<void>;
   /** Starts a provision run directly, as the console or CLI would. */
@@ -73,7 +97,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage] = await Promise.all([
+  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -84,6 +108,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/gateway'),
     import('../../functions/handlers/purge'),
     import('../../functions/handlers/usage'),
+    import('../../functions/handlers/ingress'),
   ]);
   return {
     Intake: intake.handler,
@@ -96,6 +121,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Gateway: gateway.handler,
     Purge: purge.handler,
     Usage: usage.handler,
+    Ingress: ingress.handler,
   };
 }
 
@@ -137,6 +163,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (options.taskRuntime) fake.ecs.setTaskRuntime(options.taskRuntime.runtime, options.taskRuntime.options);
   // The platform's own security groups (CDK creates them in a real cell).
   const platformGroups = createPlatformGroups(fake, cell);
+  const ingress = options.ingress ? await seedIngress(fake, cell, options.ingress) : undefined;
+  const previousProbeOrigin = process.env.OCTW_INGRESS_PROBE_ORIGIN;
+  if (ingress) process.env.OCTW_INGRESS_PROBE_ORIGIN = options.ingress?.probeOrigin ?? ingress.alb!.origin;
   const restoreEnv = applyHandlerEnv(
     {
       tableName,
@@ -144,6 +173,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         EFS_SECURITY_GROUP_ID: platformGroups.efs,
         ENDPOINTS_SECURITY_GROUP_ID: platformGroups.endpoints,
         EGRESS_PROXY_JSON: JSON.stringify(localEgressProxy(cell, egressPolicyTableName, platformGroups.proxyClients)),
+        ...(ingress ? { INGRESS_SETTINGS_JSON: JSON.stringify({ enabled: true, settings: ingress.settings, securityGroupId: ingress.securityGroupId }) } : {}),
         ...options.env,
       },
     },
@@ -179,6 +209,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     store,
     tableName,
     egressPolicyTableName,
+    ...(ingress ? { ingress } : {}),
     async signup(detail) {
       // The signup service is not ours: put straight on the bus, so injected EventBridge faults
       // hit only the handlers' own PutEvents calls.
@@ -200,6 +231,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       await fake.ecs.removeTaskRuntime();
       uninstallFake();
       restoreEnv();
+      await ingress?.alb?.stop();
+      if (previousProbeOrigin === undefined) delete process.env.OCTW_INGRESS_PROBE_ORIGIN;
+      else process.env.OCTW_INGRESS_PROBE_ORIGIN = previousProbeOrigin;
       doc.destroy();
       active = undefined;
       if (ownDynamo) {
@@ -238,6 +272,33 @@ function createPlatformGroups(fake: FakeAws, cell: LocalCell): { efs: string; en
 /** The cell's egress proxy as the handlers see it (issue 10): its policy table in DynamoDB Local. */
 export function localEgressProxy(cell: LocalCell, policyTableName: string, clientSecurityGroupId: string): EgressProxySettings {
   return { enabled: true, policyTableName, proxyHost: `proxy.${cell.cellId}.octw.internal`, port: 3128, clientSecurityGroupId };
+}
+
+/**
+ * The cell's ingress tier as CDK would have created it: the hosted zone, N ALB shards with their
+ * HTTPS listener, the ingress security group. Seeded into the fake's state, not through the SDK.
+ */
+async function seedIngress(fake: FakeAws, cell: LocalCell, options: NonNullable<LocalCloudOptions['ingress']>): Promise<LocalCloudIngress> {
+  if (!fake.ingress.route53.zones.has(LOCAL_INGRESS_ZONE_ID)) fake.ingress.route53.addHostedZone(LOCAL_INGRESS_ZONE_ID, LOCAL_INGRESS_DOMAIN);
+  const shards = Array.from({ length: options.shards ?? 1 }, (_, i) => {
+    const { loadBalancer, listenerArn } = fake.ingress.elb.addLoadBalancer(`octw-${cell.cellId}-in-${i + 1}`);
+    return { id: `alb-${i + 1}`, listenerArn, dnsName: loadBalancer.dnsName, canonicalHostedZoneId: loadBalancer.canonicalHostedZoneId };
+  });
+  const name = `octw-${cell.cellId}-ingress`;
+  const securityGroupId =
+    fake.securityGroup(name)?.groupId ??
+    (fake.ec2.operations.CreateSecurityGroup({ GroupName: name, Description: 'OCTW platform: ingress tier', VpcId: cell.vpcId }) as { GroupId: string }).GroupId;
+  const settings = IngressSettingsSchema.parse({
+    cell: cell.cellId,
+    domain: LOCAL_INGRESS_DOMAIN,
+    hostedZoneId: LOCAL_INGRESS_ZONE_ID,
+    vpcId: cell.vpcId,
+    shards,
+    rulesPerShard: options.rulesPerShard ?? 100,
+    ingressCidrs: LOCAL_INGRESS_CIDRS,
+  });
+  const alb = options.probeOrigin ? undefined : await FakeAlb.start(fake, { cell: cell.cellId, hostedZoneId: LOCAL_INGRESS_ZONE_ID, shards });
+  return { settings, securityGroupId, ...(alb ? { alb } : {}) };
 }
 
 /**

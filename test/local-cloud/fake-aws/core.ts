@@ -115,7 +115,7 @@ function normalise(value: unknown): unknown {
 
 /** A resource as the inspection API lists it. */
 export interface ResourceRef {
-  readonly service: ServiceName;
+  readonly service: ServiceName | 'ELBv2' | 'Route53';
   /** e.g. `AWS::EC2::SecurityGroup`, CloudFormation-style. */
   readonly type: string;
   /** The id callers use: group id, role name, ARN... */

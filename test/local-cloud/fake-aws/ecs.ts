@@ -104,6 +104,22 @@ export class EcsFake implements EmulatedService {
     for (const a of this.agents.values()) a.killNow();
   };
 
+  /** The ELBv2 side of service load balancers (set by FakeAws): check a target group, (de)register task addresses. */
+  private loadBalancing?: {
+    check(targetGroupArn: string): string | undefined;
+    register(targetGroupArn: string, address: string, port: number): void;
+    deregister(targetGroupArn: string, address: string): void;
+  };
+
+  setLoadBalancing(lb: NonNullable<EcsFake['loadBalancing']>): void {
+    this.loadBalancing = lb;
+  }
+
+  /** The service's load balancers (CreateService `loadBalancers`). */
+  private loadBalancersOf(svc: FakeService): ecs.LoadBalancer[] {
+    return (svc.request as ecs.CreateServiceCommandInput).loadBalancers ?? [];
+  }
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly iam: IamFake,
@@ -375,12 +391,16 @@ export class EcsFake implements EmulatedService {
       }
       this.tasks.push(task);
       started.push(id);
+      // ECS registers the task's address in the service's target groups (a failing task never gets there).
+      if (!failing) for (const lb of this.loadBalancersOf(svc)) if (lb.targetGroupArn) this.loadBalancing?.register(lb.targetGroupArn, task.eni.privateIp, lb.containerPort ?? 0);
     }
     if (count > 0) this.event(svc, at, `has started ${count} tasks: ${started.map((s) => `(task ${s})`).join(' ')}.`);
   }
 
   private stopTasks(tasks: FakeTask[], at: number, reason: string): void {
     for (const t of tasks) {
+      const svc = [...this.services.values()].find((x) => x.clusterArn === t.clusterArn && x.serviceName === t.serviceName);
+      for (const lb of svc ? this.loadBalancersOf(svc) : []) if (lb.targetGroupArn) this.loadBalancing?.deregister(lb.targetGroupArn, t.eni.privateIp);
       if (t.stoppedAt === undefined || t.stoppedAt > at) {
         t.stoppedAt = at;
         t.stoppedReason = reason;
@@ -625,6 +645,11 @@ export class EcsFake implements EmulatedService {
     const td = this.findTaskDefinition(i.taskDefinition, false);
     if (!td) throw new ClientException({ message: 'TaskDefinition not found.', $metadata: meta(400) });
     this.checkRole(td.input.taskRoleArn);
+    for (const lb of i.loadBalancers ?? []) {
+      // ECS refuses a target group that does not exist or is not attached to a load balancer.
+      const problem = lb.targetGroupArn ? this.loadBalancing?.check(lb.targetGroupArn) : 'loadBalancers needs a targetGroupArn';
+      if (problem) throw new InvalidParameterException({ message: problem, $metadata: meta(400) });
+    }
     const now = this.ctx.now();
     const svc: FakeService = {
       serviceName: name,

@@ -21,6 +21,9 @@ import { awsError, NotEmulatedError, PERMANENT_ERRORS, serviceError, THROTTLE_ER
 import type { FaultSpec } from './faults';
 import { Faults } from './faults';
 import { IamFake } from './iam';
+import { IngressFake } from './ingress';
+import type { IngressServiceName } from './ingress-errors';
+import { FakeServiceError, INGRESS_FAULT_ERRORS } from './ingress-errors';
 import { LogsFake } from './logs';
 import { SecretsFake } from './secrets';
 import { Throttler } from './throttle';
@@ -38,6 +41,8 @@ export class FakeAws {
   readonly logs: LogsFake;
   readonly ecs: EcsFake;
   readonly bedrock: BedrockFake;
+  /** ELBv2 and Route 53 (issue 12): the ingress tier's load balancers, target groups, rules and records. */
+  readonly ingress: IngressFake;
   readonly throttling: Throttler;
   readonly faults: Faults;
   /** Every EventBridge PutEvents entry, in order. */
@@ -67,6 +72,24 @@ export class FakeAws {
     this.ecs = new EcsFake(ctx, this.iam, { secrets: this.secrets, efs: this.efs });
     this.bedrock = new BedrockFake(ctx);
     this.ec2.setEniUsage((groupId) => this.ecs.eniUsing(groupId));
+    this.ingress = new IngressFake({
+      seed: config.seed,
+      account: config.account,
+      region: config.region,
+      now: () => config.clock.now(),
+      sink: (entry) => this.recordIngress(entry),
+    });
+    // ECS registers a service's tasks in its load balancer's target group, as the real one does.
+    this.ecs.setLoadBalancing({
+      check: (tgArn) => {
+        const tg = this.ingress.elb.targetGroups.get(tgArn);
+        if (!tg) return `Unable to find target group ${tgArn}`;
+        if (this.ingress.elb.loadBalancersOf(tgArn).length === 0) return `The target group with targetGroupArn ${tgArn} does not have an associated load balancer.`;
+        return undefined;
+      },
+      register: (tgArn, address, port) => this.ingress.elb.targetGroups.get(tgArn)?.targets.set(address, port),
+      deregister: (tgArn, address) => this.ingress.elb.targetGroups.get(tgArn)?.targets.delete(address),
+    });
     this.throttling = new Throttler(config.throttling, config.clock);
     this.faults = new Faults(new Rng(config.seed ^ 0x5eed), config.faultRate);
     this.trace = new TraceWriter(config.trace?.file, config.trace?.sink);
@@ -127,6 +150,48 @@ export class FakeAws {
       case 'Bedrock':
         return this.bedrock;
     }
+  }
+
+  /** One ELBv2 or Route 53 call (the ingress fake's pipeline: scheduled faults → operation → trace). */
+  async ingressCall(service: IngressServiceName, operation: string, input: unknown): Promise<unknown> {
+    const invocation = currentInvocation();
+    if (invocation?.crashed) {
+      throw new SimulatedCrashError(
+        `invocation ${invocation.invocationId} already crashed after ${invocation.crashed.service} ${invocation.crashed.operation}; ${service} ${operation} never ran`,
+      );
+    }
+    if (this.config.latencies.perCallMs > 0) await delay(this.config.latencies.perCallMs);
+    const fault = this.faults.next(service, operation);
+    if (fault === 'throttle' || fault === 'transient' || fault === 'permanent') {
+      const e = INGRESS_FAULT_ERRORS[fault];
+      const err = new FakeServiceError(service, e.code, e.message, e.status);
+      this.recordIngress({ ts: new Date(this.config.clock.now()).toISOString(), service, operation, input, outcome: 'error', error: { name: err.name, message: err.message } });
+      throw err;
+    }
+    const output = await this.ingress.call(service, operation, input);
+    if (fault === 'crashAfterSuccess') {
+      if (invocation) invocation.crashed = { service, operation };
+      throw new SimulatedCrashError(`injected crash after ${service} ${operation} succeeded`);
+    }
+    return output;
+  }
+
+  private recordIngress(entry: Omit<TraceEntry, 'invocation'>): void {
+    const invocation = currentInvocation();
+    const full: TraceEntry = {
+      ...entry,
+      ...(invocation
+        ? {
+            invocation: {
+              handler: invocation.handler,
+              ...(invocation.executionName !== undefined ? { executionName: invocation.executionName } : {}),
+              ...(invocation.stateName !== undefined ? { stateName: invocation.stateName } : {}),
+            },
+          }
+        : {}),
+    };
+    this.calls.push(full);
+    this.trace.write(full);
   }
 
   /** One SDK call, as the plug-in hands it over. */
@@ -218,7 +283,7 @@ export class FakeAws {
    * definition still exist; an INACTIVE service and a deleted task definition do not.
    */
   allResources(): ResourceRef[] {
-    return [this.ec2, this.efs, this.iam, this.secrets, this.logs, this.ecs, this.bedrock].flatMap((s) => s.resources());
+    return [...[this.ec2, this.efs, this.iam, this.secrets, this.logs, this.ecs, this.bedrock].flatMap((s) => s.resources()), ...this.ingress.resources()];
   }
 
   /** Everything still existing tagged `octw:tenant=<tenantId>`. */

@@ -1,5 +1,9 @@
 /** Fault injection: scheduled faults on the Nth call of an operation, plus a random fault rate. */
-import type { Rng, ServiceName } from './core';
+import type { Rng, ServiceName as CoreServiceName } from './core';
+import type { IngressServiceName } from './ingress-errors';
+
+/** Every emulated service, the ingress ones (ELBv2, Route 53) included. */
+type ServiceName = CoreServiceName | IngressServiceName;
 
 /** `throttle` answers the service's own throttling error, as if its bucket were empty. */
 export type FaultKind = 'transient' | 'permanent' | 'crashAfterSuccess' | 'throttle';

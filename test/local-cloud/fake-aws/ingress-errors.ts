@@ -59,3 +59,14 @@ export function elbError(code: string, message: string, status = 400): FakeServi
 export function r53Error(code: string, message: string, status = 400): FakeServiceError {
   return new FakeServiceError('Route53', code, message, status);
 }
+
+/**
+ * The errors injected faults answer with (FakeAws.inject on ELBv2 / Route 53): throttling is
+ * `Throttling` (HTTP 400) for both query/REST-XML APIs; transient `InternalFailure` (500, AWS's
+ * common error); permanent `AccessDenied` (403).
+ */
+export const INGRESS_FAULT_ERRORS: Readonly<Record<'throttle' | 'transient' | 'permanent', { code: string; message: string; status: number }>> = {
+  throttle: { code: 'Throttling', message: 'Rate exceeded', status: 400 },
+  transient: { code: 'InternalFailure', message: 'The request processing has failed because of an unknown error, exception or failure.', status: 500 },
+  permanent: { code: 'AccessDenied', message: 'User is not authorized to perform this action.', status: 403 },
+};

@@ -8,17 +8,22 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ServiceName } from './core';
 import type { FakeAws } from './fake';
+import type { IngressServiceName } from './ingress-errors';
 
 interface Patchable {
   prototype: object;
 }
 
-const CLIENTS: readonly (readonly [Patchable, ServiceName])[] = [
+const CLIENTS: readonly (readonly [Patchable, ServiceName | IngressServiceName])[] = [
+  [ElasticLoadBalancingV2Client, 'ELBv2'],
+  [Route53Client, 'Route53'],
   [EC2Client, 'EC2'],
   [ECSClient, 'ECS'],
   [EFSClient, 'EFS'],
@@ -52,6 +57,7 @@ export function installFakeAws(fake: FakeAws): () => void {
         if (typeof optionsOrCb === 'function' || typeof cb === 'function') {
           throw new Error(`AWS fake: callback-style ${service} send() is not supported; await the promise`);
         }
+        if (service === 'ELBv2' || service === 'Route53') return fake.ingressCall(service, operationOf(command), command.input ?? {});
         return fake.call(service, operationOf(command), command.input ?? {});
       },
     });

@@ -1,10 +1,11 @@
 /** JSON-lines trace of every AWS call the handlers make. */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import type { ServiceName } from './core';
+import type { IngressServiceName } from './ingress-errors';
 
 export interface TraceEntry {
   readonly ts: string;
-  readonly service: ServiceName;
+  readonly service: ServiceName | IngressServiceName;
   readonly operation: string;
   /** The request exactly as sent. */
   readonly input: unknown;

@@ -1,0 +1,3 @@
+import { describeIngressFaultMatrix } from './ingress-fault-matrix';
+
+describeIngressFaultMatrix(['transient', 'permanent']);
