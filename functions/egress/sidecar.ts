@@ -30,6 +30,11 @@ const Env = z.object({
   EGRESS_ACL_TTL_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
   EGRESS_ACL_CHILDREN: z.coerce.number().int().min(1).max(20).default(2),
   EGRESS_ACL_HELPER: z.string().default('/opt/octw/acl-helper.mjs'),
+  // Defaults are the image's; tests run the bundle on loopback with their own paths (test/egress/sidecar.test.ts).
+  EGRESS_LISTEN_ADDRESS: z.string().default('0.0.0.0'),
+  EGRESS_PID_FILE: z.string().default('/run/squid/squid.pid'),
+  EGRESS_HOSTS_FILE: z.string().optional(),
+  EGRESS_SQUID: z.string().default('squid'),
 });
 
 function log(fields: Record<string, unknown>): void {
@@ -41,18 +46,19 @@ async function main(): Promise<void> {
   const dir = env.EGRESS_CONFIG_DIR;
   const conf = `${dir}/squid.conf`;
   const render: SquidRenderOptions = {
-    listen: { address: '0.0.0.0', port: env.EGRESS_LISTEN_PORT },
+    listen: { address: env.EGRESS_LISTEN_ADDRESS, port: env.EGRESS_LISTEN_PORT },
     paths: {
       passwdFile: `${dir}/passwd`,
       policyFile: `${dir}/policy-map.json`,
       bumpCert: `${dir}/bump.crt`,
       bumpKey: `${dir}/bump.key`,
-      pidFile: '/run/squid/squid.pid',
+      pidFile: env.EGRESS_PID_FILE,
       cacheLog: 'stdio:/dev/stderr',
       accessLog: 'stdio:/dev/stdout',
       denyLog: 'stdio:/dev/stdout',
       coredumpDir: '/tmp',
     },
+    ...(env.EGRESS_HOSTS_FILE ? { hostsFile: env.EGRESS_HOSTS_FILE } : {}),
     ...(env.EGRESS_DNS_NAMESERVERS ? { dnsNameservers: env.EGRESS_DNS_NAMESERVERS.split(',') } : {}),
     deniedDestinations: [...DEFAULT_DENIED_DESTINATIONS, ...env.EGRESS_DENIED_CIDRS.split(',').filter(Boolean)],
     credentialsTtlSeconds: 60,
@@ -65,7 +71,7 @@ async function main(): Promise<void> {
   const control: SquidControl = {
     async writeConfig(squidConf) {
       await writeFile(`${conf}.next`, squidConf);
-      await run('squid', ['-k', 'parse', '-f', `${conf}.next`]);
+      await run(env.EGRESS_SQUID, ['-k', 'parse', '-f', `${conf}.next`]);
       await rename(`${conf}.next`, conf);
     },
     writeTenants({ passwd, policyMap }) {
@@ -79,11 +85,21 @@ async function main(): Promise<void> {
     : new FilePolicySource(env.EGRESS_POLICY_FILE ?? `${dir}/policy.json`);
   const sync = new PolicySync(source, control, render, { maxStaleMs: env.EGRESS_MAX_STALE_MS });
   await sync.writeInitial();
-  const squid = spawn('squid', ['-N', '-f', conf], { stdio: 'inherit' });
+  const squid = spawn(env.EGRESS_SQUID, ['-N', '-f', conf], { stdio: 'inherit' });
+  let stopping = false;
   squid.once('exit', (code) => {
     log({ event: 'squid_exited', code });
-    process.exit(1);
+    process.exit(stopping ? 0 : 1);
   });
+  // ECS stops the task with SIGTERM to this process (PID 1's child of the entrypoint exec): Squid gets it too and
+  // closes within shutdown_lifetime; this process exits when Squid has.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stopping = true;
+      log({ event: 'stopping', signal });
+      squid.kill('SIGTERM');
+    });
+  }
   for (;;) {
     const outcome = await sync.tick().catch((e: unknown) => ({ state: 'error', error: String(e) }));
     if (outcome.state !== 'unchanged') log({ event: 'policy_sync', ...outcome });
