@@ -55,6 +55,12 @@ export interface ChannelArgs {
 export type StdinReader = () => Promise<string>;
 
 export async function runChannels(ctx: CommandContext, args: ChannelArgs, readStdin: StdinReader): Promise<void> {
+  if (args.action !== 'add') {
+    for (const [flag, v] of [['--credential', args.credentials], ['--allow-from', args.allowFrom], ['--groups', args.groups]] as const) {
+      if (v !== undefined) throw new UsageError(`option ${flag} applies to "octw tenants channels add" only`);
+    }
+    if (args.action === 'list' && args.type !== undefined) throw new UsageError('option --type does not apply to "octw tenants channels list"');
+  }
   switch (args.action) {
     case 'list':
       return listChannels(ctx, args.id);
@@ -102,8 +108,6 @@ function channelType(type: string | undefined): string {
 async function addChannel(ctx: CommandContext, args: ChannelArgs, readStdin: StdinReader): Promise<void> {
   const tenantId = parseTenantId(args.id);
   const type = channelType(args.type);
-  const current = await record(ctx, tenantId);
-  const tenant: TenantRef = { cell: current.cell, tenantId };
 
   // Settings as the type's own schema reads them (the workflow checks them again against the plan).
   const settings: Record<string, unknown> = {};
@@ -121,6 +125,9 @@ async function addChannel(ctx: CommandContext, args: ChannelArgs, readStdin: Std
     if (wanted.join() !== given.join()) throw new UsageError(`channel ${type} takes --credential ${wanted.map((f) => `${f}=FILE`).join(' --credential ')} (got: ${given.join(', ') || 'none'})`);
   }
 
+  // Only now the AWS calls: nothing is stored for input that is refused.
+  const current = await record(ctx, tenantId);
+  const tenant: TenantRef = { cell: current.cell, tenantId };
   const credentials: Record<string, string> = {};
   for (const [field, value] of values) {
     const name = names.credentialSecret(tenant, channelCredentialName(type, field));
