@@ -46,6 +46,10 @@ export function plansToCover(): { label: string; plan: Plan }[] {
     ...LOCAL_PLANS.map((plan) => ({ label: `local-cloud plan ${plan.id}`, plan })),
     { label: 'combination: custom provider with key', plan: PlanCatalogueSchema.parse([keyed])[0]! },
     { label: 'combination: Bedrock + custom provider with key', plan: PlanCatalogueSchema.parse([both])[0]! },
+    {
+      label: 'combination: Bedrock with a guardrail and a token budget',
+      plan: PlanCatalogueSchema.parse([{ ...both, id: 'combo-guarded', modelProviders: [], bedrockGuardrail: { id: 'gr0conformance', version: '1' }, monthlyTokenBudget: 1_000_000 }])[0]!,
+    },
   ];
 }
 

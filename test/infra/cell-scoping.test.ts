@@ -111,9 +111,16 @@ describe('the tenant permissions boundary is scoped per tenant by itself (findin
   const statements = boundary!.Properties.PolicyDocument.Statement;
   const sid = (id: string) => statements.find((s) => s.Sid === id);
 
-  it('is the cell boundary and allows nothing but its four statements', () => {
+  it('is the cell boundary and allows nothing but its statements (Bedrock: catalogue models, application profiles and guardrails of the cell Region)', () => {
     expect(boundary!.Properties.ManagedPolicyName).toBe('octw-blue-tenant-boundary');
-    expect(statements.map((s) => s.Sid).sort()).toEqual(['CatalogueBedrockModelsInTheCellRegion', 'OwnAccessPointOnly', 'OwnGatewayTokenOnly', 'OwnLogGroupOnly']);
+    expect(statements.map((s) => s.Sid).sort()).toEqual([
+      'ApplicationInferenceProfilesInTheCellRegion',
+      'CatalogueBedrockModelsInTheCellRegion',
+      'GuardrailsInTheCellRegion',
+      'OwnAccessPointOnly',
+      'OwnGatewayTokenOnly',
+      'OwnLogGroupOnly',
+    ]);
   });
 
   it("mounts and writes EFS only through the access point named by the role's own octw:access-point tag, over a mount target", () => {

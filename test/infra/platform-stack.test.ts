@@ -262,7 +262,10 @@ describe('PlatformStack', () => {
       const [boundary] = resources<{ ManagedPolicyName: string; PolicyDocument: { Statement: CfnStatement[] } }>('AWS::IAM::ManagedPolicy');
       expect(boundary?.props.ManagedPolicyName).toBe(`${config.prefix}-tenant-boundary`);
       // Bedrock only when the catalogue names models (test/infra/cell-scoping.test.ts checks which).
-      const bedrock = config.plans.some((p) => p.bedrockModels.length > 0) ? ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'] : [];
+      // The catalogue's models in the cell's Region, the tenants' own application inference profiles, and plan guardrails.
+      const bedrock = config.plans.some((p) => p.bedrockModels.length > 0)
+        ? ['bedrock:ApplyGuardrail', 'bedrock:InvokeModel', 'bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 'bedrock:InvokeModelWithResponseStream']
+        : [];
       expect(boundary?.props.PolicyDocument.Statement.flatMap(actionsOf).sort()).toEqual(
         [
           ...bedrock,
