@@ -11,10 +11,10 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { storeCredential } from './channels';
 import { TenantStore } from '../../functions/adapters/tenant-store';
-import { MANAGED_BY, names, TAG_CELL, TAG_MANAGED_BY, TAG_TENANT } from '../../functions/domain/naming';
+import { names } from '../../functions/domain/naming';
 import type { ModelKeyRequest } from '../../functions/domain/models';
 import type { CommandContext } from './context';
-import { awsCodeOf, AwsCallError, RefusedError, UsageError } from './errors';
+import { RefusedError, UsageError } from './errors';
 import { parseTenantId } from './inputs';
 import { runOperation, type OperationArgs } from './operations';
 
