@@ -11,7 +11,7 @@ import type { ProxyTenantPolicy } from '../../functions/egress/squid-config';
 import { readFileSync, statSync } from 'node:fs';
 import { canConnect, connectVia, httpVia, readJsonLog, sleep, startSquid, startTlsStub, type RunningSquid } from './squid-harness';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 const PLAN = EgressPlanBoundsSchema.parse({ maxHostRules: 20, allow: { anyPublicHost: true, ports: [443, 80, 8443] } });
 const ctx = { plan: PLAN, privateZones: [] };
@@ -176,12 +176,18 @@ describe('egress proxy (real Squid, loopback)', () => {
       }
     })();
     const outcomes: string[] = [];
-    for (let i = 0; i < 130; i += 1) {
-      outcomes.push((await alpha(`api.telegram.org:${port}`)).kind);
-      await sleep(50);
+    const t0 = Date.now();
+    try {
+      // 130 attempts as round 1 measured, bounded in time on a loaded machine.
+      for (let i = 0; i < 130 && Date.now() - t0 < 40_000; i += 1) {
+        outcomes.push((await alpha(`api.telegram.org:${port}`)).kind);
+        await sleep(50);
+      }
+    } finally {
+      stop = true;
+      await churn;
     }
-    stop = true;
-    await churn;
+    expect(outcomes.length).toBeGreaterThanOrEqual(30);
     expect(changes).toBeGreaterThanOrEqual(10);
     expect(outcomes.filter((o) => o !== 'reached')).toEqual([]);
     // The changes were live: bravo ends with the last map written.
