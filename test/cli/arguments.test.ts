@@ -71,7 +71,7 @@ describe('octw usage', () => {
     [['tenants', 'show', 'acme-tools', '--limit', '0'], '--limit "0" must be an integer'],
     [['tenants', 'suspend', 'acme-tools', '--poll-interval', 'soon'], '--poll-interval "soon"'],
     [['tenants', 'provision'], 'missing --file FILE'],
-    [['tenants', 'update', 'acme-tools'], 'an update must change at least one of plan, egressAllowlist'],
+    [['tenants', 'update', 'acme-tools'], 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels, modelKeys'],
     [['tenants', 'update', 'acme-tools', '--image', 'ghcr.io/openclaw/openclaw:latest'], 'image must be pinned by digest'],
     [['tenants', 'update', 'acme-tools', '--plan', 'Gold Plan'], 'plan must be a plan id'],
     [['signup'], 'missing --file FILE'],
