@@ -48,7 +48,8 @@ describe('isolation invariants over many tenants provisioned together', () => {
   });
 
   it('lets no security group reach the VPC, the whole internet, or receive traffic', async () => {
-    const platformGroups = new Set([process.env.EFS_SECURITY_GROUP_ID, process.env.ENDPOINTS_SECURITY_GROUP_ID]);
+    // EFS, the VPC endpoints and the egress proxy's load balancer (issue 10): no other group, never another tenant's.
+    const platformGroups = new Set([process.env.EFS_SECURITY_GROUP_ID, process.env.ENDPOINTS_SECURITY_GROUP_ID, cloud.fake.securityGroup('octw-local-egress-proxy-lb')?.groupId]);
     for (const r of await records()) {
       const sg = cloud.fake.securityGroup(r.resources.securityGroupId!)!;
       expect(sg.rules.filter((rule) => !rule.isEgress)).toEqual([]);

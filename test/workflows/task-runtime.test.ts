@@ -35,7 +35,10 @@ describe('provision, suspend, resume and deprovision with a task runtime', () =>
     expect(await container!.health()).toBe(true);
     const gateway = container!.taskDefinition.containerDefinitions!.find((c) => c.essential !== false)!;
     const injected = container!.context.secrets[gateway.name!]!;
-    expect(Object.values(injected)).toEqual([cloud.fake.secret(gatewaySecretName(tenantId))!.secretString]);
+    // The gateway token, and the egress-proxy URL (issue 10) behind the proxy variables: nothing else.
+    const proxyUrl = cloud.fake.secret(`octw/tenants/local/${tenantId}/egress-proxy`)!.secretString;
+    expect(Object.values(injected).sort()).toEqual([cloud.fake.secret(gatewaySecretName(tenantId))!.secretString, proxyUrl, proxyUrl].sort());
+    expect(injected.HTTPS_PROXY).toBe(proxyUrl);
     expect(container!.context.efsVolumes.state?.posixUser).toEqual({ uid: record!.uid, gid: record!.uid, secondaryGids: [] });
     expect(container!.context.efsVolumes.state?.accessPointId).toBe(record!.resources.accessPointId);
   });

@@ -319,7 +319,7 @@ describe('validateAllowlist', () => {
     const big = { vpcCidrs: CTX.vpcCidrs, maxRules: 1000 };
     expect(validate([cidrRule('203.0.113.0/24', ports(fits))], big)).toEqual([]);
     expect(validate([cidrRule('203.0.113.0/24', ports(fits + 1))], big)).toEqual([
-      issue('egressAllowlist', /with the 3 platform rules that exceeds the 60 outbound rules/),
+      issue('egressAllowlist', /with the 4 platform rules that exceeds the 60 outbound rules/),
     ]);
   });
 
