@@ -12,10 +12,15 @@
 import type { Action, ElbV2Fake, FakeRule } from '../fake-aws/elbv2';
 import { forwardTargets } from '../fake-aws/elbv2';
 
-export interface LocalBackend {
-  readonly address: string;
-  readonly port: number;
-}
+/**
+ * Where a target is reached locally: an IPv4 address and port, or a Unix socket (a real gateway
+ * in its own network namespace is reachable from the host only through its bridge socket,
+ * conformance/lib/launch-gateway.ts; HAProxy connects to it with `unix@`).
+ */
+export type LocalBackend = { readonly address: string; readonly port: number } | { readonly socketPath: string };
+
+/** Maps a target the fake has registered (address, port) to where it is reached locally; undefined: not reachable (left out). */
+export type TargetResolver = (address: string, port: number) => LocalBackend | undefined;
 
 export type LocalRouteAction =
   | { readonly kind: 'forward'; readonly backends: readonly LocalBackend[] }
@@ -34,12 +39,14 @@ const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z
 const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
 const HEADER_VALUE = /^[A-Za-z0-9_-]{1,128}$/;
 const ADDRESS = /^(\d{1,3}\.){3}\d{1,3}$/;
+// sun_path holds 108 bytes with the terminating NUL; no spaces or quotes (nothing to escape).
+const SOCKET_PATH = /^\/[A-Za-z0-9._/-]{1,106}$/;
 
 /**
  * Reads the fake's rules on one listener into local routes. `localHost` maps a rule's host
  * (`acme.cell-1.example.com`) to the local one (`acme.localhost`).
  */
-export function routesFromFake(elb: ElbV2Fake, listenerArn: string, localHost: (albHost: string) => string): LocalRoute[] {
+export function routesFromFake(elb: ElbV2Fake, listenerArn: string, localHost: (albHost: string) => string, resolve?: TargetResolver): LocalRoute[] {
   const rules = [...elb.rules.values()].filter((r) => r.listenerArn === listenerArn).sort((a, b) => a.priority - b.priority);
   return rules.flatMap((rule) => {
     const hosts = rule.conditions.filter((c) => c.Field === 'host-header').flatMap((c) => c.HostHeaderConfig?.Values ?? c.Values ?? []);
@@ -47,12 +54,12 @@ export function routesFromFake(elb: ElbV2Fake, listenerArn: string, localHost: (
     for (const c of rule.conditions) {
       if (c.Field === 'http-header' && c.HttpHeaderConfig?.HttpHeaderName) headers[c.HttpHeaderConfig.HttpHeaderName.toLowerCase()] = c.HttpHeaderConfig.Values?.[0] ?? '';
     }
-    const action = localAction(elb, rule);
+    const action = localAction(elb, rule, resolve);
     return hosts.map((h) => ({ priority: rule.priority, host: localHost(h.toLowerCase()), headers, action }));
   });
 }
 
-function localAction(elb: ElbV2Fake, rule: FakeRule): LocalRouteAction {
+function localAction(elb: ElbV2Fake, rule: FakeRule, resolve: TargetResolver = (address, port) => ({ address, port })): LocalRouteAction {
   const sorted: Action[] = [...rule.actions].sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0));
   if (sorted.some((a) => a.Type === 'authenticate-oidc')) {
     return { kind: 'fixed', status: 501, contentType: 'text/plain', body: 'OIDC authentication is not available in the local ingress' };
@@ -64,7 +71,7 @@ function localAction(elb: ElbV2Fake, rule: FakeRule): LocalRouteAction {
   }
   const tg = forwardTargets(sorted)[0];
   const targets = tg ? elb.targetGroups.get(tg)?.targets : undefined;
-  return { kind: 'forward', backends: [...(targets ?? new Map<string, number>())].map(([address, port]) => ({ address, port })) };
+  return { kind: 'forward', backends: [...(targets ?? new Map<string, number>())].flatMap(([address, port]) => resolve(address, port) ?? []) };
 }
 
 function quote(s: string): string {
@@ -109,6 +116,11 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
       front.push(`  use_backend ${name} if ${cond}`);
       backends.push(`backend ${name}`);
       route.action.backends.forEach((b, j) => {
+        if ('socketPath' in b) {
+          if (!SOCKET_PATH.test(b.socketPath)) throw new RangeError(`backend socket ${JSON.stringify(b.socketPath)} is not an absolute path of at most 107 safe characters`);
+          backends.push(`  server s${j + 1} unix@${b.socketPath}`);
+          return;
+        }
         if (!ADDRESS.test(b.address) || !Number.isInteger(b.port) || b.port < 1 || b.port > 65535) throw new RangeError(`backend ${b.address}:${b.port} is not an IPv4 address and port`);
         backends.push(`  server s${j + 1} ${b.address}:${b.port}`);
       });
