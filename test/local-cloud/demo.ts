@@ -274,7 +274,7 @@ async function main(): Promise<void> {
       console.log('\nIngress routes (each verified by an authenticated handshake before ACTIVE):');
       for (const r of records) {
         if (r.ingress) console.log(`  https://${r.ingress.hostname}  shard ${r.ingress.shardId}, priority ${r.ingress.priority}, ${r.ingress.mode}${haproxy ? `; here: ${haproxy.localUrl(r.ingress.hostname)}/` : ''}`);
-        else console.log(`  ${r.tenantId}: no route (${r.status})`);
+        else console.log(`  ${r.tenantId}: no route (${r.status}${haproxy && r.lastError ? `: ${r.lastError.message}` : ''})`);
       }
     }
     if (real) console.log('\nGateways (real OpenClaw, asked now):');

@@ -33,6 +33,14 @@ export interface LocalRoute {
   /** Header name → value that must also match (the staging header). */
   readonly headers: Readonly<Record<string, string>>;
   readonly action: LocalRouteAction;
+  /**
+   * Presents the request to the gateway as the ALB would (TLS and DNS stand-ins): the Host header
+   * becomes `host` (the tenant's real hostname), and an Origin exactly equal to `origin.from` (the
+   * page's local origin, `http://acme.localhost:8080`) becomes `origin.to` (`https://acme.<domain>`,
+   * what gateway.controlUi.allowedOrigins lists). Any other Origin passes unchanged (and is refused
+   * by the gateway as in production).
+   */
+  readonly rewrite?: { readonly host: string; readonly origin?: { readonly from: string; readonly to: string } };
 }
 
 const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -40,6 +48,7 @@ const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
 const HEADER_VALUE = /^[A-Za-z0-9_-]{1,128}$/;
 const ADDRESS = /^(\d{1,3}\.){3}\d{1,3}$/;
 // sun_path holds 108 bytes with the terminating NUL; no spaces or quotes (nothing to escape).
+const ORIGIN = /^https?:\/\/[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?$/;
 const SOCKET_PATH = /^\/[A-Za-z0-9._/-]{1,106}$/;
 
 /**
@@ -105,6 +114,15 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
         acl.push(`{ req.hdr(${name}) -m str ${value} }`);
       }
       const cond = acl.join(' ');
+      if (route.rewrite) {
+        const { host, origin } = route.rewrite;
+        if (!HOST.test(host)) throw new RangeError(`rewrite host ${JSON.stringify(host)} is not a DNS name`);
+        if (origin) {
+          if (!ORIGIN.test(origin.from) || !ORIGIN.test(origin.to)) throw new RangeError(`rewrite origin ${JSON.stringify(origin)} is not a pair of http(s) origins`);
+          front.push(`  http-request set-header origin ${origin.to} if ${cond} { req.hdr(origin) -m str ${origin.from} }`);
+        }
+        front.push(`  http-request set-header host ${host} if ${cond}`);
+      }
       const name = `r${String(i + 1).padStart(4, '0')}_p${route.priority}`;
       if (route.action.kind === 'fixed') {
         const { status, contentType, body } = route.action;

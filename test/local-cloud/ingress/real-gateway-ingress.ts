@@ -5,7 +5,9 @@
  * - Every shard's rules are rendered into one HAProxy frontend (a tenant's host is on one shard
  *   only), twice: for the ALB host (`acme.local.octw.test`, what the activation handshake sends
  *   with OCTW_INGRESS_PROBE_ORIGIN pointed here) and for `acme.localhost` (what a browser on this
- *   machine resolves to loopback, RFC 6761).
+ *   machine resolves to loopback, RFC 6761). A `.localhost` request reaches the gateway as the ALB
+ *   would pass it: Host the real hostname, and the page's local origin as `https://<real host>`
+ *   (the gateway's controlUi.allowedOrigins); any other Origin unchanged (refused as in production).
  * - A target the fake registered (the task's ENI address) is reached through the Unix socket of
  *   the gateway that task runs (the launcher's bridge into the task's namespace); a target with no
  *   running gateway is left out, so its route answers 503 as an ALB with no healthy target does.
@@ -79,10 +81,15 @@ export class RealGatewayIngress {
 
   routes(): LocalRoute[] {
     const resolve = (address: string) => this.resolve(address);
-    return this.options.listenerArns.flatMap((arn) => [
-      ...routesFromFake(this.fake.ingress.elb, arn, (h) => h, resolve),
-      ...routesFromFake(this.fake.ingress.elb, arn, (h) => this.localHost(h), resolve),
-    ]);
+    return this.options.listenerArns.flatMap((arn) => {
+      const alb = routesFromFake(this.fake.ingress.elb, arn, (h) => h, resolve);
+      const local = alb.map((r) => ({
+        ...r,
+        host: this.localHost(r.host),
+        rewrite: { host: r.host, origin: { from: this.localUrl(r.host), to: `https://${r.host}` } },
+      }));
+      return [...alb, ...local];
+    });
   }
 
   render(): string {
@@ -108,7 +115,9 @@ export class RealGatewayIngress {
       this.lastError = undefined;
     } catch (err) {
       // Kept and shown by the demo; the previous configuration stays in force.
-      this.lastError = err instanceof Error ? err.message : String(err);
+      const message = err instanceof Error ? err.message : String(err);
+      if (message !== this.lastError) console.error(`local ingress: the fake's rules could not be loaded, the previous configuration stays: ${message}`);
+      this.lastError = message;
     }
   }
 
