@@ -21,7 +21,7 @@ import { run } from '../../infra/cli/run';
 import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from './env';
 import { names as resourceNames } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
-import { LOCAL_INGRESS_DOMAIN, startLocalCloud, type LocalCloud } from './local-cloud';
+import { LOCAL_INGRESS_DOMAIN, LOCAL_INGRESS_NODE_ADDRESS, startLocalCloud, type LocalCloud } from './local-cloud';
 import { freePort, RealGatewayIngress } from './ingress/real-gateway-ingress';
 import { requireHaproxy } from './ingress/local-ingress';
 import type { ProgressEvent } from './step-functions';
@@ -174,7 +174,7 @@ async function octw(cloud: LocalCloud, argv: string[], seen?: string[]): Promise
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const names = Array.from({ length: options.tenants }, (_, i) => SAMPLE[i] ?? `tenant-${String(i + 1).padStart(2, '0')}`);
-  const real = options.realGateway ? await realGatewaySetUp() : undefined;
+  const real = options.realGateway ? await realGatewaySetUp(options.ingress) : undefined;
   console.log(
     `OCTW local demo: ${names.length} tenant(s) + 1 refused signup, fault rate ${options.faultRate}, time scale ${options.timeScale}${real ? `, REAL OpenClaw gateways (plan "${real.planId}")` : ''}`,
   );
@@ -432,7 +432,7 @@ interface RealGateway {
 }
 
 /** --real-gateway: the real runtime, or exit 1 saying what is missing and how to get it. */
-async function realGatewaySetUp(): Promise<RealGateway> {
+async function realGatewaySetUp(ingress: boolean): Promise<RealGateway> {
   // Loaded only here: the default demo needs no OpenClaw install.
   const { OpenClawTaskRuntime, realGatewayRuntimeOptions, realGatewayPrerequisites } = await import('./openclaw-runtime');
   const missing = realGatewayPrerequisites();
@@ -449,7 +449,7 @@ async function realGatewaySetUp(): Promise<RealGateway> {
   const efsRoot = mkdtempSync('/var/tmp/octw-demo-efs-');
   const tenantsDir = join(efsRoot, 'tenants');
   mkdirSync(tenantsDir);
-  return { runtime: new OpenClawTaskRuntime({ efsRoot }), runtimeOptions: realGatewayRuntimeOptions(), planId: plan.id, tenantsDir };
+  return { runtime: new OpenClawTaskRuntime({ efsRoot, ...(ingress ? { ingressSourceAddress: LOCAL_INGRESS_NODE_ADDRESS } : {}) }), runtimeOptions: realGatewayRuntimeOptions(), planId: plan.id, tenantsDir };
 }
 
 /**
