@@ -208,7 +208,9 @@ describe('local ingress with Unix-socket backends (real gateways behind their na
     const pb = await w.routes.ensureRoute({ tenantId: 'bravo', mode: 'live' });
     await w.fake.call('ELBv2', 'RegisterTargets', { TargetGroupArn: pb.targetGroupArn, Targets: [{ Id: '10.0.0.10', Port: 18789 }] });
     ingress = new LocalIngress(await freePort());
-    await ingress.start(renderHaproxyConfig({ port: ingress.port, routes: routesFromFake(w.fake.elb, w.settings.shards[0]!.listenerArn, localHost, resolve) }));
+    await ingress.start(
+      renderHaproxyConfig({ port: ingress.port, routes: routesFromFake(w.fake.elb, w.settings.shards[0]!.listenerArn, localHost, resolve), loopbackClientAddress: '192.0.2.10' }),
+    );
   });
 
   afterAll(async () => {
@@ -219,7 +221,8 @@ describe('local ingress with Unix-socket backends (real gateways behind their na
   });
 
   it("forwards a tenant's host to its gateway's socket; a target with no running gateway answers 503; another host 404", async () => {
-    expect(JSON.parse((await get(ingress.port, 'acme.localhost')).body)).toMatchObject({ gateway: 'A' });
+    // A loopback client is presented as the stand-in internet address, whatever X-Forwarded-For it sent.
+    expect(JSON.parse((await get(ingress.port, 'acme.localhost', { 'x-forwarded-for': '10.0.0.1' })).body)).toMatchObject({ gateway: 'A', xff: '192.0.2.10' });
     expect((await get(ingress.port, 'bravo.localhost')).status).toBe(503);
     expect((await get(ingress.port, 'mallory.localhost')).status).toBe(404);
   });

@@ -92,6 +92,13 @@ export interface HaproxyConfigInput {
   readonly bindAddress?: string;
   readonly port: number;
   readonly routes: readonly LocalRoute[];
+  /**
+   * X-Forwarded-For for a client on loopback (every client here). The pinned gateway refuses a
+   * forwarded request whose client address is loopback (403 `proxy_attribution_required`: a proxy
+   * on the gateway's host relaying local traffic); behind the ALB the client is an internet address.
+   * Set to a documentation address (192.0.2.0/24) to stand in for one. Default: the real address.
+   */
+  readonly loopbackClientAddress?: string;
   /** Idle timeout for HTTP and WebSocket tunnels, seconds (the ALB shard's idle timeout). */
   readonly idleTimeoutSeconds?: number;
 }
@@ -102,6 +109,8 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
   if (!ADDRESS.test(bind)) throw new RangeError(`bind address ${bind} is not an IPv4 address`);
   if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw new RangeError(`port ${input.port} is not a port`);
   const idle = input.idleTimeoutSeconds ?? 3600;
+  const standIn = input.loopbackClientAddress;
+  if (standIn !== undefined && !ADDRESS.test(standIn)) throw new RangeError(`loopback client address ${standIn} is not an IPv4 address`);
   const front: string[] = [];
   const backends: string[] = [];
   [...input.routes]
@@ -158,10 +167,11 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     '  timeout http-request 10s',
     // As the ALB does: the client address in X-Forwarded-For, which the gateway reads because the
     // ingress is in gateway.trustedProxies.
-    '  option forwardfor',
+    standIn ? '  option forwardfor except 127.0.0.0/8' : '  option forwardfor',
     '',
     'frontend ingress',
     `  bind ${bind}:${input.port}`,
+    ...(standIn ? [`  http-request set-header x-forwarded-for ${standIn} if { src 127.0.0.0/8 }`] : []),
     // Host without the port, lower case: the ALB's host-header match is case-insensitive.
     '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower',
     ...front,

@@ -22,6 +22,9 @@ import type { OpenClawTaskRuntime } from '../openclaw-runtime';
 import { renderHaproxyConfig, routesFromFake, type LocalBackend, type LocalRoute } from './haproxy-config';
 import { LocalIngress } from './local-ingress';
 
+/** The client address the gateways see for a browser on this machine (TEST-NET-1; see loopbackClientAddress). */
+export const LOOPBACK_CLIENT_STAND_IN = '192.0.2.10';
+
 /** A free loopback port (bound to 0, then released). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -93,7 +96,7 @@ export class RealGatewayIngress {
   }
 
   render(): string {
-    return renderHaproxyConfig({ port: this.options.port, routes: this.routes() });
+    return renderHaproxyConfig({ port: this.options.port, routes: this.routes(), loopbackClientAddress: LOOPBACK_CLIENT_STAND_IN });
   }
 
   async start(): Promise<void> {
