@@ -84,6 +84,13 @@ export interface LaunchOptions {
    * tenant security group allows egress only to the proxy's load balancer. Started before the gateway.
    */
   hostForwards?: { port: number; socketPath: string }[];
+  /**
+   * The address connections through the bridge come from, as the gateway sees them: with ingress,
+   * a load balancer node's address in the ingress subnets (gateway.trustedProxies), so the
+   * X-Forwarded-For the local ingress adds is attributed as the ALB's is. Added to eth0 as a /32.
+   * Default: the task's own address.
+   */
+  bridgeSourceAddress?: string;
   /** Env vars the image sets (Dockerfile ENV). Default: IMAGE_ENV. */
   imageEnv?: Record<string, string>;
   /**
@@ -343,6 +350,10 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
     await ipn('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0-peer');
     await ipn('addr', 'add', `${address}/24`, 'dev', 'eth0');
     await ipn('-6', 'addr', 'add', 'fd77::2/64', 'dev', 'eth0', 'nodad');
+    if (opts.bridgeSourceAddress) {
+      if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(opts.bridgeSourceAddress)) throw new Error(`bridgeSourceAddress ${opts.bridgeSourceAddress} is not an IPv4 address`);
+      await ipn('addr', 'add', `${opts.bridgeSourceAddress}/32`, 'dev', 'eth0');
+    }
     await ipn('link', 'set', 'eth0', 'up');
     await ipn('route', 'add', 'default', 'via', `10.77.${octet}.1`);
     await ipn('-6', 'route', 'add', 'default', 'via', 'fd77::1');
@@ -415,7 +426,7 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
       void exited.then(() => { hasExited = true; });
 
       // --- the bridge: host (Unix socket) -> the task's address inside the namespace
-      const bridge = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'tcp-bridge.mjs'), socketPath, address, String(port)], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+      const bridge = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'tcp-bridge.mjs'), socketPath, address, String(port), ...(opts.bridgeSourceAddress ? [opts.bridgeSourceAddress] : [])], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(bridge);
       await waitForLine(bridge, 'bridge ready', 30_000, 'bridge');
     }

@@ -4,6 +4,9 @@
  * tenants' gateways.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { createServer, request } from 'node:http';
 import type { Server } from 'node:http';
@@ -181,6 +184,54 @@ describe('local ingress on HAProxy, configured from the fake ALB rules', () => {
     expect(await wb.next()).toBe('pong from B');
     wb.socket.destroy();
     expect(JSON.parse((await get(ingress.port, 'bravo.localhost')).body)).toMatchObject({ gateway: 'B' });
+  });
+});
+
+describe('local ingress with Unix-socket backends (real gateways behind their namespace bridges)', () => {
+  let w: IngressWorld;
+  let dir: string;
+  let sockA: Server;
+  let ingress: LocalIngress;
+  const localHost = (h: string) => h.replace(`.${DOMAIN}`, '.localhost');
+  // The task at 10.0.0.9 runs gateway A (its bridge socket); 10.0.0.10's task has no running gateway.
+  const resolve = (address: string) => (address === '10.0.0.9' ? { socketPath: join(dir, 'a.sock') } : undefined);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'octw-ingress-sock-'));
+    const a = await gateway('A');
+    a.close();
+    sockA = createServer(a.listeners('request')[0] as Parameters<typeof createServer>[1]);
+    await new Promise<void>((r) => sockA.listen(join(dir, 'a.sock'), r));
+    w = world(1);
+    const pa = await w.routes.ensureRoute({ tenantId: 'acme', mode: 'live' });
+    await w.fake.call('ELBv2', 'RegisterTargets', { TargetGroupArn: pa.targetGroupArn, Targets: [{ Id: '10.0.0.9', Port: 18789 }] });
+    const pb = await w.routes.ensureRoute({ tenantId: 'bravo', mode: 'live' });
+    await w.fake.call('ELBv2', 'RegisterTargets', { TargetGroupArn: pb.targetGroupArn, Targets: [{ Id: '10.0.0.10', Port: 18789 }] });
+    ingress = new LocalIngress(await freePort());
+    await ingress.start(
+      renderHaproxyConfig({ port: ingress.port, routes: routesFromFake(w.fake.elb, w.settings.shards[0]!.listenerArn, localHost, resolve), loopbackClientAddress: '192.0.2.10' }),
+    );
+  });
+
+  afterAll(async () => {
+    await ingress?.stop();
+    sockA?.closeAllConnections();
+    await new Promise((r) => sockA?.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("forwards a tenant's host to its gateway's socket; a target with no running gateway answers 503; another host 404", async () => {
+    // A loopback client is presented as the stand-in internet address, whatever X-Forwarded-For it sent.
+    expect(JSON.parse((await get(ingress.port, 'acme.localhost', { 'x-forwarded-for': '10.0.0.1' })).body)).toMatchObject({ gateway: 'A', xff: '192.0.2.10' });
+    expect((await get(ingress.port, 'bravo.localhost')).status).toBe(503);
+    expect((await get(ingress.port, 'mallory.localhost')).status).toBe(404);
+  });
+
+  it('refuses a socket path that could inject configuration', () => {
+    const route = (socketPath: string) => ({ priority: 1, host: 'a.localhost', headers: {}, action: { kind: 'forward' as const, backends: [{ socketPath }] } });
+    expect(() => renderHaproxyConfig({ port: 8080, routes: [route('/tmp/a.sock\n  server x 10.0.0.1:80')] })).toThrow(/socket/);
+    expect(() => renderHaproxyConfig({ port: 8080, routes: [route('relative.sock')] })).toThrow(/socket/);
+    expect(renderHaproxyConfig({ port: 8080, routes: [route('/var/tmp/g/gateway.sock')] })).toContain('server s1 unix@/var/tmp/g/gateway.sock');
   });
 });
 

@@ -21,7 +21,9 @@ import { run } from '../../infra/cli/run';
 import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from './env';
 import { names as resourceNames } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
-import { startLocalCloud, type LocalCloud } from './local-cloud';
+import { LOCAL_INGRESS_DOMAIN, LOCAL_INGRESS_NODE_ADDRESS, startLocalCloud, type LocalCloud } from './local-cloud';
+import { freePort, RealGatewayIngress } from './ingress/real-gateway-ingress';
+import { requireHaproxy } from './ingress/local-ingress';
 import type { ProgressEvent } from './step-functions';
 import type { OpenClawTaskRuntime } from './openclaw-runtime';
 import type { TaskRuntimeOptions } from './fake-aws';
@@ -36,7 +38,9 @@ const USAGE = `Usage: npm run demo -- [options]
   --trace FILE       write every AWS call the handlers make as JSON lines to FILE
   --time-scale S     model time compression (default 0.02: a 45 s Fargate start takes 0.9 s)
   --ingress          ingress on (issue 12): each tenant gets a route on a fake ALB shard and is
-                     ACTIVE only after an authenticated handshake through it (stand-in ALB)
+                     ACTIVE only after an authenticated handshake through it (stand-in ALB;
+                     with --real-gateway: Debian's HAProxy configured from the fake's listener
+                     rules, serving each real gateway at http://<tenant>.localhost:<port>)
   --real-gateway     run the real OpenClaw gateway for every ECS task (default 2 tenants; each
                      gateway takes ~20 s and ~300 MB). Needs root, bindfs and the pinned
                      OpenClaw: bash conformance/install.sh (npm run conformance runs it too)
@@ -79,8 +83,6 @@ function parseOptions(argv: string[]): Options {
   if (!(faultRate >= 0 && faultRate <= 1)) throw new Error('--fault-rate must be between 0 and 1');
   if (!(timeScale > 0 && timeScale <= 1)) throw new Error('--time-scale must be in (0, 1]');
   const ingress = values.ingress === true;
-  // The local HAProxy ingress in front of real gateways (namespaced, behind Unix-socket bridges) is not wired yet.
-  if (ingress && realGateway) throw new Error('--ingress with --real-gateway is not available yet: run either');
   return { tenants, faultRate, timeScale, realGateway, ingress, ...(values.trace ? { trace: values.trace } : {}) };
 }
 
@@ -172,12 +174,15 @@ async function octw(cloud: LocalCloud, argv: string[], seen?: string[]): Promise
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const names = Array.from({ length: options.tenants }, (_, i) => SAMPLE[i] ?? `tenant-${String(i + 1).padStart(2, '0')}`);
-  const real = options.realGateway ? await realGatewaySetUp() : undefined;
+  const real = options.realGateway ? await realGatewaySetUp(options.ingress) : undefined;
   console.log(
     `OCTW local demo: ${names.length} tenant(s) + 1 refused signup, fault rate ${options.faultRate}, time scale ${options.timeScale}${real ? `, REAL OpenClaw gateways (plan "${real.planId}")` : ''}`,
   );
   console.log('Starting the local cloud (DynamoDB Local, AWS fake, state machines)…');
 
+  // --ingress --real-gateway: Debian's HAProxy in front of the real gateways, from the fake's rules;
+  // the activation handshake goes through it too.
+  const ingressPort = options.ingress && real ? await freePort() : undefined;
   const cloud = await startLocalCloud({
     ...(real
       ? {
@@ -193,13 +198,24 @@ async function main(): Promise<void> {
     },
     waitScale: options.timeScale,
     retryScale: options.timeScale,
-    ...(options.ingress ? { ingress: { shards: 2 } } : {}),
+    ...(options.ingress ? { ingress: { shards: 2, ...(ingressPort ? { probeOrigin: `http://127.0.0.1:${ingressPort}` } : {}) } } : {}),
   });
+  let haproxy: RealGatewayIngress | undefined;
+  if (real && ingressPort && cloud.ingress) {
+    haproxy = new RealGatewayIngress(cloud.fake, real.runtime, {
+      port: ingressPort,
+      domain: cloud.ingress.settings.domain,
+      listenerArns: cloud.ingress.settings.shards.map((s) => s.listenerArn),
+    });
+    await haproxy.start();
+    console.log(`Local ingress: ${requireHaproxy()} on ${haproxy.origin}, configured from the fake ALB's listener rules`);
+  }
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await cloud.stop();
+    await haproxy?.stop();
     if (real) {
       const left = real.runtime.launched.filter((g) => !g.stopped);
       if (left.length > 0) {
@@ -257,12 +273,16 @@ async function main(): Promise<void> {
     if (options.ingress) {
       console.log('\nIngress routes (each verified by an authenticated handshake before ACTIVE):');
       for (const r of records) {
-        if (r.ingress) console.log(`  https://${r.ingress.hostname}  shard ${r.ingress.shardId}, priority ${r.ingress.priority}, ${r.ingress.mode}`);
-        else console.log(`  ${r.tenantId}: no route (${r.status})`);
+        if (r.ingress) console.log(`  https://${r.ingress.hostname}  shard ${r.ingress.shardId}, priority ${r.ingress.priority}, ${r.ingress.mode}${haproxy ? `; here: ${haproxy.localUrl(r.ingress.hostname)}/` : ''}`);
+        else console.log(`  ${r.tenantId}: no route (${r.status}${haproxy && r.lastError ? `: ${r.lastError.message}` : ''})`);
       }
     }
     if (real) console.log('\nGateways (real OpenClaw, asked now):');
     const silent = real ? await showGateways(real.runtime, records, cloud) : [];
+    if (haproxy) {
+      console.log(`\nThrough the local HAProxy (${haproxy.reloads} configuration(s) loaded from the fake's rules):`);
+      silent.push(...(await checkLocalIngress(haproxy, records, cloud)));
+    }
     const executions = cloud.sfn.list().filter((e) => e.stateMachineName === 'ProvisionTenant');
     const avg = (f: (e: (typeof executions)[number]) => number) => (executions.reduce((s, e) => s + f(e), 0) / Math.max(1, executions.length)).toFixed(1);
     console.log(
@@ -280,6 +300,13 @@ async function main(): Promise<void> {
       console.log(`\nLifecycle of "${operated}" with the operator CLI: suspend, resume, update the allowlist`);
       const before = real?.runtime.runningGateway(resourceNames.service({ cell: LOCAL_CELL.cellId, tenantId: operated }));
       await octw(cloud, ['tenants', 'suspend', operated, '--wait']);
+      const hostname = (await cloud.store.require(operated)).ingress?.hostname;
+      if (haproxy && hostname) {
+        haproxy.sync();
+        const page = await throughIngress(haproxy, haproxy.localUrl(hostname), '/', 'GET');
+        console.log(`  ${haproxy.localUrl(hostname)}/ while suspended: ${page.status} ${page.body.slice(0, 80).replace(/\s+/g, ' ')}`);
+        if (page.status !== 503) silent.push(`${operated}'s host answered ${page.status}, not the maintenance page (503), while suspended`);
+      }
       if (real && before) {
         await cloud.fake.ecs.runtimeIdle();
         console.log(`  gateway process ${before.handle.pid} of "${operated}": ${before.stopped ? 'stopped, its network namespace removed' : 'STILL RUNNING'}`);
@@ -405,7 +432,7 @@ interface RealGateway {
 }
 
 /** --real-gateway: the real runtime, or exit 1 saying what is missing and how to get it. */
-async function realGatewaySetUp(): Promise<RealGateway> {
+async function realGatewaySetUp(ingress: boolean): Promise<RealGateway> {
   // Loaded only here: the default demo needs no OpenClaw install.
   const { OpenClawTaskRuntime, realGatewayRuntimeOptions, realGatewayPrerequisites } = await import('./openclaw-runtime');
   const missing = realGatewayPrerequisites();
@@ -422,7 +449,7 @@ async function realGatewaySetUp(): Promise<RealGateway> {
   const efsRoot = mkdtempSync('/var/tmp/octw-demo-efs-');
   const tenantsDir = join(efsRoot, 'tenants');
   mkdirSync(tenantsDir);
-  return { runtime: new OpenClawTaskRuntime({ efsRoot }), runtimeOptions: realGatewayRuntimeOptions(), planId: plan.id, tenantsDir };
+  return { runtime: new OpenClawTaskRuntime({ efsRoot, ...(ingress ? { ingressSourceAddress: LOCAL_INGRESS_NODE_ADDRESS } : {}) }), runtimeOptions: realGatewayRuntimeOptions(), planId: plan.id, tenantsDir };
 }
 
 /**
@@ -457,6 +484,50 @@ async function awaitGateway(runtime: OpenClawTaskRuntime, tenantId: string, budg
     await new Promise((r) => setTimeout(r, 1000));
   }
   return false;
+}
+
+/** A request through the local HAProxy with the Host of `url` (Node's fetch cannot set Host; *.localhost needs no resolver this way). */
+async function throughIngress(ingress: RealGatewayIngress, url: string, path: string, method: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string }> {
+  const { request } = await import('node:http');
+  const target = new URL(ingress.origin);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: target.hostname, port: Number(target.port), path, method, headers: { host: new URL(url).host, ...headers }, timeout: 30_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.once('timeout', () => req.destroy(new Error(`no answer from ${url}${path} within 30 s`)));
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Each ACTIVE tenant's host through HAProxy: its own token gets its gateway's answer (the denied
+ * tool's 404 JSON, not 401), the next tenant's token is refused there (401: the host never reaches
+ * another gateway), and an unknown host gets 404. Returns what did not hold.
+ */
+async function checkLocalIngress(ingress: RealGatewayIngress, records: TenantRecord[], cloud: LocalCloud): Promise<string[]> {
+  const problems: string[] = [];
+  const routed = records.filter((r) => r.status === 'ACTIVE' && r.ingress);
+  const token = (tenantId: string) => cloud.fake.secret(resourceNames.secret({ cell: LOCAL_CELL.cellId, tenantId }))?.secretString ?? '';
+  const invoke = (url: string, bearer: string) =>
+    throughIngress(ingress, url, '/tools/invoke', 'POST', { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, JSON.stringify({ tool: 'sessions_list', args: {} }));
+  for (const [i, r] of routed.entries()) {
+    const url = ingress.localUrl(r.ingress!.hostname);
+    const own = await invoke(url, token(r.tenantId));
+    const other = routed[(i + 1) % routed.length]!;
+    const foreign = other === r ? undefined : await invoke(url, token(other.tenantId));
+    console.log(`  ${pad(r.tenantId, 18)} ${url}/tools/invoke: own token ${own.status} ${own.body.slice(0, 60)}${foreign ? `; ${other.tenantId}'s token ${foreign.status}` : ''}`);
+    if (own.status === 401 || own.status === 403 || own.status >= 500) problems.push(`${r.tenantId}'s own token got ${own.status} through the local ingress`);
+    if (foreign && foreign.status !== 401) problems.push(`${other.tenantId}'s token got ${foreign.status} (not 401) at ${r.tenantId}'s host through the local ingress`);
+  }
+  const unknown = await throughIngress(ingress, ingress.localUrl(`nobody.${LOCAL_INGRESS_DOMAIN}`), '/', 'GET');
+  console.log(`  unknown host ${ingress.localUrl(`nobody.${LOCAL_INGRESS_DOMAIN}`)}/: ${unknown.status} ${unknown.body.slice(0, 40)}`);
+  if (unknown.status !== 404) problems.push(`an unknown host got ${unknown.status}, not 404, through the local ingress`);
+  if (ingress.lastError) problems.push(`the local ingress could not load the fake's rules: ${ingress.lastError}`);
+  return problems;
 }
 
 main().catch((err: unknown) => {

@@ -63,6 +63,8 @@ export const LOCAL_INGRESS_DOMAIN = 'local.octw.test';
 export const LOCAL_INGRESS_ZONE_ID = 'Z0LOCAL0OCTW0INGRESS';
 /** The public subnets of the local cell (the ALB nodes' addresses): the gateways' trusted proxies. */
 export const LOCAL_INGRESS_CIDRS = ['10.40.240.0/24', '10.40.241.0/24'];
+/** The "ALB node" address the local HAProxy's connections come from at a real gateway (in LOCAL_INGRESS_CIDRS). */
+export const LOCAL_INGRESS_NODE_ADDRESS = '10.40.240.10';
 
 export interface LocalCloudIngress {
   readonly settings: IngressSettings;

@@ -72,6 +72,8 @@ export interface OpenClawTaskRuntimeOptions {
    * of `/tenants`), so purge deletes what the gateways wrote.
    */
   readonly efsRoot?: string;
+  /** With the local ingress: the address the gateway sees its requests come from (an ALB node's, in the ingress subnets). */
+  readonly ingressSourceAddress?: string;
 }
 
 /** Loopback ports of the custom model providers in the rendered openclaw.json (model stubs start there, inside the task's namespace). */
@@ -112,6 +114,7 @@ export class OpenClawTaskRuntime implements TaskRuntime {
       efsDir: join(efsRoot, efs.rootDirectory ?? '/'),
       id: context.taskArn.split('/').pop()!.slice(0, 16),
       modelStubPorts: modelStubPorts(taskDefinition),
+      ...(this.options.ingressSourceAddress ? { bridgeSourceAddress: this.options.ingressSourceAddress } : {}),
     });
     const record: LaunchedGateway = {
       taskArn: context.taskArn,
