@@ -129,7 +129,7 @@ describe("tenant-paid providers: the tenant's own key, by reference", () => {
     const after = (await cloud.tenant(tenantId))!;
     const secretNames = gatewayOf(after).secrets!.map((s) => s.name);
     expect(secretNames).toContain('OPENCLAW_GATEWAY_TOKEN');
-    expect(secretNames.filter((n) => n.startsWith('OCTW_MODEL_'))).toEqual([]);
+    expect(secretNames.filter((n) => n?.startsWith('OCTW_MODEL_'))).toEqual([]);
     expect(configOf(after).models.providers.byok).not.toHaveProperty('apiKey');
     expect(configOf(after).agents.defaults.model.primary).toBe('stub/octw-stub-1');
     expect(effectiveHostRules(after).filter((r) => r.origin.includes('model:byok'))).toEqual([]);
