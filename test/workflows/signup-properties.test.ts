@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
+import { LOCAL_PLANS } from '../local-cloud/env';
 import { ACTIVE_TENANT_RESOURCE_TYPES, resourceTypes } from './support';
+
+const PROFILE = 'AWS::Bedrock::ApplicationInferenceProfile';
 
 /**
  * Property: whatever a signup event carries, the system either provisions an ACTIVE tenant or
@@ -63,7 +66,10 @@ describe('signup inputs (property-based)', () => {
         if (record) {
           outcomes.provisioned += 1;
           expect(record.status).toBe('ACTIVE');
-          expect(resourceTypes(cloud, record.tenantId)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES);
+          // One Bedrock inference profile per model of the tenant's plan; everything else as for any ACTIVE tenant.
+          const types = resourceTypes(cloud, record.tenantId);
+          expect(types.filter((t) => t !== PROFILE)).toEqual(ACTIVE_TENANT_RESOURCE_TYPES.filter((t) => t !== PROFILE));
+          expect(types.filter((t) => t === PROFILE)).toHaveLength(LOCAL_PLANS.find((p) => p.id === record.plan)!.bedrockModels.length);
         } else {
           outcomes.refused += 1;
           const rejected = cloud.bus.events.filter((e) => e['detail-type'] === 'TenantSignupRejected');

@@ -88,12 +88,12 @@ describe('validateSignup', () => {
 describe('validateSignup with cell default egress rules', () => {
   const defaults = Array.from({ length: 6 }, (_, i) => ({
     cidr: `198.51.100.${i * 16}/28`,
-    ports: Array.from({ length: i < 5 ? 10 : 7 }, (_, p) => 8000 + p),
+    ports: Array.from({ length: i < 5 ? 10 : 6 }, (_, p) => 8000 + p),
     protocol: 'tcp' as const,
     description: 'cell default',
   }));
 
-  it('counts the defaults against the security group: 57 default rules leave no room for a tenant rule', () => {
+  it('counts the defaults against the security group: 56 default rules (60 minus the 4 platform rules) leave no room for a tenant rule', () => {
     const tight = { ...ctx, plans: [{ ...plans[0]!, maxAllowlistRules: 50 }], defaultAllowlist: defaults };
     expect(() => validateSignup({ ...ok, egressAllowlist: [{ cidr: '203.0.113.0/24', ports: [443] }] }, tight)).toThrow(/rules/);
     expect(validateSignup(ok, tight).request.egressAllowlist).toEqual([]);
