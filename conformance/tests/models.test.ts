@@ -47,7 +47,9 @@ beforeAll(async () => {
     stub.stdout!.on('data', (c: Buffer) => { if (c.toString().includes('listening')) res(); });
     stub.on('exit', (code) => rej(new Error(`model stub exited ${code}`)));
   });
-  cloud = await startLocalCloud();
+  // A cell without the egress proxy (as cdk.json ships): this suite proves the gateway itself, and the
+  // task definition then carries no proxy secret. The gateway through the proxy is egress-proxy.test.ts.
+  cloud = await startLocalCloud({ env: { EGRESS_PROXY_JSON: JSON.stringify({ enabled: false }) } });
 });
 afterAll(async () => {
   stub?.kill('SIGTERM');
