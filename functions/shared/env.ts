@@ -11,6 +11,25 @@ import { EgressProxySettingsSchema } from '../domain/egress-proxy-client';
 import { IngressEnvSchema } from '../domain/ingress';
 
 const nonEmpty = z.string().trim().min(1);
+
+/** A variable holding JSON that `schema` must accept; errors name the variable and say what it should be. */
+function jsonEnv<T extends z.ZodType>(name: string, schema: T, what: string) {
+  return nonEmpty.transform((raw, ctx): z.infer<T> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${name} is not valid JSON` });
+      return z.NEVER;
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', message: `${name} is not ${what}: ${z.prettifyError(result.error)}` });
+      return z.NEVER;
+    }
+    return result.data;
+  });
+}
 const positiveInt = z.coerce.number().int().positive();
 
 const plansJson = nonEmpty.transform((raw, ctx) => {
@@ -70,69 +89,13 @@ const EnvSchema = z.object({
   GATEWAY_WAIT_SECONDS: positiveInt,
   GATEWAY_POLL_INTERVAL_MS: positiveInt,
   /** Egress rules every tenant of the cell gets besides the platform's own (cdk.json `defaultEgressAllowlist`). */
-  DEFAULT_EGRESS_ALLOWLIST_JSON: nonEmpty.transform((raw, ctx) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'DEFAULT_EGRESS_ALLOWLIST_JSON is not valid JSON' });
-      return z.NEVER;
-    }
-    const result = z.array(EgressRuleSchema).max(50).safeParse(parsed);
-    if (!result.success) {
-      ctx.addIssue({ code: 'custom', message: `DEFAULT_EGRESS_ALLOWLIST_JSON is not a list of egress rules: ${z.prettifyError(result.error)}` });
-      return z.NEVER;
-    }
-    return result.data;
-  }),
+  DEFAULT_EGRESS_ALLOWLIST_JSON: jsonEnv('DEFAULT_EGRESS_ALLOWLIST_JSON', z.array(EgressRuleSchema).max(50), 'a list of egress rules'),
   /** Protected networks, allowed private ranges and approved prefix lists (cdk.json, checked at synth). */
-  EGRESS_SETTINGS_JSON: nonEmpty.transform((raw, ctx) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'EGRESS_SETTINGS_JSON is not valid JSON' });
-      return z.NEVER;
-    }
-    const result = EgressSettingsSchema.safeParse(parsed);
-    if (!result.success) {
-      ctx.addIssue({ code: 'custom', message: `EGRESS_SETTINGS_JSON is not egress settings: ${z.prettifyError(result.error)}` });
-      return z.NEVER;
-    }
-    return result.data;
-  }),
+  EGRESS_SETTINGS_JSON: jsonEnv('EGRESS_SETTINGS_JSON', EgressSettingsSchema, 'egress settings'),
   /** The cell's egress proxy as tenants reach it (issue 10), or `{"enabled":false}`. */
-  EGRESS_PROXY_JSON: nonEmpty.transform((raw, ctx) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'EGRESS_PROXY_JSON is not valid JSON' });
-      return z.NEVER;
-    }
-    const result = EgressProxySettingsSchema.safeParse(parsed);
-    if (!result.success) {
-      ctx.addIssue({ code: 'custom', message: `EGRESS_PROXY_JSON is not egress proxy settings: ${z.prettifyError(result.error)}` });
-      return z.NEVER;
-    }
-    return result.data;
-  }),
+  EGRESS_PROXY_JSON: jsonEnv('EGRESS_PROXY_JSON', EgressProxySettingsSchema, 'egress proxy settings'),
   /** Ingress (issue 12): `{"enabled":false}` or the cell's route settings and ingress security group (infra/constructs/ingress.ts). */
-  INGRESS_SETTINGS_JSON: nonEmpty.transform((raw, ctx) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'INGRESS_SETTINGS_JSON is not valid JSON' });
-      return z.NEVER;
-    }
-    const result = IngressEnvSchema.safeParse(parsed);
-    if (!result.success) {
-      ctx.addIssue({ code: 'custom', message: `INGRESS_SETTINGS_JSON is not ingress settings: ${z.prettifyError(result.error)}` });
-      return z.NEVER;
-    }
-    return result.data;
-  }),
+  INGRESS_SETTINGS_JSON: jsonEnv('INGRESS_SETTINGS_JSON', IngressEnvSchema, 'ingress settings'),
   /** Where the purge function's EFS access point (root /tenants) is mounted. */
   TENANTS_MOUNT_PATH: nonEmpty.regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }),
 } satisfies Record<EnvVar, z.ZodType>);
