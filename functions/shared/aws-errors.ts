@@ -41,7 +41,22 @@ const TRANSIENT_NAMES = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
+  // DynamoDB: a single-item write that met an ongoing transaction on the item; retry it.
+  'TransactionConflictException',
+  'TransactionInProgressException',
 ]);
+
+/**
+ * A cancelled DynamoDB transaction is worth retrying when it was cancelled only because of other
+ * traffic (a conflicting transaction, throttling), not because one of its conditions failed.
+ */
+function transactionCancelKind(err: unknown): 'throttled' | 'transient' | undefined {
+  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  if (!Array.isArray(reasons)) return undefined;
+  const codes = reasons.map((r) => r.Code ?? 'None').filter((c) => c !== 'None');
+  if (codes.length === 0 || !codes.every((c) => ['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded'].includes(c))) return undefined;
+  return codes.includes('TransactionConflict') ? 'transient' : 'throttled';
+}
 
 export interface AwsErrorLike {
   name: string;
@@ -73,10 +88,11 @@ export function classifyAwsError(err: unknown, context: string): OctwError {
   if (!isAwsErrorLike(err)) return new PermanentAwsError(`${context}: ${String(err)}`, { cause: err });
   const code = awsErrorCode(err) ?? 'Unknown';
   const message = `${context}: ${code}: ${err.message}`;
-  if (THROTTLING_NAMES.has(code) || err.$retryable?.throttling === true || err.$metadata?.httpStatusCode === 429) {
+  const cancelled = code === 'TransactionCanceledException' ? transactionCancelKind(err) : undefined;
+  if (cancelled === 'throttled' || THROTTLING_NAMES.has(code) || err.$retryable?.throttling === true || err.$metadata?.httpStatusCode === 429) {
     return new ThrottledError(message, { cause: err });
   }
-  if (TRANSIENT_NAMES.has(code) || err.$fault === 'server' || (err.$metadata?.httpStatusCode ?? 0) >= 500) {
+  if (cancelled === 'transient' || TRANSIENT_NAMES.has(code) || err.$fault === 'server' || (err.$metadata?.httpStatusCode ?? 0) >= 500) {
     return new TransientAwsError(message, { cause: err });
   }
   return new PermanentAwsError(message, { cause: err });

@@ -97,7 +97,7 @@ describe('Bedrock quotas and throttling', () => {
     expect(h.fake.bedrock.profiles.size).toBe(1);
   });
 
-  it('throttles CreateInferenceProfile beyond its rate with ThrottlingException (HTTP 429), recorded in the trace', async () => {
+  it('throttles CreateInferenceProfile beyond its rate with ThrottlingException (HTTP 429), each attempt in the trace', async () => {
     h = setUp({ throttling: { enabled: true } });
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => create(`octw-cell-1.acme.t${i}`)));
     const throttled = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -105,7 +105,9 @@ describe('Bedrock quotas and throttling', () => {
     for (const r of throttled) {
       expect(r.reason).toBeInstanceOf(ThrottlingException);
       expect((r.reason as ThrottlingException).$metadata.httpStatusCode).toBe(429);
+      // The SDK's own standard retry tried each one 3 times (its default) before giving up.
+      expect((r.reason as ThrottlingException).$metadata.attempts).toBe(3);
     }
-    expect(h.fake.calls.filter((c) => c.service === 'Bedrock' && c.error?.name === 'ThrottlingException')).toHaveLength(3);
+    expect(h.fake.calls.filter((c) => c.service === 'Bedrock' && c.error?.name === 'ThrottlingException')).toHaveLength(9);
   });
 });

@@ -144,19 +144,35 @@ describe('fault injection', () => {
     expect(h.fake.securityGroup('b')).toBeDefined();
   });
 
-  it('fails about the configured fraction of calls with a seeded random fault rate', async () => {
+  it('fails about the configured fraction of attempts on the wire, and the SDK retries them as it retries AWS 5xx', async () => {
     h.uninstall();
     h = setUp({ faultRate: 0.3, seed: 7 });
     let failed = 0;
+    let retried = 0;
     for (let n = 0; n < 200; n++) {
       try {
-        await ec2.send(new DescribeSecurityGroupsCommand({}));
-      } catch {
+        const out = await ec2.send(new DescribeSecurityGroupsCommand({}));
+        if ((out.$metadata.attempts ?? 1) > 1) retried++;
+      } catch (e) {
+        expect((e as EC2ServiceException).$metadata.attempts).toBe(3);
         failed++;
       }
     }
-    expect(failed).toBeGreaterThan(40);
-    expect(failed).toBeLessThan(80);
+    const attempts = h.fake.calls.filter((c) => c.operation === 'DescribeSecurityGroups');
+    const faulted = attempts.filter((c) => c.outcome === 'error').length;
+    // Per attempt: about 30 %. Per call, after the SDK's 3 attempts: about 0.3^3 = 2.7 %.
+    expect(faulted / attempts.length).toBeGreaterThan(0.2);
+    expect(faulted / attempts.length).toBeLessThan(0.4);
+    expect(retried).toBeGreaterThan(30);
+    expect(failed).toBeLessThan(20);
+    expect(attempts.length).toBe(200 - failed + faulted);
+  });
+
+  it('hands a scheduled fault to the caller without the SDK retrying it (it stands for a fault the SDK gave up on)', async () => {
+    h.fake.inject({ service: 'EC2', operation: 'DescribeSecurityGroups', kind: 'transient' });
+    const err = await errorOf(() => ec2.send(new DescribeSecurityGroupsCommand({})));
+    expect(err.name).toBe('ServiceUnavailable');
+    expect(h.fake.calls.filter((c) => c.operation === 'DescribeSecurityGroups')).toHaveLength(1);
   });
 });
 

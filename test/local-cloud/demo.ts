@@ -34,7 +34,8 @@ import { DynamoDbPolicySource } from '../../functions/egress/policy-source-dynam
 const USAGE = `Usage: npm run demo -- [options]
 
   --tenants N        sample tenants to sign up (1-50, default 4), plus one refused signup
-  --fault-rate F     probability (0-1) that any AWS call fails transiently (default 0)
+  --fault-rate F     probability (0-1) that any AWS or DynamoDB call attempt fails as the service
+                     fails transiently (5xx, throttling, lost response...; default 0)
   --trace FILE       write every AWS call the handlers make as JSON lines to FILE
   --time-scale S     model time compression (default 0.02: a 45 s Fargate start takes 0.9 s)
   --ingress          ingress on (issue 12): each tenant gets a route on a fake ALB shard and is
@@ -196,6 +197,7 @@ async function main(): Promise<void> {
       faultRate: options.faultRate,
       ...(options.trace ? { trace: { file: options.trace } } : {}),
     },
+    ...(options.faultRate > 0 ? { dynamoFaults: { rate: options.faultRate } } : {}),
     waitScale: options.timeScale,
     retryScale: options.timeScale,
     ...(options.ingress ? { ingress: { shards: 2, ...(ingressPort ? { probeOrigin: `http://127.0.0.1:${ingressPort}` } : {}) } } : {}),
@@ -288,7 +290,7 @@ async function main(): Promise<void> {
     console.log(
       `\n${executions.length} provision run(s): avg ${avg((e) => e.counters.stateTransitions)} state transitions, ${avg((e) => e.counters.taskInvocations)} Lambda invocations, ${
         real ? `${avg((e) => (e.counters.durationMs ?? 0) / 1000)} s wall-clock signup→ACTIVE (real gateways)` : `${avg((e) => (e.counters.durationMs ?? 0) / 1000 / options.timeScale)} s modelled signup→ACTIVE`
-      }; ${cloud.fake.calls.length} AWS control-plane calls in all${options.faultRate > 0 ? `, ${cloud.fake.faults.fired.length} injected faults retried` : ''}`,
+      }; ${cloud.fake.calls.length} AWS control-plane calls in all${options.faultRate > 0 ? `, ${cloud.fake.faults.fired.length} injected AWS faults and ${cloud.dynamoFaults?.fired.length ?? 0} DynamoDB faults` : ''}`,
     );
 
     const active = records.filter((r) => r.status === 'ACTIVE').map((r) => r.tenantId);

@@ -17,6 +17,7 @@ import type { EgressProxySettings } from '../../functions/domain/egress-proxy-cl
 import { createEgressPolicyTable, createTenantsTable, startDynamoDbLocal, uniqueTableName, type DynamoDbLocal } from './dynamodb-local';
 import { applyHandlerEnv, LOCAL_CELL, type LocalCell } from './env';
 import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
+import { installDynamoDbFaults, type DynamoFaultKind, type DynamoFaults } from './dynamodb-faults';
 import { DYNAMODB_PREFIX_LIST_ID, FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions, type TaskRuntime, type TaskRuntimeOptions } from './fake-aws';
 import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
 import type { EnvVar } from '../../functions/handlers/catalogue';
@@ -56,6 +57,11 @@ export interface LocalCloudOptions {
    * a stand-in ALB answering from the fake's rules (ingress/fake-alb.ts).
    */
   readonly ingress?: { readonly shards?: number; readonly rulesPerShard?: number; readonly probeOrigin?: string };
+  /**
+   * DynamoDB's faults on the handlers' calls to the real DynamoDB Local (issue 14): throttling,
+   * server errors, transaction conflicts and lost responses at `rate` per attempt (see dynamodb-faults.ts).
+   */
+  readonly dynamoFaults?: { readonly rate: number; readonly seed?: number; readonly kinds?: readonly DynamoFaultKind[] };
 }
 
 /** The local cell's ingress: `https://<tenant>.<domain>` (locally `http://<tenant>.localhost:<port>` with --real-gateway). */
@@ -84,6 +90,8 @@ export interface LocalCloud {
   readonly egressPolicyTableName: string;
   /** Set when started with `ingress`. */
   readonly ingress?: LocalCloudIngress;
+  /** Set when started with `dynamoFaults`: what fired. */
+  readonly dynamoFaults?: DynamoFaults;
   /** Puts a TenantSignedUp event on the bus, as a signup service would. */
   signup(detail: unknown): Promise<void>;
   /** Starts a provision run directly, as the console or CLI would. */
@@ -162,6 +170,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     options.sharedFake.seedPlatform({ vpcs: [{ vpcId: cell.vpcId, cidr: cell.vpcCidr }], fileSystemIds: [cell.fileSystemId], clusters: [cell.clusterName] });
   }
   const uninstallFake = installFakeAws(fake);
+  const dynamoFaults = options.dynamoFaults
+    ? installDynamoDbFaults({ rate: options.dynamoFaults.rate, seed: options.dynamoFaults.seed ?? 0xd1a0, ...(options.dynamoFaults.kinds ? { kinds: options.dynamoFaults.kinds } : {}) })
+    : undefined;
   if (options.taskRuntime) fake.ecs.setTaskRuntime(options.taskRuntime.runtime, options.taskRuntime.options);
   // The platform's own security groups (CDK creates them in a real cell).
   const platformGroups = createPlatformGroups(fake, cell);
@@ -212,6 +223,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     tableName,
     egressPolicyTableName,
     ...(ingress ? { ingress } : {}),
+    ...(dynamoFaults ? { dynamoFaults } : {}),
     async signup(detail) {
       // The signup service is not ours: put straight on the bus, so injected EventBridge faults
       // hit only the handlers' own PutEvents calls.
@@ -232,6 +244,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       // No task process outlives the local cloud.
       await fake.ecs.removeTaskRuntime();
       uninstallFake();
+      dynamoFaults?.uninstall();
       restoreEnv();
       await ingress?.alb?.stop();
       if (previousProbeOrigin === undefined) delete process.env.OCTW_INGRESS_PROBE_ORIGIN;

@@ -18,7 +18,7 @@ import { Ec2Fake, InvalidTokenError } from './ec2';
 import { EcsFake } from './ecs';
 import { EfsFake } from './efs';
 import { awsError, NotEmulatedError, PERMANENT_ERRORS, serviceError, THROTTLE_ERRORS, TRANSIENT_ERRORS } from './errors';
-import type { FaultSpec } from './faults';
+import type { FaultKind, FaultSpec } from './faults';
 import { Faults } from './faults';
 import { IamFake } from './iam';
 import { IngressFake } from './ingress';
@@ -152,28 +152,52 @@ export class FakeAws {
     }
   }
 
-  /** One ELBv2 or Route 53 call (the ingress fake's pipeline: scheduled faults → operation → trace). */
+  /** One ELBv2 or Route 53 call made directly (scheduled and random faults, then the operation). */
   async ingressCall(service: IngressServiceName, operation: string, input: unknown): Promise<unknown> {
+    const scheduled = this.ingressScheduled(service, operation, input);
+    return this.ingressAttempt(service, operation, input, scheduled === 'crashAfterSuccess');
+  }
+
+  /**
+   * The scheduled fault of one ELBv2 or Route 53 `send` (above the SDK's retry): raised here when it
+   * is an error; `crashAfterSuccess` is returned for the attempt to apply.
+   */
+  ingressScheduled(service: IngressServiceName, operation: string, input: unknown): FaultKind | undefined {
+    this.assertNotCrashed(service, operation);
+    const fault = this.faults.nextScheduled(service, operation);
+    if (fault === 'throttle' || fault === 'transient' || fault === 'permanent') throw this.ingressFault(service, operation, input, fault);
+    return fault;
+  }
+
+  /** One attempt on the wire of an ELBv2 or Route 53 call: the random fault rate, then the operation. */
+  async ingressAttempt(service: IngressServiceName, operation: string, input: unknown, crashAfterSuccess: boolean): Promise<unknown> {
+    const invocation = this.assertNotCrashed(service, operation);
+    if (this.config.latencies.perCallMs > 0) await delay(this.config.latencies.perCallMs);
+    if (this.faults.nextRandom(service, operation)) throw this.ingressFault(service, operation, input, 'transient');
+    const output = await this.ingress.call(service, operation, input);
+    if (crashAfterSuccess) {
+      if (invocation) invocation.crashed = { service, operation };
+      throw new SimulatedCrashError(`injected crash after ${service} ${operation} succeeded`);
+    }
+    return output;
+  }
+
+  private ingressFault(service: IngressServiceName, operation: string, input: unknown, fault: 'throttle' | 'transient' | 'permanent'): Error {
+    const e = INGRESS_FAULT_ERRORS[fault];
+    const err = new FakeServiceError(service, e.code, e.message, e.status);
+    this.recordIngress({ ts: new Date(this.config.clock.now()).toISOString(), service, operation, input, outcome: 'error', error: { name: err.name, message: err.message } });
+    return err;
+  }
+
+  /** An invocation that crashed makes no further call (the process is gone). */
+  private assertNotCrashed(service: string, operation: string) {
     const invocation = currentInvocation();
     if (invocation?.crashed) {
       throw new SimulatedCrashError(
         `invocation ${invocation.invocationId} already crashed after ${invocation.crashed.service} ${invocation.crashed.operation}; ${service} ${operation} never ran`,
       );
     }
-    if (this.config.latencies.perCallMs > 0) await delay(this.config.latencies.perCallMs);
-    const fault = this.faults.next(service, operation);
-    if (fault === 'throttle' || fault === 'transient' || fault === 'permanent') {
-      const e = INGRESS_FAULT_ERRORS[fault];
-      const err = new FakeServiceError(service, e.code, e.message, e.status);
-      this.recordIngress({ ts: new Date(this.config.clock.now()).toISOString(), service, operation, input, outcome: 'error', error: { name: err.name, message: err.message } });
-      throw err;
-    }
-    const output = await this.ingress.call(service, operation, input);
-    if (fault === 'crashAfterSuccess') {
-      if (invocation) invocation.crashed = { service, operation };
-      throw new SimulatedCrashError(`injected crash after ${service} ${operation} succeeded`);
-    }
-    return output;
+    return invocation;
   }
 
   private recordIngress(entry: Omit<TraceEntry, 'invocation'>): void {
@@ -194,14 +218,36 @@ export class FakeAws {
     this.trace.write(full);
   }
 
-  /** One SDK call, as the plug-in hands it over. */
+  /** One call made directly (scheduled and random faults, then the operation), with no SDK retry around it. */
   async call(service: ServiceName, operation: string, input: unknown): Promise<unknown> {
-    const invocation = currentInvocation();
-    if (invocation?.crashed) {
-      throw new SimulatedCrashError(
-        `invocation ${invocation.invocationId} already crashed after ${invocation.crashed.service} ${invocation.crashed.operation}; ${service} ${operation} never ran`,
-      );
+    const scheduled = this.scheduled(service, operation, input);
+    return this.attempt(service, operation, input, scheduled === 'crashAfterSuccess');
+  }
+
+  /**
+   * The scheduled fault of one SDK `send`, decided above the SDK's retry: what the caller sees once
+   * the SDK has given up. Errors are raised (and traced) here; `crashAfterSuccess` is returned for
+   * the attempt to apply.
+   */
+  scheduled(service: ServiceName, operation: string, input: unknown): FaultKind | undefined {
+    this.assertNotCrashed(service, operation);
+    const fault = this.faults.nextScheduled(service, operation);
+    const spec = fault === 'throttle' ? THROTTLE_ERRORS[service] : fault === 'transient' ? TRANSIENT_ERRORS[service] : fault === 'permanent' ? PERMANENT_ERRORS[service] : undefined;
+    if (spec) {
+      const err = awsError(service, spec.code, spec.message, spec.status);
+      this.record(service, operation, input, err);
+      throw err;
     }
+    return fault;
+  }
+
+  /**
+   * One attempt on the wire, below the SDK's retry (the plug-in's middleware): the service's rate
+   * limits, the random fault rate, then the operation. Its errors carry AWS's status codes, so the
+   * SDK's standard retry treats them as it treats AWS's.
+   */
+  async attempt(service: ServiceName, operation: string, input: unknown, crashAfterSuccess = false): Promise<unknown> {
+    const invocation = this.assertNotCrashed(service, operation);
     const handler = this.service(service).operations[operation];
     if (!handler) {
       const err = new NotEmulatedError(service, operation);
@@ -215,18 +261,9 @@ export class FakeAws {
         const t = THROTTLE_ERRORS[service];
         throw awsError(service, t.code, t.message, t.status);
       }
-      const fault = this.faults.next(service, operation);
-      if (fault === 'throttle') {
-        const t = THROTTLE_ERRORS[service];
-        throw awsError(service, t.code, t.message, t.status);
-      }
-      if (fault === 'transient') {
+      if (this.faults.nextRandom(service, operation)) {
         const t = TRANSIENT_ERRORS[service];
         throw awsError(service, t.code, t.message, t.status);
-      }
-      if (fault === 'permanent') {
-        const p = PERMANENT_ERRORS[service];
-        throw awsError(service, p.code, p.message, p.status);
       }
       try {
         output = handler(input);
@@ -236,7 +273,7 @@ export class FakeAws {
         }
         throw e;
       }
-      if (fault === 'crashAfterSuccess') {
+      if (crashAfterSuccess) {
         if (invocation) invocation.crashed = { service, operation };
         this.record(service, operation, input, undefined, output, true);
         throw new SimulatedCrashError(`injected crash after ${service} ${operation} succeeded`);

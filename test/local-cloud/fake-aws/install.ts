@@ -1,7 +1,15 @@
 /**
- * Plug-in: replaces `send` on the prototypes of the emulated SDK v3 clients, so every instance,
+ * Plug-in: wraps `send` on the prototypes of the emulated SDK v3 clients, so every instance,
  * including the ones handlers create at module scope, goes to the fake. DynamoDB (real
  * DynamoDB Local) and SFN (faked by the runner) are left alone.
+ *
+ * Two layers, as in AWS:
+ * - above the SDK: the fake's scheduled faults, which stand for an error the caller sees once the
+ *   SDK has given up (the fault matrices inject them on the Nth call);
+ * - below the SDK's own retry (a middleware placed right after `retryMiddleware`, where the signed
+ *   HTTP request would leave): one attempt on the wire, with the service's rate limits and the
+ *   random fault rate. The SDK's real standard retry strategy then retries what AWS's 5xx and
+ *   throttling errors would make it retry, with its own backoff and retry quota.
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -42,23 +50,68 @@ function operationOf(command: unknown): string {
   return name.endsWith('Command') ? name.slice(0, -'Command'.length) : name;
 }
 
+/** What one `send` hands to its attempts below the retry (keyed by the command's input object). */
+interface PendingSend {
+  readonly operation: string;
+  readonly crashAfterSuccess: boolean;
+}
+
+interface MiddlewareStackLike {
+  addRelativeTo(middleware: unknown, options: { relation: 'before' | 'after'; toMiddleware: string; name: string; override?: boolean }): void;
+}
+
+type Send = (this: unknown, command: unknown, options?: unknown) => Promise<unknown>;
+
+const MIDDLEWARE_NAME = 'octwFakeAwsAttempt';
+
 /** Routes the clients to `fake`; returns `uninstall()`. Only one fake can be installed at a time. */
 export function installFakeAws(fake: FakeAws): () => void {
   if (installed) throw new Error('AWS fake: already installed; uninstall the previous one first');
   installed = fake;
+  const pending = new WeakMap<object, PendingSend>();
+  const wired = new WeakSet<object>();
   const restore: (() => void)[] = [];
   for (const [Client, service] of CLIENTS) {
     const proto = Client.prototype as { send?: unknown };
     const own = Object.getOwnPropertyDescriptor(proto, 'send');
+    const original = proto.send as Send;
+    const ingress = service === 'ELBv2' || service === 'Route53';
+    // One attempt on the wire: runs where the SDK would hand the signed request to the network.
+    const attempt =
+      () =>
+      () =>
+      async (args: { input?: object }): Promise<{ output: unknown; response: unknown }> => {
+        const input = args.input ?? {};
+        const send = pending.get(input);
+        if (!send) throw new Error(`AWS fake: a ${service} request reached the wire without going through send()`);
+        const output = ingress
+          ? await fake.ingressAttempt(service, send.operation, input, send.crashAfterSuccess)
+          : await fake.attempt(service, send.operation, input, send.crashAfterSuccess);
+        const body = (output ?? {}) as Record<string, unknown>;
+        return { output: { ...body, $metadata: { httpStatusCode: 200, ...(body.$metadata as object | undefined) } }, response: { statusCode: 200, headers: {} } };
+      };
     Object.defineProperty(proto, 'send', {
       configurable: true,
       writable: true,
-      value(command: { input?: unknown }, optionsOrCb?: unknown, cb?: unknown): Promise<unknown> {
+      value(this: { middlewareStack: MiddlewareStackLike }, command: { input?: object }, optionsOrCb?: unknown, cb?: unknown): Promise<unknown> {
         if (typeof optionsOrCb === 'function' || typeof cb === 'function') {
           throw new Error(`AWS fake: callback-style ${service} send() is not supported; await the promise`);
         }
-        if (service === 'ELBv2' || service === 'Route53') return fake.ingressCall(service, operationOf(command), command.input ?? {});
-        return fake.call(service, operationOf(command), command.input ?? {});
+        const operation = operationOf(command);
+        const input = command.input ?? {};
+        let scheduled;
+        try {
+          scheduled = ingress ? fake.ingressScheduled(service, operation, input) : fake.scheduled(service, operation, input);
+        } catch (e) {
+          return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+        if (!wired.has(this)) {
+          this.middlewareStack.addRelativeTo(attempt(), { relation: 'after', toMiddleware: 'retryMiddleware', name: MIDDLEWARE_NAME, override: true });
+          wired.add(this);
+        }
+        if (command.input === undefined) command.input = input;
+        pending.set(input, { operation, crashAfterSuccess: scheduled === 'crashAfterSuccess' });
+        return original.call(this, command, optionsOrCb);
       },
     });
     restore.push(() => {
