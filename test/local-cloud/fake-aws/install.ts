@@ -50,19 +50,28 @@ function operationOf(command: unknown): string {
   return name.endsWith('Command') ? name.slice(0, -'Command'.length) : name;
 }
 
-/** What one `send` hands to its attempts below the retry (keyed by the command's input object). */
+/**
+ * What one `send` hands to its attempts below the retry: the input as the caller sent it (some
+ * clients' initialize middleware rewrites it, e.g. Route 53's id normaliser), carried in the
+ * command's handler context from the first middleware of the stack.
+ */
 interface PendingSend {
   readonly operation: string;
+  readonly input: object;
   readonly crashAfterSuccess: boolean;
 }
 
+const CONTEXT_KEY = '__octwFakeAwsSend';
+
 interface MiddlewareStackLike {
   addRelativeTo(middleware: unknown, options: { relation: 'before' | 'after'; toMiddleware: string; name: string; override?: boolean }): void;
+  add(middleware: unknown, options: { step: 'initialize'; priority: 'high'; name: string; override?: boolean }): void;
 }
 
 type Send = (this: unknown, command: unknown, options?: unknown) => Promise<unknown>;
 
 const MIDDLEWARE_NAME = 'octwFakeAwsAttempt';
+const ENTRY_MIDDLEWARE_NAME = 'octwFakeAwsSend';
 
 /** Routes the clients to `fake`; returns `uninstall()`. Only one fake can be installed at a time. */
 export function installFakeAws(fake: FakeAws): () => void {
@@ -76,17 +85,25 @@ export function installFakeAws(fake: FakeAws): () => void {
     const own = Object.getOwnPropertyDescriptor(proto, 'send');
     const original = proto.send as Send;
     const ingress = service === 'ELBv2' || service === 'Route53';
+    // First in the stack: puts this send's details in the handler context, which every step shares.
+    const entry =
+      () =>
+      (next: (args: unknown) => Promise<unknown>, context: Record<string, unknown>) =>
+      (args: { input?: object }): Promise<unknown> => {
+        const send = args.input ? pending.get(args.input) : undefined;
+        if (send) context[CONTEXT_KEY] = send;
+        return next(args);
+      };
     // One attempt on the wire: runs where the SDK would hand the signed request to the network.
     const attempt =
       () =>
-      () =>
-      async (args: { input?: object }): Promise<{ output: unknown; response: unknown }> => {
-        const input = args.input ?? {};
-        const send = pending.get(input);
+      (_next: unknown, context: Record<string, unknown>) =>
+      async (): Promise<{ output: unknown; response: unknown }> => {
+        const send = context[CONTEXT_KEY] as PendingSend | undefined;
         if (!send) throw new Error(`AWS fake: a ${service} request reached the wire without going through send()`);
         const output = ingress
-          ? await fake.ingressAttempt(service, send.operation, input, send.crashAfterSuccess)
-          : await fake.attempt(service, send.operation, input, send.crashAfterSuccess);
+          ? await fake.ingressAttempt(service, send.operation, send.input, send.crashAfterSuccess)
+          : await fake.attempt(service, send.operation, send.input, send.crashAfterSuccess);
         const body = (output ?? {}) as Record<string, unknown>;
         return { output: { ...body, $metadata: { httpStatusCode: 200, ...(body.$metadata as object | undefined) } }, response: { statusCode: 200, headers: {} } };
       };
@@ -106,11 +123,12 @@ export function installFakeAws(fake: FakeAws): () => void {
           return Promise.reject(e instanceof Error ? e : new Error(String(e)));
         }
         if (!wired.has(this)) {
+          this.middlewareStack.add(entry(), { step: 'initialize', priority: 'high', name: ENTRY_MIDDLEWARE_NAME, override: true });
           this.middlewareStack.addRelativeTo(attempt(), { relation: 'after', toMiddleware: 'retryMiddleware', name: MIDDLEWARE_NAME, override: true });
           wired.add(this);
         }
         if (command.input === undefined) command.input = input;
-        pending.set(input, { operation, crashAfterSuccess: scheduled === 'crashAfterSuccess' });
+        pending.set(input, { operation, input, crashAfterSuccess: scheduled === 'crashAfterSuccess' });
         return original.call(this, command, optionsOrCb);
       },
     });
