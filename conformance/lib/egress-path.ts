@@ -79,3 +79,41 @@ export async function startEgressPath(o: { policyTableName: string; dir: string;
     },
   };
 }
+
+/**
+ * argv of a probe to run in a task (`gw.exec`): what any HTTPS client honouring the task's proxy
+ * variables does for `https://<host><path>`: CONNECT through the proxy URL in the task's environment
+ * (OPENCLAW_PROXY_URL as the platform injected it, with the tenant's credential), then TLS with SNI
+ * <host> verified against the task's trusted CAs, then GET <path>. Prints one JSON line:
+ * `{ status }` (the proxy's answer to CONNECT), plus `response` (the upstream's status line) or `tls`
+ * (the handshake's error: what a client sees when Squid refuses after peeking at the SNI).
+ */
+export function proxiedHttpsProbe(host: string, path: string): string[] {
+  const script = String.raw`
+const net = require('net'), tls = require('tls');
+const [host, path] = process.argv.slice(1);
+const u = new URL(process.env.OPENCLAW_PROXY_URL);
+const auth = Buffer.from(decodeURIComponent(u.username) + ':' + decodeURIComponent(u.password)).toString('base64');
+const done = (o) => { console.log(JSON.stringify(o)); process.exit(0); };
+setTimeout(() => done({ timeout: true }), 30000);
+const s = net.connect(Number(u.port), u.hostname);
+s.on('error', (e) => done({ connect: e.code }));
+s.on('connect', () => s.write('CONNECT ' + host + ':443 HTTP/1.1\r\nHost: ' + host + ':443\r\nProxy-Authorization: Basic ' + auth + '\r\n\r\n'));
+let head = '';
+const onData = (d) => {
+  head += d.toString('latin1');
+  if (head.indexOf('\r\n\r\n') < 0) return;
+  s.removeListener('data', onData);
+  const status = head.split('\r\n')[0];
+  if (!/ 200 /.test(status)) return done({ status });
+  const t = tls.connect({ socket: s, servername: host });
+  let body = '';
+  t.on('secureConnect', () => t.write('GET ' + path + ' HTTP/1.1\r\nHost: ' + host + '\r\nConnection: close\r\n\r\n'));
+  t.on('data', (c) => { body += c; });
+  t.on('error', (e) => done({ status, tls: e.code || e.message }));
+  t.on('close', () => done({ status, response: body.split('\r\n')[0] }));
+};
+s.on('data', onData);
+`;
+  return ['node', '-e', script, host, path];
+}
