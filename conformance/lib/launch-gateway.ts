@@ -91,6 +91,13 @@ export interface LaunchOptions {
    * Default: the task's own address.
    */
   bridgeSourceAddress?: string;
+  /**
+   * Names the task resolves without a DNS query, as the VPC resolver answers the cell's private zone
+   * (e.g. the egress proxy's name `proxy.<cell>.octw.internal` -> the loopback end of a host forward):
+   * written to the namespace's /etc/hosts (`ip netns exec` mounts /etc/netns/<ns>/hosts over it),
+   * with localhost. Default: none (the host's /etc/hosts).
+   */
+  hosts?: Record<string, string>;
   /** Env vars the image sets (Dockerfile ENV). Default: IMAGE_ENV. */
   imageEnv?: Record<string, string>;
   /**
@@ -370,6 +377,12 @@ export async function launchGateway(td: TaskDefinitionLike, opts: LaunchOptions)
     await ipn('addr', 'add', `${resolver}/32`, 'dev', 'lo');
     mkdirSync(resolvDir, { recursive: true });
     writeFileSync(join(resolvDir, 'resolv.conf'), `nameserver ${resolver}\noptions attempts:1 timeout:1\n`);
+    if (opts.hosts) {
+      for (const [name, ip] of Object.entries(opts.hosts)) {
+        if (!/^[a-z0-9.-]+$/i.test(name) || !/^[0-9a-f.:]+$/i.test(ip)) throw new Error(`hosts entry ${name} -> ${ip} is not a host name and an address`);
+      }
+      writeFileSync(join(resolvDir, 'hosts'), ['127.0.0.1 localhost', '::1 localhost', ...Object.entries(opts.hosts).map(([name, ip]) => `${ip} ${name}`)].join('\n') + '\n');
+    }
     writeFileSync(dnsLog, '');
     const dns = spawn('ip', ['netns', 'exec', netns, NODE_BIN, join(CONFORMANCE_DIR, 'lib', 'dns-recorder.mjs'), resolver, dnsLog], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(dns);

@@ -1,63 +1,60 @@
 /**
- * Issue 10, item 7 (last bullet) and "Done when": the real OpenClaw gateway routes its Telegram channel
- * through the real Squid with the platform's generated configuration and policy helper
- * (test/egress/squid-harness.ts), and the tenant's host policy decides.
- *
- * - Each gateway runs in its own network namespace with no route out (conformance/lib/launch-gateway.ts);
- *   its one way out is a forward on its loopback :3128 to the Squid on the host (the emulated route to the
- *   proxy's load balancer, the only egress its security group allows).
- * - The gateway gets the tenant's proxy URL (credential = tenant id + secret) in OPENCLAW_PROXY_URL and
- *   HTTPS_PROXY/HTTP_PROXY, as the task definition delivers it, and a Telegram channel (core plugin
- *   `telegram`, long polling) with a bot token.
- * - `api.telegram.org` resolves, in Squid's own hosts file only, to a loopback address where a TLS stub of
- *   the Bot API listens on 443; the gateway trusts the stub's certificate through NODE_EXTRA_CA_CERTS.
- * - Tenant "tg" has the telegram preset (stored expanded: api.telegram.org:443); tenant "none" does not.
- * Asserted: "tg" reaches the stub through the proxy (the stub sees its bot token's getMe/getUpdates, Squid
- * logs the allowed CONNECT for that tenant); "none" is refused (Squid's denial log names the tenant and
- * api.telegram.org, the stub sees nothing with its token); both gateways stay healthy; no packet of either
- * left its namespace other than through the proxy forward.
+ * Issue 10, item 7 (last bullet) and "Done when"; issue 11, item 5 ("its attempts must go to the
+ * proxy"): the real OpenClaw gateway routes its Telegram channel through the real Squid, everything
+ * from the platform's own path:
+ * - Tenant "tg" (plan offline) gets its Telegram channel as an operator does it:
+ *   `octw tenants channels add tg --type telegram --credential botToken=FILE --wait` (the real CLI in
+ *   process: the token stored as the tenant's credential secret, the update workflow by reference).
+ *   The task definition, the openclaw.json its init container writes, the proxy URL secret and the
+ *   egress policy (api.telegram.org:443, origin channel:telegram) are the platform's own; the test
+ *   writes none of them.
+ * - The proxy is the cell's real Squid configured from the policy table the platform wrote
+ *   (conformance/lib/egress-path.ts): the task's only route out is a forward to it, reached at the
+ *   proxy URL's name and port as stored in the tenant's secret.
+ * - `api.telegram.org` resolves, in Squid's own hosts file only, to a loopback address where a TLS stub
+ *   of the Bot API listens on 443; the task trusts the stub's certificate as the image trusts a public
+ *   CA (NODE_EXTRA_CA_CERTS in the image's environment).
+ * Asserted: "tg" reaches the stub through the proxy (the stub sees its bot token's getMe/getUpdates,
+ * Squid logs the allowed CONNECT api.telegram.org:443 for that tenant); tenant "none" (no channel, so
+ * no Telegram host in its policy) is refused the same CONNECT through its own proxy URL and the denial
+ * log names it; the gateway stays healthy; no packet left its namespace other than through the proxy
+ * forward, and it made no DNS query for Telegram or the proxy.
  */
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { parseHostPolicy, EgressPlanBoundsSchema } from '../../functions/domain/egress-policy';
-import { CONFIG_INIT_CONTAINER, GATEWAY_CONTAINER } from '../../functions/domain/naming';
-import { randomSalt, sha512Crypt } from '../../functions/egress/sha512-crypt';
-import type { ProxyTenantPolicy } from '../../functions/egress/squid-config';
-import { LOCAL_PLANS } from '../../test/local-cloud/env';
-import { readJsonLog, selfSignedCert, startSquid, type RunningSquid } from '../../test/egress/squid-harness';
-import { launchGateway, type GatewayHandle } from '../lib/launch-gateway';
-import { LOCAL_MODEL_STUB_PORT, POSIX_USER, recordTiming, secretsFor, taskDefinitionFor } from '../lib/support';
+import type * as ecs from '@aws-sdk/client-ecs';
+import { effectiveHostRules } from '../../functions/domain/tenant-egress';
+import type { TenantRecord } from '../../functions/domain/tenant-record';
+import { runCli } from '../../test/cli/support';
+import { readJsonLog, selfSignedCert } from '../../test/egress/squid-harness';
+import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from '../../test/local-cloud/env';
+import { startLocalCloud, type LocalCloud } from '../../test/local-cloud/local-cloud';
+import { provision } from '../../test/workflows/support';
+import { proxiedHttpsProbe, startEgressPath, type EgressPath } from '../lib/egress-path';
+import { IMAGE_ENV, launchGateway, type GatewayHandle } from '../lib/launch-gateway';
+import { LOCAL_MODEL_STUB_PORT, recordTiming } from '../lib/support';
 
-/** /healthz budget (as gateway.test.ts) and how long Telegram's first poll (or its refusal) may take after it. */
+/** /healthz budget (as gateway.test.ts) and how long Telegram's first poll may take after it. */
 const HEALTH_BUDGET_MS = 180_000;
 const TELEGRAM_BUDGET_MS = 150_000;
-const PROXY_PORT_IN_TASK = 3128;
+const TELEGRAM_HOST = 'api.telegram.org';
 
-const TOKEN = 'e'.repeat(48);
 const dir = `/var/tmp/octw-egress-conf-${process.pid}`;
 // A loopback address of its own, so the stub can take port 443 (what the preset allows) without colliding.
 const STUB_ADDRESS = `127.${20 + (process.pid % 200)}.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 2}`;
 
-interface Tenant {
-  id: string;
-  password: string;
-  botToken: string;
-  entries: unknown[];
-}
-const tenants: Record<'tg' | 'none', Tenant> = {
-  tg: { id: 'conf-egress-tg', password: `pw-${'a'.repeat(40)}`, botToken: '111111111:AAE-tg-stub-token-0123456789abcdef', entries: [{ preset: 'telegram' }] },
-  none: { id: 'conf-egress-none', password: `pw-${'b'.repeat(40)}`, botToken: '222222222:AAE-none-stub-token-0123456789abcd', entries: [{ host: 'discord.com', ports: [443] }] },
-};
-const PLAN_BOUNDS = EgressPlanBoundsSchema.parse({ maxHostRules: 20, allow: { anyPublicHost: true, ports: [443] } });
+const TG = 'conf-egress-tg';
+const NONE = 'conf-egress-none';
+const BOT_TOKEN = '111111111:AAE-tg-stub-token-0123456789abcdef';
 
-let squid: RunningSquid;
+let cloud: LocalCloud;
+let egress: EgressPath;
 let stub: HttpsServer;
-let forward: Server;
-const stubSeen: { token: string; method: string; at: number }[] = [];
-const gateways: Partial<Record<keyof typeof tenants, GatewayHandle>> = {};
 let caFile: string;
+const stubSeen: { token: string; method: string; at: number }[] = [];
+const records: Record<string, TenantRecord> = {};
+const gateways: Record<string, GatewayHandle> = {};
 
 /** The Bot API methods a polling client calls, answered as Telegram does (`{ ok, result }`). */
 function startTelegramStub(cert: string, key: string): Promise<HttpsServer> {
@@ -81,46 +78,52 @@ function startTelegramStub(cert: string, key: string): Promise<HttpsServer> {
   return new Promise((resolve) => server.listen(443, STUB_ADDRESS, () => resolve(server)));
 }
 
-function taskFor(t: Tenant) {
-  const plan = LOCAL_PLANS.find((p) => p.id === 'offline');
-  if (!plan) throw new Error('the local cloud has no "offline" plan');
-  const td = taskDefinitionFor(plan, t.id);
-  const init = td.containerDefinitions.find((c) => c.name === CONFIG_INIT_CONTAINER);
-  const gateway = td.containerDefinitions.find((c) => c.name === GATEWAY_CONTAINER);
-  const cfgVar = init?.environment.find((e) => e.name === 'OPENCLAW_CONFIG_JSON');
-  if (!init || !gateway || !cfgVar) throw new Error('the rendered task definition has no config init container / gateway / OPENCLAW_CONFIG_JSON');
-  // The Telegram channel (core plugin "telegram", long polling), as the channels rendering adds it.
-  const cfg = JSON.parse(cfgVar.value) as { channels?: Record<string, unknown>; plugins?: { allow?: string[] } };
-  cfg.channels = { ...(cfg.channels ?? {}), telegram: { enabled: true, botToken: t.botToken } };
-  cfg.plugins = { ...(cfg.plugins ?? {}), allow: [...(cfg.plugins?.allow ?? []), 'telegram'] };
-  cfgVar.value = JSON.stringify(cfg);
-  // The tenant's proxy URL, as its task receives it (egress-wire delivers it as an ECS secret; a plain value here).
-  const proxyUrl = `http://${t.id}:${t.password}@127.0.0.1:${PROXY_PORT_IN_TASK}`;
-  gateway.environment.push(
-    { name: 'OPENCLAW_PROXY_URL', value: proxyUrl },
-    { name: 'HTTPS_PROXY', value: proxyUrl },
-    { name: 'HTTP_PROXY', value: proxyUrl },
-    { name: 'NO_PROXY', value: '127.0.0.1,localhost,::1' },
-    { name: 'NODE_EXTRA_CA_CERTS', value: caFile },
-  );
-  return td;
+function registered(record: TenantRecord): ecs.RegisterTaskDefinitionCommandInput {
+  const m = /:task-definition\/([^:]+):(\d+)$/.exec(record.resources.taskDefinitionArn ?? '');
+  const td = m ? cloud.fake.taskDefinition(m[1]!, Number(m[2])) : undefined;
+  if (!td) throw new Error(`no registered task definition for ${record.tenantId}`);
+  return td.input;
 }
 
-async function launch(key: keyof typeof tenants): Promise<GatewayHandle> {
-  const t = tenants[key];
-  const td = taskFor(t);
+/** Every secret the task definition names, resolved from the fake's Secrets Manager as ECS does. */
+function secretsOf(td: ecs.RegisterTaskDefinitionCommandInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of td.containerDefinitions ?? []) {
+    for (const s of c.secrets ?? []) {
+      const secret = [...cloud.fake.secrets.secrets.values()].find((x) => x.arn === s.valueFrom);
+      if (!secret?.secretString) throw new Error(`secret ${s.valueFrom} not found`);
+      out[s.valueFrom!] = secret.secretString;
+    }
+  }
+  return out;
+}
+
+/** The tenant's proxy URL as the platform stored it (its egress-proxy secret). */
+function proxyUrlOf(record: TenantRecord): string {
+  const url = [...cloud.fake.secrets.secrets.values()].find((x) => x.arn === record.resources.proxySecretArn)?.secretString;
+  if (!url) throw new Error(`tenant ${record.tenantId} has no proxy URL secret`);
+  return url;
+}
+
+/** Starts the tenant's registered task with its route to the proxy (startGateway false: the task's context only, for exec). */
+async function launch(record: TenantRecord, startGateway: boolean): Promise<GatewayHandle> {
+  const td = registered(record);
+  const ap = cloud.fake.accessPoint(record.resources.accessPointId!)!;
   const start = () =>
     launchGateway(td, {
-      secrets: secretsFor(td, TOKEN),
-      posixUser: POSIX_USER,
+      secrets: secretsOf(td),
+      posixUser: { uid: ap.posixUser!.Uid!, gid: ap.posixUser!.Gid! },
       modelStubPorts: [LOCAL_MODEL_STUB_PORT],
-      hostForwards: [{ port: PROXY_PORT_IN_TASK, socketPath: join(dir, 'proxy.sock') }],
-      id: `${t.id}-${process.pid}`.slice(0, 40),
+      ...egress.taskRoute(proxyUrlOf(record)),
+      imageEnv: { ...IMAGE_ENV, NODE_EXTRA_CA_CERTS: caFile },
+      id: `${record.tenantId}-${process.pid}`.slice(0, 40),
+      startGateway,
       removeWorkDirOnStop: true,
     });
   let gw = await start();
+  if (!startGateway) return gw;
   try {
-    recordTiming(`gateway healthy behind the egress proxy (${key})`, await gw.waitHealthy(HEALTH_BUDGET_MS));
+    recordTiming(`gateway with Telegram healthy behind the egress proxy (${record.tenantId})`, await gw.waitHealthy(HEALTH_BUDGET_MS));
   } catch (e) {
     // As gateway.test.ts: on a CPU-starved host 2026.9.6 can exit at start (state lease heartbeat); ECS would replace the task.
     if (!/exited before it was healthy[\s\S]*state lease heartbeat did not become ready/.test(String(e))) throw e;
@@ -145,69 +148,94 @@ beforeAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   chmodSync(dir, 0o755);
-  const cert = selfSignedCert(dir, 'telegram-stub', ['api.telegram.org']);
-  // The gateway (uid POSIX_USER) reads the stub's certificate as its extra CA; /tmp is task-local in the task, /var/tmp is not.
+  const cert = selfSignedCert(dir, 'telegram-stub', [TELEGRAM_HOST]);
+  // The gateway (the access point's uid) reads the stub's certificate as its extra CA; /tmp is task-local in the task, /var/tmp is not.
   caFile = join(dir, 'stub-ca.crt');
   copyFileSync(cert.cert, caFile);
   chmodSync(caFile, 0o644);
   stub = await startTelegramStub(cert.cert, cert.key);
-  const rulesOf = (t: Tenant) => parseHostPolicy(t.entries, { plan: PLAN_BOUNDS, privateZones: [] });
-  const policies: ProxyTenantPolicy[] = Object.values(tenants).map((t) => ({ tenantId: t.id, credentialHash: sha512Crypt(t.password, randomSalt()), rules: rulesOf(t) }));
-  expect(policies[0]?.rules).toEqual([{ host: 'api.telegram.org', ports: [443], origin: ['preset:telegram'] }]);
-  squid = await startSquid(policies, { hosts: { 'api.telegram.org': STUB_ADDRESS } });
-  // The host end of the tasks' one route out: a Unix socket piped to Squid.
-  forward = createServer((client) => {
-    const upstream = connect(squid.port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close);
-    upstream.on('error', close);
+
+  // The cell with the egress proxy (the local cloud's default).
+  cloud = await startLocalCloud();
+  egress = await startEgressPath({ policyTableName: cloud.egressPolicyTableName, dir, upstreamHosts: { [TELEGRAM_HOST]: STUB_ADDRESS } });
+  for (const id of [TG, NONE]) expect((await provision(cloud, id, { plan: 'offline', egressAllowlist: [] }))?.status).toBe('ACTIVE');
+  // The operator connects tg's Telegram bot: the token from a file, never argv.
+  const tokenFile = join(dir, 'tg-token.txt');
+  writeFileSync(tokenFile, `${BOT_TOKEN}\n`, { mode: 0o600 });
+  const cli = await runCli(['tenants', 'channels', 'add', TG, '--type', 'telegram', '--credential', `botToken=${tokenFile}`, '--wait', '--poll-interval', '5'], {
+    OCTW_TABLE: cloud.tableName,
+    OCTW_CELL: LOCAL_CELL.cellId,
+    OCTW_STATE_MACHINE_ARN_PREFIX: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:{key}`,
+    OCTW_EVENT_BUS: LOCAL_CELL.eventBusName,
+    AWS_REGION: LOCAL_REGION,
   });
-  await new Promise<void>((r) => forward.listen(join(dir, 'proxy.sock'), () => r()));
-  chmodSync(join(dir, 'proxy.sock'), 0o666);
-  const [tg, none] = await Promise.all([launch('tg'), launch('none')]);
-  gateways.tg = tg;
-  gateways.none = none;
+  rmSync(tokenFile);
+  expect({ code: cli.code, stderr: cli.code === 0 ? '' : cli.stderr }).toEqual({ code: 0, stderr: '' });
+  for (const id of [TG, NONE]) records[id] = (await cloud.tenant(id))!;
+  await egress.refresh();
+  gateways[TG] = await launch(records[TG]!, true);
+  gateways[NONE] = await launch(records[NONE]!, false);
 }, 600_000);
 
 afterAll(async () => {
-  await Promise.all(Object.values(gateways).map((g) => g?.stop()));
-  await squid?.stop();
+  await Promise.all(Object.values(gateways).map((g) => g.stop()));
+  await egress?.stop();
   await new Promise<void>((r) => (stub ? stub.close(() => r()) : r()));
-  await new Promise<void>((r) => (forward ? forward.close(() => r()) : r()));
+  await cloud?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the real gateway behind the real egress proxy (Telegram through Squid, policy by tenant)', () => {
-  it('the tenant with the telegram preset reaches the Bot API stub through the proxy', async () => {
+describe('the real gateway behind the real egress proxy (Telegram through Squid, policy by tenant, all from the platform)', () => {
+  it("the platform gave tg the channel (token by SecretRef), the proxy URL as ECS secrets, and api.telegram.org in its policy; none has neither", async () => {
+    expect(records[TG]!.channels?.map((c) => c.type)).toEqual(['telegram']);
+    expect(effectiveHostRules(records[TG]!)).toEqual([{ host: TELEGRAM_HOST, ports: [443], origin: ['channel:telegram'] }]);
+    expect(effectiveHostRules(records[NONE]!)).toEqual([]);
+    const policy = await egress.refresh();
+    expect(policy.tenants.find((t) => t.tenantId === TG)?.rules).toEqual([{ host: TELEGRAM_HOST, ports: [443], origin: ['channel:telegram'] }]);
+    expect(policy.tenants.find((t) => t.tenantId === NONE)?.rules).toEqual([]);
+    const gateway = registered(records[TG]!).containerDefinitions?.find((c) => c.name === 'gateway');
+    const byArn = (arn: string | undefined) => (gateway?.secrets ?? []).filter((s) => s.valueFrom === arn).map((s) => s.name).sort();
+    expect(byArn(records[TG]!.resources.proxySecretArn)).toEqual(['HTTPS_PROXY', 'HTTP_PROXY', 'OPENCLAW_PROXY_URL']);
+    expect(byArn(records[TG]!.channels?.[0]?.credentials.botToken?.secretArn)).toEqual(['OCTW_CHANNEL_TELEGRAM_BOT_TOKEN']);
+    // The config the init container wrote: the channel by SecretRef, its plugin allowed, no token.
+    const cfg = readFileSync(join(gateways[TG]!.workDir, 'volumes', 'config', 'openclaw.json'), 'utf8');
+    const parsed = JSON.parse(cfg) as { channels: { telegram?: { botToken?: unknown; configWrites?: boolean } }; plugins: { allow: string[] } };
+    expect(parsed.channels.telegram?.botToken).toMatchObject({ source: 'env', id: 'OCTW_CHANNEL_TELEGRAM_BOT_TOKEN' });
+    expect(parsed.channels.telegram?.configWrites).toBe(false);
+    expect(parsed.plugins.allow).toContain('telegram');
+    expect(cfg).not.toContain(BOT_TOKEN);
+    expect(JSON.stringify(registered(records[TG]!))).not.toContain(BOT_TOKEN);
+  });
+
+  it('the gateway with Telegram reaches the Bot API stub through the proxy, allowed by its policy', async () => {
     const t0 = Date.now();
-    const seen = await until(TELEGRAM_BUDGET_MS, () => (stubSeen.some((s) => s.token === tenants.tg.botToken && (s.method === 'getUpdates' || s.method === 'getMe')) ? true : undefined));
+    const seen = await until(TELEGRAM_BUDGET_MS, () => (stubSeen.some((s) => s.token === BOT_TOKEN && (s.method === 'getUpdates' || s.method === 'getMe')) ? true : undefined));
     recordTiming('telegram first Bot API call through the proxy (after healthy)', Date.now() - t0);
     console.log(`stub saw: ${JSON.stringify(stubSeen.map((s) => `${s.token.split(':')[0]} ${s.method}`))}`);
     expect(seen).toBe(true);
-    const methods = new Set(stubSeen.filter((s) => s.token === tenants.tg.botToken).map((s) => s.method));
-    expect([...methods].some((m) => m === 'getMe' || m === 'getUpdates')).toBe(true);
     // Squid let that tenant's CONNECT through: the tunnel was the proxy's, authenticated as the tenant.
-    const allowed = readJsonLog(squid.accessLog).filter((l) => l.tenant === tenants.tg.id && l.host === 'api.telegram.org' && l.method === 'CONNECT' && l.reason === 'allowed');
+    const allowed = readJsonLog(egress.squid.accessLog).filter((l) => l.tenant === TG && l.host === TELEGRAM_HOST && l.method === 'CONNECT' && l.port === '443' && l.reason === 'allowed');
+    console.log(`squid access log for ${TG}: ${JSON.stringify(allowed.slice(0, 3))} (${allowed.length} lines)`);
     expect(allowed.length).toBeGreaterThan(0);
-    expect(readJsonLog(squid.denyLog).filter((l) => l.tenant === tenants.tg.id && l.host === 'api.telegram.org')).toEqual([]);
+    expect(readJsonLog(egress.squid.denyLog).filter((l) => l.tenant === TG)).toEqual([]);
   });
 
-  it('the tenant without it is refused: the denial log names the tenant and the host, the stub sees nothing of it', async () => {
-    const denial = await until(TELEGRAM_BUDGET_MS, () => readJsonLog(squid.denyLog).find((l) => l.tenant === tenants.none.id && l.host === 'api.telegram.org'));
-    expect(denial).toMatchObject({ event: 'egress_denied', tenant: tenants.none.id, host: 'api.telegram.org', port: '443', reason: 'not_in_policy' });
-    expect(stubSeen.filter((s) => s.token === tenants.none.botToken)).toEqual([]);
+  it("a tenant without the channel is refused api.telegram.org through its own proxy URL: the denial log names it, the stub sees nothing", async () => {
+    const before = stubSeen.length;
+    const r = await gateways[NONE]!.exec(proxiedHttpsProbe(TELEGRAM_HOST, '/'), { timeoutMs: 60_000 });
+    console.log(`${NONE}'s request through its proxy URL: ${r.stdout.trim()}`);
+    expect((JSON.parse(r.stdout.trim()) as { response?: string }).response).toBeUndefined();
+    const denial = await until(10_000, () => readJsonLog(egress.squid.denyLog).find((l) => l.tenant === NONE && l.host === TELEGRAM_HOST));
+    expect(denial).toMatchObject({ event: 'egress_denied', tenant: NONE, host: TELEGRAM_HOST, port: '443', reason: 'not_in_policy' });
+    expect(stubSeen.length).toBe(before);
   });
 
-  it('both gateways stay healthy, and neither sent a packet out of its namespace other than through the proxy', async () => {
-    for (const [key, gw] of Object.entries(gateways)) {
-      expect([key, (await gw.health()).ok]).toEqual([key, true]);
-      const kinds = await gw.outboundByKind();
-      console.log(`${key}: outbound packets by kind ${JSON.stringify(kinds)}; DNS queries ${JSON.stringify(gw.dnsQueries())}`);
-      expect([key, kinds['tcp-connect'] ?? 0]).toEqual([key, 0]);
-    }
+  it('the gateway stays healthy, and sent no packet out of its namespace other than through the proxy', async () => {
+    const gw = gateways[TG]!;
+    expect((await gw.health()).ok).toBe(true);
+    const kinds = await gw.outboundByKind();
+    console.log(`${TG}: outbound packets by kind ${JSON.stringify(kinds)}; DNS queries ${JSON.stringify(gw.dnsQueries())}`);
+    expect(kinds['tcp-connect'] ?? 0).toBe(0);
+    expect(gw.dnsQueries().filter((q) => q.name === TELEGRAM_HOST || q.name.endsWith('.octw.internal'))).toEqual([]);
   });
 });
