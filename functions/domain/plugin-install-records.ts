@@ -28,7 +28,7 @@
  *
  * Pure domain code: no AWS SDK imports.
  */
-import { OPENCLAW_RELEASE, PACKAGED_PLUGINS, IMAGE_APP_DIR } from './openclaw-release';
+import { IMAGE_APP_DIR, OPENCLAW_RELEASE, OPTIONAL_IMAGE_PLUGINS, PACKAGED_PLUGINS } from './openclaw-release';
 
 /** Name of the init container that writes the records. */
 export const PLUGIN_INIT_CONTAINER = 'plugin-init';
@@ -44,12 +44,18 @@ export interface PackagedPluginInstall {
 
 const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
 
-/** The packaged plugins among `allow` (the rendered `plugins.allow`), in allow-list order. */
+const IMAGE_PACKAGES: Readonly<Record<string, string>> = { ...OPTIONAL_IMAGE_PLUGINS, ...PACKAGED_PLUGINS };
+
+/**
+ * The image's plugin packages among `allow` (the rendered `plugins.allow`), in allow-list order: the
+ * packaged ones (always in the image) and the optional ones (in an image built with them, e.g. the
+ * Bedrock provider; declared all the same: OpenClaw skips a declared package whose path is absent).
+ */
 export function packagedPluginInstalls(allow: readonly string[]): PackagedPluginInstall[] {
   return allow
-    .filter((id) => Object.hasOwn(PACKAGED_PLUGINS, id))
+    .filter((id) => Object.hasOwn(IMAGE_PACKAGES, id))
     .map((pluginId) => {
-      const packageName = PACKAGED_PLUGINS[pluginId] as string;
+      const packageName = IMAGE_PACKAGES[pluginId] as string;
       if (!PACKAGE_NAME.test(packageName)) throw new RangeError(`packaged plugin "${pluginId}" has an invalid npm package name "${packageName}"`);
       return { pluginId, packageName, version: OPENCLAW_RELEASE, imagePath: `${IMAGE_APP_DIR}/node_modules/${packageName}` };
     });

@@ -35,16 +35,18 @@ function runScript(script: string, stateDir: string): void {
 }
 
 describe('packagedPluginInstalls', () => {
-  it('declares only the packaged (npm) plugins of the allow list, at the release version and the image copy', () => {
+  it('declares only the image packages of the allow list (packaged, and the optional Bedrock provider), at the release version and the image copy', () => {
     expect(packagedPluginInstalls(['memory-core', 'telegram', 'slack', 'amazon-bedrock', 'discord'])).toEqual([
       { pluginId: 'slack', packageName: '@openclaw/slack', version: OPENCLAW_RELEASE, imagePath: '/app/node_modules/@openclaw/slack' },
+      { pluginId: 'amazon-bedrock', packageName: '@openclaw/amazon-bedrock-provider', version: OPENCLAW_RELEASE, imagePath: '/app/node_modules/@openclaw/amazon-bedrock-provider' },
       { pluginId: 'discord', packageName: '@openclaw/discord', version: OPENCLAW_RELEASE, imagePath: '/app/node_modules/@openclaw/discord' },
     ]);
     expect(packagedPluginInstalls(['memory-core', 'telegram'])).toEqual([]);
   });
 
-  it('declares exactly the image paths the rendered config selects in plugins.load.paths', () => {
+  it('declares exactly the image paths the rendered config selects in plugins.load.paths (a plan without Bedrock)', () => {
     const cfg = renderOpenClawConfig({ tenantId: 't1', plan, region: 'us-east-1', channels: [SLACK, DISCORD, TELEGRAM] });
+    expect(plan.plugins).not.toContain('amazon-bedrock');
     expect(packagedPluginInstalls(cfg.plugins.allow).map((i) => i.imagePath).sort()).toEqual([...(cfg.plugins.load?.paths ?? [])].sort());
   });
 });
