@@ -76,7 +76,7 @@ describe('pluginInitScript, run with /bin/sh', () => {
     mkdirSync(join(state, 'npm', 'node_modules', '@openclaw', 'evil'), { recursive: true });
     writeFileSync(join(state, 'npm', 'package.json'), JSON.stringify({ dependencies: { '@openclaw/evil': '1.0.0', '@openclaw/slack': '0.0.1' } }));
     runScript(pluginInitScript(STATE_DIR, packagedPluginInstalls(['slack'])), state);
-    expect(JSON.parse(readFileSync(join(state, 'npm', 'package.json'), 'utf8')).dependencies).toEqual({ '@openclaw/slack': OPENCLAW_RELEASE });
+    expect((JSON.parse(readFileSync(join(state, 'npm', 'package.json'), 'utf8')) as { dependencies: unknown }).dependencies).toEqual({ '@openclaw/slack': OPENCLAW_RELEASE });
     expect(readdirSync(join(state, 'npm', 'node_modules', '@openclaw'))).toEqual(['slack']);
   });
 
