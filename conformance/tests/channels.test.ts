@@ -19,7 +19,7 @@ import { startLocalCloud, type LocalCloud } from '../../test/local-cloud/local-c
 import { provision, runWorkflow } from '../../test/workflows/support';
 import { launchGateway, type GatewayHandle } from '../lib/launch-gateway';
 import { PACKAGED_PLUGINS } from '../../functions/domain/openclaw-release';
-import { LOCAL_MODEL_STUB_PORT, OPENCLAW, recordTiming, validate } from '../lib/support';
+import { accepted, audit, LOCAL_MODEL_STUB_PORT, OPENCLAW, recordTiming, validate } from '../lib/support';
 
 const HEALTH_BUDGET_MS = 180_000;
 /** How long the gateway is watched staying healthy while its channels fail to connect. */
@@ -125,6 +125,18 @@ describe.each(['telegram', 'slack', 'discord'] as const)('a %s channel rendered 
     const v = await validate(gw);
     recordTiming(`config validate (channel ${type})`, Date.now() - t0);
     expect({ valid: v.valid, code: v.code, warnings: v.warnings }).toEqual({ valid: true, code: 0, warnings: [] });
+  });
+
+  it('has no critical audit finding and every audit warning accepted; derived install records name only its packaged plugin', async () => {
+    const t0 = Date.now();
+    const a = await audit(gw);
+    recordTiming(`security audit (channel ${type})`, Date.now() - t0);
+    expect(a.findings.filter((f) => f.severity === 'critical')).toEqual([]);
+    const ok = new Set(accepted().auditWarnings.map((w) => w.checkId));
+    expect(a.findings.filter((f) => f.severity === 'warn' && !ok.has(f.checkId))).toEqual([]);
+    const integrity = a.findings.find((f) => f.checkId === 'plugins.installs_missing_integrity') as { detail?: string } | undefined;
+    if (Object.hasOwn(PACKAGED_PLUGINS, type)) expect(integrity?.detail?.split('\n').filter((l) => l.startsWith('- '))).toEqual([`- ${type}`]);
+    else expect(integrity).toBeUndefined();
   });
 });
 
