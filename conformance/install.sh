@@ -31,4 +31,6 @@ if [ "$have_oc" != "$want_oc" ] || [ -e "$pending" ] || [ "$have_lock" != "$want
   test ! -e "$pending"
   echo "$want_lock" > "$here/openclaw/node_modules/.octw-lock-sha256"
 fi
+# Each plugin package's `openclaw` peer linked to the host package, as the image does (image/Dockerfile).
+node "$here/../image/link-plugin-peers.mjs" "$here/openclaw"
 echo "conformance: node $(node --version), openclaw $(node -p 'require(process.argv[1]).version' "$here/openclaw/node_modules/openclaw/package.json"), install step $(( $(date +%s) - t0 )) s"

@@ -2,6 +2,7 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
+import type { TenantChannel } from '../../functions/domain/channels';
 import { renderOpenClawConfig, serializeOpenClawConfig } from '../../functions/domain/openclaw-config';
 import { PLUGINS_OUTSIDE_PACKAGE_SET } from '../../functions/domain/openclaw-release';
 import { renderTaskDefinition, type TaskDefinitionShape } from '../../functions/domain/task-definition';
@@ -59,8 +60,8 @@ export const missingPlugins = (plan: Plan) => plan.plugins.filter((p) => PLUGINS
 export const POSIX_USER = { uid: 200_001, gid: 200_001 };
 export const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:octw/tenants/conformance/gateway-token-AbCdEf';
 
-/** The task definition the Gateway function renders for a plan (pure functions the workflow uses). */
-export function taskDefinitionFor(plan: Plan, tenantId = 'conformance'): TaskDefinitionShape {
+/** The task definition the Gateway function renders for a plan (pure functions the workflow uses); `channels` default none. */
+export function taskDefinitionFor(plan: Plan, tenantId = 'conformance', channels: readonly TenantChannel[] = []): TaskDefinitionShape {
   const region = 'us-east-1';
   // What the workflow would have made for the tenant: an application inference profile per Bedrock
   // model (Identity step) and, for every provider that takes a tenant key, a verified credential.
@@ -82,8 +83,9 @@ export function taskDefinitionFor(plan: Plan, tenantId = 'conformance'): TaskDef
     secretArn: SECRET_ARN,
     logGroupName: '/octw/tenants/conformance',
     modelKeySecrets,
-    openclawConfigJson: serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, models })),
+    openclawConfigJson: serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, models, channels })),
     configHash: 'conformance',
+    channels,
   });
 }
 

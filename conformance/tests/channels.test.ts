@@ -4,8 +4,9 @@
  * referenced by name), and the task definition the workflow registered is started as ECS would:
  * - for each channel type alone (Telegram, Slack in socket mode, Discord): the config the init
  *   container writes passes `openclaw config validate` with no warning;
- * - with Telegram: the gateway starts healthy offline, its bot token injected as the task
- *   definition's `secrets`, the Telegram plugin loaded, and stays healthy while the channel cannot
+ * - with each channel type: the gateway starts healthy offline, its credentials injected as the
+ *   task definition's `secrets`, the channel plugin loaded and trusted (Slack and Discord through the
+ *   install records the plugin-init container writes), and stays healthy while the channel cannot
  *   connect (no network: every outbound attempt is counted and dropped).
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -17,7 +18,8 @@ import { LOCAL_CELL, LOCAL_PLANS, LOCAL_REGION } from '../../test/local-cloud/en
 import { startLocalCloud, type LocalCloud } from '../../test/local-cloud/local-cloud';
 import { provision, runWorkflow } from '../../test/workflows/support';
 import { launchGateway, type GatewayHandle } from '../lib/launch-gateway';
-import { LOCAL_MODEL_STUB_PORT, recordTiming, validate } from '../lib/support';
+import { PACKAGED_PLUGINS } from '../../functions/domain/openclaw-release';
+import { accepted, audit, LOCAL_MODEL_STUB_PORT, OPENCLAW, recordTiming, validate } from '../lib/support';
 
 const HEALTH_BUDGET_MS = 180_000;
 /** How long the gateway is watched staying healthy while its channels fail to connect. */
@@ -124,21 +126,34 @@ describe.each(['telegram', 'slack', 'discord'] as const)('a %s channel rendered 
     recordTiming(`config validate (channel ${type})`, Date.now() - t0);
     expect({ valid: v.valid, code: v.code, warnings: v.warnings }).toEqual({ valid: true, code: 0, warnings: [] });
   });
+
+  it('has no critical audit finding and every audit warning accepted; derived install records name only its packaged plugin', async () => {
+    const t0 = Date.now();
+    const a = await audit(gw);
+    recordTiming(`security audit (channel ${type})`, Date.now() - t0);
+    expect(a.findings.filter((f) => f.severity === 'critical')).toEqual([]);
+    const ok = new Set(accepted().auditWarnings.map((w) => w.checkId));
+    expect(a.findings.filter((f) => f.severity === 'warn' && !ok.has(f.checkId))).toEqual([]);
+    const integrity = a.findings.find((f) => f.checkId === 'plugins.installs_missing_integrity') as { detail?: string } | undefined;
+    if (Object.hasOwn(PACKAGED_PLUGINS, type)) expect(integrity?.detail?.split('\n').filter((l) => l.startsWith('- '))).toEqual([`- ${type}`]);
+    else expect(integrity).toBeUndefined();
+  });
 });
 
 /**
- * Started with Telegram (bundled in the release, so trusted). Slack and Discord validate above but are
- * not started here: this release grants a non-bundled plugin's privileged APIs only with an install
- * record in the state directory written by `openclaw plugins install` from the official package
- * (observed: "PluginTrustRefusalError: openKeyedStore is only available for trusted plugins ...
- * origin config; reason=record-missing" for the image's copy selected by plugins.load.paths).
+ * Started with each channel type. Telegram is bundled in the release (trusted as bundled). Slack and
+ * Discord are official npm packages beside the release: this release grants their privileged APIs
+ * (durable ingress queue, keyed stores) only with an install record vouching for the loaded copy
+ * (else "PluginTrustRefusalError ... reason=record-missing"). The task's plugin-init container
+ * declares the image's copies installed (functions/domain/plugin-install-records.ts); the config
+ * selects the same copies in plugins.load.paths.
  */
-describe('a gateway with a Telegram channel, offline', () => {
+describe.each(['telegram', 'slack', 'discord'] as const)('a gateway with a %s channel, offline', (type) => {
   let gw: GatewayHandle;
   let record: TenantRecord;
   const plan = LOCAL_PLANS.find((p) => p.id === 'offline')!;
   beforeAll(async () => {
-    record = await tenantWith('conf-ch-tg', ['telegram']);
+    record = await tenantWith(`conf-ch-run-${type}`, [type]);
     gw = await launch(record, true);
   });
   afterAll(async () => {
@@ -147,24 +162,37 @@ describe('a gateway with a Telegram channel, offline', () => {
 
   it(`answers /healthz with ok:true within ${HEALTH_BUDGET_MS / 1000} s`, async () => {
     const ms = await gw.waitHealthy(HEALTH_BUDGET_MS);
-    recordTiming('gateway with a Telegram channel healthy after launch', ms);
+    recordTiming(`gateway with a ${type} channel healthy after launch`, ms);
     expect((await gw.health()).body).toMatchObject({ ok: true });
   });
 
-  it('loads the plan plugins and the Telegram plugin, no other', () => {
+  it(`loads the plan plugins and the ${type} plugin, no other`, () => {
     const m = /http server listening \((\d+) plugins?: ([^;]*);/.exec(gw.logs());
     expect(m).not.toBeNull();
     const loaded = m![2]!.split(',').map((s) => s.trim()).sort();
-    expect(loaded).toEqual([...plan.plugins, 'telegram'].sort());
+    expect(loaded).toEqual([...plan.plugins, type].sort());
   });
 
-  it(`stays healthy for ${STAY_HEALTHY_MS / 1000} s while its channels cannot connect (every attempt dropped in its namespace)`, async () => {
+  it('trusts the channel plugin: OpenClaw names it trusted (bundled, or an official install at the image copy), no trust refusal', async () => {
+    const r = await gw.exec([...OPENCLAW, 'plugins', 'inspect', type, '--json'], { timeoutMs: 300_000 });
+    const json = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { plugin?: { origin?: string; source?: string; trust?: { reason?: string } } };
+    const packaged = Object.hasOwn(PACKAGED_PLUGINS, type);
+    expect(json.plugin?.trust?.reason).toBe(packaged ? 'trusted-official' : 'bundled');
+    if (packaged) {
+      expect(json.plugin?.origin).toBe('config');
+      expect(json.plugin?.source?.startsWith(`/app/node_modules/${PACKAGED_PLUGINS[type]!}/`)).toBe(true);
+    }
+    expect(gw.logs()).not.toMatch(/PluginTrustRefusalError|PLUGIN_TRUST_REFUSED|record-missing/);
+  });
+
+  it(`stays healthy for ${STAY_HEALTHY_MS / 1000} s while its channel cannot connect (every attempt dropped in its namespace)`, async () => {
     const until = Date.now() + STAY_HEALTHY_MS;
     while (Date.now() < until) {
       expect((await gw.health()).body).toMatchObject({ ok: true });
       await new Promise((r) => setTimeout(r, 5000));
     }
     expect(await gw.runHealthCheck()).toBe(true);
-    console.log(`channel gateway: outbound attempts ${await gw.outboundAttempts()}; DNS queries: ${JSON.stringify(gw.dnsQueries().map((q) => q.name))}`);
+    expect(gw.logs()).not.toMatch(/PluginTrustRefusalError|PLUGIN_TRUST_REFUSED|record-missing/);
+    console.log(`${type} gateway: outbound attempts ${await gw.outboundAttempts()}; DNS queries: ${JSON.stringify(gw.dnsQueries().map((q) => q.name))}`);
   });
 });

@@ -44,5 +44,17 @@ export const PACKAGED_PLUGINS: Readonly<Record<string, string>> = {
   discord: '@openclaw/discord',
 };
 
+/**
+ * Official plugins an image may carry beyond the package set, by npm package name: the Bedrock
+ * provider, installed at image build from ClawHub when the image is built with it (image/Dockerfile,
+ * BEDROCK_PLUGIN_SPEC), at `/app/node_modules/<package>`. Not selected in `plugins.load.paths` (the
+ * path exists only in such an image); declared installed by the plugin-init container when allowed
+ * (functions/domain/plugin-install-records.ts). In an image without it the declaration names a path
+ * that does not exist, which OpenClaw skips: the plugin stays "not installed".
+ */
+export const OPTIONAL_IMAGE_PLUGINS: Readonly<Record<string, string>> = {
+  'amazon-bedrock': '@openclaw/amazon-bedrock-provider',
+};
+
 /** Plugins a plan may name. */
 export const KNOWN_PLUGINS: ReadonlySet<string> = new Set([...BUNDLED_PLUGINS, ...Object.keys(PACKAGED_PLUGINS), ...PLUGINS_OUTSIDE_PACKAGE_SET]);

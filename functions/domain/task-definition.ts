@@ -25,6 +25,8 @@ import { GATEWAY_TOKEN_ENV, modelProviderKeyEnv } from './openclaw-config';
 import { IMAGE_APP_DIR } from './openclaw-release';
 import type { Plan, TenantId } from './tenant';
 import { proxyContainerEnv } from './egress-proxy-client';
+import { renderChannelsPart } from './openclaw-config';
+import { PLUGIN_INIT_CONTAINER, packagedPluginInstalls, pluginInitScript } from './plugin-install-records';
 
 export const CONFIG_DIR = '/octw/config';
 export const CONFIG_FILE = `${CONFIG_DIR}/openclaw.json`;
@@ -227,7 +229,10 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
       { sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false },
     ],
     portMappings: [{ containerPort: GATEWAY_PORT, protocol: 'tcp', name: 'gateway' }],
-    dependsOn: [{ containerName: CONFIG_INIT_CONTAINER, condition: 'SUCCESS' }],
+    dependsOn: [
+      { containerName: CONFIG_INIT_CONTAINER, condition: 'SUCCESS' },
+      { containerName: PLUGIN_INIT_CONTAINER, condition: 'SUCCESS' },
+    ],
     healthCheck: {
       command: ['CMD', 'node', '-e', HEALTH_CHECK_SCRIPT],
       interval: 15,
@@ -248,7 +253,7 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     cpu: String(plan.cpu),
     memory: String(plan.memoryMiB),
     runtimePlatform: { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' },
-    containerDefinitions: [init, gateway],
+    containerDefinitions: [init, pluginInitContainer(input, logOptions('plugin-init')), gateway],
     volumes: [
       {
         name: 'state',
@@ -269,4 +274,31 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
 /** [egress-wire] The egress proxy's variables (contract 2): the URL with the tenant's credential only as ECS secrets. */
 function egressProxyEnv(plan: Plan, input: Pick<TaskDefinitionInput, 'proxySecretArn'>): ReturnType<typeof proxyContainerEnv> {
   return input.proxySecretArn ? proxyContainerEnv(plan, input.proxySecretArn) : { secrets: [], environment: [] };
+}
+
+/**
+ * [plugins, contract 4] The container that declares the image's packaged plugins installed in the
+ * tenant's state directory before the gateway starts (functions/domain/plugin-install-records.ts):
+ * exactly the packaged plugins of the tenant's rendered `plugins.allow` (plan + channels), as the
+ * tenant's uid/gid on its EFS access point, every capability dropped, read-only root, no secret.
+ */
+export function pluginInitContainer(
+  input: Pick<TaskDefinitionInput, 'plan' | 'channels' | 'posixUser'>,
+  logOptions: Record<string, string>,
+): ContainerDefinitionShape {
+  const { allow } = renderChannelsPart(input.channels ?? [], input.plan).plugins;
+  return {
+    name: PLUGIN_INIT_CONTAINER,
+    image: input.plan.image,
+    essential: false,
+    entryPoint: ['/bin/sh', '-c'],
+    command: [pluginInitScript(STATE_DIR, packagedPluginInstalls(allow))],
+    user: `${input.posixUser.uid}:${input.posixUser.gid}`,
+    readonlyRootFilesystem: true,
+    privileged: false,
+    linuxParameters: { capabilities: { drop: ['ALL'], add: [] }, initProcessEnabled: true },
+    environment: [],
+    mountPoints: [{ sourceVolume: 'state', containerPath: STATE_DIR, readOnly: false }],
+    logConfiguration: { logDriver: 'awslogs', options: logOptions },
+  };
 }

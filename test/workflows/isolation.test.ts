@@ -94,9 +94,11 @@ describe('isolation invariants over many tenants provisioned together', () => {
         // The gateway runs as the uid/gid its access point presents (unique per tenant, never 0).
         // The only uid-0 container is the non-essential config-init, which has only CAP_CHOWN,
         // no secret and exits before the gateway starts (it must own the task-local volumes).
-        if (c.essential !== false) {
+        // plugin-init (install records on the state volume) runs as the tenant, with no capability.
+        if (c.essential !== false || c.name === 'plugin-init') {
           expect(r.uid).toBeGreaterThan(0);
           expect(c.user).toBe(`${r.uid}:${r.gid}`);
+          if (c.name === 'plugin-init') expect([c.linuxParameters?.capabilities?.add ?? [], c.secrets ?? []]).toEqual([[], []]);
         }
         else expect([c.name, c.secrets ?? []]).toEqual(['config-init', []]);
       }

@@ -89,7 +89,7 @@ describe('update workflow: only what changed is applied', () => {
 
     expect(done.status).toBe('SUCCEEDED');
     const td = cloud.fake.taskDefinition(`octw-local--${tenantId}`)!;
-    expect(td.input.containerDefinitions?.map((c) => c.image)).toEqual([NEW_IMAGE, NEW_IMAGE]);
+    expect(td.input.containerDefinitions?.map((c) => c.image)).toEqual([NEW_IMAGE, NEW_IMAGE, NEW_IMAGE]); // config-init, plugin-init, gateway
     expect(serviceState(cloud, tenantId)?.revision).toBe(`octw-local--${tenantId}:2`);
     expect((await cloud.tenant(tenantId))?.imageOverride).toBe(NEW_IMAGE);
     // The allowlist and the plan's models did not change: neither the rules nor the policy were touched.

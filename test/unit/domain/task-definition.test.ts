@@ -116,7 +116,7 @@ describe('renderTaskDefinition', () => {
     expect(init.user).toBe('0:0');
     expect(init.linuxParameters.capabilities).toEqual({ drop: ['ALL'], add: ['CHOWN'] });
     expect(init.secrets).toBeUndefined();
-    expect(gateway.dependsOn).toEqual([{ containerName: 'config-init', condition: 'SUCCESS' }]);
+    expect(gateway.dependsOn).toEqual([{ containerName: 'config-init', condition: 'SUCCESS' }, { containerName: 'plugin-init', condition: 'SUCCESS' }]);
     expect(gateway.environment).toContainEqual({ name: 'OPENCLAW_CONFIG_PATH', value: CONFIG_FILE });
     expect(init.environment).toContainEqual({ name: 'OPENCLAW_CONFIG_JSON', value: '{"gateway":{}}' });
   });
