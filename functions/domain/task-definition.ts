@@ -25,6 +25,7 @@ import { GATEWAY_TOKEN_ENV, modelProviderKeyEnv } from './openclaw-config';
 import { IMAGE_APP_DIR } from './openclaw-release';
 import type { Plan, TenantId } from './tenant';
 import { proxyContainerEnv } from './egress-proxy-client';
+import { OPERATOR_PAIRING_SCRIPT, OPERATOR_PAIRING_SCRIPT_ENV } from './operator-device';
 
 export const CONFIG_DIR = '/octw/config';
 export const CONFIG_FILE = `${CONFIG_DIR}/openclaw.json`;
@@ -65,6 +66,11 @@ export interface TaskDefinitionInput {
   configHash: string;
   /** The tenant's channels: each credential is injected from its verified secret ARN as OCTW_CHANNEL_<TYPE>_<FIELD>. */
   channels?: readonly TenantChannel[];
+  /**
+   * Ingress on (issue 12): the gateway container also pairs the platform operator's device over
+   * loopback at start (operator-device.ts), so `octw tenants pairing` works through the endpoint.
+   */
+  operatorPairing?: boolean;
 }
 
 interface KeyValue {
@@ -158,6 +164,22 @@ export function configInitScript(uid: number, gid: number): string {
   ].join(' && ');
 }
 
+const GATEWAY_ARGV = ['node', OPENCLAW_ENTRY, 'gateway', '--bind', 'lan', '--port', String(GATEWAY_PORT)];
+
+/**
+ * How the gateway container starts [ingress-ops]: the gateway itself, or (operatorPairing) a shell
+ * that starts the operator-device pairing script in the background and then execs the gateway
+ * (same process, so signals and the exit code are the gateway's).
+ */
+export function gatewayStart(operatorPairing: boolean): { entryPoint?: string[]; command: string[]; environment: KeyValue[] } {
+  if (!operatorPairing) return { command: [...GATEWAY_ARGV], environment: [] };
+  return {
+    entryPoint: ['/bin/sh', '-c'],
+    command: [`node -e "$${OPERATOR_PAIRING_SCRIPT_ENV}" & exec ${GATEWAY_ARGV.join(' ')}`],
+    environment: [{ name: OPERATOR_PAIRING_SCRIPT_ENV, value: OPERATOR_PAIRING_SCRIPT }],
+  };
+}
+
 const POSIX_ID = (n: number) => Number.isInteger(n) && n > 0 && n < 2 ** 31;
 
 export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinitionShape {
@@ -173,6 +195,7 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     'max-buffer-size': '4m',
   });
   const dropAll = { capabilities: { drop: ['ALL'], add: [] }, initProcessEnabled: true };
+  const start = gatewayStart(input.operatorPairing === true);
 
   const init: ContainerDefinitionShape = {
     name: CONFIG_INIT_CONTAINER,
@@ -197,7 +220,8 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     image: plan.image,
     essential: true,
     workingDirectory: APP_DIR,
-    command: ['node', OPENCLAW_ENTRY, 'gateway', '--bind', 'lan', '--port', String(GATEWAY_PORT)],
+    ...(start.entryPoint ? { entryPoint: start.entryPoint } : {}),
+    command: start.command,
     user: `${uid}:${gid}`,
     readonlyRootFilesystem: true,
     privileged: false,
@@ -213,6 +237,7 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
       { name: 'XDG_CONFIG_HOME', value: `${STATE_DIR}/.config` },
       { name: 'XDG_CACHE_HOME', value: CACHE_DIR },
       ...egressProxyEnv(plan, input).environment,
+      ...start.environment,
     ],
     secrets: [
       { name: GATEWAY_TOKEN_ENV, valueFrom: input.secretArn },

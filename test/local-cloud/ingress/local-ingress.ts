@@ -37,8 +37,13 @@ export class LocalIngress {
   private check(config: string): void {
     const candidate = join(this.dir, 'candidate.cfg');
     writeFileSync(candidate, config);
-    const r = spawnSync(HAPROXY_BIN, ['-c', '-q', '-f', candidate], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`haproxy rejected the generated configuration:\n${r.stderr}${r.stdout}`);
+    // Not -q: with -q haproxy prints nothing at all for a configuration it rejects.
+    const r = spawnSync(HAPROXY_BIN, ['-c', '-f', candidate], { encoding: 'utf8' });
+    if (r.error) throw new Error(`haproxy -c could not run: ${r.error.message}`);
+    if (r.status !== 0) {
+      const why = `${r.stderr}${r.stdout}`.split('\n').filter((l) => /ALERT|error|invalid|unknown/i.test(l)).join('\n');
+      throw new Error(`haproxy rejected the generated configuration (${r.signal ? `signal ${r.signal}` : `exit ${r.status}`}):\n${why || `${r.stderr}${r.stdout}`}`);
+    }
   }
 
   async start(config: string): Promise<void> {
