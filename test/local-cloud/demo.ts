@@ -302,7 +302,7 @@ async function main(): Promise<void> {
       await octw(cloud, ['tenants', 'suspend', operated, '--wait']);
       const hostname = (await cloud.store.require(operated)).ingress?.hostname;
       if (haproxy && hostname) {
-        haproxy.sync();
+        await haproxy.sync();
         const page = await throughIngress(haproxy, haproxy.localUrl(hostname), '/', 'GET');
         console.log(`  ${haproxy.localUrl(hostname)}/ while suspended: ${page.status} ${page.body.slice(0, 80).replace(/\s+/g, ' ')}`);
         if (page.status !== 503) silent.push(`${operated}'s host answered ${page.status}, not the maintenance page (503), while suspended`);
