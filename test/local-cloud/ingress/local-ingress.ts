@@ -108,7 +108,8 @@ export class LocalIngress {
     let inARow = 0;
     const until = Date.now() + 30_000;
     while (Date.now() < until) {
-      if (this.proc?.exitCode !== null && this.proc?.exitCode !== undefined) throw new Error(`haproxy exited (${this.proc.exitCode}): ${this.output}`);
+      if (!this.proc) return; // stopped meanwhile: nothing serves any more, nothing to wait for
+      if (this.proc.exitCode !== null) throw new Error(`haproxy exited (${this.proc.exitCode}): ${this.output}`);
       const served = await this.servedGeneration();
       // A later generation also means this one's rules were replaced by newer ones already.
       inARow = served !== undefined && served >= generation ? inARow + 1 : 0;

@@ -143,6 +143,7 @@ export class RealGatewayIngress {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.syncing;
     await this.haproxy.stop();
   }
 }
