@@ -164,6 +164,7 @@ export function configInitScript(uid: number, gid: number): string {
   ].join(' && ');
 }
 
+const OPERATOR_PAIRING_DELAY_S = 20;
 const GATEWAY_ARGV = ['node', OPENCLAW_ENTRY, 'gateway', '--bind', 'lan', '--port', String(GATEWAY_PORT)];
 
 /**
@@ -175,7 +176,8 @@ export function gatewayStart(operatorPairing: boolean): { entryPoint?: string[];
   if (!operatorPairing) return { command: [...GATEWAY_ARGV], environment: [] };
   return {
     entryPoint: ['/bin/sh', '-c'],
-    command: [`node -e "$${OPERATOR_PAIRING_SCRIPT_ENV}" & exec ${GATEWAY_ARGV.join(' ')}`],
+    // The script starts 20 s after the gateway: its own Node start-up then does not compete with the gateway's.
+    command: [`(sleep ${OPERATOR_PAIRING_DELAY_S} && exec node -e "$${OPERATOR_PAIRING_SCRIPT_ENV}") & exec ${GATEWAY_ARGV.join(' ')}`],
     environment: [{ name: OPERATOR_PAIRING_SCRIPT_ENV, value: OPERATOR_PAIRING_SCRIPT }],
   };
 }

@@ -63,6 +63,8 @@ export async function runPairing(ctx: CommandContext, args: PairingArgs): Promis
   const channel = args.channel?.trim().toLowerCase();
   if (channel !== undefined && !/^[a-z][a-z0-9-]{0,63}$/.test(channel)) throw new UsageError(`--channel "${args.channel}" is not a channel id`);
 
+  // A bad --endpoint is a usage error before anything is read.
+  if (args.endpoint !== undefined) endpointUrl({ ingress: undefined }, args.endpoint);
   const record = await tenantRecord(ctx, tenantId);
   const url = endpointUrl(record, args.endpoint);
   const token = await gatewayToken(ctx, record);
@@ -100,7 +102,10 @@ async function tenantRecord(ctx: CommandContext, tenantId: string): Promise<Tena
 
 /** `wss://<tenant host>/`, or the override's origin with ws(s). */
 export function endpointUrl(record: Pick<TenantRecord, 'ingress'>, override: string | undefined): string {
-  if (override === undefined) return `wss://${record.ingress!.hostname}/`;
+  if (override === undefined) {
+    if (!record.ingress) throw new RefusedError('TenantStateConflictError', 'the tenant has no endpoint (ingress off)');
+    return `wss://${record.ingress.hostname}/`;
+  }
   let u: URL;
   try {
     u = new URL(override);

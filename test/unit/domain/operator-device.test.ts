@@ -92,7 +92,7 @@ describe('the gateway container start (task definition)', () => {
   it('with ingress: the pairing script in the background, then exec of the same gateway command; the script carries no token', () => {
     const s = gatewayStart(true);
     expect(s.entryPoint).toEqual(['/bin/sh', '-c']);
-    expect(s.command).toEqual([`node -e "$${OPERATOR_PAIRING_SCRIPT_ENV}" & exec node node_modules/openclaw/openclaw.mjs gateway --bind lan --port 18789`]);
+    expect(s.command).toEqual([`(sleep 20 && exec node -e "$${OPERATOR_PAIRING_SCRIPT_ENV}") & exec node node_modules/openclaw/openclaw.mjs gateway --bind lan --port 18789`]);
     expect(s.environment).toEqual([{ name: OPERATOR_PAIRING_SCRIPT_ENV, value: OPERATOR_PAIRING_SCRIPT }]);
     expect(OPERATOR_PAIRING_SCRIPT).toContain(`process.env.${GATEWAY_TOKEN_ENV}`);
     expect(() => new Script(OPERATOR_PAIRING_SCRIPT)).not.toThrow();
