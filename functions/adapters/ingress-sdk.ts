@@ -123,12 +123,21 @@ export const nodeProbeTransport: ProbeTransport = ({ origin, hostname, path, met
  * - the tenant's token → not 401 and not 5xx, a JSON answer of the gateway (404 `not_found`: the
  *   tool is refused, as it must be): the token in the tenant's secret is the one its gateway takes.
  */
+/** Answers of an ingress tier whose route or target has not settled yet (ALB default 404, no healthy target 503, 502/504). */
+const UNSETTLED = new Set([404, 502, 503, 504]);
+
 export class GatewayHandshake {
   constructor(
     private readonly tokenOf: (tenantId: TenantId) => Promise<string>,
     private readonly transport: ProbeTransport = nodeProbeTransport,
     /** Where to send the request; default `https://<hostname>` (the tenant's DNS record). The local cloud sets its local ingress. */
     private readonly origin?: string,
+    /**
+     * Real time (not the workflow's retry schedule) the wrong-token probe keeps asking while the
+     * ingress tier answers for a route or target that has not settled (404/502/503/504, or no
+     * answer): a target the ALB has just registered gets 503 until its first health checks pass.
+     */
+    private readonly settle: { budgetMs: number; pauseMs: number } = { budgetMs: 20_000, pauseMs: 1000 },
   ) {}
 
   async handshake(input: { url: string; headers: Record<string, string>; tenantId: TenantId }): Promise<{ ok: boolean; detail: string }> {
@@ -144,11 +153,27 @@ export class GatewayHandshake {
         headers: { ...input.headers, authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
         body: JSON.stringify({ tool: 'session_status', args: {} }),
       });
-    let wrong: ProbeResponse;
+    let wrong: ProbeResponse | undefined;
     let right: ProbeResponse;
+    const until = Date.now() + this.settle.budgetMs;
+    let attempts = 0;
+    let lastError: Error | undefined;
+    for (;;) {
+      attempts++;
+      try {
+        wrong = await ask(randomBytes(24).toString('base64url'));
+        lastError = undefined;
+        if (wrong.status === 401 || !UNSETTLED.has(wrong.status)) break;
+      } catch (err) {
+        lastError = err as Error;
+      }
+      if (Date.now() + this.settle.pauseMs > until) break;
+      await new Promise((r) => setTimeout(r, this.settle.pauseMs));
+    }
+    const tries = attempts > 1 ? ` (${attempts} attempts over ${Math.round(this.settle.budgetMs / 1000)} s)` : '';
+    if (lastError || !wrong) return { ok: false, detail: `no answer through the route${tries}: ${lastError?.message ?? 'none'}` };
+    if (wrong.status !== 401) return { ok: false, detail: `a wrong token got ${wrong.status}, not 401${tries}: the route does not reach a gateway that checks tokens` };
     try {
-      wrong = await ask(randomBytes(24).toString('base64url'));
-      if (wrong.status !== 401) return { ok: false, detail: `a wrong token got ${wrong.status}, not 401: the route does not reach a gateway that checks tokens` };
       right = await ask(token);
     } catch (err) {
       return { ok: false, detail: `no answer through the route: ${(err as Error).message}` };

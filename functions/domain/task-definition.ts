@@ -27,6 +27,7 @@ import type { Plan, TenantId } from './tenant';
 import { proxyContainerEnv } from './egress-proxy-client';
 import { renderChannelsPart } from './openclaw-config';
 import { PLUGIN_INIT_CONTAINER, packagedPluginInstalls, pluginInitScript } from './plugin-install-records';
+import { OPERATOR_PAIRING_SCRIPT, OPERATOR_PAIRING_SCRIPT_ENV } from './operator-device';
 
 export const CONFIG_DIR = '/octw/config';
 export const CONFIG_FILE = `${CONFIG_DIR}/openclaw.json`;
@@ -67,6 +68,11 @@ export interface TaskDefinitionInput {
   configHash: string;
   /** The tenant's channels: each credential is injected from its verified secret ARN as OCTW_CHANNEL_<TYPE>_<FIELD>. */
   channels?: readonly TenantChannel[];
+  /**
+   * Ingress on (issue 12): the gateway container also pairs the platform operator's device over
+   * loopback at start (operator-device.ts), so `octw tenants pairing` works through the endpoint.
+   */
+  operatorPairing?: boolean;
 }
 
 interface KeyValue {
@@ -160,6 +166,24 @@ export function configInitScript(uid: number, gid: number): string {
   ].join(' && ');
 }
 
+const OPERATOR_PAIRING_DELAY_S = 20;
+const GATEWAY_ARGV = ['node', OPENCLAW_ENTRY, 'gateway', '--bind', 'lan', '--port', String(GATEWAY_PORT)];
+
+/**
+ * How the gateway container starts [ingress-ops]: the gateway itself, or (operatorPairing) a shell
+ * that starts the operator-device pairing script in the background and then execs the gateway
+ * (same process, so signals and the exit code are the gateway's).
+ */
+export function gatewayStart(operatorPairing: boolean): { entryPoint?: string[]; command: string[]; environment: KeyValue[] } {
+  if (!operatorPairing) return { command: [...GATEWAY_ARGV], environment: [] };
+  return {
+    entryPoint: ['/bin/sh', '-c'],
+    // The script starts 20 s after the gateway: its own Node start-up then does not compete with the gateway's.
+    command: [`(sleep ${OPERATOR_PAIRING_DELAY_S} && exec node -e "$${OPERATOR_PAIRING_SCRIPT_ENV}") & exec ${GATEWAY_ARGV.join(' ')}`],
+    environment: [{ name: OPERATOR_PAIRING_SCRIPT_ENV, value: OPERATOR_PAIRING_SCRIPT }],
+  };
+}
+
 const POSIX_ID = (n: number) => Number.isInteger(n) && n > 0 && n < 2 ** 31;
 
 export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinitionShape {
@@ -175,6 +199,7 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     'max-buffer-size': '4m',
   });
   const dropAll = { capabilities: { drop: ['ALL'], add: [] }, initProcessEnabled: true };
+  const start = gatewayStart(input.operatorPairing === true);
 
   const init: ContainerDefinitionShape = {
     name: CONFIG_INIT_CONTAINER,
@@ -199,7 +224,8 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
     image: plan.image,
     essential: true,
     workingDirectory: APP_DIR,
-    command: ['node', OPENCLAW_ENTRY, 'gateway', '--bind', 'lan', '--port', String(GATEWAY_PORT)],
+    ...(start.entryPoint ? { entryPoint: start.entryPoint } : {}),
+    command: start.command,
     user: `${uid}:${gid}`,
     readonlyRootFilesystem: true,
     privileged: false,
@@ -215,6 +241,7 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
       { name: 'XDG_CONFIG_HOME', value: `${STATE_DIR}/.config` },
       { name: 'XDG_CACHE_HOME', value: CACHE_DIR },
       ...egressProxyEnv(plan, input).environment,
+      ...start.environment,
     ],
     secrets: [
       { name: GATEWAY_TOKEN_ENV, valueFrom: input.secretArn },

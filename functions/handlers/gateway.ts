@@ -117,6 +117,8 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         modelKeySecrets,
         openclawConfigJson,
         channels: record.channels ?? [],
+        // Ingress on: the platform operator's device is paired in the task (octw tenants pairing over the endpoint).
+        operatorPairing: ingress !== undefined,
       };
       const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));
       const taskDefinitionArn = await services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash, tenantId);

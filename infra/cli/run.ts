@@ -13,6 +13,7 @@ import type { CliIo } from './io';
 import { OPERATION_NAMES, runOperation } from './operations';
 import { runChannels } from './channels';
 import { runModels } from './models';
+import { runPairing } from './pairing';
 import { putSignup } from './signup';
 import { listTenants, showTenant } from './tenants-read';
 import { USAGE } from './usage';
@@ -49,6 +50,8 @@ const OPTIONS = {
   provider: { type: 'string' },
   'key-file': { type: 'string' },
   remove: { type: 'boolean' },
+  channel: { type: 'string' },
+  endpoint: { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -70,6 +73,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants models': [...OPERATION_OPTIONS, 'provider', 'key-file', 'remove'],
   signup: ['file'],
   'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups'],
+  'tenants pairing': ['channel', 'endpoint'],
 };
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -102,7 +106,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       throw new UsageError(
         group === 'tenants'
           ? sub === undefined
-            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge, channels or models'
+            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge, channels, models or pairing'
             : `unknown command "tenants ${sub}"`
           : `unknown command "${group}"`,
       );
@@ -110,9 +114,9 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
     for (const name of Object.keys(values) as OptionName[]) {
       if (!GLOBAL.includes(name) && !allowed.includes(name)) throw new UsageError(`option --${name} does not apply to "octw ${command}"`);
     }
-    const channelAction = command === 'tenants channels' ? rest.shift() : undefined;
+    const channelAction = command === 'tenants channels' || command === 'tenants pairing' ? rest.shift() : undefined;
     const args = group === 'tenants' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
-    const maxPositionals = command === 'tenants list' || command === 'signup' ? 0 : 1;
+    const maxPositionals = command === 'tenants list' || command === 'signup' ? 0 : command === 'tenants pairing' ? 2 : 1;
     if (args.length > maxPositionals) throw new UsageError(`unexpected argument "${args[maxPositionals] ?? ''}" for "octw ${command}"`);
 
     const config = resolveConfig(
@@ -172,6 +176,9 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
           },
           io.readStdin ?? readProcessStdin,
         );
+        break;
+      case 'tenants pairing':
+        await runPairing(ctx, { action: channelAction, id: args[0], requestId: args[1], channel: values.channel, endpoint: values.endpoint });
         break;
       case 'tenants models':
         await runModels(ctx, {

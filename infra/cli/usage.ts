@@ -17,6 +17,8 @@ Usage:
   octw tenants channels add ID --type T --credential FIELD=FILE|- ... [--allow-from A,B] [--groups G,H] [--wait] [--json]
   octw tenants channels remove ID --type T [--wait] [--json]
   octw tenants models ID [--provider P (--key-file F | --remove)] [--wait] [--json]
+  octw tenants pairing list ID [--channel C] [--endpoint URL] [--json]
+  octw tenants pairing approve ID REQUEST [--channel C] [--endpoint URL] [--json]
   octw signup --file event.json [--json]
   octw --help
 
@@ -69,6 +71,13 @@ Commands:
                        credential octw/tenants/<cell>/<id>/credentials/<P>-api-key (tagged for
                        it) and starts UpdateTenant naming it by reference; the plan must let the
                        tenant bring a key for P. --remove: UpdateTenant without P's key.
+  tenants pairing      DM pairing requests of the tenant's channels (dmPolicy "pairing"), through
+                       its endpoint wss://<tenant>.<domain> (ACTIVE, ingress on; --endpoint
+                       overrides the origin). list: pending requests (REQUEST id, channel,
+                       account, sender, expiry; --channel filters). approve: admits the sender
+                       of REQUEST (the gateway's API approves by request id; it never exposes
+                       the code the sender got). The gateway token is read from the tenant's
+                       secret (secretsmanager:GetSecretValue) and never printed.
   signup               Puts a TenantSignedUp event on the bus. --file holds either the detail
                        itself or a PutEvents entry {"Source", "DetailType", "Detail"}.
 

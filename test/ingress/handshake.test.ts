@@ -33,7 +33,7 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 const gateway: Answer = (req, res) =>
   req.headers.authorization === `Bearer ${TOKEN}` ? json(res, 404, { ok: false, error: { type: 'not_found' } }) : json(res, 401, { ok: false, error: { type: 'unauthorized' } });
 
-const probe = (origin: string) => new GatewayHandshake(() => Promise.resolve(TOKEN), undefined, origin);
+const probe = (origin: string) => new GatewayHandshake(() => Promise.resolve(TOKEN), undefined, origin, { budgetMs: 0, pauseMs: 0 });
 const input = { url: 'https://acme.cell-1.example.com/', headers: { 'x-octw-staging': 'stg_0123456789abcdef' }, tenantId: 'acme' };
 
 describe('the authenticated handshake through a route', () => {
@@ -58,12 +58,55 @@ describe('the authenticated handshake through a route', () => {
 
   it("fails when the gateway refuses the tenant's token", async () => {
     await withServer((_req, res) => json(res, 401, { ok: false }), async (origin) => {
-      const other = new GatewayHandshake(() => Promise.resolve(TOKEN), undefined, origin);
+      const other = new GatewayHandshake(() => Promise.resolve(TOKEN), undefined, origin, { budgetMs: 0, pauseMs: 0 });
       expect(await other.handshake(input)).toMatchObject({ ok: false, detail: expect.stringMatching(/not 401|refused/) });
     });
   });
 
   it('fails, not throws, when nothing answers', async () => {
     expect(await probe('http://127.0.0.1:1').handshake(input)).toMatchObject({ ok: false, detail: expect.stringMatching(/no answer/) });
+  });
+
+  it('keeps asking while the ingress tier has not settled (503 of a target not yet healthy), within its real-time budget, then passes', async () => {
+    let unsettled = 3;
+    await withServer(
+      (req, res) => {
+        if (unsettled > 0) {
+          unsettled--;
+          res.writeHead(503, { 'content-type': 'text/plain' });
+          res.end('Service Unavailable');
+          return;
+        }
+        gateway(req, res);
+      },
+      async (origin, seen) => {
+        const patient = new GatewayHandshake(() => Promise.resolve(TOKEN), undefined, origin, { budgetMs: 5000, pauseMs: 10 });
+        expect(await patient.handshake(input)).toMatchObject({ ok: true });
+        expect(seen).toHaveLength(5);
+      },
+    );
+  });
+
+  it('gives up when the budget is spent, saying how often it asked; a 401 refusal of the tenant token is never retried', async () => {
+    await withServer(
+      (_req, res) => {
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.end('Service Unavailable');
+      },
+      async (origin, seen) => {
+        const patient = new GatewayHandshake(() => Promise.resolve(TOKEN), undefined, origin, { budgetMs: 200, pauseMs: 20 });
+        const r = await patient.handshake(input);
+        expect(r).toMatchObject({ ok: false, detail: expect.stringMatching(/a wrong token got 503, not 401 \(\d+ attempts over 0 s\)/) });
+        expect(seen.length).toBeGreaterThan(2);
+      },
+    );
+    await withServer(
+      (_req, res) => json(res, 401, { ok: false }),
+      async (origin, seen) => {
+        const patient = new GatewayHandshake(() => Promise.resolve(TOKEN), undefined, origin, { budgetMs: 5000, pauseMs: 10 });
+        expect(await patient.handshake(input)).toMatchObject({ ok: false, detail: expect.stringMatching(/refused \(401\)/) });
+        expect(seen).toHaveLength(2);
+      },
+    );
   });
 });

@@ -304,7 +304,7 @@ async function main(): Promise<void> {
       await octw(cloud, ['tenants', 'suspend', operated, '--wait']);
       const hostname = (await cloud.store.require(operated)).ingress?.hostname;
       if (haproxy && hostname) {
-        haproxy.sync();
+        await haproxy.sync();
         const page = await throughIngress(haproxy, haproxy.localUrl(hostname), '/', 'GET');
         console.log(`  ${haproxy.localUrl(hostname)}/ while suspended: ${page.status} ${page.body.slice(0, 80).replace(/\s+/g, ' ')}`);
         if (page.status !== 503) silent.push(`${operated}'s host answered ${page.status}, not the maintenance page (503), while suspended`);
@@ -488,6 +488,17 @@ async function awaitGateway(runtime: OpenClawTaskRuntime, tenantId: string, budg
   return false;
 }
 
+/** The gateway's answer to an authenticated call of a tool its config denies over HTTP. */
+function isGatewayToolRefusal(answer: { status: number; body: string }): boolean {
+  if (answer.status !== 404) return false;
+  try {
+    const json: unknown = JSON.parse(answer.body);
+    return typeof json === 'object' && json !== null && (json as { ok?: unknown }).ok === false && (json as { error?: { type?: unknown } }).error?.type === 'not_found';
+  } catch {
+    return false;
+  }
+}
+
 /** A request through the local HAProxy with the Host of `url` (Node's fetch cannot set Host; *.localhost needs no resolver this way). */
 async function throughIngress(ingress: RealGatewayIngress, url: string, path: string, method: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string }> {
   const { request } = await import('node:http');
@@ -522,7 +533,8 @@ async function checkLocalIngress(ingress: RealGatewayIngress, records: TenantRec
     const other = routed[(i + 1) % routed.length]!;
     const foreign = other === r ? undefined : await invoke(url, token(other.tenantId));
     console.log(`  ${pad(r.tenantId, 18)} ${url}/tools/invoke: own token ${own.status} ${own.body.slice(0, 60)}${foreign ? `; ${other.tenantId}'s token ${foreign.status}` : ''}`);
-    if (own.status === 401 || own.status === 403 || own.status >= 500) problems.push(`${r.tenantId}'s own token got ${own.status} through the local ingress`);
+    // The gateway's own JSON answer, nothing less: the tool is denied over HTTP, so 404 {"ok":false,"error":{"type":"not_found"}}.
+    if (!isGatewayToolRefusal(own)) problems.push(`${r.tenantId}'s own token got ${own.status} ${own.body.slice(0, 80)} through the local ingress, not the gateway's JSON refusal of the tool (404 not_found)`);
     if (foreign && foreign.status !== 401) problems.push(`${other.tenantId}'s token got ${foreign.status} (not 401) at ${r.tenantId}'s host through the local ingress`);
   }
   const unknown = await throughIngress(ingress, ingress.localUrl(`nobody.${LOCAL_INGRESS_DOMAIN}`), '/', 'GET');

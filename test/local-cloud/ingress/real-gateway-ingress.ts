@@ -103,30 +103,47 @@ export class RealGatewayIngress {
     this.current = this.render();
     await this.haproxy.start(this.current);
     this.reloads = 1;
-    this.timer = setInterval(() => this.sync(), this.options.pollMs ?? 250);
+    this.timer = setInterval(() => {
+      if (!this.syncing) void this.sync();
+    }, this.options.pollMs ?? 250);
     this.timer.unref();
   }
 
-  /** Reloads HAProxy when the fake's rules or targets changed. */
-  sync(): void {
-    try {
-      const next = this.render();
-      if (next === this.current) return;
-      this.haproxy.reload(next);
-      this.current = next;
-      this.reloads++;
-      this.lastError = undefined;
-    } catch (err) {
-      // Kept and shown by the demo; the previous configuration stays in force.
-      const message = err instanceof Error ? err.message : String(err);
-      if (message !== this.lastError) console.error(`local ingress: the fake's rules could not be loaded, the previous configuration stays: ${message}`);
-      this.lastError = message;
-    }
+  private syncing: Promise<void> | undefined;
+
+  /**
+   * Reloads HAProxy when the fake's rules or targets changed; resolves once HAProxy serves the
+   * rules as they were when called (LocalIngress.reload waits for the new worker). One at a time:
+   * a call during a reload waits for it, then syncs again.
+   */
+  sync(): Promise<void> {
+    const run = async (): Promise<void> => {
+      try {
+        const next = this.render();
+        if (next === this.current) return;
+        await this.haproxy.reload(next);
+        this.current = next;
+        this.reloads++;
+        this.lastError = undefined;
+      } catch (err) {
+        // Kept and shown by the demo; the previous configuration stays in force.
+        const message = err instanceof Error ? err.message : String(err);
+        if (message !== this.lastError) console.error(`local ingress: the fake's rules could not be loaded, the previous configuration stays: ${message}`);
+        this.lastError = message;
+      }
+    };
+    const next = (this.syncing ?? Promise.resolve()).then(run);
+    const mine = next.finally(() => {
+      if (this.syncing === mine) this.syncing = undefined;
+    });
+    this.syncing = mine;
+    return mine;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.syncing;
     await this.haproxy.stop();
   }
 }

@@ -1,0 +1,194 @@
+/**
+ * DM pairing approval over a tenant's endpoint with the real gateway (issue 12 item 6), outside
+ * `npm test`:   npm run test:pairing   (root; conformance installs, haproxy from Debian)
+ *
+ * The local cloud with ingress provisions tenants A and B with the real OpenClaw gateway behind the
+ * local HAProxy (as `npm run test:browser`), then gives A a Telegram channel (dmPolicy "pairing",
+ * the platform's hardening) through the update workflow. A pending pairing request is created in
+ * A's state the way the Telegram channel creates one when an unknown sender writes to the bot
+ * (OpenClaw's channel pairing store, `upsertChannelPairingRequest`, run in A's gateway container as
+ * `ecs execute-command` would). Then, with the CLI in-process (`octw tenants pairing`) through
+ * HAProxy at http://<tenant>.localhost:<port> (Host-routed like the ALB):
+ *  - list shows the request (channel, sender), approve with a wrong request id is refused (exit 3),
+ *    approve with the listed id succeeds, and list no longer shows it; the sender is now in A's
+ *    allow store (read in the container);
+ *  - B's token at A's endpoint is refused by A's gateway (token mismatch), so B cannot list A's
+ *    requests; B's own endpoint lists none of A's.
+ * Exits 1 with what did not hold.
+ */
+import dns from 'node:dns';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { channelCredentialName } from '../../../functions/domain/channels';
+import { names, tenantTagMap } from '../../../functions/domain/naming';
+import { OPERATOR_PAIRING_SCRIPT_ENV } from '../../../functions/domain/operator-device';
+import { connectOperator } from '../../../infra/cli/gateway-rpc';
+import { runCli } from '../../cli/support';
+import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from '../../local-cloud/env';
+import { LOCAL_INGRESS_NODE_ADDRESS, startLocalCloud, type LocalCloud } from '../../local-cloud/local-cloud';
+import { requireHaproxy } from '../../local-cloud/ingress/local-ingress';
+import { freePort, RealGatewayIngress } from '../../local-cloud/ingress/real-gateway-ingress';
+import { OpenClawTaskRuntime, realGatewayPrerequisites, realGatewayRuntimeOptions } from '../../local-cloud/openclaw-runtime';
+import { runWorkflow } from '../../workflows/support';
+
+const TENANTS = ['pair-a', 'pair-b'] as const;
+const SENDER = '5550001234';
+/** The pinned release's channel pairing store (dist chunk of openclaw 2026.9.6): `d` = upsertChannelPairingRequest, `s` = readChannelAllowFromStore. */
+const PAIRING_STORE = '/app/node_modules/openclaw/dist/pairing-store-LtFxdyCu.mjs';
+
+/**
+ * `<tenant>.localhost` is loopback (RFC 6761), as Chromium resolves it in the browser test; Node's
+ * resolver does not know that, and its WebSocket cannot set Host. This process resolves it so.
+ */
+function resolveLocalhostSubdomains(): void {
+  const original = dns.lookup.bind(dns);
+  const patched = (host: string, options: unknown, callback?: unknown): void => {
+    const cb = (typeof options === 'function' ? options : callback) as (...a: unknown[]) => void;
+    const opts = (typeof options === 'object' && options !== null ? options : {}) as { all?: boolean };
+    if (host.endsWith('.localhost')) {
+      if (opts.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+      else cb(null, '127.0.0.1', 4);
+      return;
+    }
+    (original as (...a: unknown[]) => void)(host, options, callback);
+  };
+  (dns as unknown as { lookup: unknown }).lookup = patched;
+}
+
+async function main(): Promise<void> {
+  const missing = realGatewayPrerequisites();
+  if (missing.length > 0) throw new Error(`cannot run here:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+  console.log(`pairing test: ${requireHaproxy()}`);
+  resolveLocalhostSubdomains();
+  const plan = LOCAL_CELL.plans.find((p) => p.bedrockModels.length === 0 && p.modelProviders.length > 0);
+  if (!plan) throw new Error('no local plan runs offline (test/local-cloud/env.ts)');
+  const efsRoot = mkdtempSync('/var/tmp/octw-pairing-efs-');
+  mkdirSync(join(efsRoot, 'tenants'));
+  const runtime = new OpenClawTaskRuntime({ efsRoot, ingressSourceAddress: LOCAL_INGRESS_NODE_ADDRESS });
+  const port = await freePort();
+  let cloud: LocalCloud | undefined;
+  let ingress: RealGatewayIngress | undefined;
+  const problems: string[] = [];
+  const check = (ok: boolean, what: string) => {
+    console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`);
+    if (!ok) problems.push(what);
+  };
+  try {
+    cloud = await startLocalCloud({
+      taskRuntime: { runtime, options: realGatewayRuntimeOptions() },
+      env: { GATEWAY_WAIT_SECONDS: '600', TENANTS_MOUNT_PATH: join(efsRoot, 'tenants') },
+      ingress: { shards: 1, probeOrigin: `http://127.0.0.1:${port}` },
+    });
+    const c = cloud;
+    ingress = new RealGatewayIngress(c.fake, runtime, { port, domain: c.ingress!.settings.domain, listenerArns: c.ingress!.settings.shards.map((s) => s.listenerArn) });
+    await ingress.start();
+    const started = Date.now();
+    for (const tenantId of TENANTS) await c.signup({ tenantId, displayName: tenantId, ownerEmail: `ops@${tenantId}.example`, plan: plan.id });
+    await c.settle();
+    for (const t of TENANTS) {
+      const r = await c.store.require(t);
+      if (r.status !== 'ACTIVE' || !r.ingress) throw new Error(`${t} is ${r.status}${r.lastError ? `: ${r.lastError.message}` : ''}`);
+    }
+    console.log(`2 tenants ACTIVE behind HAProxy in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+    // A's Telegram channel, through the update workflow (credential by reference, as the CLI stores it).
+    const [a, b] = TENANTS;
+    const tenant = { cell: LOCAL_CELL.cellId, tenantId: a };
+    const secretName = names.credentialSecret(tenant, channelCredentialName('telegram', 'botToken'));
+    const sm = new SecretsManagerClient({ region: LOCAL_REGION });
+    await sm.send(new CreateSecretCommand({ Name: secretName, SecretString: '7000000001:AApairing-test-not-a-real-token', Tags: Object.entries(tenantTagMap(tenant)).map(([Key, Value]) => ({ Key, Value })) }));
+    const updated = await runWorkflow(c, 'UpdateTenant', { tenantId: a, channels: [{ type: 'telegram', settings: {}, credentials: { botToken: secretName } }] });
+    if (updated.status !== 'SUCCEEDED') throw new Error(`A's channel update ended ${updated.status}`);
+    const recordA = await c.store.require(a);
+    const recordB = await c.store.require(b);
+    console.log(`A has a telegram channel (update ${((Date.now() - started) / 1000).toFixed(0)} s after signup)`);
+
+    const gatewayA = runtime.launched.filter((g) => g.serviceName === names.service({ cell: LOCAL_CELL.cellId, tenantId: a }) && !g.stopped).at(-1);
+    if (!gatewayA) throw new Error("no running gateway for A");
+    // The pairing script ran in A's task: its log line says the operator device is paired.
+    const paired = await waitFor(() => /octw operator pairing: operator device [0-9a-f]{12} paired/.test(gatewayA.handle.logs()), 120_000);
+    check(paired, `A's task paired the operator device over loopback (${OPERATOR_PAIRING_SCRIPT_ENV})`);
+
+    // A pending request, created in A's state the way the Telegram channel creates it.
+    const upsert = await gatewayA.handle.exec(
+      ['node', '--input-type=module', '-e', `const m=await import(${JSON.stringify(PAIRING_STORE)});const r=await m.d({channel:'telegram',id:${JSON.stringify(SENDER)},accountId:'default',meta:{username:'pairing_test_sender'}});console.log(JSON.stringify(r));`],
+      { timeoutMs: 120_000 },
+    );
+    const code = /"code":"([A-Z0-9]{8})"/.exec(upsert.stdout)?.[1];
+    check(upsert.code === 0 && code !== undefined, `a pending request for telegram sender ${SENDER} was created in A's store (code ${code ?? '-'}; ${upsert.stderr.trim().slice(0, 200)})`);
+
+    const env = {
+      OCTW_TABLE: c.tableName,
+      OCTW_STATE_MACHINE_ARN_PREFIX: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:{key}`,
+      OCTW_EVENT_BUS: LOCAL_CELL.eventBusName,
+      AWS_REGION: LOCAL_REGION,
+    };
+    const endpointA = ingress.localUrl(recordA.ingress!.hostname);
+    const endpointB = ingress.localUrl(recordB.ingress!.hostname);
+    const listA = await runCli(['tenants', 'pairing', 'list', a, '--endpoint', endpointA, '--json'], env);
+    const listed = listA.code === 0 ? (JSON.parse(listA.stdout) as { requests: { requestId: string; channel: string; senderId: string }[] }).requests : [];
+    console.log(`  octw tenants pairing list ${a}: exit ${listA.code}, ${listed.length} request(s) ${listA.stderr.trim().slice(0, 300)}`);
+    const request = listed.find((r) => r.channel === 'telegram' && r.senderId === SENDER);
+    check(request !== undefined, `list through ${endpointA} shows the telegram request of ${SENDER}`);
+    check(!listA.stdout.includes(code ?? '@@none'), 'the list does not show the pairing code (the gateway keeps codes out of its API)');
+    check(!JSON.stringify(listA).includes((c.fake.secret(names.secret(tenant))?.secretString ?? '@@none')), "A's gateway token appears nowhere in the CLI's output");
+
+    const wrong = await runCli(['tenants', 'pairing', 'approve', a, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '--endpoint', endpointA, '--json'], env);
+    check(wrong.code === 3 && /no pending pairing request/.test(wrong.stderr), `approve with a wrong request id is refused (exit ${wrong.code}: ${wrong.stderr.trim().slice(0, 200)})`);
+
+    // B's token at A's endpoint: the gateway refuses it before any method runs.
+    const tokenB = c.fake.secret(names.secret({ cell: LOCAL_CELL.cellId, tenantId: b }))?.secretString ?? '';
+    let bRefused = '';
+    try {
+      const rpc = await connectOperator({ url: endpointA.replace(/^http/, 'ws') + '/', token: tokenB });
+      rpc.close();
+      bRefused = 'CONNECTED';
+    } catch (err) {
+      bRefused = err instanceof Error ? err.message : String(err);
+    }
+    check(/token mismatch|unauthorized/i.test(bRefused), `B's token at A's endpoint is refused by A's gateway (${bRefused.slice(0, 160)})`);
+    const listB = await runCli(['tenants', 'pairing', 'list', b, '--endpoint', endpointB, '--json'], env);
+    const bRequests = listB.code === 0 ? (JSON.parse(listB.stdout) as { requests: unknown[] }).requests : undefined;
+    check(listB.code === 0 && bRequests?.length === 0, `B's own endpoint lists none of A's requests (exit ${listB.code}, ${bRequests?.length ?? '-'} request(s); ${listB.stderr.trim().slice(0, 200)})`);
+
+    if (request) {
+      const ok = await runCli(['tenants', 'pairing', 'approve', a, request.requestId, '--endpoint', endpointA], env);
+      check(ok.code === 0 && ok.stdout.includes(`sender ${SENDER}`), `approve ${request.requestId} succeeds (exit ${ok.code}: ${(ok.stdout + ok.stderr).trim().slice(0, 200)})`);
+      const again = await runCli(['tenants', 'pairing', 'list', a, '--endpoint', endpointA, '--json'], env);
+      const left = again.code === 0 ? (JSON.parse(again.stdout) as { requests: { senderId: string }[] }).requests : undefined;
+      check(left !== undefined && !left.some((r) => r.senderId === SENDER), 'the approved request is no longer pending');
+      const allow = await gatewayA.handle.exec(
+        ['node', '--input-type=module', '-e', `const m=await import(${JSON.stringify(PAIRING_STORE)});console.log(JSON.stringify(await m.s('telegram',process.env,'default')));`],
+        { timeoutMs: 120_000 },
+      );
+      check(allow.stdout.includes(SENDER), `the sender is in A's telegram allow store (${allow.stdout.trim().slice(0, 120)})`);
+      const twice = await runCli(['tenants', 'pairing', 'approve', a, request.requestId, '--endpoint', endpointA], env);
+      check(twice.code === 3, `approving the same request again is refused (exit ${twice.code}: ${twice.stderr.trim().slice(0, 160)})`);
+    }
+  } finally {
+    await cloud?.stop();
+    await ingress?.stop();
+    const left = runtime.launched.filter((g) => !g.stopped);
+    if (left.length > 0) problems.push(`${left.length} gateway process(es) still running: ${left.map((g) => g.handle.pid).join(', ')}`);
+    rmSync(efsRoot, { recursive: true, force: true });
+  }
+  if (problems.length > 0) {
+    console.error(`\nPAIRING TEST FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    process.exitCode = 1;
+  } else console.log('\npairing test passed');
+}
+
+async function waitFor(predicate: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (predicate()) return true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return predicate();
+}
+
+main().catch((err: unknown) => {
+  console.error(`pairing test failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});
