@@ -48,7 +48,10 @@ beforeAll(async () => {
   }
   // Every handler log line at the most verbose level (the local cloud keeps them silent otherwise).
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-  cloud = await startLocalCloud({ taskRuntime: { runtime } });
+  // The agent probes the stand-in's health check every 5 ms instead of at the task definition's
+  // 15 s interval: HEALTHY is seen as soon as the container passes (the failure budget, interval ×
+  // retries, stays the task definition's). Probing at 15 s made each start wait 15 s of real time.
+  cloud = await startLocalCloud({ taskRuntime: { runtime, options: { probeEveryMs: 5 } } });
   env = {
     OCTW_TABLE: cloud.tableName,
     OCTW_CELL: LOCAL_CELL.cellId,
