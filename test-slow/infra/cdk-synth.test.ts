@@ -42,7 +42,8 @@ beforeAll(() => {
     cwd: ROOT,
     env,
     stdio: 'pipe',
-    timeout: 240_000,
+    // Generous: about 45 s on an idle 2-core machine, over 4 min when the machine is shared.
+    timeout: 540_000,
   });
   templateFile = readdirSync(out).find((f) => f.endsWith('.template.json'));
   template = JSON.parse(readFileSync(path.join(out, templateFile ?? 'missing'), 'utf8')) as typeof template;
@@ -55,7 +56,7 @@ beforeAll(() => {
       return [key, assetPath ? path.join(out, assetPath) : ''];
     }),
   ) as Record<HandlerKey, string>;
-}, 300_000);
+}, 600_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 it('synthesizes the platform offline without credentials', () => {
