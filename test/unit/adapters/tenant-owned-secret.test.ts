@@ -40,13 +40,13 @@ function racing(operation: string, before: () => Promise<unknown>): SecretsManag
   const sm = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   const send = sm.send.bind(sm) as (command: unknown) => Promise<unknown>;
   let fired = false;
-  sm.send = (async (command: { constructor: { name: string } }) => {
+  sm.send = async (command: { constructor: { name: string } }) => {
     if (!fired && command.constructor.name === `${operation}Command`) {
       fired = true;
       await before();
     }
     return send(command);
-  }) as unknown as SecretsManagerClient['send'];
+  };
   return sm;
 }
 
