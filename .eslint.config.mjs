@@ -26,7 +26,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'conformance/tests/**/*.ts'],
+    files: ['test/**/*.ts', 'test-slow/**/*.ts', 'conformance/tests/**/*.ts'],
     rules: {
       '@typescript-eslint/unbound-method': 'off',
       // jest's asymmetric matchers (expect.any, expect.stringContaining...) are typed `any`.

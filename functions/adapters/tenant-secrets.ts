@@ -13,16 +13,10 @@ import {
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { DescribeSecretCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  PutSecretValueCommand,
-  RestoreSecretCommand,
-} from '@aws-sdk/client-secrets-manager';
 import { ForeignResourceError, TransientAwsError } from '../domain/errors';
-import { names, ownershipProblems, tagsOf, tenantTags } from '../domain/naming';
+import { names, ownershipProblems, tenantTags } from '../domain/naming';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
+import { deleteTenantSecret, describeSecret, putTenantSecret } from './tenant-owned-secret';
 
 /** 32 random bytes as 64 hex characters. */
 export const newGatewayToken = (): string => randomBytes(32).toString('hex');
@@ -46,72 +40,23 @@ export class GatewaySecrets {
   ) {}
 
   async describe(tenantId: string): Promise<DescribeSecretCommandOutput | undefined> {
-    try {
-      return await this.sm.send(new DescribeSecretCommand({ SecretId: names.secret({ cell: this.cell, tenantId }) }));
-    } catch (err) {
-      if (hasAwsErrorCode(err, 'ResourceNotFoundException')) return undefined;
-      throw classifyAwsError(err, 'SecretsManager DescribeSecret');
-    }
+    return describeSecret(this.sm, names.secret({ cell: this.cell, tenantId }));
   }
 
   /**
    * Creates the token secret for this provisioning generation. A secret of this cell's tenant left
    * from an earlier generation (a failed rollback, a failed deprovision) is adopted (restored if
    * scheduled for deletion) and given a fresh random value: a token is never carried over to a new
-   * generation or a new owner. Repeating the step within one generation changes nothing.
+   * generation or a new owner. Repeating the step within one generation changes nothing (the
+   * version id is the generation's, tokenVersionId).
    */
   async ensure(tenantId: string, generation: number): Promise<string> {
-    const versionId = tokenVersionId(this.cell, tenantId, generation);
-    const existing = await this.describe(tenantId);
-    if (existing?.ARN) return this.adopt(existing, tenantId, versionId);
-    try {
-      const out = await this.sm.send(
-        new CreateSecretCommand({
-          Name: names.secret({ cell: this.cell, tenantId }),
-          Description: `OCTW gateway token of tenant ${tenantId}`,
-          ClientRequestToken: versionId,
-          SecretString: this.newToken(),
-          Tags: tenantTags(tenantId, this.cell).map((t) => ({ Key: t.key, Value: t.value })),
-        }),
-      );
-      if (!out.ARN) throw new TransientAwsError('SecretsManager CreateSecret returned no ARN');
-      return out.ARN;
-    } catch (err) {
-      // Created concurrently, or by a step that crashed after the call: read it back.
-      if (hasAwsErrorCode(err, 'ResourceExistsException', 'InvalidRequestException')) {
-        const again = await this.describe(tenantId);
-        if (again?.ARN) return this.adopt(again, tenantId, versionId);
-      }
-      throw classifyAwsError(err, 'SecretsManager CreateSecret');
-    }
-  }
-
-  /** Refuses a secret that is not this cell's tenant's (its tags say so). */
-  private verify(secret: DescribeSecretCommandOutput, tenantId: string): void {
-    const foreign = ownershipProblems(tagsOf(secret.Tags), { cell: this.cell, tenantId });
-    if (foreign.length > 0) {
-      throw new ForeignResourceError(`secret ${secret.Name ?? '?'} is not tenant "${tenantId}" of cell "${this.cell}" (${foreign.join(', ')}); not touching it`);
-    }
-  }
-
-  private async adopt(secret: DescribeSecretCommandOutput, tenantId: string, versionId: string): Promise<string> {
-    this.verify(secret, tenantId);
-    if (secret.DeletedDate) {
-      await awsCall('SecretsManager RestoreSecret', () => this.sm.send(new RestoreSecretCommand({ SecretId: secret.ARN })));
-    }
-    if (!secret.VersionIdsToStages?.[versionId]) await this.rotate(secret.ARN!, versionId);
-    return secret.ARN!;
-  }
-
-  /** Puts a fresh random token as the AWSCURRENT version `versionId` (this generation's). */
-  private async rotate(secretArn: string, versionId: string): Promise<void> {
-    try {
-      await this.sm.send(new PutSecretValueCommand({ SecretId: secretArn, ClientRequestToken: versionId, SecretString: this.newToken() }));
-    } catch (err) {
-      // The version exists already: this generation's token was written by a concurrent or crashed attempt.
-      if (hasAwsErrorCode(err, 'ResourceExistsException')) return;
-      throw classifyAwsError(err, 'SecretsManager PutSecretValue');
-    }
+    return putTenantSecret(this.sm, { cell: this.cell, tenantId }, {
+      name: names.secret({ cell: this.cell, tenantId }),
+      description: `OCTW gateway token of tenant ${tenantId}`,
+      value: this.newToken,
+      versionId: tokenVersionId(this.cell, tenantId, generation),
+    });
   }
 
   /**
@@ -119,23 +64,7 @@ export class GatewaySecrets {
    * it is deleted at once (compensation of a provisioning that never served anyone).
    */
   async delete(tenantId: string, opts: { recoveryDays?: number }): Promise<'deleted' | 'absent'> {
-    const existing = await this.describe(tenantId);
-    if (!existing?.ARN) return 'absent';
-    this.verify(existing, tenantId);
-    if (existing.DeletedDate && opts.recoveryDays !== undefined) return 'deleted';
-    try {
-      await this.sm.send(
-        new DeleteSecretCommand(
-          opts.recoveryDays !== undefined
-            ? { SecretId: existing.ARN, RecoveryWindowInDays: opts.recoveryDays }
-            : { SecretId: existing.ARN, ForceDeleteWithoutRecovery: true },
-        ),
-      );
-      return 'deleted';
-    } catch (err) {
-      if (hasAwsErrorCode(err, 'ResourceNotFoundException')) return 'absent';
-      throw classifyAwsError(err, 'SecretsManager DeleteSecret');
-    }
+    return deleteTenantSecret(this.sm, { cell: this.cell, tenantId }, names.secret({ cell: this.cell, tenantId }), opts);
   }
 }
 

@@ -3,25 +3,8 @@
  * from the command line; and the credential reference checks of adapters/tenant-credentials.ts.
  */
 import { credentialProblems, referenceName } from '../../functions/adapters/tenant-credentials';
-import type { CliClients } from '../../infra/cli/aws';
-import { runCli, tempFile } from '../cli/support';
+import { noAws, runCli, tempFile } from '../cli/support';
 
-const noAws: CliClients = {
-  get doc(): never {
-    throw new Error('DynamoDB must not be called');
-  },
-  get sfn(): never {
-    throw new Error('Step Functions must not be called');
-  },
-  get events(): never {
-    throw new Error('EventBridge must not be called');
-  },
-  get sm(): never {
-    throw new Error('Secrets Manager must not be called');
-  },
-  region: () => Promise.reject(new Error('region must not be resolved')),
-  destroy: () => undefined,
-};
 const ENV = { OCTW_TABLE: 't', OCTW_STATE_MACHINE_ARN_PREFIX: 'arn:aws:states:eu-west-1:111122223333:stateMachine:octw-test-' };
 const cli = (...argv: string[]) => runCli(argv, ENV, { clients: noAws });
 

@@ -15,7 +15,7 @@ import { names } from '../../functions/domain/naming';
 import { StandInRuntime } from '../local-cloud/fake-aws/stand-in-runtime';
 import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from '../local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
-import { runCli, tempFile } from '../cli/support';
+import { cliWith, localCloudCliEnv, tempFile } from '../cli/support';
 import { causeMessage, runWorkflow } from '../workflows/support';
 
 jest.setTimeout(120_000);
@@ -25,7 +25,6 @@ const runtime = new StandInRuntime();
 /** What the CLI printed at each step of the marker tenant's life. */
 const results: Record<string, { code: number; stdout: string; stderr: string }> = {};
 let cloud: LocalCloud;
-let env: Record<string, string>;
 const printed: string[] = [];
 const restore: (() => void)[] = [];
 
@@ -48,21 +47,17 @@ beforeAll(async () => {
   }
   // Every handler log line at the most verbose level (the local cloud keeps them silent otherwise).
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-  cloud = await startLocalCloud({ taskRuntime: { runtime } });
-  env = {
-    OCTW_TABLE: cloud.tableName,
-    OCTW_CELL: LOCAL_CELL.cellId,
-    OCTW_STATE_MACHINE_ARN_PREFIX: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:{key}`,
-    OCTW_EVENT_BUS: LOCAL_CELL.eventBusName,
-    AWS_REGION: LOCAL_REGION,
-  };
+  // The agent probes the stand-in's health check every 5 ms instead of at the task definition's
+  // 15 s interval: HEALTHY is seen as soon as the container passes (the failure budget, interval ×
+  // retries, stays the task definition's). Probing at 15 s made each start wait 15 s of real time.
+  cloud = await startLocalCloud({ taskRuntime: { runtime, options: { probeEveryMs: 5 } } });
 });
 afterAll(async () => {
   await cloud?.stop();
   for (const r of restore.reverse()) r();
 });
 
-const cli = (...argv: string[]) => runCli(argv.includes('--wait') ? [...argv, '--poll-interval', '5'] : argv, env);
+const cli = cliWith(() => ({ ...localCloudCliEnv(cloud), OCTW_CELL: LOCAL_CELL.cellId }));
 const signup = (tenantId: string) =>
   tempFile('signup.json', { tenantId, displayName: `Tenant ${tenantId}`, ownerEmail: `ops@${tenantId}.example`, plan: 'standard', egressAllowlist: [] });
 const sm = new SecretsManagerClient({ region: LOCAL_REGION });

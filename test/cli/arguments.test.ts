@@ -2,26 +2,8 @@
  * octw argument and input errors: refused locally with exit 2 (or 3) before any AWS call.
  * The clients handed in throw on use, so a test fails if the CLI reaches AWS.
  */
-import type { CliClients } from '../../infra/cli/aws';
 import { USAGE } from '../../infra/cli/usage';
-import { jsonError, runCli, tempFile } from './support';
-
-const noAws: CliClients = {
-  get doc(): never {
-    throw new Error('DynamoDB must not be called');
-  },
-  get sfn(): never {
-    throw new Error('Step Functions must not be called');
-  },
-  get events(): never {
-    throw new Error('EventBridge must not be called');
-  },
-  get sm(): never {
-    throw new Error('Secrets Manager must not be called');
-  },
-  region: () => Promise.reject(new Error('region must not be resolved')),
-  destroy: () => undefined,
-};
+import { jsonError, noAws, runCli, tempFile } from './support';
 
 const ENV = {
   OCTW_TABLE: 'octw-test-tenants',

@@ -3,27 +3,20 @@
  * deprovision and purge through the CLI, with --wait; a workflow that fails exits 1; a repeated
  * request under the same execution name starts nothing new.
  */
-import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from '../local-cloud/env';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
-import { jsonError, runCli, tempFile } from './support';
+import { cliWith, jsonError, localCloudCliEnv, tempFile } from './support';
 
 let cloud: LocalCloud;
-let env: Record<string, string>;
 beforeAll(async () => {
   cloud = await startLocalCloud();
-  env = {
-    OCTW_TABLE: cloud.tableName,
-    OCTW_STATE_MACHINE_ARN_PREFIX: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:{key}`,
-    OCTW_EVENT_BUS: LOCAL_CELL.eventBusName,
-    AWS_REGION: LOCAL_REGION,
-  };
 });
 afterAll(async () => {
   await cloud.stop();
 });
 
 /** Runs octw with the local cloud's configuration; --wait polls every 5 ms. */
-const cli = (...argv: string[]) => runCli(argv.includes('--wait') ? [...argv, '--poll-interval', '5'] : argv, env);
+const cli = cliWith(() => localCloudCliEnv(cloud));
 const executionArn = (machine: string, name: string) => `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${machine}:${name}`;
 
 async function provisioned(tenantId: string): Promise<number> {

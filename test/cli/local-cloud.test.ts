@@ -4,26 +4,18 @@
  */
 import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from '../local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
-import { jsonError, runCli, tempFile } from './support';
+import { cliWith, jsonError, localCloudCliEnv, runCli, tempFile } from './support';
 
 let cloud: LocalCloud;
-let env: Record<string, string>;
 beforeAll(async () => {
   cloud = await startLocalCloud();
-  env = {
-    OCTW_TABLE: cloud.tableName,
-    // The local cloud names its state machines by catalogue key (ProvisionTenant, ...).
-    OCTW_STATE_MACHINE_ARN_PREFIX: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:{key}`,
-    OCTW_EVENT_BUS: LOCAL_CELL.eventBusName,
-    AWS_REGION: LOCAL_REGION,
-  };
 });
 afterAll(async () => {
   await cloud.stop();
 });
 
 /** Runs octw with the local cloud's configuration; --wait polls every 5 ms. */
-const cli = (...argv: string[]) => runCli(argv.includes('--wait') ? [...argv, '--poll-interval', '5'] : argv, env);
+const cli = cliWith(() => localCloudCliEnv(cloud));
 
 const signupOf = (tenantId: string) => ({
   tenantId,
@@ -135,7 +127,7 @@ describe('octw on tenants that do not exist', () => {
 
 describe('octw AWS errors', () => {
   it('exits 4 with the AWS error name when the table does not exist', async () => {
-    const r = await runCli(['tenants', 'list', '--json', '--table', 'octw-no-such-table'], env);
+    const r = await runCli(['tenants', 'list', '--json', '--table', 'octw-no-such-table'], localCloudCliEnv(cloud));
     expect(r.code).toBe(4);
     expect(jsonError(r).name).toBe('ResourceNotFoundException');
   });
@@ -143,7 +135,7 @@ describe('octw AWS errors', () => {
   it('exits 4 with a configuration hint when the state machine does not exist', async () => {
     const file = tempFile('signup.json', signupOf('cli-nomachine'));
     const r = await runCli(['tenants', 'provision', '--file', file, '--json'], {
-      ...env,
+      ...localCloudCliEnv(cloud),
       OCTW_STATE_MACHINE_ARN_PREFIX: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:octw-elsewhere-`,
     });
     expect(r.code).toBe(4);
@@ -171,7 +163,7 @@ describe('octw signup', () => {
 
   it('accepts a bare signup detail and puts it with the configured source', async () => {
     const tenantId = 'cli-bare';
-    const r = await runCli(['signup', '--file', tempFile('detail.json', signupOf(tenantId))], { ...env, OCTW_SIGNUP_SOURCE: 'octw.portal' });
+    const r = await runCli(['signup', '--file', tempFile('detail.json', signupOf(tenantId))], { ...localCloudCliEnv(cloud), OCTW_SIGNUP_SOURCE: 'octw.portal' });
     expect(r.code).toBe(0);
     await cloud.settle();
     const put = cloud.fake.events.find((e) => e.Source === 'octw.portal');

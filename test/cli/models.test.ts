@@ -4,26 +4,20 @@
  * an update; listing shows references, never values.
  */
 import { run } from '../../infra/cli/run';
-import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from '../local-cloud/env';
+import { LOCAL_CELL } from '../local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { provision } from '../workflows/support';
-import { runCli, tempFile } from './support';
+import { cliWith, localCloudCliEnv, tempFile } from './support';
 
 let cloud: LocalCloud;
-let env: Record<string, string>;
 beforeAll(async () => {
   cloud = await startLocalCloud();
-  env = {
-    OCTW_TABLE: cloud.tableName,
-    OCTW_STATE_MACHINE_ARN_PREFIX: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:{key}`,
-    AWS_REGION: LOCAL_REGION,
-  };
 });
 afterAll(async () => {
   await cloud.stop();
 });
 
-const cli = (...argv: string[]) => runCli(argv.includes('--wait') ? [...argv, '--poll-interval', '5'] : argv, env);
+const cli = cliWith(() => localCloudCliEnv(cloud));
 const KEY = 'sk-cli-marker-0123456789abcdef';
 const SECRET = (tenantId: string) => `octw/tenants/${LOCAL_CELL.cellId}/${tenantId}/credentials/byok-api-key`;
 
@@ -57,7 +51,7 @@ describe('octw tenants models', () => {
     const code = await run(['tenants', 'models', tenantId, '--provider', 'byok', '--key-file', '-', '--wait', '--poll-interval', '5'], {
       stdout: { write: (s: string) => (stdout += s) },
       stderr: { write: (s: string) => (stderr += s) },
-      env,
+      env: localCloudCliEnv(cloud),
       sleep: (ms) => new Promise<void>((res) => setTimeout(res, ms)),
       readStdin: () => Promise.resolve(`${KEY}-rotated`),
     });

@@ -1,6 +1,12 @@
 /**
  * Synthesizes the platform the way `cdk synth` does (cdk.json context, cdk-nag plugins), once per test
  * file. Lambda bundling is skipped unless asked for: template tests do not need the bundles.
+ *
+ * CDK's built-in CloudFormation validation (a WASM rules engine, `builtinCloudFormationValidation`)
+ * is off here: starting its engine costs several seconds per synth, and without the feature flag
+ * `@aws-cdk/core:validateAgainstDefaultRules` its findings are only printed as warnings, so it can
+ * fail no template test. The real `cdk synth` (test-slow/infra/cdk-synth.test.ts) keeps it on and
+ * checks its report.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +39,7 @@ export function synthPlatform(options: { context?: Record<string, unknown>; nag?
   const outdir = mkdtempSync(path.join(tmpdir(), 'octw-cdk-'));
   const app = new App({
     outdir,
+    builtinCloudFormationValidation: false,
     context: { ...cdkJsonContext(), ...options.context, 'aws:cdk:bundling-stacks': [] },
   });
   const config = configFromNode(app.node);

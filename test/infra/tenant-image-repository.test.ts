@@ -8,7 +8,8 @@ import { TenantImageRepository } from '../../infra/constructs/tenant-image-repos
 import { parseConfig } from '../../infra/config';
 import { cdkJsonContext, synthPlatform } from './synth';
 
-const stack = new Stack(new App(), 'T');
+// No built-in CloudFormation validation (warnings only, seconds per synth): see ./synth.ts.
+const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'T');
 new TenantImageRepository(stack, 'TenantImages', { repositoryName: 'octw-cell-1/openclaw' });
 const template = Template.fromStack(stack);
 

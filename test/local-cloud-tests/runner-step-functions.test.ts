@@ -62,6 +62,19 @@ describe('definition substitutions', () => {
     ).toThrow(/no local handler given for "Flaky"/);
   });
 
+  it('refuses to build a definition AWS would refuse, every time (a refusal is never remembered as an acceptance)', () => {
+    const build = () =>
+      createLocalStepFunctions({
+        stateMachines: { Invalid: { file: 'invalid-transition.asl.json', handlers: [] } },
+        handlers: fixture.handlers,
+        substitutions,
+        definitionsDir,
+        interceptSfnClient: false,
+      });
+    expect(build).toThrow(/Nowhere/);
+    expect(build).toThrow(/Nowhere/);
+  });
+
   it('routes the substituted Lambda ARNs to the handlers and fills the context object', async () => {
     const { executionArn } = await sfn.startExecution('RunnerFixture', input('throttled', 0), 'ctx-run');
     const done = await sfn.waitForExecution(executionArn);

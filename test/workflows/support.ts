@@ -107,11 +107,11 @@ export function causeMessage(snapshot: { cause?: string }): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fault matrix of the lifecycle workflows (used by lifecycle-faults-*.test.ts, one file per kind)
+// Fault matrix of the lifecycle workflows (used by test-slow/workflows/lifecycle-faults-*.test.ts, one file per kind)
 
 export type LifecycleWorkflow = 'DeprovisionTenant' | 'SuspendTenant' | 'ResumeTenant' | 'UpdateTenant';
 
-/** Every AWS call each workflow makes on a clean run (checked against a real run in lifecycle-faults-transient). */
+/** Every AWS call each workflow makes on a clean run (checked against a real run in test-slow/workflows/lifecycle-faults-transient). */
 export const LIFECYCLE_CALLS: Readonly<Record<LifecycleWorkflow, readonly (readonly [ServiceName, string])[]>> = {
   DeprovisionTenant: [
     ['EventBridge', 'PutEvents'],

@@ -1,3 +1,3 @@
-import { describeLifecycleFaultMatrix } from './support';
+import { describeLifecycleFaultMatrix } from '../../test/workflows/support';
 
 describeLifecycleFaultMatrix('crashAfterSuccess', ['DeprovisionTenant', 'SuspendTenant', 'ResumeTenant', 'UpdateTenant']);

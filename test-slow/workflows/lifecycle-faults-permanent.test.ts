@@ -1,3 +1,3 @@
-import { describeLifecycleFaultMatrix } from './support';
+import { describeLifecycleFaultMatrix } from '../../test/workflows/support';
 
 describeLifecycleFaultMatrix('permanent', ['DeprovisionTenant', 'SuspendTenant', 'ResumeTenant', 'UpdateTenant']);
