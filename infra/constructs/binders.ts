@@ -475,4 +475,29 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
       ],
     );
   },
+  /**
+   * Budget: lists ACTIVE and SUSPENDED tenants, reads their Bedrock token metrics, claims (and, on a
+   * failed notice, releases) one budget-notice item per tenant and month, puts TenantBudgetExceeded
+   * events and starts SuspendTenant runs for over-budget tenants whose plan says so.
+   */
+  Budget: (fn, ctx) => {
+    fn.allow(
+      [
+        statement('ListTenantsByStatus', ['dynamodb:Query'], [`${ctx.tableArn}/index/${TENANTS_TABLE_KEYS.indexes.byStatus.indexName}`]),
+        // The notice items share the tenant's partition (TENANT#<id>, sk BUDGET#<month>); IAM has no sort-key condition.
+        statement('BudgetNotices', ['dynamodb:PutItem', 'dynamodb:DeleteItem'], [ctx.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] },
+        }),
+        putEvents(ctx),
+        statement('SuspendOverBudgetTenants', ['states:StartExecution'], [ctx.suspendStateMachineArn]),
+        statement('ReadTokenMetrics', ['cloudwatch:GetMetricData'], ['*']),
+      ],
+      [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'cloudwatch:GetMetricData supports no resource-level permissions and no condition keys (Service Authorization Reference, Amazon CloudWatch); it reads metrics only.',
+        },
+      ],
+    );
+  },
 };

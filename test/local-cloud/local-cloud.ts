@@ -99,7 +99,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress] = await Promise.all([
+  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -111,6 +111,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/purge'),
     import('../../functions/handlers/usage'),
     import('../../functions/handlers/ingress'),
+    import('../../functions/handlers/budget'),
   ]);
   return {
     Intake: intake.handler,
@@ -124,6 +125,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Purge: purge.handler,
     Usage: usage.handler,
     Ingress: ingress.handler,
+    Budget: budget.handler,
   };
 }
 

@@ -255,4 +255,6 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
     ListTagsForResource: { group: 'ListTagsForResource', bucket: { burst: 10, refillPerSecond: 10 } },
     TagResource: { group: 'TagResource', bucket: { burst: 5, refillPerSecond: 5 } },
   },
+  // CloudWatch GetMetricData: 50 transactions per second (CloudWatch service quotas).
+  CloudWatch: { GetMetricData: { group: 'GetMetricData', bucket: { burst: 50, refillPerSecond: 50 } } },
 };

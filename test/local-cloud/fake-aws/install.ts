@@ -4,6 +4,7 @@
  * DynamoDB Local) and SFN (faked by the runner) are left alone.
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -32,6 +33,7 @@ const CLIENTS: readonly (readonly [Patchable, ServiceName | IngressServiceName])
   [CloudWatchLogsClient, 'CloudWatchLogs'],
   [EventBridgeClient, 'EventBridge'],
   [BedrockClient, 'Bedrock'],
+  [CloudWatchClient, 'CloudWatch'],
 ];
 
 let installed: FakeAws | undefined;
