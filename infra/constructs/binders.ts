@@ -299,8 +299,16 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         }),
         statement('ReadCellTenantLogGroupTags', ['logs:ListTagsForResource'], [cell.logGroups]),
         statement('DescribeLogGroups', ['logs:DescribeLogGroups'], [arns.allLogGroups]),
+        // Deprovision finds a tenant's credential secrets by name prefix (metadata only; deleted through the cell-scoped statement above).
+        statement('ListSecretsMetadata', ['secretsmanager:ListSecrets'], ['*']),
+        // The audit item of a credential sweep (what was deleted, what was foreign and left alone).
+        statement('CredentialSweepAudit', ['dynamodb:PutItem'], [ctx.tableArn], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] } }),
       ],
       [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'secretsmanager:ListSecrets supports no resource-level permissions (Service Authorization Reference); it returns names and tags, never values, and every DeleteSecret stays on this cell\'s prefix with its tag.',
+        },
         {
           id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`,
           reason: "Tenant gateway-token secrets are created at run time, only under this cell's octw/tenants/<cell>/ prefix and only with the octw:managed-by/octw:cell tags; deleted or restored only with this cell's tag; this function never reads secret values.",
