@@ -164,6 +164,14 @@ const ContextSchema = z
       .string()
       .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
       .default('rate(1 hour)'),
+    /**
+     * When the Budget function checks each tenant's Bedrock tokens this month against its plan's
+     * `monthlyTokenBudget`: a `cron(...)` or `rate(...)` expression. Default: hourly.
+     */
+    budgetSchedule: z
+      .string()
+      .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
+      .default('rate(1 hour)'),
     alarmEmail: z.email().optional(),
     /**
      * The per-cell egress proxy (issue 10, infra/egress-config.ts): on once `image` is set (and

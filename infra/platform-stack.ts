@@ -31,6 +31,7 @@ import { TenantsTable } from './constructs/table';
 import { Workflows, stateMachineArn } from './constructs/workflows';
 import { deadLetterQueue } from './constructs/dead-letter-queue';
 import { UsageAccess } from './constructs/usage';
+import { BudgetSchedule } from './constructs/budget';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -259,6 +260,7 @@ export class PlatformStack extends Stack {
 
     const purgeSweep = purgeAccess.schedule(this.functions.Purge.function, c.purgeSweepSchedule, c.prefix);
     const usageSchedule = usageAccess.schedule(this.functions.Usage.function, c.usageSchedule, c.prefix);
+    const budgetSchedule = new BudgetSchedule(this, 'Budget', { prefix: c.prefix, fn: this.functions.Budget.function, schedule: c.budgetSchedule });
 
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: c.prefix,
@@ -298,9 +300,14 @@ export class PlatformStack extends Stack {
         PurgeSweep: purgeSweep.deadLetterQueue,
         TenantCensus: censusDeadLetterQueue,
         UsageSchedule: usageSchedule.deadLetterQueue,
+        BudgetSchedule: budgetSchedule.deadLetterQueue,
       },
       // A tenant over its plan's EFS quota (the Usage function also puts a TenantOverQuota event).
-      metricAlarms: { 'tenants-over-quota': { metricName: 'TenantsOverQuota', statistic: 'Maximum', description: 'A tenant is over its plan\'s EFS quota (see the TenantOverQuota events and the TenantEfsBytes metric)' } },
+      metricAlarms: {
+        'tenants-over-quota': { metricName: 'TenantsOverQuota', statistic: 'Maximum', description: 'A tenant is over its plan\'s EFS quota (see the TenantOverQuota events and the TenantEfsBytes metric)' },
+        // A tenant over its plan's monthly Bedrock token budget (the Budget function also puts a TenantBudgetExceeded event, once a month).
+        'tenants-over-budget': { metricName: 'TenantsOverBudget', statistic: 'Maximum', description: 'A tenant is over its plan\'s monthly Bedrock token budget (see the TenantBudgetExceeded events and the TenantTokens metric)' },
+      },
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });
 

@@ -11,9 +11,10 @@
  * exist. ECS then injects the value (execution role) as an env var; the config references it.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, DescribeSecretCommand, ListSecretsCommand, type SecretListEntry } from '@aws-sdk/client-secrets-manager';
 import { ForeignResourceError, ValidationError } from '../domain/errors';
 import { CREDENTIAL_NAME_PATTERN, ownershipProblems, tagsOf, tenantCredentialPrefix, type TenantRef } from '../domain/naming';
+import { awsCall } from '../shared/aws-errors';
 import { classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
 /** The port the update use case calls (so it can be tested without Secrets Manager). */
@@ -70,5 +71,75 @@ export class TenantCredentials implements CredentialVerifier {
       );
     }
     return secret.ARN;
+  }
+}
+
+/** What a sweep of a tenant's credentials did (names only, never values). */
+export interface CredentialSweep {
+  /** Scheduled for deletion (or deleted) by this sweep. */
+  deleted: string[];
+  /** Already scheduled for deletion before this sweep. */
+  alreadyScheduled: string[];
+  /** Under the tenant's prefix but not tagged as its own: left alone, and reported. */
+  foreign: { name: string; problems: string[] }[];
+}
+
+/**
+ * Deletes every credential secret of a tenant (contract 1): everything under
+ * `octw/tenants/<cell>/<tenantId>/credentials/` whose `octw:cell` and `octw:tenant` tags are this
+ * cell's and this tenant's, found by ListSecrets (name prefix, case-sensitive) plus the references
+ * the tenant record still holds (ListSecrets may lag a few minutes behind a new secret). A secret
+ * under the prefix with anyone else's tags is never touched: it is returned in `foreign`.
+ * `recoveryDays` schedules the deletion (restorable until then), as the gateway token's at deprovision.
+ */
+export class TenantCredentialSweeper {
+  constructor(private readonly sm: SecretsManagerClient) {}
+
+  async deleteAll(tenant: TenantRef, opts: { recoveryDays: number; referenced?: readonly string[] }): Promise<CredentialSweep> {
+    const prefix = tenantCredentialPrefix(tenant);
+    const found = new Map<string, Pick<SecretListEntry, 'ARN' | 'Name' | 'Tags' | 'DeletedDate'>>();
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await awsCall('SecretsManager ListSecrets', () =>
+        this.sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix] }], MaxResults: 100, ...(token !== undefined ? { NextToken: token } : {}) })),
+      );
+      for (const s of page.SecretList ?? []) if (s.Name?.startsWith(prefix) && s.ARN) found.set(s.Name, s);
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    for (const ref of opts.referenced ?? []) {
+      if (!referenceName(ref).startsWith(prefix) || found.has(referenceName(ref))) continue;
+      try {
+        const d = await this.sm.send(new DescribeSecretCommand({ SecretId: ref }));
+        if (d.Name?.startsWith(prefix) && d.ARN) found.set(d.Name, d);
+      } catch (err) {
+        if (!hasAwsErrorCode(err, 'ResourceNotFoundException')) throw classifyAwsError(err, 'SecretsManager DescribeSecret');
+      }
+    }
+    const out: CredentialSweep = { deleted: [], alreadyScheduled: [], foreign: [] };
+    for (const [name, s] of [...found.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const problems = ownershipProblems(tagsOf(s.Tags), tenant);
+      if (problems.length > 0) {
+        out.foreign.push({ name, problems });
+        continue;
+      }
+      if (s.DeletedDate !== undefined) {
+        out.alreadyScheduled.push(name);
+        continue;
+      }
+      try {
+        await this.sm.send(new DeleteSecretCommand({ SecretId: s.ARN, RecoveryWindowInDays: opts.recoveryDays }));
+        out.deleted.push(name);
+      } catch (err) {
+        if (hasAwsErrorCode(err, 'ResourceNotFoundException')) continue;
+        // Already scheduled meanwhile: AWS answers InvalidRequestException for a second DeleteSecret with a window.
+        if (hasAwsErrorCode(err, 'InvalidRequestException')) {
+          out.alreadyScheduled.push(name);
+          continue;
+        }
+        throw classifyAwsError(err, 'SecretsManager DeleteSecret');
+      }
+    }
+    return out;
   }
 }

@@ -56,6 +56,32 @@ export function channelHostRules(channels: readonly { type: string; egressPreset
   });
 }
 
+/**
+ * The plan's `maxHostRules` bounds what the proxy enforces for the tenant: its own rules AND the
+ * hosts its channels and model providers add (merged: a host named twice counts once). A change
+ * that would take the effective count over the bound is refused; one that does not grow the count
+ * (on the same plan) is not, so a tenant already over a bound lowered later can still change other
+ * things. Returns the issues (empty when allowed).
+ */
+export function effectiveHostRuleIssues(
+  current: TenantEgressFields,
+  next: TenantEgressFields,
+  plan: { egress?: EgressPlanBounds | undefined },
+  planChanged: boolean,
+): { path: string; message: string }[] {
+  const max = (plan.egress ?? NO_HOST_EGRESS).maxHostRules;
+  const after = effectiveHostRules(next);
+  const before = effectiveHostRules(current);
+  if (after.length <= max || (!planChanged && after.length <= before.length)) return [];
+  const added = after.filter((r) => !before.some((b) => b.host === r.host)).map((r) => `${r.host} (${r.origin.join(', ')})`);
+  return [
+    {
+      path: 'hostAllowlist',
+      message: `the tenant's egress would need ${after.length} host rules (its own plus its channels' and model providers' hosts); the plan allows at most ${max}${added.length > 0 ? `; new: ${added.join(', ')}` : ''}`,
+    },
+  ];
+}
+
 /** Unites several rule lists: one rule per host, ports and origins merged and sorted. */
 export function mergeHostRules(lists: readonly (readonly HostRule[])[]): HostRule[] {
   const merged = new Map<string, { ports: Set<number>; origin: Set<string> }>();

@@ -161,6 +161,18 @@ export const HANDLERS = {
     timeoutSeconds: 900,
     env: [...COMMON, 'PLANS_JSON', 'TENANTS_MOUNT_PATH', 'SUSPEND_STATE_MACHINE_ARN'],
   },
+  /**
+   * The monthly Bedrock token budget per plan (issue 11): reads each tenant's tokens this month from
+   * its inference profiles' CloudWatch metrics; over the plan's budget, one TenantBudgetExceeded
+   * event per tenant per month and SuspendTenant when the plan says so. Scheduled.
+   */
+  Budget: {
+    entry: 'budget.ts',
+    description: "Checks each tenant's Bedrock tokens this month against its plan's budget; over it: TenantBudgetExceeded event (once a month), optional suspension",
+    memoryMiB: 512,
+    timeoutSeconds: 900,
+    env: [...COMMON, 'PLANS_JSON', 'SUSPEND_STATE_MACHINE_ARN'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerKey = keyof typeof HANDLERS;

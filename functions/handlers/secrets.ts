@@ -6,24 +6,32 @@
  *   anyone) and the log group, unless the tenant was ACTIVE before (its logs are kept for purge).
  * - `delete` mode "deprovision": schedules the secret for deletion (recoverable for
  *   SECRET_RECOVERY_DAYS) and keeps the log group, with its retention, as the record of what the
- *   tenant did, until purge.
+ *   tenant did, until purge. Schedules the tenant's credential secrets (channel tokens, its own
+ *   provider keys: everything under `.../<tenantId>/credentials/` tagged as its own) for deletion the
+ *   same way: a deprovisioned tenant has no gateway that could use them, and keeping live third-party
+ *   tokens through the data-retention period would only widen what a leak exposes; the recovery
+ *   window undoes a mistaken deprovision. A secret under the prefix with another tenant's or cell's
+ *   tags is left alone and reported (log warning, audit item `credentialsDeleted`).
  * - `purgeLogGroup` (purge workflow): deletes the log group of a DEPROVISIONED tenant.
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
+import { TenantCredentialSweeper } from '../adapters/tenant-credentials';
 import { GatewaySecrets, TenantLogGroups } from '../adapters/tenant-secrets';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { TenantStateConflictError } from '../domain/errors';
 import { TenantIdSchema } from '../domain/tenant';
-import { traced } from '../shared/powertools';
+import { logger, traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['SECRET_RECOVERY_DAYS', 'LOG_RETENTION_DAYS']);
 const { store, cell } = lifecycleDepsFromEnv();
-const secrets = new GatewaySecrets(traced(new SecretsManagerClient({})), cell);
+const sm = traced(new SecretsManagerClient({}));
+const secrets = new GatewaySecrets(sm, cell);
+const credentials = new TenantCredentialSweeper(sm);
 const logGroups = new TenantLogGroups(traced(new CloudWatchLogsClient({})), cell, env.LOG_RETENTION_DAYS);
 
 const Input = z.discriminatedUnion('action', [
@@ -58,9 +66,24 @@ export const handler = makeHandler('Secrets', Input, async (input) => {
     return { secretArn, logGroupName };
   }
   const secret = await secrets.delete(tenantId, input.mode === 'deprovision' ? { recoveryDays: env.SECRET_RECOVERY_DAYS } : {});
+  let credentialSweep;
+  if (input.mode === 'deprovision') {
+    const referenced = [...(record.channels ?? []).flatMap((c) => Object.values(c.credentials).map((v) => (typeof v === 'string' ? v : v.secretArn))), ...(record.modelKeys ?? []).map((k) => k.secretArn)];
+    credentialSweep = await credentials.deleteAll({ tenantId, cell }, { recoveryDays: env.SECRET_RECOVERY_DAYS, referenced });
+    if (credentialSweep.foreign.length > 0) {
+      logger.warn('secrets under the tenant\'s credential prefix are not its own: left alone', { tenantId, foreign: credentialSweep.foreign });
+    }
+    if (credentialSweep.deleted.length > 0 || credentialSweep.foreign.length > 0) {
+      const changes = [
+        ...credentialSweep.deleted.map((n) => `credential scheduled for deletion: ${n}`),
+        ...credentialSweep.foreign.map((f) => `credential NOT deleted, not this tenant's: ${f.name} (${f.problems.join('; ')})`),
+      ];
+      await store.appendAudit(record, { transition: 'credentialsDeleted', executionArn, detail: { changes, credentials: credentialSweep } });
+    }
+  }
   // A deprovisioned tenant's logs, or those of one that served before, stay until purge.
   const keepLogs = input.mode === 'deprovision' || record.transitions.ACTIVE !== undefined;
   const logGroup = keepLogs ? 'kept' : await logGroups.delete(tenantId);
   await store.setResources(tenantId, executionArn, { secretArn: null, ...(keepLogs ? {} : { logGroupName: null }) });
-  return { secret, logGroup };
+  return { secret, logGroup, ...(credentialSweep ? { credentials: credentialSweep } : {}) };
 });

@@ -5,7 +5,7 @@
  */
 import type { CredentialVerifier } from '../adapters/tenant-credentials';
 import { channelSpecs, isBuiltinChannel, validateChannels, type ChannelRequest, type TenantChannel } from '../domain/channels';
-import { effectiveHostRules } from '../domain/tenant-egress';
+import { effectiveHostRuleIssues, effectiveHostRules } from '../domain/tenant-egress';
 import { configHash } from '../domain/config-hash';
 import { TenantStateConflictError, ValidationError } from '../domain/errors';
 import { credentialReference, providerEndpoint, type ModelKeyRequest, type TenantModelKey } from '../domain/models';
@@ -93,6 +93,9 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
     );
     const channels = await targetChannels(deps, request.channels, record, plan);
     const modelKeys = await targetModelKeys(deps, request.modelKeys, record, plan);
+    // Channel and provider hosts count against the plan's maxHostRules, as the tenant's own rules do.
+    const hostIssues = effectiveHostRuleIssues(record, { hostAllowlist, channels, modelKeys }, plan, target.plan !== record.plan);
+    if (hostIssues.length > 0) throw new ValidationError(`update refused: ${hostIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, hostIssues);
     const hash = tenantConfigHash({ ...target, hostAllowlist, channels, modelKeys }, plan);
     const previous: PreviousConfig = {
       plan: record.plan,

@@ -33,11 +33,12 @@ import {
 } from '../../functions/domain/channels';
 import { names, tenantTagMap, type TenantRef } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
+import type { Plan } from '../../functions/domain/tenant';
 import { awsCodeOf, AwsCallError, RefusedError, UsageError } from './errors';
 import type { CommandContext } from './context';
 import { table } from './format';
 import { parseTenantId, validate } from './inputs';
-import { runOperation } from './operations';
+import { runOperation, type OperationArgs } from './operations';
 
 export interface ChannelArgs {
   readonly action: string | undefined;
@@ -128,16 +129,27 @@ async function addChannel(ctx: CommandContext, args: ChannelArgs, readStdin: Std
   // Only now the AWS calls: nothing is stored for input that is refused.
   const current = await record(ctx, tenantId);
   const tenant: TenantRef = { cell: current.cell, tenantId };
+  if (!current.channels?.some((c) => c.type === type) && current.status === 'ACTIVE') {
+    // Nothing is stored for a channel type the tenant's plan does not allow (when the CLI knows the plan).
+    checkAgainstPlan(ctx, current.plan, (p) => (p.channels ?? []).includes(type) || (p.channelPlugins ?? []).some((c) => c.type === type), `channel "${type}"`);
+  }
   const credentials: Record<string, string> = {};
-  for (const [field, value] of values) {
-    const name = names.credentialSecret(tenant, channelCredentialName(type, field));
-    await storeCredential(ctx.clients.sm, name, value, tenant);
-    credentials[field] = name;
-    ctx.note(`stored credential ${field} of ${type} as secret ${name}`);
+  const created: string[] = [];
+  try {
+    for (const [field, value] of values) {
+      const name = names.credentialSecret(tenant, channelCredentialName(type, field));
+      const stored = await storeCredentialTracked(ctx.clients.sm, name, value, tenant);
+      if (stored.created) created.push(name);
+      credentials[field] = name;
+      ctx.note(`stored credential ${field} of ${type} as secret ${name}`);
+    }
+  } catch (err) {
+    for (const name of created) await smCall('DeleteSecret', () => ctx.clients.sm.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true })));
+    throw err;
   }
   const channel = validate(ChannelRequestSchema, { type, settings, credentials }, `channel ${type}`);
   const channels = [...currentAsRequest(current).filter((c) => c.type !== type), channel];
-  await runOperation(ctx, { operation: 'update', id: tenantId, channels, wait: args.wait, pollIntervalMs: args.pollIntervalMs });
+  await runUpdateRemovingCreated(ctx, tenant, created, { operation: 'update', id: tenantId, channels, wait: args.wait, pollIntervalMs: args.pollIntervalMs });
 }
 
 async function removeChannel(ctx: CommandContext, args: ChannelArgs): Promise<void> {
@@ -201,10 +213,15 @@ async function readCredentials(ctx: CommandContext, specs: readonly string[], re
  * first. A secret under the name that is not this tenant's is refused and left alone.
  */
 export async function storeCredential(sm: SecretsManagerClient, name: string, value: string, tenant: TenantRef): Promise<string> {
+  return (await storeCredentialTracked(sm, name, value, tenant)).arn;
+}
+
+/** As storeCredential; `created` tells whether this call created the secret (it did not exist before). */
+export async function storeCredentialTracked(sm: SecretsManagerClient, name: string, value: string, tenant: TenantRef): Promise<{ arn: string; created: boolean }> {
   const Tags = Object.entries(tenantTagMap(tenant)).map(([Key, Value]) => ({ Key, Value }));
   try {
     const out = await sm.send(new CreateSecretCommand({ Name: name, SecretString: value, Tags, Description: `OCTW tenant ${tenant.tenantId} credential` }));
-    return out.ARN ?? name;
+    return { arn: out.ARN ?? name, created: true };
   } catch (err) {
     const code = awsCodeOf(err);
     if (code !== 'ResourceExistsException' && code !== 'InvalidRequestException') throw new AwsCallError(code ?? 'CreateSecretError', `CreateSecret ${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -214,7 +231,48 @@ export async function storeCredential(sm: SecretsManagerClient, name: string, va
   if (problems.length > 0) throw new RefusedError('TenantStateConflictError', `secret ${name} exists but is not tenant ${tenant.tenantId}'s of cell ${tenant.cell}: ${problems.join('; ')}`);
   if (d.DeletedDate !== undefined) await smCall('RestoreSecret', () => sm.send(new RestoreSecretCommand({ SecretId: name })));
   const out = await smCall('PutSecretValue', () => sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value })));
-  return out.ARN ?? name;
+  return { arn: out.ARN ?? name, created: false };
+}
+
+/**
+ * Runs the update that references credentials this command stored. When it created a secret (one
+ * that did not exist before), it waits for the update's end even without --wait, and if the update
+ * did not succeed (refused by the workflow: a provider or channel the plan does not allow, over the
+ * plan's host bound, ...) it deletes each secret it created that the tenant record does not
+ * reference (force: it never served anyone), then reports the failure. A secret that existed before
+ * is never deleted here.
+ */
+export async function runUpdateRemovingCreated(ctx: CommandContext, tenant: TenantRef, created: readonly string[], op: OperationArgs): Promise<void> {
+  if (created.length === 0) return runOperation(ctx, op);
+  if (!op.wait) ctx.note('waiting for the update to end: the credential secret it stored is removed again if the update is refused');
+  try {
+    await runOperation(ctx, { ...op, wait: true });
+  } catch (err) {
+    const after = await new TenantStore(ctx.clients.doc, ctx.config.tableName()).get(tenant.tenantId);
+    const referenced = JSON.stringify({ channels: after?.channels ?? [], modelKeys: after?.modelKeys ?? [], previous: after?.previous ?? null });
+    for (const name of created) {
+      const escaped = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      if (new RegExp(`secret:${escaped}-[A-Za-z0-9]{6}\\b`).test(referenced)) continue;
+      const d = await smCall('DescribeSecret', () => ctx.clients.sm.send(new DescribeSecretCommand({ SecretId: name })));
+      if (credentialProblems({ ...d, DeletedDate: undefined }, tenant).length > 0) continue;
+      await smCall('DeleteSecret', () => ctx.clients.sm.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true })));
+      ctx.note(`removed secret ${name} again: the update did not succeed and the secret did not exist before`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Checks a plan rule before anything is stored, when the CLI knows the cell's plan catalogue
+ * (OCTW_PLANS_JSON: the same JSON as the functions' PLANS_JSON). Without it the workflow is the only
+ * check (and a secret this command created is removed again if it refuses).
+ */
+export function checkAgainstPlan(ctx: CommandContext, planId: string, allowed: (plan: Plan) => boolean, what: string): void {
+  const plans = ctx.config.plans?.();
+  if (!plans) return;
+  const plan = plans.find((p) => p.id === planId);
+  if (!plan) return;
+  if (!allowed(plan)) throw new UsageError(`${what} is not allowed by plan "${planId}"; nothing was stored`);
 }
 
 async function smCall<T>(what: string, call: () => Promise<T>): Promise<T> {

@@ -6,6 +6,8 @@
  * AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL_EVENTBRIDGE, ...).
  */
 import type { StateMachineKey } from '../../functions/handlers/catalogue';
+import * as z from 'zod';
+import { PlanSchema, type Plan } from '../../functions/domain/tenant';
 import { UsageError } from './errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -34,6 +36,11 @@ export interface CliConfig {
   signupSource(): string;
   /** The ARN of a state machine; `resolveRegion` asks the SDK when no region was configured. */
   stateMachineArn(key: StateMachineKey, resolveRegion: () => Promise<string>): Promise<string>;
+  /**
+   * The cell's plan catalogue when the operator gave it (OCTW_PLANS_JSON: the functions' PLANS_JSON),
+   * for checks before anything is stored; undefined otherwise (the workflow then checks alone).
+   */
+  plans?(): readonly Plan[] | undefined;
 }
 
 const CELL_PATTERN = /^[a-z][a-z0-9-]{1,14}[a-z0-9]$/;
@@ -60,8 +67,23 @@ export function resolveConfig(flags: ConfigFlags, env: Env): CliConfig {
     );
   }
 
+  const plansJson = pick(undefined, 'OCTW_PLANS_JSON');
+  let plans: readonly Plan[] | undefined;
+  if (plansJson !== undefined) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(plansJson);
+    } catch {
+      throw new UsageError('OCTW_PLANS_JSON is not valid JSON (give the cell\'s PLANS_JSON, a list of plans)');
+    }
+    const parsed = z.array(PlanSchema).safeParse(raw);
+    if (!parsed.success) throw new UsageError(`OCTW_PLANS_JSON is not a plan catalogue: ${z.prettifyError(parsed.error)}`);
+    plans = parsed.data;
+  }
+
   return {
     region,
+    plans: () => plans,
     tableName() {
       if (table !== undefined) return table;
       if (cell !== undefined) return `octw-${cell}-tenants`;

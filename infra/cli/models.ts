@@ -9,14 +9,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { storeCredential } from './channels';
+import { checkAgainstPlan, runUpdateRemovingCreated, storeCredentialTracked } from './channels';
 import { TenantStore } from '../../functions/adapters/tenant-store';
 import { names } from '../../functions/domain/naming';
 import type { ModelKeyRequest } from '../../functions/domain/models';
 import type { CommandContext } from './context';
 import { RefusedError, UsageError } from './errors';
 import { parseTenantId } from './inputs';
-import { runOperation, type OperationArgs } from './operations';
+import type { OperationArgs } from './operations';
 
 export interface ModelsArgs {
   readonly id: string | undefined;
@@ -43,18 +43,24 @@ export async function runModels(ctx: CommandContext, args: ModelsArgs): Promise<
   const cell = record.cell;
   const others: ModelKeyRequest[] = (record.modelKeys ?? []).filter((k) => k.provider !== args.provider).map((k) => ({ provider: k.provider, credential: k.secretArn }));
   let modelKeys = others;
+  const created: string[] = [];
   if (args.keyFile !== undefined) {
     const value = (await readKey(ctx, args.keyFile)).trim();
     if (value.length === 0) throw new UsageError(`--key-file ${args.keyFile}: the key is empty`);
-    const credential = `${args.provider}-api-key`;
-    await storeCredential(ctx.clients.sm, names.credentialSecret({ cell, tenantId }, credential), value, { cell, tenantId });
-    ctx.note(`stored the key of ${args.provider} for ${tenantId} as ${names.credentialSecret({ cell, tenantId }, credential)}`);
-    modelKeys = [...others, { provider: args.provider, credential }];
+    const provider = args.provider;
+    // Nothing is stored for a provider the plan takes no key for (when the CLI knows the plan; the workflow checks again).
+    checkAgainstPlan(ctx, record.plan, (p) => p.modelProviders.some((m) => m.id === provider && m.apiKey === 'tenant'), `a key of provider "${provider}"`);
+    const credential = `${provider}-api-key`;
+    const name = names.credentialSecret({ cell, tenantId }, credential);
+    const stored = await storeCredentialTracked(ctx.clients.sm, name, value, { cell, tenantId });
+    if (stored.created) created.push(name);
+    ctx.note(`stored the key of ${provider} for ${tenantId} as ${name}`);
+    modelKeys = [...others, { provider, credential }];
   } else if (others.length === (record.modelKeys ?? []).length) {
     throw new RefusedError('TenantStateConflictError', `tenant "${tenantId}" has no key for provider "${args.provider}"`);
   }
   const op: OperationArgs = { operation: 'update', id: tenantId, modelKeys, wait: args.wait, pollIntervalMs: args.pollIntervalMs };
-  await runOperation(ctx, op);
+  await runUpdateRemovingCreated(ctx, { cell, tenantId }, created, op);
 }
 
 async function listModelKeys(ctx: CommandContext, tenantId: string): Promise<void> {

@@ -299,8 +299,16 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         }),
         statement('ReadCellTenantLogGroupTags', ['logs:ListTagsForResource'], [cell.logGroups]),
         statement('DescribeLogGroups', ['logs:DescribeLogGroups'], [arns.allLogGroups]),
+        // Deprovision finds a tenant's credential secrets by name prefix (metadata only; deleted through the cell-scoped statement above).
+        statement('ListSecretsMetadata', ['secretsmanager:ListSecrets'], ['*']),
+        // The audit item of a credential sweep (what was deleted, what was foreign and left alone).
+        statement('CredentialSweepAudit', ['dynamodb:PutItem'], [ctx.tableArn], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] } }),
       ],
       [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'secretsmanager:ListSecrets supports no resource-level permissions (Service Authorization Reference); it returns names and tags, never values, and every DeleteSecret stays on this cell\'s prefix with its tag.',
+        },
         {
           id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`,
           reason: "Tenant gateway-token secrets are created at run time, only under this cell's octw/tenants/<cell>/ prefix and only with the octw:managed-by/octw:cell tags; deleted or restored only with this cell's tag; this function never reads secret values.",
@@ -471,6 +479,31 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
           id: 'AwsSolutions-IAM5[Resource::*]',
           reason:
             'The ENI actions Lambda needs to run a function in a VPC (the content of AWSLambdaVPCAccessExecutionRole) support no resource-level permissions.',
+        },
+      ],
+    );
+  },
+  /**
+   * Budget: lists ACTIVE and SUSPENDED tenants, reads their Bedrock token metrics, claims (and, on a
+   * failed notice, releases) one budget-notice item per tenant and month, puts TenantBudgetExceeded
+   * events and starts SuspendTenant runs for over-budget tenants whose plan says so.
+   */
+  Budget: (fn, ctx) => {
+    fn.allow(
+      [
+        statement('ListTenantsByStatus', ['dynamodb:Query'], [`${ctx.tableArn}/index/${TENANTS_TABLE_KEYS.indexes.byStatus.indexName}`]),
+        // The notice items share the tenant's partition (TENANT#<id>, sk BUDGET#<month>); IAM has no sort-key condition.
+        statement('BudgetNotices', ['dynamodb:PutItem', 'dynamodb:DeleteItem'], [ctx.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] },
+        }),
+        putEvents(ctx),
+        statement('SuspendOverBudgetTenants', ['states:StartExecution'], [ctx.suspendStateMachineArn]),
+        statement('ReadTokenMetrics', ['cloudwatch:GetMetricData'], ['*']),
+      ],
+      [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'cloudwatch:GetMetricData supports no resource-level permissions and no condition keys (Service Authorization Reference, Amazon CloudWatch); it reads metrics only.',
         },
       ],
     );

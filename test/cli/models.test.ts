@@ -4,10 +4,10 @@
  * an update; listing shows references, never values.
  */
 import { run } from '../../infra/cli/run';
-import { LOCAL_CELL } from '../local-cloud/env';
+import { LOCAL_CELL, LOCAL_PLANS, LOCAL_REGION } from '../local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { provision } from '../workflows/support';
-import { cliWith, localCloudCliEnv, tempFile } from './support';
+import { cliWith, localCloudCliEnv, runCli, tempFile } from './support';
 
 let cloud: LocalCloud;
 beforeAll(async () => {
@@ -73,5 +73,39 @@ describe('octw tenants models', () => {
     expect(noKey.code).not.toBe(0);
     expect(noKey.stderr).toMatch(/takes no key/);
     expect((await cli('tenants', 'models', 'nobody-here', '--provider', 'byok', '--remove')).code).toBe(3);
+  });
+
+  it('removes the secret it created when the workflow refuses the provider, and never one that existed before', async () => {
+    const tenantId = 'cli-byok-cleanup';
+    expect((await provision(cloud, tenantId, { plan: 'offline' }))?.status).toBe('ACTIVE');
+    const name = `octw/tenants/${LOCAL_CELL.cellId}/${tenantId}/credentials/stub-api-key`;
+    // Without --wait too: the CLI waits for the end because it created a secret for this update.
+    const refused = await cli('tenants', 'models', tenantId, '--provider', 'stub', '--key-file', tempFile('k2', KEY));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/takes no key/);
+    expect(refused.stderr).toContain(`removed secret ${name} again`);
+    expect(cloud.fake.secret(name)).toBeUndefined();
+
+    // A secret that existed before the command is left in place.
+    const { CreateSecretCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    await new SecretsManagerClient({ region: LOCAL_REGION }).send(
+      new CreateSecretCommand({ Name: name, SecretString: 'older', Tags: [{ Key: 'octw:tenant', Value: tenantId }, { Key: 'octw:cell', Value: LOCAL_CELL.cellId }] }),
+    );
+    const again = await cli('tenants', 'models', tenantId, '--provider', 'stub', '--key-file', tempFile('k3', KEY), '--wait');
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).not.toContain('removed secret');
+    expect(cloud.fake.secret(name)?.deletionDate).toBeUndefined();
+  });
+
+  it('refuses before storing anything when it knows the plan catalogue (OCTW_PLANS_JSON)', async () => {
+    const tenantId = 'cli-byok-precheck';
+    expect((await provision(cloud, tenantId, { plan: 'offline' }))?.status).toBe('ACTIVE');
+    const before = cloud.fake.calls.filter((c) => c.operation === 'CreateSecret').length;
+    const r = await runCli(['tenants', 'models', tenantId, '--provider', 'stub', '--key-file', tempFile('k4', KEY)], { ...localCloudCliEnv(cloud), OCTW_PLANS_JSON: JSON.stringify(LOCAL_PLANS) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/a key of provider "stub" is not allowed by plan "offline"; nothing was stored/);
+    expect(cloud.fake.calls.filter((c) => c.operation === 'CreateSecret').length).toBe(before);
+    const ok = await runCli(['tenants', 'models', tenantId, '--provider', 'byok', '--key-file', tempFile('k5', KEY), '--wait', '--poll-interval', '5'], { ...localCloudCliEnv(cloud), OCTW_PLANS_JSON: JSON.stringify(LOCAL_PLANS) });
+    expect({ code: ok.code, stderr: ok.code === 0 ? '' : ok.stderr }).toEqual({ code: 0, stderr: '' });
   });
 });

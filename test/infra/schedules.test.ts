@@ -100,6 +100,59 @@ describe('schedules and shared capacity', () => {
     });
   });
 
+  describe('monthly token budget (issue 11)', () => {
+    const budgetFunction = () => {
+      const fns = template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'octw-cell-1-budget' } });
+      expect(Object.keys(fns)).toHaveLength(1);
+      return Object.keys(fns)[0]!;
+    };
+    const budgetStatements = () =>
+      Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes('BudgetFunctionRole'))
+        .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[] } } }).Properties.PolicyDocument.Statement);
+
+    it('runs the Budget function hourly with a retry policy and a dead-letter queue, and alarms on the queue', () => {
+      const fn = budgetFunction();
+      template.hasResourceProperties('AWS::Events::Rule', {
+        Name: 'octw-cell-1-budget',
+        ScheduleExpression: 'rate(1 hour)',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
+            Input: '{"action":"check"}',
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BudgetDeadLetterQueue'), 'Arn'] } },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'octw-cell-1-BudgetSchedule-dlq-not-empty', MetricName: 'ApproximateNumberOfMessagesVisible' });
+      expect(parseConfig({ budgetSchedule: 'cron(0 * * * ? *)' }).budgetSchedule).toBe('cron(0 * * * ? *)');
+      expect(() => parseConfig({ budgetSchedule: 'hourly' })).toThrow(/budgetSchedule/);
+    });
+
+    it('alarms per cell when a tenant is over its plan\'s token budget', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'octw-cell-1-tenants-over-budget', Namespace: 'OCTW', MetricName: 'TenantsOverBudget', Threshold: 1 });
+    });
+
+    it('gives it only what the check needs: metrics read, its notice items, the byStatus index, the bus and SuspendTenant', () => {
+      const statements = budgetStatements();
+      const bySid = Object.fromEntries(statements.filter((st) => st.Sid).map((st) => [st.Sid!, st]));
+      expect(bySid.ReadTokenMetrics).toMatchObject({ Action: 'cloudwatch:GetMetricData', Resource: '*' });
+      expect(bySid.BudgetNotices).toMatchObject({
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] } },
+      });
+      expect(JSON.stringify(bySid.SuspendOverBudgetTenants?.Resource)).toContain(':stateMachine:octw-cell-1-suspend-tenant');
+      const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+      // No secret, no tenant resource, no metric writes other than its own logs (EMF), no table-wide updates.
+      expect(actions.filter((a) => /^(secretsmanager|ecs|ec2|iam|bedrock|elasticfilesystem):/.test(a))).toEqual([]);
+      expect(actions).not.toContain('dynamodb:UpdateItem');
+      expect(actions).not.toContain('cloudwatch:PutMetricData');
+      const wildcard = statements.filter((st) => st.Resource === '*').flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+      expect(wildcard.filter((a) => !a.startsWith('xray:'))).toEqual(['cloudwatch:GetMetricData']);
+    });
+  });
+
   describe('NAT gateways', () => {
     it('puts one NAT gateway in each AZ by default, so no AZ shares another\'s NAT bandwidth', () => {
       expect(parseConfig({}).natGateways).toBe(3);

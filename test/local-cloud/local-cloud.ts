@@ -107,7 +107,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress] = await Promise.all([
+  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -119,6 +119,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/purge'),
     import('../../functions/handlers/usage'),
     import('../../functions/handlers/ingress'),
+    import('../../functions/handlers/budget'),
   ]);
   return {
     Intake: intake.handler,
@@ -132,6 +133,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Purge: purge.handler,
     Usage: usage.handler,
     Ingress: ingress.handler,
+    Budget: budget.handler,
   };
 }
 

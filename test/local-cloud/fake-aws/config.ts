@@ -233,6 +233,8 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
     TagResource: { group: 'TagResource', bucket: SM_50 },
     GetRandomPassword: { group: 'GetRandomPassword', bucket: SM_50 },
     DescribeSecret: { group: 'DescribeSecret', bucket: { burst: 40_000, refillPerSecond: 40_000 } },
+    // ListSecrets: 100 requests per second (Secrets Manager quotas).
+    ListSecrets: { group: 'ListSecrets', bucket: { burst: 100, refillPerSecond: 100 } },
   },
   CloudWatchLogs: {
     CreateLogGroup: { group: 'CreateLogGroup', bucket: { burst: 5, refillPerSecond: 5 } },
@@ -255,4 +257,6 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
     ListTagsForResource: { group: 'ListTagsForResource', bucket: { burst: 10, refillPerSecond: 10 } },
     TagResource: { group: 'TagResource', bucket: { burst: 5, refillPerSecond: 5 } },
   },
+  // CloudWatch GetMetricData: 50 transactions per second (CloudWatch service quotas).
+  CloudWatch: { GetMetricData: { group: 'GetMetricData', bucket: { burst: 50, refillPerSecond: 50 } } },
 };

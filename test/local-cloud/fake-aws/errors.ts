@@ -4,6 +4,7 @@
  * `name` = the AWS error code.
  */
 import * as bedrock from '@aws-sdk/client-bedrock';
+import * as cw from '@aws-sdk/client-cloudwatch';
 import * as cwl from '@aws-sdk/client-cloudwatch-logs';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import * as ecs from '@aws-sdk/client-ecs';
@@ -40,6 +41,7 @@ const BASES: Record<ServiceName, BaseCtor> = {
   CloudWatchLogs: cwl.CloudWatchLogsServiceException,
   EventBridge: EventBridgeServiceException,
   Bedrock: bedrock.BedrockServiceException,
+  CloudWatch: cw.CloudWatchServiceException,
 };
 
 type ModeledCtor = new (options: { message: string; $metadata: AwsMetadata; ErrorCode?: string }) => Error;
@@ -58,6 +60,7 @@ const MODELED: Partial<Record<string, ModeledCtor>> = {
   'Bedrock:ThrottlingException': bedrock.ThrottlingException,
   'Bedrock:InternalServerException': bedrock.InternalServerException,
   'Bedrock:AccessDeniedException': bedrock.AccessDeniedException,
+  'CloudWatch:InternalServiceFault': cw.InternalServiceFault,
 };
 
 /** The client's modelled exception for `code` when there is one, else the service's base exception. */
@@ -106,6 +109,8 @@ export const THROTTLE_ERRORS: Record<ServiceName, { code: string; message: strin
   // Bedrock (REST-JSON): ThrottlingException, HTTP 429 (Bedrock API Reference, Common Errors).
   Bedrock: { code: 'ThrottlingException', message: 'Too many requests, please wait before trying again.', status: 429 },
   EventBridge: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 },
+  // CloudWatch (awsQuery-compatible): code "Throttling", HTTP 400 (CloudWatch API Reference, Common Errors).
+  CloudWatch: { code: 'Throttling', message: 'Rate exceeded', status: 400 },
 };
 
 /** Transient (5xx) errors as each service names them. */
@@ -118,6 +123,8 @@ export const TRANSIENT_ERRORS: Record<ServiceName, { code: string; message: stri
   CloudWatchLogs: { code: 'ServiceUnavailableException', message: 'The service cannot complete the request.', status: 503 },
   EventBridge: { code: 'InternalException', message: 'Internal failure', status: 500 },
   Bedrock: { code: 'InternalServerException', message: 'An internal server error occurred. Retry your request.', status: 500 },
+  // CloudWatch models InternalServiceFault (HTTP 500) for its server-side errors.
+  CloudWatch: { code: 'InternalServiceFault', message: 'Request processing has failed due to some unknown error, exception, or failure.', status: 500 },
 };
 
 /** Permanent (4xx, not retryable) errors as each service names them. */
@@ -130,4 +137,5 @@ export const PERMANENT_ERRORS: Record<ServiceName, { code: string; message: stri
   CloudWatchLogs: { code: 'AccessDeniedException', message: 'User is not authorized to perform this action.', status: 400 },
   EventBridge: { code: 'AccessDeniedException', message: 'User is not authorized to perform this action.', status: 400 },
   Bedrock: { code: 'AccessDeniedException', message: 'You do not have sufficient access to perform this action.', status: 403 },
+  CloudWatch: { code: 'AccessDenied', message: 'User is not authorized to perform: cloudwatch:GetMetricData', status: 403 },
 };

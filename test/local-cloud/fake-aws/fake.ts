@@ -14,6 +14,7 @@ import { Rng } from './core';
 import type { EmulatedService, ServiceContext } from './context';
 import { op } from './context';
 import { BedrockFake } from './bedrock';
+import { CloudWatchFake } from './cloudwatch';
 import { Ec2Fake, InvalidTokenError } from './ec2';
 import { EcsFake } from './ecs';
 import { EfsFake } from './efs';
@@ -41,6 +42,8 @@ export class FakeAws {
   readonly logs: LogsFake;
   readonly ecs: EcsFake;
   readonly bedrock: BedrockFake;
+  /** CloudWatch metrics (GetMetricData over datapoints put in with `cloudwatch.putDatapoint`). */
+  readonly cloudwatch: CloudWatchFake;
   /** ELBv2 and Route 53 (issue 12): the ingress tier's load balancers, target groups, rules and records. */
   readonly ingress: IngressFake;
   readonly throttling: Throttler;
@@ -71,6 +74,7 @@ export class FakeAws {
     this.logs = new LogsFake(ctx);
     this.ecs = new EcsFake(ctx, this.iam, { secrets: this.secrets, efs: this.efs });
     this.bedrock = new BedrockFake(ctx);
+    this.cloudwatch = new CloudWatchFake(ctx);
     this.ec2.setEniUsage((groupId) => this.ecs.eniUsing(groupId));
     this.ingress = new IngressFake({
       seed: config.seed,
@@ -149,6 +153,8 @@ export class FakeAws {
         return this.eventBridge;
       case 'Bedrock':
         return this.bedrock;
+      case 'CloudWatch':
+        return this.cloudwatch;
     }
   }
 

@@ -12,6 +12,7 @@
  *   throttling errors would make it retry, with its own backoff and retry quota.
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -40,6 +41,7 @@ const CLIENTS: readonly (readonly [Patchable, ServiceName | IngressServiceName])
   [CloudWatchLogsClient, 'CloudWatchLogs'],
   [EventBridgeClient, 'EventBridge'],
   [BedrockClient, 'Bedrock'],
+  [CloudWatchClient, 'CloudWatch'],
 ];
 
 let installed: FakeAws | undefined;

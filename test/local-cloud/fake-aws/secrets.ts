@@ -1,11 +1,11 @@
 /** Secrets Manager secrets (metadata and value). Errors: Secrets Manager API Reference. */
 import type * as sm from '@aws-sdk/client-secrets-manager';
-import { InvalidParameterException, InvalidRequestException, ResourceExistsException, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import { InvalidNextTokenException, InvalidParameterException, InvalidRequestException, ResourceExistsException, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import type { ResourceRef, TagMap } from './core';
 import { mergeTags, tagRecord, tagsFromKeyValue, toKeyValue } from './core';
 import type { EmulatedService, ServiceContext } from './context';
 import { op } from './context';
-import { meta } from './errors';
+import { meta, NotEmulatedError } from './errors';
 
 export interface Secret {
   readonly name: string;
@@ -48,6 +48,7 @@ export class SecretsFake implements EmulatedService {
     })),
     PutSecretValue: op((i: sm.PutSecretValueCommandInput): sm.PutSecretValueCommandOutput => this.putValue(i)),
     GetSecretValue: op((i: sm.GetSecretValueCommandInput): sm.GetSecretValueCommandOutput => this.getValue(i)),
+    ListSecrets: op((i: sm.ListSecretsCommandInput): sm.ListSecretsCommandOutput => this.list(i)),
     TagResource: op((i: sm.TagResourceCommandInput): sm.TagResourceCommandOutput => {
       const s = this.must(i.SecretId);
       mergeTags(s.tags, tagsFromKeyValue(i.Tags));
@@ -105,6 +106,58 @@ export class SecretsFake implements EmulatedService {
     };
     this.secrets.set(name, secret);
     return { $metadata: {}, ARN: secret.arn, Name: name, VersionId: versionId };
+  }
+
+  /**
+   * ListSecrets (API Reference: ListSecrets, Filter): metadata only, by CreatedDate; secrets scheduled
+   * for deletion only with IncludePlannedDeletion. Filters: `name`, `tag-key`, `tag-value` (prefix,
+   * case-sensitive; a value starting with "!" negates), `description` (prefix, not case-sensitive); a
+   * secret must match every filter and, within one, any value. MaxResults 1-100 (else
+   * InvalidParameterException); a NextToken not from a previous answer: InvalidNextTokenException.
+   */
+  private list(i: sm.ListSecretsCommandInput): sm.ListSecretsCommandOutput {
+    this.purgeExpired();
+    const max = i.MaxResults ?? 100;
+    if (max < 1 || max > 100) throw new InvalidParameterException({ message: 'MaxResults must be between 1 and 100.', $metadata: meta(400) });
+    const filters = i.Filters ?? [];
+    for (const f of filters) {
+      if (!f.Key || !['description', 'name', 'tag-key', 'tag-value'].includes(f.Key)) {
+        if (f.Key && ['primary-region', 'owning-service', 'all'].includes(f.Key)) throw new NotEmulatedError('SecretsManager', `ListSecrets filter ${f.Key}`);
+        throw new InvalidParameterException({ message: `Invalid filter key: ${f.Key ?? ''}`, $metadata: meta(400) });
+      }
+      if (!f.Values || f.Values.length < 1 || f.Values.length > 10) throw new InvalidParameterException({ message: 'A filter needs 1 to 10 values.', $metadata: meta(400) });
+    }
+    const matches = (secret: Secret, key: string, value: string): boolean => {
+      const negate = value.startsWith('!');
+      const v = negate ? value.slice(1) : value;
+      const fields =
+        key === 'name' ? [secret.name] : key === 'tag-key' ? [...secret.tags.keys()] : key === 'tag-value' ? [...secret.tags.values()] : [secret.description ?? ''];
+      const hit = key === 'description' ? fields.some((x) => x.toLowerCase().startsWith(v.toLowerCase())) : fields.some((x) => x.startsWith(v));
+      return negate ? !hit : hit;
+    };
+    const all = [...this.secrets.values()]
+      .filter((s) => i.IncludePlannedDeletion === true || s.deletionDate === undefined)
+      .filter((s) => filters.every((f) => f.Values!.some((v) => matches(s, f.Key!, v))))
+      .sort((a, b) => (i.SortOrder === 'desc' ? b.createdAt - a.createdAt : a.createdAt - b.createdAt) || a.name.localeCompare(b.name));
+    let start = 0;
+    if (i.NextToken !== undefined) {
+      const m = /^fake-list:(\d+)$/.exec(i.NextToken);
+      if (!m) throw new InvalidNextTokenException({ message: 'The NextToken value is invalid.', $metadata: meta(400) });
+      start = Number(m[1]);
+    }
+    const page = all.slice(start, start + max);
+    return {
+      $metadata: {},
+      SecretList: page.map((s) => ({
+        ARN: s.arn,
+        Name: s.name,
+        ...(s.description !== undefined ? { Description: s.description } : {}),
+        CreatedDate: new Date(s.createdAt),
+        ...(s.deletionDate !== undefined ? { DeletedDate: new Date(s.deletionDate) } : {}),
+        Tags: toKeyValue(s.tags),
+      })),
+      ...(start + max < all.length ? { NextToken: `fake-list:${start + max}` } : {}),
+    };
   }
 
   private describe(i: sm.DescribeSecretCommandInput): sm.DescribeSecretCommandOutput {

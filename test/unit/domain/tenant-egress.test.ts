@@ -1,6 +1,6 @@
 /** The tenant's host policy: what the proxy enforces (effectiveHostRules) and how signups and updates are checked against the plan. */
 import type { HostRule } from '../../../functions/domain/egress-policy';
-import { cellPrivateZones, effectiveHostRules, hostPolicyContext, hostRulesAsEntries, mergeHostRules, storedRulesIssues } from '../../../functions/domain/tenant-egress';
+import { cellPrivateZones, effectiveHostRuleIssues, effectiveHostRules, hostPolicyContext, hostRulesAsEntries, mergeHostRules, storedRulesIssues } from '../../../functions/domain/tenant-egress';
 import { NO_HOST_EGRESS } from '../../../functions/domain/tenant';
 
 const TELEGRAM: HostRule = { host: 'api.telegram.org', ports: [443], origin: ['preset:telegram'] };
@@ -42,5 +42,35 @@ describe('storedRulesIssues', () => {
       { preset: 'telegram' },
       { host: 'x.example.net', ports: [443] },
     ]);
+  });
+});
+
+describe('effectiveHostRuleIssues (channel and provider hosts count against maxHostRules)', () => {
+  const plan = (maxHostRules: number) => ({ egress: { maxHostRules, allow: { hosts: [], presets: ['telegram', 'slack', 'discord'] }, awsEndpointExceptions: [] } });
+  const base = { hostAllowlist: [TELEGRAM] };
+
+  it('refuses a channel whose hosts take the effective count over the bound, naming the new hosts', () => {
+    const issues = effectiveHostRuleIssues(base, { ...base, channels: [{ type: 'slack' }] }, plan(2), false);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.message).toMatch(/would need 3 host rules .* at most 2; new: \*\.slack\.com \(channel:slack\), slack\.com \(channel:slack\)/);
+  });
+
+  it('counts a host named by the tenant and a channel once', () => {
+    expect(effectiveHostRuleIssues(base, { ...base, channels: [{ type: 'telegram' }] }, plan(1), false)).toEqual([]);
+  });
+
+  it('refuses a provider key whose endpoint goes over the bound', () => {
+    const next = { ...base, modelKeys: [{ provider: 'openai', endpoint: { host: 'api.openai.com', port: 443 } }] };
+    expect(effectiveHostRuleIssues(base, next, plan(1), false)[0]?.message).toMatch(/api\.openai\.com \(model:openai\)/);
+  });
+
+  it('does not refuse a change that does not grow a count already over the bound, unless the plan changes', () => {
+    const over = { ...base, channels: [{ type: 'slack' }] };
+    expect(effectiveHostRuleIssues(over, over, plan(1), false)).toEqual([]);
+    expect(effectiveHostRuleIssues(over, over, plan(1), true)).toHaveLength(1);
+  });
+
+  it('allows nothing on a plan without egress bounds', () => {
+    expect(effectiveHostRuleIssues({ hostAllowlist: [] }, { hostAllowlist: [], channels: [{ type: 'telegram' }] }, {}, false)).toHaveLength(1);
   });
 });

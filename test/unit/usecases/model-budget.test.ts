@@ -38,11 +38,23 @@ function deps(records: TenantRecord[], tokens: Record<string, number>) {
   const events: { type: string; detail: Record<string, unknown> }[] = [];
   const started = new Set<string>();
   const usage = usageOf(tokens, new Date('2026-12-01T00:00:00Z'));
+  const claimed = new Set<string>();
+  const notices = {
+    claim: (tenantId: string, month: string) => {
+      const key = `${tenantId}/${month}`;
+      if (claimed.has(key)) return Promise.resolve(false);
+      claimed.add(key);
+      return Promise.resolve(true);
+    },
+    release: (tenantId: string, month: string) => Promise.resolve(void claimed.delete(`${tenantId}/${month}`)),
+  };
   return {
     events,
     started,
     usage,
+    claimed,
     deps: {
+      notices,
       store: { listByStatus: (status: string) => Promise.resolve(records.filter((r) => r.status === status)) },
       events: { publish: (type: string, detail: Record<string, unknown>) => Promise.resolve(void events.push({ type, detail })) },
       suspend: {
@@ -84,7 +96,8 @@ describe('checkTokenBudgets', () => {
       [arn('over-strict', 'm2')]: 5000,
       [arn('no-budget', 'm1')]: 1e9,
     });
-    const results = await checkTokenBudgets(t.deps, 100);
+    const { tenants: results, failed } = await checkTokenBudgets(t.deps, 100);
+    expect(failed).toEqual([]);
     expect(results.map((r) => [r.tenantId, r.tokens, r.over])).toEqual([
       ['under', 1000, false],
       ['over-alarm', 1001, true],
@@ -99,11 +112,38 @@ describe('checkTokenBudgets', () => {
     expect(t.events[1]!.detail.suspensionExecutionArn).toBe('arn:exec:suspend-over-strict-v7');
   });
 
-  it('does not suspend a tenant already SUSPENDED, and a repeated check starts nothing new', async () => {
+  it('does not suspend a tenant already SUSPENDED, and a repeated check that month publishes and starts nothing new', async () => {
     const t = deps([record('asleep', 'strict', 'SUSPENDED'), record('awake', 'strict')], { [arn('asleep', 'm1')]: 2000, [arn('awake', 'm1')]: 2000 });
     await checkTokenBudgets(t.deps, 100);
+    expect(t.events.map((e) => e.detail.tenantId)).toEqual(['awake', 'asleep']);
     const again = await checkTokenBudgets(t.deps, 100);
     expect([...t.started]).toEqual(['suspend-awake-v7']);
-    expect(again.find((r) => r.tenantId === 'awake')?.suspension).toEqual({ executionArn: 'arn:exec:suspend-awake-v7', alreadyStarted: true });
+    expect(t.events).toHaveLength(2);
+    expect(again.tenants.map((r) => [r.tenantId, r.over, r.notified])).toEqual([
+      ['awake', true, false],
+      ['asleep', true, false],
+    ]);
+  });
+
+  it('releases the notice when the event cannot be published, so the next run notifies', async () => {
+    const t = deps([record('flaky', 'metered')], { [arn('flaky', 'm1')]: 2000 });
+    const publish = t.deps.events.publish;
+    t.deps.events.publish = () => Promise.reject(new Error('EventBridge down'));
+    await expect(checkTokenBudgets(t.deps, 100)).rejects.toThrow('EventBridge down');
+    expect(t.claimed.size).toBe(0);
+    t.deps.events.publish = publish;
+    await checkTokenBudgets(t.deps, 100);
+    expect(t.events.map((e) => e.detail.tenantId)).toEqual(['flaky']);
+  });
+
+  it('reports a tenant whose usage cannot be read and still checks the others', async () => {
+    const t = deps([record('unreadable', 'metered'), record('readable', 'metered')], { [arn('readable', 'm1')]: 2000 });
+    const tokensUsed = t.deps.usage.tokensUsed.bind(t.deps.usage);
+    t.deps.usage.tokensUsed = (profiles, since, until) =>
+      profiles[0]!.includes('unreadable') ? Promise.reject(new Error('Throttling: Rate exceeded')) : tokensUsed(profiles, since, until);
+    const out = await checkTokenBudgets(t.deps, 100);
+    expect(out.failed).toEqual([{ tenantId: 'unreadable', error: 'Error: Throttling: Rate exceeded' }]);
+    expect(out.tenants.map((r) => r.tenantId)).toEqual(['readable']);
+    expect(t.events.map((e) => e.detail.tenantId)).toEqual(['readable']);
   });
 });
