@@ -130,6 +130,8 @@ export const LIFECYCLE_CALLS: Readonly<Record<LifecycleWorkflow, readonly (reado
     ['Bedrock', 'DeleteInferenceProfile'],
     ['SecretsManager', 'DescribeSecret'],
     ['SecretsManager', 'DeleteSecret'],
+    // The tenant's credential secrets (channel tokens, provider keys) under its prefix.
+    ['SecretsManager', 'ListSecrets'],
     ['EFS', 'DescribeAccessPoints'],
     ['EFS', 'DeleteAccessPoint'],
     ['EC2', 'DescribeSecurityGroups'],
