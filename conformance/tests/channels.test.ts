@@ -166,8 +166,12 @@ describe.each(['telegram', 'slack', 'discord'] as const)('a gateway with a %s ch
     expect((await gw.health()).body).toMatchObject({ ok: true });
   });
 
-  it(`loads the plan plugins and the ${type} plugin, no other`, () => {
-    const m = /http server listening \((\d+) plugins?: ([^;]*);/.exec(gw.logs());
+  it(`loads the plan plugins and the ${type} plugin, no other`, async () => {
+    // The line can follow the first healthy answer by a moment: wait for it, then show the log if it never came.
+    const listening = /http server listening \((\d+) plugins?: ([^;]*);/;
+    for (const start = Date.now(); !listening.test(gw.logs()) && Date.now() - start < 60_000; ) await new Promise((r) => setTimeout(r, 500));
+    const m = listening.exec(gw.logs());
+    if (!m) console.log(`${type} gateway log (last 4000 characters):\n${gw.logs().slice(-4000)}`);
     expect(m).not.toBeNull();
     const loaded = m![2]!.split(',').map((s) => s.trim()).sort();
     expect(loaded).toEqual([...plan.plugins, type].sort());
