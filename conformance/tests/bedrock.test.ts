@@ -107,20 +107,23 @@ describe('a Bedrock + Telegram tenant, started', () => {
       expect(await gw.runHealthCheck()).toBe(true);
     });
   } else {
-    it('fails exactly as the recorded gap says while the package set lacks the provider (known gap, not hidden)', async () => {
+    it('logs exactly the failure the recorded gap names while the package set lacks the provider (known gap, not hidden)', async () => {
       const g = gap();
       expect(g).toBeDefined();
       const t0 = Date.now();
-      const outcome = await Promise.race([
-        gw.exited.then((e) => ({ exited: true as const, ...e })),
-        new Promise<{ exited: false }>((r) => setTimeout(() => r({ exited: false }), FAILURE_BUDGET_MS)),
-      ]);
-      recordTiming('gateway with Bedrock + Telegram, no provider plugin: time to exit', Date.now() - t0);
-      console.log(`bedrock gateway without the provider: ${JSON.stringify(outcome)}; log tail:\n${gw.logs().slice(-1500)}`);
-      // The recorded error (the run-time install OpenClaw attempts for the missing provider), then a non-zero exit.
+      // Wait for the recorded error (the run-time install OpenClaw attempts for the missing provider), or an exit.
+      let exit: { code: number | null } | undefined;
+      void gw.exited.then((e) => (exit = e));
+      while (!gw.logs().includes(g!.expectedFailure) && exit === undefined && Date.now() - t0 < FAILURE_BUDGET_MS) await new Promise((r) => setTimeout(r, 1000));
+      recordTiming('gateway with Bedrock + Telegram, no provider plugin: failure logged', Date.now() - t0);
+      // What the gateway does next is reported, not asserted: it has exited non-zero (exit 1 or 78 observed
+      // under load) or stays up with Telegram but no Bedrock provider (observed on an idle host: no exit in
+      // 420 s). Either way the plan's models cannot answer.
+      await new Promise((r) => setTimeout(r, 15_000));
+      const health = exit === undefined ? await gw.health().catch((e: unknown) => ({ error: String(e) })) : undefined;
+      console.log(`bedrock gateway without the provider: ${JSON.stringify({ exit, health })}; log tail:\n${gw.logs().slice(-1500)}`);
       expect(gw.logs()).toContain(g!.expectedFailure);
-      expect(outcome.exited).toBe(true);
-      if (outcome.exited) expect(outcome.code).not.toBe(0);
+      if (exit !== undefined) expect(exit.code).not.toBe(0);
     });
   }
 });
