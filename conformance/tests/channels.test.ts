@@ -17,6 +17,7 @@ import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { LOCAL_CELL, LOCAL_PLANS, LOCAL_REGION } from '../../test/local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../../test/local-cloud/local-cloud';
 import { provision, runWorkflow } from '../../test/workflows/support';
+import { injectedSecrets, registeredTaskDefinition } from '../lib/local-cloud-task';
 import { launchGateway, type GatewayHandle } from '../lib/launch-gateway';
 import { PACKAGED_PLUGINS } from '../../functions/domain/openclaw-release';
 import { accepted, audit, LOCAL_MODEL_STUB_PORT, OPENCLAW, recordTiming, validate } from '../lib/support';
@@ -68,25 +69,8 @@ async function tenantWith(tenantId: string, types: BuiltinChannelType[]): Promis
   return updated;
 }
 
-function registered(record: TenantRecord): ecs.RegisterTaskDefinitionCommandInput {
-  const m = /:task-definition\/([^:]+):(\d+)$/.exec(record.resources.taskDefinitionArn ?? '');
-  const td = m ? cloud.fake.taskDefinition(m[1]!, Number(m[2])) : undefined;
-  if (!td) throw new Error(`no registered task definition for ${record.tenantId}`);
-  return td.input;
-}
-
-/** Every secret the task definition names, resolved from the fake's Secrets Manager as ECS would. */
-function secretsOf(td: ecs.RegisterTaskDefinitionCommandInput): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of td.containerDefinitions ?? []) {
-    for (const s of c.secrets ?? []) {
-      const secret = [...cloud.fake.secrets.secrets.values()].find((x) => x.arn === s.valueFrom);
-      if (!secret?.secretString) throw new Error(`secret ${s.valueFrom} not found`);
-      out[s.valueFrom!] = secret.secretString;
-    }
-  }
-  return out;
-}
+const registered = (record: TenantRecord) => registeredTaskDefinition(cloud.fake, record);
+const secretsOf = (td: ecs.RegisterTaskDefinitionCommandInput) => injectedSecrets(cloud.fake, td);
 
 async function launch(record: TenantRecord, startGateway: boolean): Promise<GatewayHandle> {
   const td = registered(record);

@@ -32,6 +32,7 @@ import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from '../../test/local-cloud/
 import { startLocalCloud, type LocalCloud } from '../../test/local-cloud/local-cloud';
 import { provision } from '../../test/workflows/support';
 import { proxiedHttpsProbe, startEgressPath, type EgressPath } from '../lib/egress-path';
+import { injectedSecrets, registeredTaskDefinition, proxyUrlOf as proxyUrlOfTenant } from '../lib/local-cloud-task';
 import { IMAGE_ENV, launchGateway, type GatewayHandle } from '../lib/launch-gateway';
 import { LOCAL_MODEL_STUB_PORT, recordTiming } from '../lib/support';
 
@@ -78,32 +79,9 @@ function startTelegramStub(cert: string, key: string): Promise<HttpsServer> {
   return new Promise((resolve) => server.listen(443, STUB_ADDRESS, () => resolve(server)));
 }
 
-function registered(record: TenantRecord): ecs.RegisterTaskDefinitionCommandInput {
-  const m = /:task-definition\/([^:]+):(\d+)$/.exec(record.resources.taskDefinitionArn ?? '');
-  const td = m ? cloud.fake.taskDefinition(m[1]!, Number(m[2])) : undefined;
-  if (!td) throw new Error(`no registered task definition for ${record.tenantId}`);
-  return td.input;
-}
-
-/** Every secret the task definition names, resolved from the fake's Secrets Manager as ECS does. */
-function secretsOf(td: ecs.RegisterTaskDefinitionCommandInput): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of td.containerDefinitions ?? []) {
-    for (const s of c.secrets ?? []) {
-      const secret = [...cloud.fake.secrets.secrets.values()].find((x) => x.arn === s.valueFrom);
-      if (!secret?.secretString) throw new Error(`secret ${s.valueFrom} not found`);
-      out[s.valueFrom!] = secret.secretString;
-    }
-  }
-  return out;
-}
-
-/** The tenant's proxy URL as the platform stored it (its egress-proxy secret). */
-function proxyUrlOf(record: TenantRecord): string {
-  const url = [...cloud.fake.secrets.secrets.values()].find((x) => x.arn === record.resources.proxySecretArn)?.secretString;
-  if (!url) throw new Error(`tenant ${record.tenantId} has no proxy URL secret`);
-  return url;
-}
+const registered = (record: TenantRecord) => registeredTaskDefinition(cloud.fake, record);
+const secretsOf = (td: ecs.RegisterTaskDefinitionCommandInput) => injectedSecrets(cloud.fake, td);
+const proxyUrlOf = (record: TenantRecord) => proxyUrlOfTenant(cloud.fake, record);
 
 /** Starts the tenant's registered task with its route to the proxy (startGateway false: the task's context only, for exec). */
 async function launch(record: TenantRecord, startGateway: boolean): Promise<GatewayHandle> {
