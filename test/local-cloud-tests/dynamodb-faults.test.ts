@@ -81,4 +81,60 @@ describe('DynamoDB faults', () => {
     expect(faults.fired.length).toBeGreaterThan(0);
     expect(faults.fired.every((f) => f.kind === 'internal')).toBe(true);
   });
+
+  describe('scheduled at one call site (the fault matrices)', () => {
+    const inState = <T>(stateName: string, fn: () => Promise<T>) =>
+      runInvocation({ invocationId: `i-${Math.random()}`, handler: 'Lifecycle', stateName }, fn);
+
+    it('records each call once with its site, whatever its attempts, and faults only the scheduled site', async () => {
+      faults = installDynamoDbFaults({ rate: 0, seed: 1 });
+      faults.schedule({ site: 'Activate', operation: 'PutItem', kind: 'conflict' });
+      await inState('Register', () => put('site-other'));
+      expect(faults.fired).toEqual([]);
+      expect(faults.pending).toHaveLength(1);
+      expect(faults.calls).toEqual([{ operation: 'PutItem', handler: 'Lifecycle', site: 'Register' }]);
+    });
+
+    it('throttles every attempt of that one call, so the caller sees ProvisionedThroughputExceededException; the next call passes', async () => {
+      faults = installDynamoDbFaults({ rate: 0, seed: 1 });
+      faults.schedule({ site: 'Activate', operation: 'PutItem', kind: 'throttle' });
+      const err = (await inState('Activate', () => put('sched-throttle')).catch((e: unknown) => e)) as Error & { $metadata: { attempts?: number } };
+      expect(err.name).toBe('ProvisionedThroughputExceededException');
+      expect(err.$metadata.attempts).toBeGreaterThan(1);
+      expect(await exists('sched-throttle')).toBe(false);
+      await inState('Activate', () => put('sched-throttle'));
+      expect(await exists('sched-throttle')).toBe(true);
+      expect(faults.fired).toEqual([{ operation: 'PutItem', kind: 'throttle', handler: 'Lifecycle', site: 'Activate', scheduled: true }]);
+      expect(faults.pending).toEqual([]);
+    });
+
+    it('fails a single-item write once with TransactionConflictException, not retried by the SDK', async () => {
+      faults = installDynamoDbFaults({ rate: 0, seed: 1 });
+      faults.schedule({ site: 'Activate', operation: 'PutItem', kind: 'conflict' });
+      const err = (await inState('Activate', () => put('sched-conflict')).catch((e: unknown) => e)) as Error & { $metadata: { attempts?: number } };
+      expect(err.name).toBe('TransactionConflictException');
+      expect(err.$metadata.attempts).toBe(1);
+      expect(await exists('sched-conflict')).toBe(false);
+    });
+
+    it('lostResponse: the first attempt is applied and its response lost; the SDK retry meets that write', async () => {
+      faults = installDynamoDbFaults({ rate: 0, seed: 1 });
+      faults.schedule({ site: 'Activate', operation: 'PutItem', kind: 'lostResponse' });
+      const conditional = (await inState('Activate', () => put('sched-lost')).catch((e: unknown) => e)) as Error;
+      expect(conditional.name).toBe('ConditionalCheckFailedException');
+      faults.schedule({ site: 'Activate', operation: 'PutItem', kind: 'lostResponse' });
+      // An unconditional write simply succeeds on the SDK's retry.
+      await inState('Activate', () => put('sched-lost-plain', false));
+      expect(await exists('sched-lost')).toBe(true);
+      expect(await exists('sched-lost-plain')).toBe(true);
+    });
+
+    it('lostResponseAll: every attempt is applied and lost, so the caller fails although the item was written', async () => {
+      faults = installDynamoDbFaults({ rate: 0, seed: 1 });
+      faults.schedule({ site: 'Activate', operation: 'PutItem', kind: 'lostResponseAll' });
+      const err = (await inState('Activate', () => put('sched-lost-all', false)).catch((e: unknown) => e)) as Error & { $metadata?: { attempts?: number } };
+      expect(err.name).toBe('TimeoutError');
+      expect(await exists('sched-lost-all')).toBe(true);
+    });
+  });
 });

@@ -35,13 +35,51 @@ export interface DynamoFaultOptions {
 
 export interface FiredDynamoFault {
   readonly operation: string;
-  readonly kind: DynamoFaultKind;
+  readonly kind: DynamoFaultKind | ScheduledDynamoFaultKind;
   readonly handler?: string;
+  readonly site?: string;
+  /** True for a scheduled fault (the matrices'), false for one drawn at the random rate. */
+  readonly scheduled?: boolean;
+}
+
+/** One DynamoDB call made inside a handler invocation (each call once, whatever its attempts). */
+export interface DynamoCall {
+  readonly operation: string;
+  readonly handler: string;
+  /** The state that invoked the handler, or the handler's name for an invocation outside a state machine. */
+  readonly site: string;
+  readonly executionName?: string;
+}
+
+/**
+ * A fault for the next call at one site (the fault matrices'). How each kind meets the SDK:
+ * - `throttle`: every attempt of that one call is throttled, so the caller sees
+ *   ProvisionedThroughputExceededException once the SDK's retries are spent;
+ * - `conflict`: the call fails once with the transaction conflict (the SDK does not retry it);
+ * - `lostResponse`: the first attempt is applied and its response lost; the SDK retries, and the
+ *   retry meets its own write;
+ * - `lostResponseAll`: every attempt is applied and its response lost: the caller sees the
+ *   timeout although the write happened (a Lambda that dies right after its write).
+ */
+export type ScheduledDynamoFaultKind = 'throttle' | 'conflict' | 'lostResponse' | 'lostResponseAll';
+
+export const SCHEDULED_DYNAMO_FAULT_KINDS: readonly ScheduledDynamoFaultKind[] = ['throttle', 'conflict', 'lostResponse', 'lostResponseAll'];
+
+export interface ScheduledDynamoFault {
+  readonly site: string;
+  readonly operation: string;
+  readonly kind: ScheduledDynamoFaultKind;
 }
 
 export interface DynamoFaults {
   /** Every fault that fired, in order. */
   readonly fired: FiredDynamoFault[];
+  /** Every call made inside an invocation, in order. */
+  readonly calls: DynamoCall[];
+  /** Fails the next call at (site, operation) as the kind says; fires once. */
+  schedule(fault: ScheduledDynamoFault): void;
+  /** Scheduled faults that have not fired yet. */
+  readonly pending: readonly ScheduledDynamoFault[];
   /** Changes the rate (0 stops faulting), and optionally the kinds and the seed of the draws. */
   setRate(rate: number, options?: { kinds?: readonly DynamoFaultKind[]; seed?: number }): void;
   uninstall(): void;
@@ -107,20 +145,66 @@ export function installDynamoDbFaults(options: DynamoFaultOptions): DynamoFaults
   const fired: FiredDynamoFault[] = [];
   const wired = new WeakSet<object>();
 
+  const calls: DynamoCall[] = [];
+  const pending: ScheduledDynamoFault[] = [];
+  /** Calls (their middleware context, shared by every attempt of one call) doomed by a scheduled fault. */
+  const doomed = new WeakMap<object, { kind: ScheduledDynamoFaultKind; attempts: number }>();
+  const seen = new WeakSet<object>();
+
+  const scheduledAttempt = async (
+    plan: { kind: ScheduledDynamoFaultKind; attempts: number },
+    operation: string,
+    args: { input?: Record<string, unknown> },
+    next: Next,
+  ): Promise<unknown> => {
+    plan.attempts += 1;
+    const items = args.input?.TransactItems;
+    const count = Array.isArray(items) ? items.length : 1;
+    switch (plan.kind) {
+      case 'throttle':
+        throw faultError('throttle', operation, count);
+      case 'conflict':
+        if (plan.attempts > 1) return next(args);
+        throw faultError('conflict', operation, count);
+      case 'lostResponse':
+        if (plan.attempts > 1) return next(args);
+        await next(args);
+        throw faultError('lostResponse', operation, count);
+      case 'lostResponseAll':
+        await next(args);
+        throw faultError('lostResponse', operation, count);
+    }
+  };
+
   const middleware =
     () =>
     (next: Next, context: { commandName?: string }) =>
     async (args: { input?: Record<string, unknown> }): Promise<unknown> => {
       const invocation = currentInvocation();
-      if (!invocation || !(rate > 0) || rng.next() >= rate) return next(args);
+      if (!invocation) return next(args);
       const operation = (context.commandName ?? '').replace(/Command$/, '');
+      const site = invocation.stateName ?? invocation.handler;
+      if (!seen.has(context)) {
+        // The first attempt of this call: record it, and let a scheduled fault claim it.
+        seen.add(context);
+        calls.push({ operation, handler: invocation.handler, site, ...(invocation.executionName ? { executionName: invocation.executionName } : {}) });
+        const at = pending.findIndex((f) => f.site === site && f.operation === operation);
+        if (at >= 0) {
+          const [fault] = pending.splice(at, 1);
+          doomed.set(context, { kind: fault!.kind, attempts: 0 });
+          fired.push({ operation, kind: fault!.kind, handler: invocation.handler, site, scheduled: true });
+        }
+      }
+      const plan = doomed.get(context);
+      if (plan) return scheduledAttempt(plan, operation, args, next);
+      if (!(rate > 0) || rng.next() >= rate) return next(args);
       // A conflict needs a write or a transaction; a lost response needs a write to be interesting.
       const candidates = kinds.filter(
         (k) => (k !== 'conflict' || WRITES.has(operation) || TRANSACTIONS.has(operation)) && (k !== 'lostResponse' || WRITES.has(operation)),
       );
       const kind = candidates.length > 0 ? candidates[Math.floor(rng.next() * candidates.length)]! : undefined;
       if (!kind) return next(args);
-      fired.push({ operation, kind, handler: invocation.handler });
+      fired.push({ operation, kind, handler: invocation.handler, site });
       const items = args.input?.TransactItems;
       const error = faultError(kind, operation, Array.isArray(items) ? items.length : 1);
       if (kind === 'lostResponse') await next(args);
@@ -151,6 +235,11 @@ export function installDynamoDbFaults(options: DynamoFaultOptions): DynamoFaults
   }
   return {
     fired,
+    calls,
+    pending,
+    schedule(fault) {
+      pending.push(fault);
+    },
     setRate(r, more) {
       if (more?.kinds?.length === 0) throw new Error('DynamoDB faults: at least one kind');
       rate = r;
