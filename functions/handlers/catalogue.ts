@@ -127,6 +127,17 @@ export const HANDLERS = {
     ],
   },
   /**
+   * Issue 14.1: the cell cluster's ECS events (deployment, task and service action), from an
+   * EventBridge rule: resumes the workflows' gateway waits (task tokens stored per deployment).
+   */
+  GatewayEvents: {
+    entry: 'gateway-events.ts',
+    description: "Resumes the workflows' gateway waits from the cell cluster's ECS deployment and task events",
+    memoryMiB: 256,
+    timeoutSeconds: 30,
+    env: ['TABLE_NAME', 'CELL_ID', 'CLUSTER_NAME'],
+  },
+  /**
    * Ingress (issue 12): the tenant's route on an ALB shard (target group, host rule, DNS record),
    * its authenticated handshake through the route, and its removal. A no-op when the cell has no ingress.
    */
