@@ -269,6 +269,7 @@ export class PlatformStack extends Stack {
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: c.prefix,
       functionArns: Object.fromEntries(entries.map(([key]) => [key, this.functions[key].functionArn])) as Record<HandlerKey, string>,
+      cellSettings: { CellIngress: this.ingress ? 'on' : 'off' },
       logRetention: platformRetention,
       ...(props.stateMachinesDir ? { stateMachinesDir: props.stateMachinesDir } : {}),
     });

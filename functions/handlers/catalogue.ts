@@ -195,7 +195,17 @@ export interface StateMachineSpec {
   /** Handlers it calls, as `${<Key>FunctionArn}` substitutions. */
   readonly handlers: readonly HandlerKey[];
   readonly timeoutMinutes: number;
+  /** Cell settings it branches on, as `${<Key>}` substitutions (CELL_SETTINGS). */
+  readonly cellSettings?: readonly CellSettingKey[];
 }
+
+/**
+ * Cell settings a state machine may branch on, filled in as definition substitutions (strings):
+ * - CellIngress: "on" when the cell has an ingress tier (issue 12), else "off": provisioning then
+ *   skips its route steps, which would do nothing.
+ */
+export const CELL_SETTINGS = ['CellIngress'] as const;
+export type CellSettingKey = (typeof CELL_SETTINGS)[number];
 
 export const STATE_MACHINES = {
   ProvisionTenant: {
@@ -203,6 +213,7 @@ export const STATE_MACHINES = {
     description: 'Signup to ACTIVE tenant, or FAILED with everything removed',
     handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Egress', 'Gateway', 'Ingress'],
     timeoutMinutes: 60,
+    cellSettings: ['CellIngress'],
   },
   DeprovisionTenant: {
     file: 'deprovision-tenant.asl.json',

@@ -73,11 +73,13 @@ describe('PlatformStack', () => {
       for (const m of machines) expect(m.props.StateMachineType).toBe('STANDARD');
     });
 
-    it('substitutes every ${...} placeholder of a definition with a Lambda function ARN', () => {
+    it('substitutes every ${...} placeholder of a definition with a Lambda function ARN, or a cell setting', () => {
       for (const d of definitions) {
         const placeholders = [...new Set([...d.text.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]))];
         expect(placeholders.length).toBeGreaterThan(0);
-        for (const key of placeholders) {
+        // Issue 12/14: the cell's ingress setting, as a string the definition branches on (this cell has no ingress).
+        if (placeholders.includes('CellIngress')) expect(d.substitutions.CellIngress).toBe('off');
+        for (const key of placeholders.filter((k) => k !== 'CellIngress')) {
           const ref = d.substitutions[key as string] as { 'Fn::GetAtt'?: [string, string] } | undefined;
           const [logicalId = '', attribute] = ref?.['Fn::GetAtt'] ?? [];
           const target = (template.toJSON().Resources as Record<string, unknown>)[logicalId] as { Type: string; Properties: { FunctionName: string } } | undefined;
@@ -102,9 +104,14 @@ describe('PlatformStack', () => {
       }
     });
 
-    it('calls Lambda functions by plain function ARN, never through arn:aws:states:::lambda:invoke', () => {
+    it('calls Lambda functions by plain function ARN; only a gateway wait uses lambda:invoke.waitForTaskToken, and on the Gateway function', () => {
       for (const d of definitions) {
-        for (const { task } of tasksIn(d.text)) expect(task.Resource).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
+        for (const { name, task } of tasksIn(d.text)) {
+          if (task.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+            // Issue 14.1: the event-driven gateway wait (the token is resumed by the GatewayEvents function).
+            expect({ name, fn: (task as { Parameters?: { FunctionName?: string } }).Parameters?.FunctionName }).toEqual({ name, fn: '${GatewayFunctionArn}' });
+          } else expect(task.Resource).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
+        }
       }
     });
 

@@ -22,6 +22,9 @@ import { DYNAMODB_PREFIX_LIST_ID, EcsEventSource, FakeAws, installFakeAws, S3_PR
 import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
 import type { EnvVar } from '../../functions/handlers/catalogue';
 import { IngressSettingsSchema, type IngressSettings } from '../../functions/domain/ingress';
+import * as z from 'zod';
+
+const IngressEnabledSchema = z.looseObject({ enabled: z.boolean() });
 import { FakeAlb } from './ingress/fake-alb';
 
 export const SIGNUP_SOURCE = 'octw.signup';
@@ -213,6 +216,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const sfn = createLocalStepFunctions({
     stateMachines: STATE_MACHINES,
     handlers,
+    // The cell settings CDK fills in (infra/constructs/workflows.ts), from the handlers' own view of the cell.
+    substitutions: { CellIngress: IngressEnabledSchema.parse(JSON.parse(process.env.INGRESS_SETTINGS_JSON ?? '{"enabled":false}')).enabled ? 'on' : 'off' },
     waitScale: options.waitScale ?? 0.001,
     retryScale: options.retryScale ?? 0.001,
   });
