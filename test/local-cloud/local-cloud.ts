@@ -70,6 +70,8 @@ export interface LocalCloudOptions {
    * GatewayEvents function through the default bus: duplicates, delays (out of order), losses.
    */
   readonly ecsEvents?: EcsEventDeliveryOptions;
+  /** Scale of a `.waitForTaskToken` state's HeartbeatSeconds (default: waitScale). */
+  readonly heartbeatScale?: number;
 }
 
 /** The local cell's ingress: `https://<tenant>.<domain>` (locally `http://<tenant>.localhost:<port>` with --real-gateway). */
@@ -220,6 +222,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     substitutions: { CellIngress: IngressEnabledSchema.parse(JSON.parse(process.env.INGRESS_SETTINGS_JSON ?? '{"enabled":false}')).enabled ? 'on' : 'off' },
     waitScale: options.waitScale ?? 0.001,
     retryScale: options.retryScale ?? 0.001,
+    ...(options.heartbeatScale !== undefined ? { heartbeatScale: options.heartbeatScale } : {}),
   });
   // Issue 14.1: ECS's events on the default bus, through the cell's rule (the function itself
   // ignores another cell's cluster), to the GatewayEvents function as EventBridge invokes it.
