@@ -13,7 +13,8 @@ let cloud: LocalCloud;
 const lose = new Map<string, 'deployment' | 'all'>();
 
 const tenantOfEvent = (e: EcsEvent): string | undefined => {
-  const ref = e['detail-type'] === 'ECS Task State Change' ? String(e.detail.group ?? '') : (e.resources[0] ?? '');
+  const group = e.detail.group;
+  const ref = e['detail-type'] === 'ECS Task State Change' ? (typeof group === 'string' ? group : '') : (e.resources[0] ?? '');
   return /octw-local--([a-z0-9-]+)$/.exec(ref)?.[1];
 };
 
