@@ -26,6 +26,8 @@ export const DeploymentOutcomeSchema = z.object({
   reason: z.string(),
   /** The ECS event's time. */
   at: z.string(),
+  /** The EventBridge event that recorded it: its redelivery (same id) may resume again, another event may not. */
+  eventId: z.string(),
 });
 export type DeploymentOutcome = z.infer<typeof DeploymentOutcomeSchema>;
 
@@ -83,8 +85,10 @@ export class GatewayWaits {
   }
 
   /**
-   * Records the deployment's terminal outcome once. Returns the item when this write recorded it,
-   * undefined when an outcome was already there (a duplicate or a later event for the same deployment).
+   * Records the deployment's terminal outcome once. Returns the item when this event recorded it
+   * (now, or in an earlier delivery of the same event: a retried write whose answer was lost, or a
+   * redelivery after the resume failed), undefined when another event recorded it (a duplicate or
+   * a later event for the same deployment).
    */
   async recordOutcome(tenantId: string, deploymentId: string, outcome: DeploymentOutcome): Promise<GatewayWait | undefined> {
     try {
@@ -100,7 +104,10 @@ export class GatewayWaits {
       );
       return GatewayWaitSchema.parse(out.Attributes);
     } catch (err) {
-      if (hasAwsErrorCode(err, 'ConditionalCheckFailedException')) return undefined;
+      if (hasAwsErrorCode(err, 'ConditionalCheckFailedException')) {
+        const item = await this.get(tenantId, deploymentId);
+        return item?.outcome?.eventId === outcome.eventId ? item : undefined;
+      }
       throw classifyAwsError(err, 'DynamoDB UpdateItem (deployment outcome)');
     }
   }

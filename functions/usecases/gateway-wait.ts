@@ -14,12 +14,14 @@
  *   deployment id only (a new deployment, a rollback's own deployment or a previous generation's
  *   has another), an outcome is recorded once (later ones are refused by a condition), a
  *   non-terminal event never resumes, and a token that is no longer waiting is answered 'gone'.
+ *   A redelivery of the event that recorded the outcome (EventBridge retries a failed invocation:
+ *   a throttled SendTaskSuccess, a lost DynamoDB answer) resumes again; another event does not.
  * - A lost event: the wait state's HeartbeatSeconds/TimeoutSeconds end it, and the workflow's
  *   check step looks once (one DescribeServices) before waiting again, bounded by the deadline the
  *   first arm stored.
  */
 import * as z from 'zod';
-import type { GatewayWaits } from '../adapters/gateway-waits';
+import type { DeploymentOutcome, GatewayWaits } from '../adapters/gateway-waits';
 import type { TaskTokens } from '../adapters/task-tokens';
 import { cellNamePrefix } from '../domain/naming';
 
@@ -103,7 +105,7 @@ function clusterOf(arn: string): string | undefined {
 }
 
 /** Resolves a wait whose item has both a token and an outcome. */
-async function resume(deps: GatewayWaitDeps, token: string, outcome: { state: 'COMPLETED' | 'FAILED'; reason: string }, deploymentId: string) {
+async function resume(deps: GatewayWaitDeps, token: string, outcome: Pick<DeploymentOutcome, 'state' | 'reason'>, deploymentId: string) {
   return outcome.state === 'COMPLETED'
     ? deps.tokens.succeed(token, { steady: true, deploymentId })
     : deps.tokens.fail(token, GATEWAY_UNHEALTHY, `deployment ${deploymentId} failed: ${outcome.reason}`);
@@ -137,7 +139,7 @@ export async function onEcsEvent(deps: GatewayWaitDeps, event: EcsEvent): Promis
       const state = eventName === 'SERVICE_DEPLOYMENT_COMPLETED' ? 'COMPLETED' : eventName === 'SERVICE_DEPLOYMENT_FAILED' ? 'FAILED' : undefined;
       // IN_PROGRESS (a start or a rollback's start) says nothing about the end: never resumes.
       if (!state) return { action: 'ignored', why: `${eventName} is not a deployment's end` };
-      const outcome = { state, reason: event.detail.reason ?? eventName, at: event.detail.updatedAt ?? event.time } as const;
+      const outcome = { state, reason: event.detail.reason ?? eventName, at: event.detail.updatedAt ?? event.time, eventId: event.id } as const;
       const item = await deps.waits.recordOutcome(tenantId, deploymentId, outcome);
       if (!item) return { action: 'ignored', why: `deployment ${deploymentId} already has its outcome (duplicate or late event)` };
       const resumed = item.token ? await resume(deps, item.token, outcome, deploymentId) : undefined;

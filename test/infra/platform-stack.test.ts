@@ -134,6 +134,42 @@ describe('PlatformStack', () => {
     });
   });
 
+  describe('gateway waits resumed by ECS events (issue 14.1)', () => {
+    const stateMachineArnsOf = (resource: unknown): string[] => asArray(resource as string | string[]).map((r) => json(r));
+
+    it('routes the cell cluster\'s ECS deployment, service and task events to the GatewayEvents function, with retries and a dead-letter queue', () => {
+      const [rule] = resources<{ EventPattern: Record<string, unknown>; Targets: { Arn: unknown; DeadLetterConfig?: unknown; RetryPolicy?: unknown }[] }>('AWS::Events::Rule').filter(
+        (r) => json(r.props.EventPattern).includes('aws.ecs'),
+      );
+      expect(rule?.props.EventPattern['source']).toEqual(['aws.ecs']);
+      expect(rule?.props.EventPattern['detail-type']).toEqual(['ECS Deployment State Change', 'ECS Service Action', 'ECS Task State Change']);
+      // Only this cell's tenant services and this cluster's tasks (by ARN prefix).
+      const prefixes = json(rule?.props.EventPattern['resources']);
+      expect(prefixes).toContain(`service/${config.clusterName}/octw-${config.cellId}--`);
+      expect(prefixes).toContain(`task/${config.clusterName}/`);
+      expect(rule?.props.Targets).toHaveLength(1);
+      expect(json(rule?.props.Targets[0]?.Arn)).toContain('GatewayEventsFunction');
+      expect(rule?.props.Targets[0]?.DeadLetterConfig).toBeDefined();
+      expect(rule?.props.Targets[0]?.RetryPolicy).toBeDefined();
+    });
+
+    it('lets the GatewayEvents and Gateway functions resume task tokens of the provision, resume and update state machines only', () => {
+      for (const key of ['GatewayEvents', 'Gateway'] as const) {
+        const statements = functionStatements(template, key).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+        expect(statements).toHaveLength(1);
+        const [st] = statements;
+        expect(actionsOf(st!).sort()).toEqual(key === 'GatewayEvents' ? ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'] : ['states:SendTaskFailure', 'states:SendTaskSuccess']);
+        const arns = stateMachineArnsOf(st!.Resource);
+        expect(arns).toHaveLength(3);
+        for (const name of ['provision-tenant', 'resume-tenant', 'update-tenant']) expect(arns.some((a) => a.includes(`stateMachine:${config.prefix}-${name}`))).toBe(true);
+        expect(json(st!.Resource)).not.toContain('*');
+      }
+      // The events function reads and writes only the tenants table (its wait items), nothing else.
+      const other = functionStatements(template, 'GatewayEvents').flatMap(actionsOf).filter((a) => !a.startsWith('states:') && !a.startsWith('logs:') && !a.startsWith('xray:'));
+      expect(other.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    });
+  });
+
   describe('tenants table', () => {
     it('keeps tenant records recoverable: point-in-time recovery, deletion protection, retained on stack delete', () => {
       template.hasResource('AWS::DynamoDB::Table', {

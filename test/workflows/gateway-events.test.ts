@@ -4,6 +4,7 @@
  * by DescribeServices polls. The whole suite runs with ECS events delivered twice at random and
  * delayed at random (so they arrive out of order); single tests lose events on purpose.
  */
+import { InvalidToken, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import type { EcsEvent } from '../local-cloud/fake-aws';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { provision, runWorkflow } from './support';
@@ -142,6 +143,11 @@ describe('gateway waits driven by ECS events', () => {
     expect((await cloud.tenant(tenantId))?.status).toBe('ACTIVE');
     const entered = statesEntered(provisionArnOf(tenantId));
     expect(entered.filter((s) => s === 'CheckGateway')).toEqual([]);
+
+    // SFN's answers once the token is closed (a late duplicate), and for a token it never issued.
+    const sfnClient = new SFNClient({ region: 'us-east-1' });
+    await expect(sfnClient.send(new SendTaskSuccessCommand({ taskToken: waiting.token, output: '{}' }))).rejects.toThrow(TaskTimedOut);
+    await expect(sfnClient.send(new SendTaskHeartbeatCommand({ taskToken: 'not-a-token' }))).rejects.toThrow(InvalidToken);
   });
 
   it('a failed deployment event fails the wait: the provisioning compensates and ends FAILED', async () => {
