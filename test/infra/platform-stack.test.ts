@@ -139,7 +139,7 @@ describe('PlatformStack', () => {
 
     it('routes the cell cluster\'s ECS deployment, service and task events to the GatewayEvents function, with retries and a dead-letter queue', () => {
       const [rule] = resources<{ EventPattern: Record<string, unknown>; Targets: { Arn: unknown; DeadLetterConfig?: unknown; RetryPolicy?: unknown }[] }>('AWS::Events::Rule').filter(
-        (r) => json(r.props.EventPattern).includes('aws.ecs'),
+        (r) => (json(r.props.EventPattern) ?? '').includes('aws.ecs'),
       );
       expect(rule?.props.EventPattern['source']).toEqual(['aws.ecs']);
       expect(rule?.props.EventPattern['detail-type']).toEqual(['ECS Deployment State Change', 'ECS Service Action', 'ECS Task State Change']);
