@@ -145,6 +145,12 @@ export function computeFloor(calls: readonly CallRecord[], executionName: string
       const s = m.States[name]!;
       if (s.Type === 'Task') {
         t = schedule(name, lastInvocation((c) => c.executionName === executionName && c.stateName === name), t);
+        // Issue 14.1: the wait makes no AWS call (it is resumed by the deployment's ECS event), so the
+        // Fargate start constrains the state itself.
+        if (name.startsWith('WaitForGateway') && marks.serviceReady !== undefined && t < marks.serviceReady) {
+          lines.push(`${name.padEnd(26)} ${(t / 1000).toFixed(2).padStart(7)} → ${(marks.serviceReady / 1000).toFixed(2).padStart(7)} s  Fargate start (CreateService end + ${lat.taskStartMs / 1000} s), resumed by its ECS event`);
+          t = marks.serviceReady;
+        }
       } else if (s.Type === 'Parallel') {
         lines.push(`${name} (Parallel: the longest branch counts)`);
         t = Math.max(t, ...(s.Branches ?? []).map((b) => walk(b, t)));

@@ -32,6 +32,7 @@ import { Workflows, stateMachineArn } from './constructs/workflows';
 import { deadLetterQueue } from './constructs/dead-letter-queue';
 import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
+import { GatewayEvents } from './constructs/gateway-events';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -224,6 +225,7 @@ export class PlatformStack extends Stack {
       egressPolicyTableArn: this.egressProxy?.policyTable.tableArn,
 
       ingressEnabled: this.ingress !== undefined,
+      gatewayWaitStateMachineArns: (['ProvisionTenant', 'ResumeTenant', 'UpdateTenant'] as const).map((k) => stateMachineArn(this, c.prefix, k)),
     };
 
     const entries = Object.entries(HANDLERS) as [HandlerKey, HandlerSpec][];
@@ -261,10 +263,13 @@ export class PlatformStack extends Stack {
     const purgeSweep = purgeAccess.schedule(this.functions.Purge.function, c.purgeSweepSchedule, c.prefix);
     const usageSchedule = usageAccess.schedule(this.functions.Usage.function, c.usageSchedule, c.prefix);
     const budgetSchedule = new BudgetSchedule(this, 'Budget', { prefix: c.prefix, fn: this.functions.Budget.function, schedule: c.budgetSchedule });
+    // Issue 14.1: the cell cluster's ECS events resume the workflows' gateway waits.
+    const gatewayEvents = new GatewayEvents(this, 'GatewayEvents', { prefix: c.prefix, cellId: c.cellId, clusterName: c.clusterName, fn: this.functions.GatewayEvents.function });
 
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: c.prefix,
       functionArns: Object.fromEntries(entries.map(([key]) => [key, this.functions[key].functionArn])) as Record<HandlerKey, string>,
+      cellSettings: { CellIngress: this.ingress ? 'on' : 'off' },
       logRetention: platformRetention,
       ...(props.stateMachinesDir ? { stateMachinesDir: props.stateMachinesDir } : {}),
     });
@@ -301,6 +306,7 @@ export class PlatformStack extends Stack {
         TenantCensus: censusDeadLetterQueue,
         UsageSchedule: usageSchedule.deadLetterQueue,
         BudgetSchedule: budgetSchedule.deadLetterQueue,
+        GatewayEventsRule: gatewayEvents.deadLetterQueue,
       },
       // A tenant over its plan's EFS quota (the Usage function also puts a TenantOverQuota event).
       metricAlarms: {

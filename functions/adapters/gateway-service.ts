@@ -40,6 +40,11 @@ export type ServiceHealth =
 
 const CONFIG_HASH_TAG = 'octw:config-hash';
 
+/** The service's PRIMARY deployment: the one ECS rolls out after a create or an update. */
+export function primaryDeploymentId(svc: Service): string | undefined {
+  return svc.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+}
+
 /** ECS reports a role it cannot assume yet in these words (RegisterTaskDefinition / CreateService). */
 function isRolePropagation(err: unknown): boolean {
   return (
@@ -111,14 +116,14 @@ export class GatewayServices {
     spot: boolean;
     /** Issue 12: the tenant's ingress target group; ECS registers the task's address in it. */
     targetGroupArn?: string;
-  }): Promise<string> {
+  }): Promise<{ serviceArn: string; deploymentId: string | undefined }> {
     if (input.cell !== this.cfg.cell) throw new ForeignResourceError(`tenant "${input.tenantId}" is of cell "${input.cell}", not this cell "${this.cfg.cell}"`);
     const existing = await this.describe(input.tenantId);
     if (existing) this.verifyOwner(existing, input.tenantId);
     if (existing?.status === 'DRAINING') {
       throw new ResourceBusyError(`service ${names.service(input)} from a previous run is still draining`);
     }
-    if (existing?.serviceArn) return existing.serviceArn;
+    if (existing?.serviceArn) return { serviceArn: existing.serviceArn, deploymentId: primaryDeploymentId(existing) };
     try {
       const out = await this.ecs.send(
         new CreateServiceCommand({
@@ -156,7 +161,7 @@ export class GatewayServices {
         }),
       );
       if (!out.service?.serviceArn) throw new Error('CreateService returned no service');
-      return out.service.serviceArn;
+      return { serviceArn: out.service.serviceArn, deploymentId: primaryDeploymentId(out.service) };
     } catch (err) {
       if (isRolePropagation(err)) {
         throw new IamPropagationError(`ECS cannot use the new task role yet: ${(err as Error).message}`, { cause: err });
@@ -165,7 +170,7 @@ export class GatewayServices {
         const svc = await this.describe(input.tenantId);
         if (svc?.serviceArn && svc.status === 'ACTIVE') {
           this.verifyOwner(svc, input.tenantId);
-          return svc.serviceArn;
+          return { serviceArn: svc.serviceArn, deploymentId: primaryDeploymentId(svc) };
         }
         throw new ResourceBusyError(`service ${names.service(input)} exists in state ${svc?.status ?? 'unknown'}`, { cause: err });
       }
@@ -173,20 +178,27 @@ export class GatewayServices {
     }
   }
 
-  /** Points the service at a revision and/or desired count (an ECS rolling deployment with the circuit breaker). */
-  async update(tenantId: string, change: { taskDefinitionArn?: string; desiredCount?: number }): Promise<void> {
+  /**
+   * Points the service at a revision and/or desired count (an ECS rolling deployment with the
+   * circuit breaker). `newDeployment` forces a deployment even when the revision is the same (a
+   * resume: its completion is then an ECS deployment event the workflow can wait for). Returns the
+   * primary deployment after the change, the one a wait watches.
+   */
+  async update(tenantId: string, change: { taskDefinitionArn?: string; desiredCount?: number; newDeployment?: boolean }): Promise<{ deploymentId: string | undefined }> {
     const svc = await this.describe(tenantId);
     if (svc) this.verifyOwner(svc, tenantId);
-    await awsCall('ECS UpdateService', () =>
+    const out = await awsCall('ECS UpdateService', () =>
       this.ecs.send(
         new UpdateServiceCommand({
           cluster: this.cfg.clusterName,
           service: names.service(this.ref(tenantId)),
           ...(change.taskDefinitionArn ? { taskDefinition: change.taskDefinitionArn } : {}),
           ...(change.desiredCount !== undefined ? { desiredCount: change.desiredCount } : {}),
+          ...(change.newDeployment ? { forceNewDeployment: true } : {}),
         }),
       ),
     );
+    return { deploymentId: out.service ? primaryDeploymentId(out.service) : undefined };
   }
 
   /**

@@ -127,6 +127,17 @@ export const HANDLERS = {
     ],
   },
   /**
+   * Issue 14.1: the cell cluster's ECS events (deployment, task and service action), from an
+   * EventBridge rule: resumes the workflows' gateway waits (task tokens stored per deployment).
+   */
+  GatewayEvents: {
+    entry: 'gateway-events.ts',
+    description: "Resumes the workflows' gateway waits from the cell cluster's ECS deployment and task events",
+    memoryMiB: 256,
+    timeoutSeconds: 30,
+    env: ['TABLE_NAME', 'CELL_ID', 'CLUSTER_NAME'],
+  },
+  /**
    * Ingress (issue 12): the tenant's route on an ALB shard (target group, host rule, DNS record),
    * its authenticated handshake through the route, and its removal. A no-op when the cell has no ingress.
    */
@@ -184,7 +195,17 @@ export interface StateMachineSpec {
   /** Handlers it calls, as `${<Key>FunctionArn}` substitutions. */
   readonly handlers: readonly HandlerKey[];
   readonly timeoutMinutes: number;
+  /** Cell settings it branches on, as `${<Key>}` substitutions (CELL_SETTINGS). */
+  readonly cellSettings?: readonly CellSettingKey[];
 }
+
+/**
+ * Cell settings a state machine may branch on, filled in as definition substitutions (strings):
+ * - CellIngress: "on" when the cell has an ingress tier (issue 12), else "off": provisioning then
+ *   skips its route steps, which would do nothing.
+ */
+export const CELL_SETTINGS = ['CellIngress'] as const;
+export type CellSettingKey = (typeof CELL_SETTINGS)[number];
 
 export const STATE_MACHINES = {
   ProvisionTenant: {
@@ -192,6 +213,7 @@ export const STATE_MACHINES = {
     description: 'Signup to ACTIVE tenant, or FAILED with everything removed',
     handlers: ['Lifecycle', 'Network', 'Storage', 'Identity', 'Secrets', 'Egress', 'Gateway', 'Ingress'],
     timeoutMinutes: 60,
+    cellSettings: ['CellIngress'],
   },
   DeprovisionTenant: {
     file: 'deprovision-tenant.asl.json',

@@ -3,10 +3,15 @@
  * (bounded) for the recorded revision to be steady, roll the service to the recorded revision,
  * scale it (suspend/resume), and remove service and task definitions.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
+import { GatewayWaits } from '../adapters/gateway-waits';
+import { TaskTokens } from '../adapters/task-tokens';
 import { configHash } from '../domain/config-hash';
 import { ResourceBusyError, TenantStateConflictError, ValidationError } from '../domain/errors';
 import { renderOpenClawConfig, serializeOpenClawConfig } from '../domain/openclaw-config';
@@ -17,9 +22,11 @@ import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
+import { armWait } from '../usecases/gateway-wait';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv([
+  'TABLE_NAME',
   'PLANS_JSON',
   'CLUSTER_NAME',
   'SUBNET_IDS',
@@ -36,6 +43,13 @@ const ingress = env.INGRESS_SETTINGS_JSON.enabled
 const region = regionFromEnv();
 const { store, cell } = lifecycleDepsFromEnv();
 const services = new GatewayServices(traced(new ECSClient({})), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
+// Issue 14.1: the event-driven wait (token stored per deployment, resumed by the GatewayEvents function).
+const waitDeps = {
+  waits: new GatewayWaits(DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }), env.TABLE_NAME),
+  tokens: new TaskTokens(traced(new SFNClient({}))),
+  cell,
+  clusterName: env.CLUSTER_NAME,
+};
 
 /** Time kept back from a Lambda invocation's budget for the last poll and the return. */
 const INVOCATION_MARGIN_MS = 15_000;
@@ -51,6 +65,13 @@ const Input = z.discriminatedUnion('action', [
     deadline: z.string().datetime().optional(),
     desiredCount: z.int().min(0).max(1).default(1),
   }),
+  /**
+   * Issue 14.1, the event-driven wait: the state's task token, stored for the deployment the step
+   * before started; resumed by the GatewayEvents function (or at once when ECS already reported).
+   */
+  z.object({ action: z.literal('armWait'), ...Ref, taskToken: z.string().min(1).max(1024), deploymentId: z.string().min(1) }),
+  /** After a wait ended without an event (heartbeat or timeout): one look at the service, bounded by the wait's deadline. */
+  z.object({ action: z.literal('checkWait'), ...Ref, deploymentId: z.string().min(1) }),
   /** Points the service at the recorded task definition (an update, or its rollback). */
   z.object({ action: z.literal('deploy'), ...Ref }),
   /** Sets the desired count: 0 suspends, 1 resumes. */
@@ -58,6 +79,8 @@ const Input = z.discriminatedUnion('action', [
     action: z.literal('scale'),
     ...Ref,
     desiredCount: z.int().min(0).max(1),
+    /** A new deployment of the recorded revision (a resume): the workflow then waits for its ECS deployment event. */
+    newDeployment: z.boolean().default(false),
     /** Only while the tenant is in this status (a step that puts things back must not undo a finished transition). */
     ifStatus: TenantStatusSchema.optional(),
   }),
@@ -127,7 +150,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
       return { taskDefinitionArn };
     }
     case 'createService': {
-      const serviceArn = await services.ensureService({
+      const { serviceArn, deploymentId } = await services.ensureService({
         tenantId,
         cell: record.cell,
         generation: record.generation,
@@ -138,7 +161,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
         ...(record.ingress ? { targetGroupArn: record.ingress.targetGroupArn } : {}),
       });
       await store.setResources(tenantId, executionArn, { serviceArn });
-      return { serviceArn };
+      return { serviceArn, deploymentId: deploymentId ?? null };
     }
     case 'waitForSteady': {
       const deadline = input.deadline ? Date.parse(input.deadline) : Date.now() + env.GATEWAY_WAIT_SECONDS * 1000;
@@ -157,13 +180,34 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
     }
     case 'deploy': {
       const taskDefinitionArn = need(r.taskDefinitionArn, 'task definition', tenantId);
-      await services.update(tenantId, { taskDefinitionArn });
-      return { taskDefinitionArn };
+      const { deploymentId } = await services.update(tenantId, { taskDefinitionArn });
+      return { taskDefinitionArn, deploymentId: deploymentId ?? null };
     }
     case 'scale': {
       if (input.ifStatus && record.status !== input.ifStatus) return { skipped: `tenant is ${record.status}, not ${input.ifStatus}` };
-      await services.update(tenantId, { desiredCount: input.desiredCount });
-      return { desiredCount: input.desiredCount };
+      const { deploymentId } = await services.update(tenantId, {
+        desiredCount: input.desiredCount,
+        ...(input.newDeployment ? { newDeployment: true, taskDefinitionArn: need(r.taskDefinitionArn, 'task definition', tenantId) } : {}),
+      });
+      return { desiredCount: input.desiredCount, deploymentId: deploymentId ?? null };
+    }
+    case 'armWait': {
+      const deadline = new Date(Date.now() + env.GATEWAY_WAIT_SECONDS * 1000).toISOString();
+      return armWait(waitDeps, { tenantId, deploymentId: input.deploymentId, token: input.taskToken, executionArn, generation: record.generation, deadline });
+    }
+    case 'checkWait': {
+      const wait = await waitDeps.waits.get(tenantId, input.deploymentId);
+      // An event that arrived while no token waited (or whose resume failed) decides without a look.
+      if (wait?.outcome?.state === 'COMPLETED') return { steady: true, deploymentId: input.deploymentId, via: 'recorded event' };
+      if (wait?.outcome?.state === 'FAILED') throw gatewayUnhealthy(tenantId, `deployment ${input.deploymentId} failed: ${wait.outcome.reason}`);
+      const health = await services.health(tenantId, 1, r.taskDefinitionArn);
+      if (health.state === 'FAILED') throw gatewayUnhealthy(tenantId, health.reason);
+      if (health.state === 'STEADY') return { steady: true, deploymentId: input.deploymentId, via: 'DescribeServices' };
+      const deadline = wait?.deadline ? Date.parse(wait.deadline) : 0;
+      if (Date.now() >= deadline) {
+        throw gatewayUnhealthy(tenantId, `not steady within ${env.GATEWAY_WAIT_SECONDS} s (running ${health.runningCount}, pending ${health.pendingCount}, rollout ${health.rolloutState})`);
+      }
+      return { steady: false, deploymentId: input.deploymentId, health };
     }
     case 'waitForServiceDeleted': {
       const deadline = input.deadline ? Date.parse(input.deadline) : Date.now() + env.GATEWAY_WAIT_SECONDS * 1000;

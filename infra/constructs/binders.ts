@@ -33,6 +33,11 @@ export interface BinderContext {
   readonly egressPolicyTableArn?: string | undefined;
   /** Issue 12: the cell has an ingress tier (tenant groups then admit its security group on the gateway port). */
   readonly ingressEnabled?: boolean;
+  /**
+   * Issue 14.1: the cell's state machines whose gateway waits are resumed by task token (provision,
+   * resume, update): the only resources SendTaskSuccess/Failure/Heartbeat are allowed on.
+   */
+  readonly gatewayWaitStateMachineArns?: readonly string[];
 }
 
 export type Binder = (fn: HouseFunction, ctx: BinderContext) => void;
@@ -59,6 +64,14 @@ const tenantRecordUpdates = (fn: HouseFunction, ctx: BinderContext) =>
   fn.allow([statement('TenantRecord', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ctx.tableArn])]);
 
 const putEvents = (ctx: BinderContext) => statement('LifecycleEvents', ['events:PutEvents'], [ctx.eventBusArn]);
+
+/** Issue 14.1: resume a gateway wait, on the cell's waiting state machines only. */
+const resumeGatewayWaits = (ctx: BinderContext, heartbeat: boolean) =>
+  statement(
+    'ResumeGatewayWaits',
+    ['states:SendTaskSuccess', 'states:SendTaskFailure', ...(heartbeat ? ['states:SendTaskHeartbeat'] : [])],
+    [...(ctx.gatewayWaitStateMachineArns ?? [])],
+  );
 
 export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
   Intake: (fn, ctx) =>
@@ -326,6 +339,11 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
     tenantRecordUpdates(fn, ctx);
   },
 
+  /** Issue 14.1: ECS events resume gateway waits: the wait items in the table and the waiting state machines' tokens. */
+  GatewayEvents: (fn, ctx) => {
+    fn.allow([statement('GatewayWaitItems', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [ctx.tableArn]), resumeGatewayWaits(ctx, true)]);
+  },
+
   Gateway: (fn, ctx) => {
     const stack = Stack.of(fn);
     const ecs = ecsArns(stack, ctx.clusterName, ctx.cellId);
@@ -333,6 +351,8 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
     const inCluster = { ArnEquals: { 'ecs:cluster': ecs.cluster } };
     fn.allow(
       [
+        // Issue 14.1: arming a wait resumes it at once when ECS already reported the deployment's end.
+        resumeGatewayWaits(ctx, false),
         statement('RegisterTaggedTaskDefinitions', ['ecs:RegisterTaskDefinition'], ['*'], { StringEquals: requestTags(ctx.cellId) }),
         statement('TagOnCreateOnly', ['ecs:TagResource'], [ecs.taskDefinitions, ecs.services], {
           StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'CreateService'] },

@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
+  type CellSettingKey,
   type HandlerKey,
   STATE_MACHINES,
   type StateMachineKey,
@@ -33,6 +34,8 @@ export const stateMachineArn = (stack: Stack, prefix: string, key: StateMachineK
 export interface WorkflowsProps {
   readonly prefix: string;
   readonly functionArns: Readonly<Record<HandlerKey, string>>;
+  /** The cell settings the definitions branch on (catalogue CELL_SETTINGS). */
+  readonly cellSettings: Readonly<Record<CellSettingKey, string>>;
   readonly logRetention: logs.RetentionDays;
   /** Directory holding the ASL files. @default state-machines/ */
   readonly stateMachinesDir?: string;
@@ -72,7 +75,10 @@ export class Workflows extends Construct {
       stateMachineName: name,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(readFileSync(path.join(dir, spec.file), 'utf8')),
-      definitionSubstitutions: Object.fromEntries(spec.handlers.map((h) => [substitutionKey(h), props.functionArns[h]])),
+      definitionSubstitutions: {
+        ...Object.fromEntries(spec.handlers.map((h) => [substitutionKey(h), props.functionArns[h]])),
+        ...Object.fromEntries((spec.cellSettings ?? []).map((k) => [k, props.cellSettings[k]])),
+      },
       role,
       timeout: Duration.minutes(spec.timeoutMinutes),
       tracingEnabled: true,

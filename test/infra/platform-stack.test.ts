@@ -73,11 +73,13 @@ describe('PlatformStack', () => {
       for (const m of machines) expect(m.props.StateMachineType).toBe('STANDARD');
     });
 
-    it('substitutes every ${...} placeholder of a definition with a Lambda function ARN', () => {
+    it('substitutes every ${...} placeholder of a definition with a Lambda function ARN, or a cell setting', () => {
       for (const d of definitions) {
         const placeholders = [...new Set([...d.text.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]))];
         expect(placeholders.length).toBeGreaterThan(0);
-        for (const key of placeholders) {
+        // Issue 12/14: the cell's ingress setting, as a string the definition branches on (this cell has no ingress).
+        if (placeholders.includes('CellIngress')) expect(d.substitutions.CellIngress).toBe('off');
+        for (const key of placeholders.filter((k) => k !== 'CellIngress')) {
           const ref = d.substitutions[key as string] as { 'Fn::GetAtt'?: [string, string] } | undefined;
           const [logicalId = '', attribute] = ref?.['Fn::GetAtt'] ?? [];
           const target = (template.toJSON().Resources as Record<string, unknown>)[logicalId] as { Type: string; Properties: { FunctionName: string } } | undefined;
@@ -102,9 +104,14 @@ describe('PlatformStack', () => {
       }
     });
 
-    it('calls Lambda functions by plain function ARN, never through arn:aws:states:::lambda:invoke', () => {
+    it('calls Lambda functions by plain function ARN; only a gateway wait uses lambda:invoke.waitForTaskToken, and on the Gateway function', () => {
       for (const d of definitions) {
-        for (const { task } of tasksIn(d.text)) expect(task.Resource).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
+        for (const { name, task } of tasksIn(d.text)) {
+          if (task.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+            // Issue 14.1: the event-driven gateway wait (the token is resumed by the GatewayEvents function).
+            expect({ name, fn: (task as { Parameters?: { FunctionName?: string } }).Parameters?.FunctionName }).toEqual({ name, fn: '${GatewayFunctionArn}' });
+          } else expect(task.Resource).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
+        }
       }
     });
 
@@ -124,6 +131,42 @@ describe('PlatformStack', () => {
       for (const { statement } of invokeStatements) {
         expect(json(statement.Resource)).not.toContain('*');
       }
+    });
+  });
+
+  describe('gateway waits resumed by ECS events (issue 14.1)', () => {
+    const stateMachineArnsOf = (resource: unknown): string[] => asArray(resource as string | string[]).map((r) => json(r));
+
+    it('routes the cell cluster\'s ECS deployment, service and task events to the GatewayEvents function, with retries and a dead-letter queue', () => {
+      const [rule] = resources<{ EventPattern: Record<string, unknown>; Targets: { Arn: unknown; DeadLetterConfig?: unknown; RetryPolicy?: unknown }[] }>('AWS::Events::Rule').filter(
+        (r) => (json(r.props.EventPattern) ?? '').includes('aws.ecs'),
+      );
+      expect(rule?.props.EventPattern['source']).toEqual(['aws.ecs']);
+      expect(rule?.props.EventPattern['detail-type']).toEqual(['ECS Deployment State Change', 'ECS Service Action', 'ECS Task State Change']);
+      // Only this cell's tenant services and this cluster's tasks (by ARN prefix).
+      const prefixes = json(rule?.props.EventPattern['resources']);
+      expect(prefixes).toContain(`service/${config.clusterName}/octw-${config.cellId}--`);
+      expect(prefixes).toContain(`task/${config.clusterName}/`);
+      expect(rule?.props.Targets).toHaveLength(1);
+      expect(json(rule?.props.Targets[0]?.Arn)).toContain('GatewayEventsFunction');
+      expect(rule?.props.Targets[0]?.DeadLetterConfig).toBeDefined();
+      expect(rule?.props.Targets[0]?.RetryPolicy).toBeDefined();
+    });
+
+    it('lets the GatewayEvents and Gateway functions resume task tokens of the provision, resume and update state machines only', () => {
+      for (const key of ['GatewayEvents', 'Gateway'] as const) {
+        const statements = functionStatements(template, key).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+        expect(statements).toHaveLength(1);
+        const [st] = statements;
+        expect(actionsOf(st!).sort()).toEqual(key === 'GatewayEvents' ? ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'] : ['states:SendTaskFailure', 'states:SendTaskSuccess']);
+        const arns = stateMachineArnsOf(st!.Resource);
+        expect(arns).toHaveLength(3);
+        for (const name of ['provision-tenant', 'resume-tenant', 'update-tenant']) expect(arns.some((a) => a.includes(`stateMachine:${config.prefix}-${name}`))).toBe(true);
+        expect(json(st!.Resource)).not.toContain('*');
+      }
+      // The events function reads and writes only the tenants table (its wait items), nothing else.
+      const other = functionStatements(template, 'GatewayEvents').flatMap(actionsOf).filter((a) => !a.startsWith('states:') && !a.startsWith('logs:') && !a.startsWith('xray:'));
+      expect(other.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     });
   });
 

@@ -18,10 +18,13 @@ import { createEgressPolicyTable, createTenantsTable, startDynamoDbLocal, unique
 import { applyHandlerEnv, LOCAL_CELL, type LocalCell } from './env';
 import { createLocalEventBus, drainAll, type LocalEventBus } from './event-bus';
 import { installDynamoDbFaults, type DynamoFaultKind, type DynamoFaults } from './dynamodb-faults';
-import { DYNAMODB_PREFIX_LIST_ID, FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type FakeAwsOptions, type TaskRuntime, type TaskRuntimeOptions } from './fake-aws';
+import { DYNAMODB_PREFIX_LIST_ID, EcsEventSource, FakeAws, installFakeAws, S3_PREFIX_LIST_ID, type EcsEventDeliveryOptions, type FakeAwsOptions, type TaskRuntime, type TaskRuntimeOptions } from './fake-aws';
 import { createLocalStepFunctions, type LocalHandler, type LocalStepFunctions } from './step-functions';
 import type { EnvVar } from '../../functions/handlers/catalogue';
 import { IngressSettingsSchema, type IngressSettings } from '../../functions/domain/ingress';
+import * as z from 'zod';
+
+const IngressEnabledSchema = z.looseObject({ enabled: z.boolean() });
 import { FakeAlb } from './ingress/fake-alb';
 
 export const SIGNUP_SOURCE = 'octw.signup';
@@ -62,6 +65,13 @@ export interface LocalCloudOptions {
    * server errors, transaction conflicts and lost responses at `rate` per attempt (see dynamodb-faults.ts).
    */
   readonly dynamoFaults?: { readonly rate: number; readonly seed?: number; readonly kinds?: readonly DynamoFaultKind[] };
+  /**
+   * Issue 14.1: how ECS's events (from the fake's state, fake-aws/ecs-events.ts) reach the
+   * GatewayEvents function through the default bus: duplicates, delays (out of order), losses.
+   */
+  readonly ecsEvents?: EcsEventDeliveryOptions;
+  /** Scale of a `.waitForTaskToken` state's HeartbeatSeconds (default: waitScale). */
+  readonly heartbeatScale?: number;
 }
 
 /** The local cell's ingress: `https://<tenant>.<domain>` (locally `http://<tenant>.localhost:<port>` with --real-gateway). */
@@ -92,6 +102,8 @@ export interface LocalCloud {
   readonly ingress?: LocalCloudIngress;
   /** Set when started with `dynamoFaults`: what fired. */
   readonly dynamoFaults?: DynamoFaults;
+  /** ECS's events from the fake (issue 14.1): what was produced and how it was delivered. */
+  readonly ecsEvents: EcsEventSource;
   /** Puts a TenantSignedUp event on the bus, as a signup service would. */
   signup(detail: unknown): Promise<void>;
   /** Starts a provision run directly, as the console or CLI would. */
@@ -107,7 +119,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget] = await Promise.all([
+  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget, gatewayEvents] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -120,6 +132,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/usage'),
     import('../../functions/handlers/ingress'),
     import('../../functions/handlers/budget'),
+    import('../../functions/handlers/gateway-events'),
   ]);
   return {
     Intake: intake.handler,
@@ -134,6 +147,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Usage: usage.handler,
     Ingress: ingress.handler,
     Budget: budget.handler,
+    GatewayEvents: gatewayEvents.handler,
   };
 }
 
@@ -204,8 +218,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const sfn = createLocalStepFunctions({
     stateMachines: STATE_MACHINES,
     handlers,
+    // The cell settings CDK fills in (infra/constructs/workflows.ts), from the handlers' own view of the cell.
+    substitutions: { CellIngress: IngressEnabledSchema.parse(JSON.parse(process.env.INGRESS_SETTINGS_JSON ?? '{"enabled":false}')).enabled ? 'on' : 'off' },
     waitScale: options.waitScale ?? 0.001,
     retryScale: options.retryScale ?? 0.001,
+    ...(options.heartbeatScale !== undefined ? { heartbeatScale: options.heartbeatScale } : {}),
+  });
+  // Issue 14.1: ECS's events on the default bus, through the cell's rule (the function itself
+  // ignores another cell's cluster), to the GatewayEvents function as EventBridge invokes it.
+  const ecsEvents = new EcsEventSource(fake.ecs, (e) => {
+    bus.put([{ Source: e.source, DetailType: e['detail-type'], Detail: JSON.stringify(e.detail), Resources: e.resources, EventBusName: 'default', Time: new Date(e.time) }]);
+  }, options.ecsEvents).start();
+  const unsubscribeEcs = bus.subscribe({ source: 'aws.ecs', eventBusName: 'default' }, handlers.GatewayEvents, {
+    handlerKey: 'GatewayEvents',
+    shape: 'eventbridge',
+    maxReceiveCount: 3,
   });
   const unsubscribe = bus.subscribe({ detailType: SIGNUP_DETAIL_TYPE }, handlers.Intake, {
     handlerKey: 'Intake',
@@ -226,6 +253,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     egressPolicyTableName,
     ...(ingress ? { ingress } : {}),
     ...(dynamoFaults ? { dynamoFaults } : {}),
+    ecsEvents,
     async signup(detail) {
       // The signup service is not ours: put straight on the bus, so injected EventBridge faults
       // hit only the handlers' own PutEvents calls.
@@ -240,6 +268,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     tenant: (tenantId) => store.get(tenantId),
     async stop() {
       unsubscribe();
+      ecsEvents.stop();
+      unsubscribeEcs();
       await drainAll(bus, sfn).catch(() => undefined);
       await sfn.stop();
       await bus.stop();

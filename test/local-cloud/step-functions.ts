@@ -36,6 +36,15 @@ import {
   StartExecutionCommand,
   StateMachineDoesNotExist,
   StopExecutionCommand,
+  SendTaskSuccessCommand,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  TaskTimedOut,
+  InvalidToken,
+  InvalidOutput,
+  type SendTaskSuccessOutput,
+  type SendTaskFailureOutput,
+  type SendTaskHeartbeatOutput,
   type DescribeExecutionOutput,
   type ExecutionListItem,
   type ExecutionStatus,
@@ -79,6 +88,8 @@ export interface LocalStepFunctionsOptions {
   readonly retryScale?: number;
   /** Pause for Wait states whose duration is only known at run time (SecondsPath, Timestamp, TimestampPath). Default 1 ms. */
   readonly dynamicWaitMs?: number;
+  /** Multiplier for a `.waitForTaskToken` state's HeartbeatSeconds. Default: waitScale. */
+  readonly heartbeatScale?: number;
   /** Install the SFNClient emulation. Default true; `stop()` uninstalls it. */
   readonly interceptSfnClient?: boolean;
 }
@@ -159,6 +170,17 @@ export interface LocalStepFunctions {
   stop(): Promise<void>;
   /** The SFNClient stub (aws-sdk-client-mock), for `toHaveReceivedCommandWith` assertions. */
   readonly sfnClientMock: AwsClientStub<SFNClient> | undefined;
+  /** Task-token API calls received (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat), by operation and answer. */
+  readonly tokenCalls: readonly TokenCall[];
+  /** Tasks waiting for a token now: token → state name and execution. */
+  waitingTokens(): { token: string; executionArn: string; stateName: string }[];
+}
+
+export interface TokenCall {
+  readonly operation: 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
+  /** 'ok' or the SFN error name (TaskTimedOut, InvalidToken, InvalidOutput). */
+  readonly answer: string;
+  readonly at: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,12 +273,18 @@ const MachineSchema = z.looseObject({ StartAt: z.string(), States: z.record(z.st
 type AslMachine = z.infer<typeof MachineSchema>;
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+/** The callback pattern: the state waits until SendTaskSuccess/SendTaskFailure with its token, or its heartbeat/timeout. */
+const LAMBDA_INVOKE_WAIT = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+/** `$$.Task.Token` as the interpreter sees it; replaced by a fresh token per task attempt (the interpreter has no tokens of its own). */
+const TOKEN_PLACEHOLDER = 'octw-local-task-token-placeholder';
 
 interface TaskRoute {
   readonly stateName: string;
   readonly handlerKey: string;
   /** `arn:aws:states:::lambda:invoke`: input is {FunctionName, Payload}, result wrapped in {Payload}. */
   readonly viaInvokeIntegration: boolean;
+  /** `.waitForTaskToken`: the result is what SendTaskSuccess sends; HeartbeatSeconds as given (scaled at run time). */
+  readonly waitForToken?: { readonly heartbeatSeconds?: number };
 }
 
 interface CompiledMachine {
@@ -354,7 +382,8 @@ function compile(
     if (state.Type === 'Task') {
       const resource = state.Resource ?? '';
       let arn = resource;
-      const viaInvokeIntegration = resource === LAMBDA_INVOKE;
+      const waitForToken = resource === LAMBDA_INVOKE_WAIT;
+      const viaInvokeIntegration = resource === LAMBDA_INVOKE || waitForToken;
       if (viaInvokeIntegration) {
         const fn = z.object({ FunctionName: z.string() }).safeParse(state.Parameters);
         arn = fn.success ? fn.data.FunctionName.replace(/:\$LATEST$/, '') : '';
@@ -363,7 +392,8 @@ function compile(
       if (handlerKey === undefined) {
         throw new Error(`${spec.file}: Task "${stateName}" calls ${resource}${viaInvokeIntegration ? ` (${arn})` : ''}, which is not a local handler of this state machine`);
       }
-      tasks.push({ stateName, handlerKey, viaInvokeIntegration });
+      const heartbeat = z.object({ HeartbeatSeconds: z.number().optional() }).parse(state).HeartbeatSeconds;
+      tasks.push({ stateName, handlerKey, viaInvokeIntegration, ...(waitForToken ? { waitForToken: heartbeat !== undefined ? { heartbeatSeconds: heartbeat } : {} } : {}) });
     } else if (state.Type === 'Wait') {
       waitOverrides[stateName] = state.Seconds !== undefined ? state.Seconds * 1000 * options.waitScale : options.dynamicWaitMs;
     }
@@ -575,6 +605,11 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
     machines.set(compiled.arn, compiled);
   }
   const executions = new Map<string, ExecutionRecord>();
+  const heartbeatScale = options.heartbeatScale ?? settings.waitScale;
+  /** Tokens of tasks waiting now, and every token ever issued (a closed one answers TaskTimedOut, as SFN does). */
+  const waiting = new Map<string, TokenWait>();
+  const issued = new Set<string>();
+  const tokenCalls: TokenCall[] = [];
   const listeners = new Set<ProgressListener>();
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
@@ -610,6 +645,17 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
     if (route.viaInvokeIntegration) {
       event = z.object({ Payload: z.unknown().optional() }).parse(event).Payload ?? {};
     }
+    // The callback pattern: a fresh token for this attempt, opened before the Lambda runs (it may be
+    // resumed while the Lambda still runs, as in SFN).
+    let token: { value: string; wait: Promise<unknown> } | undefined;
+    if (route.waitForToken) {
+      const value = `${randomUUID()}${randomUUID()}`.replace(/-/g, '');
+      event = JSON.parse(JSON.stringify(event).split(TOKEN_PLACEHOLDER).join(value));
+      const heartbeatMs = route.waitForToken.heartbeatSeconds !== undefined ? route.waitForToken.heartbeatSeconds * 1000 * heartbeatScale : undefined;
+      token = { value, wait: openToken(value, record, route.stateName, heartbeatMs) };
+      // A wait that ends while the Lambda still runs is observed below; never an unhandled rejection.
+      token.wait.catch(() => undefined);
+    }
     const ctx: InvocationContext = {
       invocationId,
       handler: route.handlerKey,
@@ -626,17 +672,91 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
     } finally {
       inFlight.delete(run);
     }
-    if (ctx.crashed !== undefined) throw new TaskFailure('Lambda.Unknown', crashCause(invocationId, ctx.crashed));
-    if (!outcome.ok) {
-      const { name, cause } = lambdaErrorCause(outcome.error);
+    if (ctx.crashed !== undefined || !outcome.ok) {
+      if (token) closeToken(token.value);
+      if (ctx.crashed !== undefined) throw new TaskFailure('Lambda.Unknown', crashCause(invocationId, ctx.crashed));
+      const { name, cause } = lambdaErrorCause(outcome.ok ? undefined : outcome.error);
       throw new TaskFailure(name, cause);
     }
+    if (token) return token.wait;
     const json = JSON.stringify(outcome.value ?? null);
     if (Buffer.byteLength(json) > DATA_LIMIT_BYTES) {
       throw new TaskFailure('States.DataLimitExceeded', `The state/task '${route.stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`);
     }
     const value: unknown = JSON.parse(json);
     return route.viaInvokeIntegration ? { ExecutedVersion: '$LATEST', Payload: value, StatusCode: 200, SdkHttpMetadata: {}, SdkResponseMetadata: {} } : value;
+  };
+
+  const closeToken = (token: string): void => {
+    const w = waiting.get(token);
+    if (!w) return;
+    waiting.delete(token);
+    if (w.heartbeat) clearTimeout(w.heartbeat);
+  };
+
+  /** A task waiting for its token: resolved by SendTaskSuccess, failed by SendTaskFailure or a missed heartbeat. */
+  const openToken = (token: string, record: ExecutionRecord, stateName: string, heartbeatMs: number | undefined): Promise<unknown> =>
+    new Promise<unknown>((resolve, reject) => {
+      issued.add(token);
+      const w: TokenWait = { executionArn: record.executionArn, stateName, resolve, reject, heartbeatMs };
+      const arm = () => {
+        if (w.heartbeat) clearTimeout(w.heartbeat);
+        if (heartbeatMs === undefined) return;
+        w.heartbeat = setTimeout(() => {
+          closeToken(token);
+          reject(new TaskFailure('States.HeartbeatTimeout', `Task "${stateName}" sent no heartbeat within its HeartbeatSeconds.`));
+        }, heartbeatMs);
+      };
+      w.rearm = arm;
+      waiting.set(token, w);
+      arm();
+      // The task ends with its execution (stopped, failed elsewhere, timed out): its token closes.
+      void record.done.then(() => {
+        if (waiting.has(token)) {
+          closeToken(token);
+          reject(new TaskFailure('States.Runtime', 'execution ended'));
+        }
+      });
+    });
+
+  const tokenAnswer = (operation: TokenCall['operation'], token: string | undefined): TokenWait => {
+    const w = token !== undefined ? waiting.get(token) : undefined;
+    if (w) return w;
+    const known = token !== undefined && issued.has(token);
+    tokenCalls.push({ operation, answer: known ? 'TaskTimedOut' : 'InvalidToken', at: Date.now() });
+    if (known) throw new TaskTimedOut({ message: 'Task Timed Out: \'Provided task does not exist anymore\'', $metadata: { httpStatusCode: 400 } });
+    throw new InvalidToken({ message: 'Invalid Token: \'Invalid token\'', $metadata: { httpStatusCode: 400 } });
+  };
+
+  const sendTaskSuccess = (token: string | undefined, output: string | undefined): SendTaskSuccessOutput => {
+    const w = tokenAnswer('SendTaskSuccess', token);
+    let value: unknown;
+    try {
+      value = JSON.parse(output ?? '');
+    } catch {
+      tokenCalls.push({ operation: 'SendTaskSuccess', answer: 'InvalidOutput', at: Date.now() });
+      throw new InvalidOutput({ message: 'Invalid State Machine Execution Output', $metadata: { httpStatusCode: 400 } });
+    }
+    tokenCalls.push({ operation: 'SendTaskSuccess', answer: 'ok', at: Date.now() });
+    closeToken(token!);
+    w.resolve(value);
+    return {};
+  };
+
+  const sendTaskFailure = (token: string | undefined, error: string | undefined, cause: string | undefined): SendTaskFailureOutput => {
+    const w = tokenAnswer('SendTaskFailure', token);
+    tokenCalls.push({ operation: 'SendTaskFailure', answer: 'ok', at: Date.now() });
+    closeToken(token!);
+    // As SFN reports a callback failure: Error as sent (matched by Catch), Cause as sent.
+    w.reject(new TaskFailure(error ?? 'States.TaskFailed', cause ?? ''));
+    return {};
+  };
+
+  const sendTaskHeartbeat = (token: string | undefined): SendTaskHeartbeatOutput => {
+    const w = tokenAnswer('SendTaskHeartbeat', token);
+    tokenCalls.push({ operation: 'SendTaskHeartbeat', answer: 'ok', at: Date.now() });
+    w.rearm?.();
+    return {};
   };
 
   const startExecution = (target: string, input: unknown = {}, requestedName?: string): Promise<{ executionArn: string; startDate: Date }> => {
@@ -687,6 +807,7 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
       context: {
         Execution: { Id: executionArn, Name: name, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/octw-local-sfn`, StartTime: startDate.toISOString() },
         StateMachine: { Id: compiled.arn, Name: compiled.name },
+        Task: { Token: TOKEN_PLACEHOLDER },
       },
     });
     record.abort = execution.abort;
@@ -825,6 +946,9 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
         return { executions: page, ...(offset + size < all.length ? { nextToken: String(offset + size) } : {}) };
       },
     );
+    mock.on(SendTaskSuccessCommand).callsFake((input: { taskToken?: string; output?: string }) => sendTaskSuccess(input.taskToken, input.output));
+    mock.on(SendTaskFailureCommand).callsFake((input: { taskToken?: string; error?: string; cause?: string }) => sendTaskFailure(input.taskToken, input.error, input.cause));
+    mock.on(SendTaskHeartbeatCommand).callsFake((input: { taskToken?: string }) => sendTaskHeartbeat(input.taskToken));
     mock.on(StopExecutionCommand).callsFake((input: { executionArn?: string; error?: string; cause?: string }) =>
       stopExecution(input.executionArn ?? '', input.error, input.cause),
     );
@@ -871,5 +995,17 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
       sfnClientMock?.restore();
     },
     sfnClientMock,
+    tokenCalls,
+    waitingTokens: () => [...waiting.entries()].map(([token, w]) => ({ token, executionArn: w.executionArn, stateName: w.stateName })),
   };
+}
+
+interface TokenWait {
+  readonly executionArn: string;
+  readonly stateName: string;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: Error) => void;
+  readonly heartbeatMs: number | undefined;
+  heartbeat?: ReturnType<typeof setTimeout>;
+  rearm?: () => void;
 }

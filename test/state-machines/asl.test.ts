@@ -13,10 +13,14 @@ const DIR = join(__dirname, '../../state-machines');
 const KNOWN_ERRORS = new Set<string>(Object.values(ERROR_NAMES));
 const isKnownError = (name: string) => KNOWN_ERRORS.has(name) || name.startsWith('Lambda.') || name.startsWith('States.');
 
+const TOKEN_WAIT = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
 interface State {
   Type: string;
   Resource?: string;
   TimeoutSeconds?: number;
+  HeartbeatSeconds?: number;
+  Parameters?: { FunctionName?: string };
   Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; JitterStrategy?: string }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   Branches?: { States: Record<string, State> }[];
@@ -46,7 +50,9 @@ describe('state machines', () => {
     const tasks = allStates(definition.States).filter(([, s]) => s.Type === 'Task');
 
     it('is valid ASL once CDK has filled in the function ARNs', () => {
-      const filled = text.replace(/\$\{(\w+)FunctionArn\}/g, (_m, key: string) => `arn:aws:lambda:eu-west-1:111122223333:function:octw-${key.toLowerCase()}`);
+      const filled = text
+        .replace(/\$\{(\w+)FunctionArn\}/g, (_m, key: string) => `arn:aws:lambda:eu-west-1:111122223333:function:octw-${key.toLowerCase()}`)
+        .replace(/\$\{Cell\w+\}/g, 'off');
       const result = validator(JSON.parse(filled), { checkPaths: true, checkArn: true });
       expect(result.errors).toEqual([]);
       expect(result.isValid).toBe(true);
@@ -54,7 +60,7 @@ describe('state machines', () => {
 
     it('uses only substitutions CDK provides: the ARNs of the handlers the catalogue lists for it', () => {
       const used = [...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
-      const allowed = new Set(spec.handlers.map((h: HandlerKey) => substitutionKey(h)));
+      const allowed = new Set<string>([...spec.handlers.map((h: HandlerKey) => substitutionKey(h)), ...(('cellSettings' in spec ? spec.cellSettings : []) as readonly string[])]);
       for (const key of used) expect(allowed.has(key!)).toBe(true);
       expect(new Set(used)).toEqual(allowed);
     });
@@ -66,6 +72,17 @@ describe('state machines', () => {
     it('gives every Task a Retry for throttling and transient errors, a Catch, and a timeout covering its Lambda', () => {
       expect(tasks.length).toBeGreaterThan(0);
       for (const [name, task] of tasks) {
+        if (task.Resource === TOKEN_WAIT) {
+          // Issue 14.1: a gateway wait by task token. Retried like a step, except a timeout: a wait
+          // that ends without its event (heartbeat or timeout) is caught and goes to one check.
+          expect([name, task.Parameters?.FunctionName]).toEqual([name, '${GatewayFunctionArn}']);
+          expect([name, task.HeartbeatSeconds! > 0 && task.HeartbeatSeconds! < task.TimeoutSeconds!]).toEqual([name, true]);
+          const retried = (task.Retry ?? []).flatMap((r) => r.ErrorEquals);
+          expect([name, retried]).toEqual([name, expect.arrayContaining(['ThrottledError', 'TransientAwsError', 'Lambda.Unknown'])]);
+          expect([name, retried.includes('States.Timeout') || retried.includes('States.HeartbeatTimeout')]).toEqual([name, false]);
+          expect([name, task.Catch?.[0]?.ErrorEquals]).toEqual([name, ['States.HeartbeatTimeout', 'States.Timeout']]);
+          continue;
+        }
         const handler = /^\$\{(\w+)FunctionArn\}$/.exec(task.Resource ?? '')?.[1] as HandlerKey | undefined;
         expect([name, handler && handler in HANDLERS]).toEqual([name, true]);
         const retried = (task.Retry ?? []).flatMap((r) => r.ErrorEquals);

@@ -140,8 +140,8 @@ describe('update workflow: a new revision that fails its health check', () => {
     const record = await cloud.tenant(tenantId);
     expect(record?.status).toBe('ACTIVE');
     expect(record?.lastError?.name).toBe('GatewayUnhealthyError');
-    // Detected by comparing the primary deployment's revision: after the rollback ECS no longer lists the failed one.
-    expect(record?.lastError?.message).toMatch(/runs octw-local--bad-release:1 instead of octw-local--bad-release:2/);
+    // Issue 14.1: detected from the deployment's own SERVICE_DEPLOYMENT_FAILED event (the circuit breaker failed it).
+    expect(record?.lastError?.message).toMatch(/deployment ecs-svc\/\d+ failed: ECS deployment circuit breaker/);
     expect(record?.resources.taskDefinitionArn).toBe(before?.resources.taskDefinitionArn);
     const svc = serviceState(cloud, tenantId);
     expect(svc).toEqual({ status: 'ACTIVE', desiredCount: 1, revision: `octw-local--${tenantId}:1` });

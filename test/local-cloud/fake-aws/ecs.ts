@@ -732,6 +732,12 @@ export class EcsFake implements EmulatedService {
     return { lastStatus: 'RUNNING', health: t.failing ? 'UNHEALTHY' : 'HEALTHY' };
   }
 
+  /** A task's state as DescribeTasks reports it now (for the ECS event source, ecs-events.ts). */
+  observedTaskStatus(t: FakeTask): { lastStatus: string; desiredStatus: string; health: ecs.HealthStatus } {
+    const shape = this.taskShape(t);
+    return { lastStatus: shape.lastStatus ?? 'PENDING', desiredStatus: shape.desiredStatus ?? 'RUNNING', health: shape.healthStatus ?? 'UNKNOWN' };
+  }
+
   /** The ENI of a task still holding the security group (task not yet deprovisioned), if any. */
   eniUsing(groupId: string): string | undefined {
     this.settleAll();

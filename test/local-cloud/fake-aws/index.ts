@@ -16,3 +16,5 @@ export type { LogGroup } from './logs';
 export type { FakeService, FakeTask, Deployment, TaskDefinitionRevision } from './ecs';
 export type { TaskRuntime, TaskRuntimeContext, TaskRuntimeHandle, TaskRuntimeOptions, EfsVolumeMount } from './task-runtime';
 export { HEALTH_CHECK_FAILED, ESSENTIAL_EXITED } from './task-runtime';
+export { EcsEventSource } from './ecs-events';
+export type { EcsEvent, EcsEventDeliveryOptions } from './ecs-events';
