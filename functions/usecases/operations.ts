@@ -173,7 +173,11 @@ async function targetModelKeys(deps: UpdateDeps, requested: ModelKeyRequest[] | 
   const keys = requested ?? (record.modelKeys ?? []).map((k) => ({ provider: k.provider, credential: k.secretArn }));
   const issues = modelKeyIssues(keys, plan);
   if (issues.length > 0) throw new ValidationError(`update refused: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
-  if (requested === undefined) return record.modelKeys ?? [];
+  if (requested === undefined) {
+    // The keys stay; each endpoint is the target plan's (a plan or catalogue baseUrl change moves
+    // the provider: the egress policy must follow the config, or the gateway is refused).
+    return (record.modelKeys ?? []).map((k) => ({ ...k, endpoint: providerEndpoint(plan.modelProviders.find((p) => p.id === k.provider)!.baseUrl) }));
+  }
   const tenant = { cell: record.cell, tenantId: record.tenantId };
   const out: TenantModelKey[] = [];
   for (const [i, k] of requested.entries()) {
