@@ -11,15 +11,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  PutSecretValueCommand,
-  RestoreSecretCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { credentialProblems } from '../../functions/adapters/tenant-credentials';
+import { putTenantSecretTracked } from '../../functions/adapters/tenant-owned-secret';
+import { ForeignResourceError } from '../../functions/domain/errors';
 import { TenantStore } from '../../functions/adapters/tenant-store';
 import {
   BUILTIN_CHANNELS,
@@ -31,7 +26,7 @@ import {
   secretNameOfArn,
   type ChannelRequestInput,
 } from '../../functions/domain/channels';
-import { names, tenantTagMap, type TenantRef } from '../../functions/domain/naming';
+import { names, type TenantRef } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import type { Plan } from '../../functions/domain/tenant';
 import { awsCodeOf, AwsCallError, RefusedError, UsageError } from './errors';
@@ -48,6 +43,8 @@ export interface ChannelArgs {
   readonly credentials?: readonly string[] | undefined;
   readonly allowFrom?: string | undefined;
   readonly groups?: string | undefined;
+  /** Discord role ids whose members may talk in the listed guilds. */
+  readonly roles?: string | undefined;
   readonly wait: boolean;
   readonly pollIntervalMs: number;
 }
@@ -57,7 +54,7 @@ export type StdinReader = () => Promise<string>;
 
 export async function runChannels(ctx: CommandContext, args: ChannelArgs, readStdin: StdinReader): Promise<void> {
   if (args.action !== 'add') {
-    for (const [flag, v] of [['--credential', args.credentials], ['--allow-from', args.allowFrom], ['--groups', args.groups]] as const) {
+    for (const [flag, v] of [['--credential', args.credentials], ['--allow-from', args.allowFrom], ['--groups', args.groups], ['--roles', args.roles]] as const) {
       if (v !== undefined) throw new UsageError(`option ${flag} applies to "octw tenants channels add" only`);
     }
     if (args.action === 'list' && args.type !== undefined) throw new UsageError('option --type does not apply to "octw tenants channels list"');
@@ -116,6 +113,11 @@ async function addChannel(ctx: CommandContext, args: ChannelArgs, readStdin: Std
   if (allowFrom) settings.allowFrom = allowFrom;
   const groups = list(args.groups);
   if (groups) settings[type === 'slack' ? 'channels' : type === 'discord' ? 'guilds' : 'groups'] = groups;
+  const roles = list(args.roles);
+  if (roles) {
+    if (type !== 'discord') throw new UsageError('option --roles applies to a discord channel only');
+    settings.roles = roles;
+  }
   if (isBuiltinChannel(type)) validate(BUILTIN_CHANNELS[type].settings, settings, `${type} settings`);
 
   // Every credential value is read first (nothing is stored if one is missing or unreadable).
@@ -208,9 +210,10 @@ async function readCredentials(ctx: CommandContext, specs: readonly string[], re
 }
 
 /**
- * Stores a credential value as the tenant's secret: created with the tenant's tags, or (if the name
- * exists and is this tenant's) given a new version; a secret scheduled for deletion is restored
- * first. A secret under the name that is not this tenant's is refused and left alone.
+ * Stores a credential value as the tenant's secret, through the platform's one create-or-adopt of a
+ * tenant-owned secret (functions/adapters/tenant-owned-secret.ts): created with the tenant's tags,
+ * or (if the name exists and is this tenant's) given a new version; a secret scheduled for deletion
+ * is restored first. A secret under the name that is not this tenant's is refused and left alone.
  */
 export async function storeCredential(sm: SecretsManagerClient, name: string, value: string, tenant: TenantRef): Promise<string> {
   return (await storeCredentialTracked(sm, name, value, tenant)).arn;
@@ -218,20 +221,12 @@ export async function storeCredential(sm: SecretsManagerClient, name: string, va
 
 /** As storeCredential; `created` tells whether this call created the secret (it did not exist before). */
 export async function storeCredentialTracked(sm: SecretsManagerClient, name: string, value: string, tenant: TenantRef): Promise<{ arn: string; created: boolean }> {
-  const Tags = Object.entries(tenantTagMap(tenant)).map(([Key, Value]) => ({ Key, Value }));
   try {
-    const out = await sm.send(new CreateSecretCommand({ Name: name, SecretString: value, Tags, Description: `OCTW tenant ${tenant.tenantId} credential` }));
-    return { arn: out.ARN ?? name, created: true };
+    return await putTenantSecretTracked(sm, tenant, { name, description: `OCTW tenant ${tenant.tenantId} credential`, value: () => value });
   } catch (err) {
-    const code = awsCodeOf(err);
-    if (code !== 'ResourceExistsException' && code !== 'InvalidRequestException') throw new AwsCallError(code ?? 'CreateSecretError', `CreateSecret ${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    if (err instanceof ForeignResourceError) throw new RefusedError('TenantStateConflictError', `${err.message}: nothing was stored`);
+    throw err;
   }
-  const d = await smCall('DescribeSecret', () => sm.send(new DescribeSecretCommand({ SecretId: name })));
-  const problems = credentialProblems({ ...d, DeletedDate: undefined }, tenant);
-  if (problems.length > 0) throw new RefusedError('TenantStateConflictError', `secret ${name} exists but is not tenant ${tenant.tenantId}'s of cell ${tenant.cell}: ${problems.join('; ')}`);
-  if (d.DeletedDate !== undefined) await smCall('RestoreSecret', () => sm.send(new RestoreSecretCommand({ SecretId: name })));
-  const out = await smCall('PutSecretValue', () => sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value })));
-  return { arn: out.ARN ?? name, created: false };
 }
 
 /**

@@ -47,6 +47,7 @@ const OPTIONS = {
   credential: { type: 'string', multiple: true },
   'allow-from': { type: 'string' },
   groups: { type: 'string' },
+  roles: { type: 'string' },
   provider: { type: 'string' },
   'key-file': { type: 'string' },
   remove: { type: 'boolean' },
@@ -72,7 +73,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants purge': [...OPERATION_OPTIONS, 'immediate'],
   'tenants models': [...OPERATION_OPTIONS, 'provider', 'key-file', 'remove'],
   signup: ['file'],
-  'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups'],
+  'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups', 'roles'],
   'tenants pairing': ['channel', 'endpoint'],
 };
 
@@ -171,6 +172,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
             credentials: values.credential,
             allowFrom: values['allow-from'],
             groups: values.groups,
+            roles: values.roles,
             wait: values.wait === true,
             pollIntervalMs: pollInterval(values['poll-interval']),
           },
