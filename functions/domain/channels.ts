@@ -48,9 +48,19 @@ export const CredentialRefInputSchema = z
     error: 'a credential must be a Secrets Manager secret name or ARN (the value itself is never accepted)',
   });
 
+/** A credential's rotation counter (see StoredCredentialSchema). */
+export const CredentialGenerationSchema = z.int().min(1).max(1_000_000);
+
 /** A verified credential as stored: the secret's full ARN (what ECS `valueFrom` takes). */
 export const StoredCredentialSchema = z
-  .object({ secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/) })
+  .object({
+    secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/),
+    /**
+     * How often the secret's value was rotated (absent: never). Part of the config hash, so a
+     * rotation registers a new task revision and ECS injects the new value; never the value itself.
+     */
+    generation: CredentialGenerationSchema.optional(),
+  })
   .strict();
 export type StoredCredential = z.infer<typeof StoredCredentialSchema>;
 

@@ -51,6 +51,7 @@ const OPTIONS = {
   provider: { type: 'string' },
   'key-file': { type: 'string' },
   remove: { type: 'boolean' },
+  rotate: { type: 'boolean' },
   channel: { type: 'string' },
   endpoint: { type: 'string' },
 } as const;
@@ -71,7 +72,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants resume': OPERATION_OPTIONS,
   'tenants update': [...OPERATION_OPTIONS, 'plan', 'allowlist-file', 'host-allow', 'preset', 'clear-hosts', 'image'],
   'tenants purge': [...OPERATION_OPTIONS, 'immediate'],
-  'tenants models': [...OPERATION_OPTIONS, 'provider', 'key-file', 'remove'],
+  'tenants models': [...OPERATION_OPTIONS, 'provider', 'key-file', 'remove', 'rotate'],
   signup: ['file'],
   'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups', 'roles'],
   'tenants pairing': ['channel', 'endpoint'],
@@ -188,6 +189,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
           provider: values.provider,
           keyFile: values['key-file'],
           remove: values.remove,
+          rotate: values.rotate,
           wait: values.wait === true,
           pollIntervalMs: pollInterval(values['poll-interval']),
         });

@@ -178,6 +178,52 @@ describe("tenant-paid providers: the tenant's own key, by reference", () => {
     expect(back).not.toContain(`${MOVED_ENDPOINT.host}:${MOVED_ENDPOINT.port}`);
   });
 
+  it('rotates a key: the update carries only its next generation, a new revision rolls out, audited; a failed rotation restores the counter; the new value is nowhere', async () => {
+    const tenantId = 'byok-rotate';
+    const ROTATED = 'sk-octw-rotated-2b8d0c6e4f1a3957';
+    await provision(cloud, tenantId, { plan: 'offline' });
+    const arn = storeCredential(tenantId, 'byok-key', MARKER);
+    expect((await runWorkflow(cloud, 'UpdateTenant', { tenantId, modelKeys: [{ provider: 'byok', credential: 'byok-key' }] })).status).toBe('SUCCEEDED');
+    const before = (await cloud.tenant(tenantId))!;
+    const service = () => [...cloud.fake.ecs.services.values()].find((v) => v.serviceName.includes(tenantId) && v.deletedAt === undefined)!;
+    expect(service().taskDefinitionArn).toBe(before.resources.taskDefinitionArn);
+
+    // The new value goes into the same secret (as `octw tenants models --rotate` puts it), then the update names the counter only.
+    const from = cloud.fake.calls.length;
+    cloud.fake.secrets.operations.PutSecretValue({ SecretId: arn, SecretString: ROTATED });
+    const done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, credentialGenerations: { 'modelKeys.byok': 1 } });
+    expect(done.status).toBe('SUCCEEDED');
+    const after = (await cloud.tenant(tenantId))!;
+    expect(after.modelKeys).toEqual([{ ...before.modelKeys![0]!, generation: 1 }]);
+    expect(after.configHash).not.toBe(before.configHash);
+    // A new task revision, rolled out: its tasks get the secret's current value from ECS.
+    expect(after.resources.taskDefinitionArn).not.toBe(before.resources.taskDefinitionArn);
+    expect(service().taskDefinitionArn).toBe(after.resources.taskDefinitionArn);
+    expect(gatewayOf(after).secrets).toContainEqual({ name: modelProviderKeyEnv('byok'), valueFrom: arn });
+    const audit = await cloud.store.listAudit(tenantId, 20);
+    expect(audit.map((a) => a.changes ?? []).flat()).toContain('credentials: rotated modelKeys.byok (generation 1)');
+
+    // The same generation again, or one for a credential the tenant does not have: refused, nothing changes.
+    for (const credentialGenerations of [{ 'modelKeys.byok': 1 }, { 'modelKeys.stub': 1 }, { 'channels.telegram.botToken': 1 }]) {
+      expect({ credentialGenerations, status: (await runWorkflow(cloud, 'UpdateTenant', { tenantId, credentialGenerations })).status }).toEqual({ credentialGenerations, status: 'FAILED' });
+    }
+    expect((await cloud.tenant(tenantId))!.configHash).toBe(after.configHash);
+
+    // A rotation whose revision fails its health check: the previous counter and revision are restored.
+    const next = Number(/:(\d+)$/.exec(after.resources.taskDefinitionArn!)![1]) + 1;
+    cloud.fake.ecs.failHealthFor(`octw-${CELL}--${tenantId}:${next}`);
+    const failed = await runWorkflow(cloud, 'UpdateTenant', { tenantId, credentialGenerations: { 'modelKeys.byok': 2 } });
+    expect(failed.error).toBe('UpdateFailed');
+    const restored = (await cloud.tenant(tenantId))!;
+    expect(restored).toMatchObject({ status: 'ACTIVE', configHash: after.configHash, modelKeys: after.modelKeys });
+    expect(restored.resources.taskDefinitionArn).toBe(after.resources.taskDefinitionArn);
+
+    // Neither value in what the platform wrote (trace, records, task definitions, events, executions); only the counter is in the definition.
+    expect(gatewayOf(after).environment).toContainEqual({ name: 'OCTW_CREDENTIAL_GENERATIONS', value: 'modelKeys.byok=1' });
+    const seen = JSON.stringify([cloud.fake.calls.slice(from), restored, taskDefinitionOf(restored), cloud.fake.events, done, failed, audit]);
+    for (const value of [MARKER, ROTATED]) expect(seen).not.toContain(value);
+  });
+
   it("refuses another tenant's credential, a credential outside the tenant's prefix, and a provider that takes no key; nothing changes", async () => {
     const tenantId = 'byok-thief';
     const before = (await provision(cloud, tenantId, { plan: 'offline' }))!;
