@@ -4,14 +4,23 @@
  * application inference profile, Telegram with its token by SecretRef, the plugin-init container),
  * started as ECS would start it.
  *
- * - `openclaw config validate` passes; its only warning, while the package set lacks the Bedrock
- *   provider plugin, is the accepted "plugin not installed: amazon-bedrock".
- * - `openclaw security audit`: no critical finding, every warning accepted.
- * - Start: the Bedrock provider plugin (`@openclaw/amazon-bedrock-provider`) is not on npm for
- *   2026.9.6, so the package set cannot carry it (image/Dockerfile installs it from ClawHub at build,
- *   not built here). While it is absent, the gateway's exact known failure is asserted against the
- *   gap recorded in conformance/accepted-findings.json (`knownGaps`); the day the package set carries
- *   it, the gateway must start healthy and stay healthy, and the gap entry must be removed.
+ * What this file PROVES, with the real OpenClaw 2026.9.6:
+ * - the rendered config passes `openclaw config validate`; its only warning, while the package set
+ *   lacks the Bedrock provider plugin, is the accepted "plugins.allow: plugin not installed:
+ *   amazon-bedrock" (the plan's guardrail is not rendered: IAM enforces it, see renderModels);
+ * - `openclaw security audit`: no critical finding, every warning accepted with a reason;
+ * - started, the gateway logs exactly the recorded known failure (a run-time install of the missing
+ *   provider, refused), and what it does next is reported: exit non-zero (seen under load) or stay up
+ *   with Telegram and no Bedrock provider (seen on an idle host, healthy).
+ *
+ * What it does NOT prove (the known gap, `knownGaps` in conformance/accepted-findings.json): that a
+ * Bedrock model answers, or that the gateway starts healthy WITH the provider. The provider plugin
+ * (`@openclaw/amazon-bedrock-provider`, plugin id `amazon-bedrock`) is not bundled in 2026.9.6 and not
+ * on npm (every name 404s); it is published on ClawHub only. image/Dockerfile installs it from ClawHub
+ * at image build with OpenClaw's own installer (not built here: no container engine, no network but
+ * npm). Code fetched from public repositories may not be committed or built into the package set,
+ * and CI reaches neither ClawHub nor GitHub. The day the package set carries the provider, the start
+ * test below switches to "starts healthy and stays healthy" and asks for the gap entry's removal.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

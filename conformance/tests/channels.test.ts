@@ -34,7 +34,7 @@ const TOKENS: Record<string, string> = {
 const SETTINGS: Record<BuiltinChannelType, Record<string, string[]>> = {
   telegram: { allowFrom: ['123456789'], groups: ['-1001234567890'] },
   slack: { allowFrom: ['U0123ABCD'], channels: ['C0123ABCD'] },
-  discord: { allowFrom: ['123456789012345678'], guilds: ['123456789012345678'] },
+  discord: { allowFrom: ['123456789012345678'], guilds: ['123456789012345678'], roles: ['223456789012345678'] },
 };
 
 let cloud: LocalCloud;
@@ -118,6 +118,8 @@ describe.each(['telegram', 'slack', 'discord'] as const)('a %s channel rendered 
     expect(a.findings.filter((f) => f.severity === 'critical')).toEqual([]);
     const ok = new Set(accepted().auditWarnings.map((w) => w.checkId));
     expect(a.findings.filter((f) => f.severity === 'warn' && !ok.has(f.checkId))).toEqual([]);
+    // Discord's listed guild admits only the tenant's users and roles: no broad-members finding.
+    expect(a.findings.map((f) => f.checkId)).not.toContain('channels.discord.allowlisted_groups.broad_members');
     const integrity = a.findings.find((f) => f.checkId === 'plugins.installs_missing_integrity') as { detail?: string } | undefined;
     if (Object.hasOwn(PACKAGED_PLUGINS, type)) expect(integrity?.detail?.split('\n').filter((l) => l.startsWith('- '))).toEqual([`- ${type}`]);
     else expect(integrity).toBeUndefined();

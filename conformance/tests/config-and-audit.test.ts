@@ -39,8 +39,8 @@ describe.each(cases.map((c, i) => ({ ...c, i })))('$label', ({ label, plan, i })
     recordTiming(`config validate (${label})`, Date.now() - t0);
     expect(v.valid).toBe(true);
     expect(v.code).toBe(0);
-    // A plugin with a config entry (the Bedrock guardrail) is reported at that entry instead of plugins.allow.
-    const expected = missingPlugins(plan).map((id) => `${plan.bedrockGuardrail && id === 'amazon-bedrock' ? 'plugins.entries.amazon-bedrock' : 'plugins.allow'}: plugin not installed: ${id}`);
+    // The plan's guardrail is not rendered (IAM enforces it): a missing plugin is reported at plugins.allow only.
+    const expected = missingPlugins(plan).map((id) => `plugins.allow: plugin not installed: ${id}`);
     expect(v.warnings.map((w) => `${w.path}: ${w.message.split(' — ')[0]}`).sort()).toEqual(expected.sort());
     const ok = accepted().validateWarnings.map((w) => `${w.path}: ${w.message}`);
     for (const w of v.warnings) expect(ok).toContain(`${w.path}: ${w.message.split(' — ')[0]}`);

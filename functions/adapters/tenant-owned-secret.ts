@@ -2,7 +2,8 @@
  * A secret one tenant owns (Secrets Manager), created with the tenant's `octw:cell` and `octw:tenant`
  * tags, and adopted, restored, given a new value or deleted only when those tags are this cell's
  * and this tenant's (ForeignResourceError otherwise, the secret left as it was). Shared by the
- * gateway-token secret (tenant-secrets.ts) and the egress-proxy URL secret (proxy-credentials.ts).
+ * gateway-token secret (tenant-secrets.ts), the egress-proxy URL secret (proxy-credentials.ts) and
+ * the CLI's tenant credentials (infra/cli/channels.ts storeCredential).
  * Never reads a secret value.
  */
 import type { DescribeSecretCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -49,8 +50,13 @@ export function verifyTenantSecret(secret: DescribeSecretCommandOutput, owner: T
  * current version unless it already has `write.versionId`. Returns the secret's ARN.
  */
 export async function putTenantSecret(sm: SecretsManagerClient, owner: TenantRef, write: TenantSecretWrite): Promise<string> {
+  return (await putTenantSecretTracked(sm, owner, write)).arn;
+}
+
+/** As putTenantSecret; `created` tells whether this call created the secret (false: an existing one was adopted). */
+export async function putTenantSecretTracked(sm: SecretsManagerClient, owner: TenantRef, write: TenantSecretWrite): Promise<{ arn: string; created: boolean }> {
   const existing = await describeSecret(sm, write.name);
-  if (existing?.ARN) return adopt(sm, existing, owner, write);
+  if (existing?.ARN) return { arn: await adopt(sm, existing, owner, write), created: false };
   try {
     const out = await sm.send(
       new CreateSecretCommand({
@@ -62,13 +68,13 @@ export async function putTenantSecret(sm: SecretsManagerClient, owner: TenantRef
       }),
     );
     if (!out.ARN) throw new TransientAwsError('SecretsManager CreateSecret returned no ARN');
-    return out.ARN;
+    return { arn: out.ARN, created: true };
   } catch (err) {
     // Created concurrently or by a step that crashed after the call (ResourceExistsException), or
     // scheduled for deletion (InvalidRequestException): read it back and adopt it.
     if (hasAwsErrorCode(err, 'ResourceExistsException', 'InvalidRequestException')) {
       const again = await describeSecret(sm, write.name);
-      if (again?.ARN) return adopt(sm, again, owner, write);
+      if (again?.ARN) return { arn: await adopt(sm, again, owner, write), created: false };
     }
     throw classifyAwsError(err, 'SecretsManager CreateSecret');
   }

@@ -18,7 +18,8 @@
  *   every group, so it is never rendered).
  * - slack: `mode: "socket"`, `botToken` + `appToken` (both required in socket mode, SecretRefs
  *   accepted), root `requireMention`, `channels.<id>.requireMention` (the map is the allowlist).
- * - discord: `token` (SecretRef accepted), `guilds.<id>.requireMention` (the map is the allowlist).
+ * - discord: `token` (SecretRef accepted), `guilds.<id>.requireMention` (the map is the allowlist),
+ *   `guilds.<id>.users` / `.roles` (who in the guild may talk; docs channels/discord/access-control.md).
  * - SecretRef `{ source: "env", provider: "default", id: "^[A-Z][A-Z0-9_]{0,127}$" }`.
  * The release's env fallbacks (`TELEGRAM_BOT_TOKEN`, `SLACK_BOT_TOKEN`, `DISCORD_BOT_TOKEN`, ...)
  * are never used: the platform's own names (`OCTW_CHANNEL_*`) cannot be picked up by accident.
@@ -47,9 +48,19 @@ export const CredentialRefInputSchema = z
     error: 'a credential must be a Secrets Manager secret name or ARN (the value itself is never accepted)',
   });
 
+/** A credential's rotation counter (see StoredCredentialSchema). */
+export const CredentialGenerationSchema = z.int().min(1).max(1_000_000);
+
 /** A verified credential as stored: the secret's full ARN (what ECS `valueFrom` takes). */
 export const StoredCredentialSchema = z
-  .object({ secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/) })
+  .object({
+    secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/),
+    /**
+     * How often the secret's value was rotated (absent: never). Part of the config hash, so a
+     * rotation registers a new task revision and ECS injects the new value; never the value itself.
+     */
+    generation: CredentialGenerationSchema.optional(),
+  })
   .strict();
 export type StoredCredential = z.infer<typeof StoredCredentialSchema>;
 
@@ -82,13 +93,26 @@ export const SlackSettingsSchema = z
     channels: idList(SLACK_CHANNEL, 'channels entries are Slack channel ids such as C0123ABCD'),
   })
   .strict();
-export const DiscordSettingsSchema = z
+/** Discord settings as stored (records written before `roles` and the member rule parse too). */
+export const DiscordSettingsFieldsSchema = z
   .object({
+    /** Discord user ids admitted without pairing (DMs) and, in the listed guilds, as senders (`guilds.<id>.users`). */
     allowFrom: idList(SNOWFLAKE, 'allowFrom entries are Discord user ids (snowflakes)'),
     /** Discord server (guild) ids the bot may answer in, when mentioned. */
     guilds: idList(SNOWFLAKE, 'guilds entries are Discord server ids (snowflakes)'),
+    /** Discord role ids whose members may talk to the bot in the listed guilds (`guilds.<id>.roles`). */
+    roles: idList(SNOWFLAKE, 'roles entries are Discord role ids (snowflakes)'),
   })
   .strict();
+/**
+ * Discord settings as a request gives them: a listed guild needs a member restriction (users by
+ * `allowFrom`, or `roles`), else every member of the guild could reach the agent (OpenClaw's audit:
+ * `channels.discord.allowlisted_groups.broad_members`).
+ */
+export const DiscordSettingsSchema = DiscordSettingsFieldsSchema.refine((s) => s.guilds.length === 0 || s.allowFrom.length > 0 || s.roles.length > 0, {
+  error: 'guilds need allowFrom (Discord user ids) or roles (Discord role ids): without either, every member of a listed server could talk to the agent',
+  path: ['guilds'],
+});
 /** Settings of a channel plugin declared by the plan: none beyond the hardening (pairing DMs, no groups). */
 export const PluginChannelSettingsSchema = z.object({}).strict();
 
@@ -270,8 +294,12 @@ export function renderChannels(channels: readonly TenantChannel[], plan: { id: s
         break;
       }
       case 'discord': {
-        const s = DiscordSettingsSchema.parse(c.settings);
-        entries.discord = { ...base, ...(s.allowFrom.length ? { allowFrom: s.allowFrom } : {}), ...(s.guilds.length ? { guilds: requireMentionIn(s.guilds) } : {}) };
+        const s = DiscordSettingsFieldsSchema.parse(c.settings);
+        // Each listed guild admits only the listed users and roles. A record from before that rule
+        // (guilds, no member restriction) gets no guild at all: closed, never open to every member.
+        const members = { ...(s.allowFrom.length ? { users: s.allowFrom } : {}), ...(s.roles.length ? { roles: s.roles } : {}) };
+        const guilds = s.guilds.length && Object.keys(members).length ? Object.fromEntries(s.guilds.map((id) => [id, { requireMention: true, ...members }])) : undefined;
+        entries.discord = { ...base, ...(s.allowFrom.length ? { allowFrom: s.allowFrom } : {}), ...(guilds ? { guilds } : {}) };
         break;
       }
       default:

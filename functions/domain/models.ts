@@ -17,6 +17,7 @@
  */
 import * as z from 'zod';
 import { createHash } from 'node:crypto';
+import { CredentialGenerationSchema } from './channels';
 import { CREDENTIAL_NAME_PATTERN, names, type TenantRef } from './naming';
 
 /**
@@ -48,6 +49,8 @@ export const TenantModelKeySchema = z
     provider: z.string(),
     secretArn: z.string().startsWith('arn:'),
     endpoint: z.object({ host: z.string().min(1).max(253), port: z.int().min(1).max(65535) }).strict(),
+    /** How often the key's value was rotated (absent: never); in the config hash, never the value. */
+    generation: CredentialGenerationSchema.optional(),
   })
   .strict();
 export type TenantModelKey = z.infer<typeof TenantModelKeySchema>;

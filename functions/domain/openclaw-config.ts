@@ -229,19 +229,6 @@ export const OpenClawConfigSchema = z
     plugins: z
       .object({
         allow: z.array(z.string().min(1)).min(1),
-        entries: z
-          .object({
-            'amazon-bedrock': z
-              .object({
-                config: z
-                  .object({ guardrail: z.object({ guardrailIdentifier: z.string().min(1), guardrailVersion: z.string().min(1) }).strict() })
-                  .strict(),
-              })
-              .strict()
-              .optional(),
-          })
-          .strict()
-          .optional(),
         // Image paths of packaged (npm) plugins: selected in config, they outrank any copy in the state dir.
         load: z.object({ paths: z.array(z.string().startsWith(`${APP_DIR}/node_modules/`)).min(1) }).strict().optional(),
       })
@@ -317,7 +304,7 @@ export function primaryModel(plan: Plan, models: TenantModels = {}): string {
 
 /**
  * The models part of `openclaw.json` (contract 3: owned by the models work): `models.providers`,
- * the default model, and the Bedrock plugin's guardrail. Bedrock models are addressed by the
+ * the default model (the plan's guardrail is enforced by IAM, not rendered). Bedrock models are addressed by the
  * tenant's application inference profile ARN (OpenClaw accepts a profile ARN as a Bedrock model
  * ref, docs/providers/bedrock.md), so every call is attributed to the tenant and the task role,
  * scoped to those ARNs, refuses any other model. Keys are SecretRefs to env vars ECS injects.
@@ -325,7 +312,6 @@ export function primaryModel(plan: Plan, models: TenantModels = {}): string {
 export function renderModels(input: RenderOpenClawConfigInput): {
   models: OpenClawConfig['models'];
   primary: string;
-  bedrockPlugin?: NonNullable<NonNullable<OpenClawConfig['plugins']['entries']>['amazon-bedrock']>;
 } {
   const { plan } = input;
   const tenantModels = input.models ?? {};
@@ -355,11 +341,14 @@ export function renderModels(input: RenderOpenClawConfigInput): {
       models: p.models.map((m) => ({ id: m.id, name: m.name })),
     };
   }
-  const guardrail = plan.bedrockGuardrail;
+  // The plan's Bedrock guardrail is NOT rendered: the amazon-bedrock plugin's config schema
+  // (openclaw.plugin.json: additionalProperties false, no `guardrail` key in every published version
+  // we could read) would reject it, and a rejected config stops the gateway. The guardrail is
+  // enforced by IAM alone (functions/adapters/task-roles.ts: every InvokeModel*/Converse* must carry
+  // bedrock:GuardrailIdentifier = the plan's guardrail), so a call without it is denied: closed.
   return {
     models: { catalogRefresh: { enabled: false }, providers },
     primary: primaryModel(plan, tenantModels),
-    ...(guardrail ? { bedrockPlugin: { config: { guardrail: { guardrailIdentifier: guardrail.id, guardrailVersion: guardrail.version } } } } : {}),
   };
 }
 
@@ -416,7 +405,7 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): OpenClaw
     session: { dmScope: 'per-channel-peer' },
     channels: { defaults: { groupPolicy: CHANNEL_HARDENING.groupPolicy }, ...channels.entries },
     commands: { ...COMMANDS },
-    plugins: { ...channels.plugins, ...(models.bedrockPlugin ? { entries: { [BEDROCK_PROVIDER_ID]: models.bedrockPlugin } } : {}) },
+    plugins: channels.plugins,
     update: { checkOnStart: false, auto: { enabled: false } },
     logging: { audit: { enabled: true } },
     models: models.models,

@@ -4,7 +4,7 @@
  * request a no-op. Pure domain code.
  */
 import * as z from 'zod';
-import { ChannelListRequestSchema } from './channels';
+import { ChannelListRequestSchema, CredentialGenerationSchema } from './channels';
 import { ModelKeysRequestSchema } from './models';
 import { EgressRuleSchema, TenantIdSchema } from './tenant';
 import { HostEntryInputSchema } from './egress-policy';
@@ -48,6 +48,9 @@ export const ReprovisionRequestSchema = z.object({ tenantId: TenantIdSchema, rep
 export type ReprovisionRequest = z.infer<typeof ReprovisionRequestSchema>;
 export type TenantRequest = z.infer<typeof TenantRequestSchema>;
 
+/** A tenant credential named in an update: `channels.<type>.<field>` or `modelKeys.<provider>`. */
+export const CREDENTIAL_KEY = /^(channels\.[a-z][a-z0-9-]{0,31}\.[a-z][a-zA-Z0-9]{0,31}|modelKeys\.[a-z][a-z0-9-]{0,31})$/;
+
 export const UpdateRequestSchema = z
   .object({
     tenantId: TenantIdSchema,
@@ -67,11 +70,29 @@ export const UpdateRequestSchema = z
     channels: ChannelListRequestSchema.optional(),
     /** The tenant's own provider keys after the update (the whole list; [] removes them): references to its credential secrets. */
     modelKeys: ModelKeysRequestSchema.optional(),
+    /**
+     * Credential rotation: the new generation of each named credential of the tenant
+     * (`channels.<type>.<field>` or `modelKeys.<provider>`), above its current one. The caller has
+     * put the new value in the credential's secret; the counter (never the value) changes the config
+     * hash, so the update registers a new task revision and ECS injects the new value.
+     */
+    credentialGenerations: z
+      .record(z.string().regex(CREDENTIAL_KEY, { error: 'a credential is named channels.<type>.<field> or modelKeys.<provider>' }), CredentialGenerationSchema)
+      .refine((g) => Object.keys(g).length >= 1 && Object.keys(g).length <= 16, { error: 'credentialGenerations names 1 to 16 credentials' })
+      .optional(),
   })
   .strict()
-  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.hostAllowlist !== undefined || u.image !== undefined || u.channels !== undefined || u.modelKeys !== undefined, {
-    error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels, modelKeys',
-  });
+  .refine(
+    (u) =>
+      u.plan !== undefined ||
+      u.egressAllowlist !== undefined ||
+      u.hostAllowlist !== undefined ||
+      u.image !== undefined ||
+      u.channels !== undefined ||
+      u.modelKeys !== undefined ||
+      u.credentialGenerations !== undefined,
+    { error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels, modelKeys, credentialGenerations' },
+  );
 export type UpdateRequest = z.infer<typeof UpdateRequestSchema>;
 
 export const PurgeRequestSchema = z

@@ -60,7 +60,7 @@ export interface TaskDefinitionInput {
    * The tenant's own provider keys (bring your own key), each a credential secret already verified
    * to be this tenant's (name prefix + tags, adapters/tenant-credentials.ts). Never a platform key.
    */
-  modelKeySecrets?: readonly { provider: string; secretArn: string }[];
+  modelKeySecrets?: readonly { provider: string; secretArn: string; generation?: number | undefined }[];
   logGroupName: string;
   /** The serialized openclaw.json (see openclaw-config.ts). */
   openclawConfigJson: string;
@@ -90,6 +90,20 @@ export function modelKeySecrets(input: Pick<TaskDefinitionInput, 'plan' | 'model
     if (provider?.apiKey !== 'tenant') throw new RangeError(`model provider "${k.provider}" of plan "${input.plan.id}" takes no tenant key`);
     return { name: modelProviderKeyEnv(k.provider), valueFrom: k.secretArn };
   });
+}
+
+/**
+ * The rotation counters of the tenant's credentials (`OCTW_CREDENTIAL_GENERATIONS`, e.g.
+ * `channels.telegram.botToken=2 modelKeys.byok=1`; absent while none was rotated). Counters only,
+ * never a value: a rotation changes the definition, so a new revision is registered and rolled out,
+ * and ECS injects each secret's current value into the new tasks.
+ */
+export function credentialGenerationsEnv(input: Pick<TaskDefinitionInput, 'channels' | 'modelKeySecrets'>): { name: string; value: string }[] {
+  const rotated = [
+    ...(input.channels ?? []).flatMap((c) => Object.entries(c.credentials).flatMap(([f, v]) => (v.generation ? [`channels.${c.type}.${f}=${v.generation}`] : []))),
+    ...(input.modelKeySecrets ?? []).flatMap((k) => (k.generation ? [`modelKeys.${k.provider}=${k.generation}`] : [])),
+  ].sort();
+  return rotated.length > 0 ? [{ name: 'OCTW_CREDENTIAL_GENERATIONS', value: rotated.join(' ') }] : [];
 }
 
 export interface ContainerDefinitionShape {
@@ -241,6 +255,7 @@ export function renderTaskDefinition(input: TaskDefinitionInput): TaskDefinition
       { name: 'XDG_CONFIG_HOME', value: `${STATE_DIR}/.config` },
       { name: 'XDG_CACHE_HOME', value: CACHE_DIR },
       ...egressProxyEnv(plan, input).environment,
+      ...credentialGenerationsEnv(input),
       ...start.environment,
     ],
     secrets: [

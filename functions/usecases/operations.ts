@@ -91,8 +91,12 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
       deps.signup,
       'update refused',
     );
-    const channels = await targetChannels(deps, request.channels, record, plan);
-    const modelKeys = await targetModelKeys(deps, request.modelKeys, record, plan);
+    const rotated = withGenerations(
+      await targetChannels(deps, request.channels, record, plan),
+      await targetModelKeys(deps, request.modelKeys, record, plan),
+      request.credentialGenerations,
+    );
+    const { channels, modelKeys } = rotated;
     // Channel and provider hosts count against the plan's maxHostRules, as the tenant's own rules do.
     const hostIssues = effectiveHostRuleIssues(record, { hostAllowlist, channels, modelKeys }, plan, target.plan !== record.plan);
     if (hostIssues.length > 0) throw new ValidationError(`update refused: ${hostIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, hostIssues);
@@ -123,7 +127,7 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
           configHash: hash,
           previous,
         },
-        changes: channelChanges(record.channels ?? [], channels),
+        changes: [...channelChanges(record.channels ?? [], channels), ...rotated.changes],
       });
       return ticket(claimed, previous, deps.signup.plans, true);
     } catch (err) {
@@ -153,10 +157,13 @@ async function targetChannels(deps: UpdateDeps, requested: ChannelRequest[] | un
   const out: TenantChannel[] = [];
   for (const [i, c] of valid.entries()) {
     const credentials: TenantChannel['credentials'] = {};
+    const before = record.channels?.find((r) => r.type === c.type);
     for (const field of Object.keys(c.credentials).sort()) {
       if (!deps.credentials) throw new Error('claimForUpdate: channels with credentials need a credential verifier');
       const secretArn = await deps.credentials.verify(c.credentials[field] as string, tenant, `channels[${i}].credentials.${field}`);
-      credentials[field] = { secretArn };
+      // The same secret keeps its rotation counter (a channel list sent again changes nothing).
+      const kept = before?.credentials[field];
+      credentials[field] = { secretArn, ...(kept?.secretArn === secretArn && kept.generation !== undefined ? { generation: kept.generation } : {}) };
     }
     const preset = isBuiltinChannel(c.type) ? undefined : channelSpecs(plan).get(c.type)?.preset;
     out.push({ type: c.type, settings: c.settings, credentials, ...(preset ? { egressPreset: preset } : {}) });
@@ -173,22 +180,75 @@ async function targetModelKeys(deps: UpdateDeps, requested: ModelKeyRequest[] | 
   const keys = requested ?? (record.modelKeys ?? []).map((k) => ({ provider: k.provider, credential: k.secretArn }));
   const issues = modelKeyIssues(keys, plan);
   if (issues.length > 0) throw new ValidationError(`update refused: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
-  if (requested === undefined) return record.modelKeys ?? [];
+  if (requested === undefined) {
+    // The keys stay; each endpoint is the target plan's (a plan or catalogue baseUrl change moves
+    // the provider: the egress policy must follow the config, or the gateway is refused).
+    return (record.modelKeys ?? []).map((k) => ({ ...k, endpoint: providerEndpoint(plan.modelProviders.find((p) => p.id === k.provider)!.baseUrl) }));
+  }
   const tenant = { cell: record.cell, tenantId: record.tenantId };
   const out: TenantModelKey[] = [];
   for (const [i, k] of requested.entries()) {
     if (!deps.credentials) throw new Error('claimForUpdate: model keys need a credential verifier');
     const secretArn = await deps.credentials.verify(credentialReference(tenant, k.credential), tenant, `modelKeys[${i}].credential`);
     const provider = plan.modelProviders.find((p) => p.id === k.provider)!;
-    out.push({ provider: k.provider, secretArn, endpoint: providerEndpoint(provider.baseUrl) });
+    const kept = record.modelKeys?.find((r) => r.provider === k.provider && r.secretArn === secretArn);
+    out.push({ provider: k.provider, secretArn, endpoint: providerEndpoint(provider.baseUrl), ...(kept?.generation !== undefined ? { generation: kept.generation } : {}) });
   }
   return out.sort((a, b) => (a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : 0));
 }
 
+/**
+ * Credential rotation: each credential `generations` names (`channels.<type>.<field>`,
+ * `modelKeys.<provider>`) gets its new generation, which must be above its current one (absent: 0).
+ * Only the counter moves (the caller put the new value in the secret); it is in the config hash, so
+ * the update registers a new task revision whose tasks ECS gives the new value. Returns the audit
+ * words `credentials: rotated channels.telegram.botToken (generation 2)`.
+ */
+export function withGenerations(
+  channels: readonly TenantChannel[],
+  modelKeys: readonly TenantModelKey[],
+  generations: Readonly<Record<string, number>> | undefined,
+): { channels: TenantChannel[]; modelKeys: TenantModelKey[]; changes: string[] } {
+  const outChannels = channels.map((c) => ({ ...c, credentials: { ...c.credentials } }));
+  const outKeys = modelKeys.map((k) => ({ ...k }));
+  const issues: { path: string; message: string }[] = [];
+  const rotated: string[] = [];
+  for (const [key, generation] of Object.entries(generations ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const path = `credentialGenerations.${key}`;
+    const [kind, name, field] = key.split('.') as [string, string, string | undefined];
+    const target =
+      kind === 'channels'
+        ? (() => {
+            const c = outChannels.find((x) => x.type === name);
+            const cred = field !== undefined ? c?.credentials[field] : undefined;
+            return c && cred && field !== undefined ? { current: cred.generation ?? 0, set: (g: number) => (c.credentials[field] = { ...cred, generation: g }) } : undefined;
+          })()
+        : (() => {
+            const k = outKeys.find((x) => x.provider === name);
+            return k ? { current: k.generation ?? 0, set: (g: number) => (k.generation = g) } : undefined;
+          })();
+    if (!target) {
+      issues.push({ path, message: `the tenant has no credential ${key} after this update` });
+      continue;
+    }
+    if (generation <= target.current) {
+      issues.push({ path, message: `generation ${generation} is not above the credential's current generation ${target.current}` });
+      continue;
+    }
+    target.set(generation);
+    rotated.push(`${key} (generation ${generation})`);
+  }
+  if (issues.length > 0) throw new ValidationError(`update refused: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  return { channels: outChannels, modelKeys: outKeys, changes: rotated.length > 0 ? [`credentials: rotated ${rotated.join(', ')}`] : [] };
+}
+
+/** A channel without its credentials' rotation counters (a rotation is audited as such, not as a channel change). */
+const channelShape = (c: TenantChannel) => ({ ...c, credentials: Object.fromEntries(Object.entries(c.credentials).map(([f, v]) => [f, v.secretArn])) });
+
 /** The audit item's words for a channel change: `channels: +telegram`, `-slack`, `~discord`. */
 export function channelChanges(before: readonly TenantChannel[], after: readonly TenantChannel[]): string[] {
-  const b = new Map(before.map((c) => [c.type, configHash(c)]));
-  const a = new Map(after.map((c) => [c.type, configHash(c)]));
+  const b = new Map(before.map((c) => [c.type, configHash(channelShape(c))]));
+  const a = new Map(after.map((c) => [c.type, configHash(channelShape(c))]));
   const words = [
     ...[...a.keys()].filter((t) => !b.has(t)).map((t) => `+${t}`),
     ...[...b.keys()].filter((t) => !a.has(t)).map((t) => `-${t}`),

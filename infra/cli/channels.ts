@@ -11,15 +11,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  PutSecretValueCommand,
-  RestoreSecretCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { credentialProblems } from '../../functions/adapters/tenant-credentials';
+import { putTenantSecretTracked } from '../../functions/adapters/tenant-owned-secret';
+import { ForeignResourceError } from '../../functions/domain/errors';
 import { TenantStore } from '../../functions/adapters/tenant-store';
 import {
   BUILTIN_CHANNELS,
@@ -31,7 +26,7 @@ import {
   secretNameOfArn,
   type ChannelRequestInput,
 } from '../../functions/domain/channels';
-import { names, tenantTagMap, type TenantRef } from '../../functions/domain/naming';
+import { names, type TenantRef } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import type { Plan } from '../../functions/domain/tenant';
 import { awsCodeOf, AwsCallError, RefusedError, UsageError } from './errors';
@@ -48,6 +43,8 @@ export interface ChannelArgs {
   readonly credentials?: readonly string[] | undefined;
   readonly allowFrom?: string | undefined;
   readonly groups?: string | undefined;
+  /** Discord role ids whose members may talk in the listed guilds. */
+  readonly roles?: string | undefined;
   readonly wait: boolean;
   readonly pollIntervalMs: number;
 }
@@ -57,9 +54,10 @@ export type StdinReader = () => Promise<string>;
 
 export async function runChannels(ctx: CommandContext, args: ChannelArgs, readStdin: StdinReader): Promise<void> {
   if (args.action !== 'add') {
-    for (const [flag, v] of [['--credential', args.credentials], ['--allow-from', args.allowFrom], ['--groups', args.groups]] as const) {
+    for (const [flag, v] of [['--allow-from', args.allowFrom], ['--groups', args.groups], ['--roles', args.roles]] as const) {
       if (v !== undefined) throw new UsageError(`option ${flag} applies to "octw tenants channels add" only`);
     }
+    if (args.action !== 'rotate' && args.credentials !== undefined) throw new UsageError('option --credential applies to "octw tenants channels add" and "rotate" only');
     if (args.action === 'list' && args.type !== undefined) throw new UsageError('option --type does not apply to "octw tenants channels list"');
   }
   switch (args.action) {
@@ -69,8 +67,10 @@ export async function runChannels(ctx: CommandContext, args: ChannelArgs, readSt
       return addChannel(ctx, args, readStdin);
     case 'remove':
       return removeChannel(ctx, args);
+    case 'rotate':
+      return rotateChannel(ctx, args, readStdin);
     default:
-      throw new UsageError(args.action === undefined ? 'missing command after "tenants channels": list, add or remove' : `unknown command "tenants channels ${args.action}"`);
+      throw new UsageError(args.action === undefined ? 'missing command after "tenants channels": list, add, rotate or remove' : `unknown command "tenants channels ${args.action}"`);
   }
 }
 
@@ -116,6 +116,11 @@ async function addChannel(ctx: CommandContext, args: ChannelArgs, readStdin: Std
   if (allowFrom) settings.allowFrom = allowFrom;
   const groups = list(args.groups);
   if (groups) settings[type === 'slack' ? 'channels' : type === 'discord' ? 'guilds' : 'groups'] = groups;
+  const roles = list(args.roles);
+  if (roles) {
+    if (type !== 'discord') throw new UsageError('option --roles applies to a discord channel only');
+    settings.roles = roles;
+  }
   if (isBuiltinChannel(type)) validate(BUILTIN_CHANNELS[type].settings, settings, `${type} settings`);
 
   // Every credential value is read first (nothing is stored if one is missing or unreadable).
@@ -149,7 +154,72 @@ async function addChannel(ctx: CommandContext, args: ChannelArgs, readStdin: Std
   }
   const channel = validate(ChannelRequestSchema, { type, settings, credentials }, `channel ${type}`);
   const channels = [...currentAsRequest(current).filter((c) => c.type !== type), channel];
-  await runUpdateRemovingCreated(ctx, tenant, created, { operation: 'update', id: tenantId, channels, wait: args.wait, pollIntervalMs: args.pollIntervalMs });
+  // A value put into a secret the tenant's channel already uses takes effect only with a new task
+  // revision: its rotation counter goes up (a new secret is a new reference, which is enough).
+  const credentialGenerations = rotations(current, type, [...values.keys()].filter((f) => !created.includes(names.credentialSecret(tenant, channelCredentialName(type, f)))));
+  await runUpdateRemovingCreated(ctx, tenant, created, {
+    operation: 'update',
+    id: tenantId,
+    channels,
+    ...(credentialGenerations ? { credentialGenerations } : {}),
+    wait: args.wait,
+    pollIntervalMs: args.pollIntervalMs,
+  });
+}
+
+/** The next generation of each named credential of the tenant's `type` channel that keeps its secret. */
+function rotations(current: TenantRecord, type: string, fields: readonly string[]): Record<string, number> | undefined {
+  const channel = current.channels?.find((c) => c.type === type);
+  const out: Record<string, number> = {};
+  for (const f of fields) {
+    const cred = channel?.credentials[f];
+    if (cred) out[`channels.${type}.${f}`] = (cred.generation ?? 0) + 1;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * `rotate`: puts a new value (file or stdin) into the secret each named credential of the tenant's
+ * channel already uses, then starts an update that carries only the credentials' next generations:
+ * the config hash changes, a new task revision is rolled out and ECS injects the new value. Audited
+ * (`credentials: rotated ...`); a failed update restores the previous generation and revision.
+ */
+async function rotateChannel(ctx: CommandContext, args: ChannelArgs, readStdin: StdinReader): Promise<void> {
+  const tenantId = parseTenantId(args.id);
+  const type = channelType(args.type);
+  const values = await readCredentials(ctx, args.credentials ?? [], readStdin);
+  if (values.size === 0) throw new UsageError('channels rotate takes --credential FIELD=FILE (or FIELD=- for stdin) for each credential to rotate');
+  const current = await record(ctx, tenantId);
+  const channel = current.channels?.find((c) => c.type === type);
+  if (!channel) throw new RefusedError('TenantStateConflictError', `tenant "${tenantId}" has no ${type} channel (add it with "octw tenants channels add")`);
+  for (const field of values.keys()) {
+    if (!channel.credentials[field]) throw new UsageError(`the ${type} channel has no credential "${field}"; it has: ${Object.keys(channel.credentials).join(', ')}`);
+  }
+  if (current.status !== 'ACTIVE') throw new RefusedError('TenantStateConflictError', `tenant "${tenantId}" is ${current.status}: a rotation is an update, which needs ACTIVE; nothing was stored`);
+  const tenant: TenantRef = { cell: current.cell, tenantId };
+  for (const [field, value] of values) {
+    // The secret the record references (verified as the tenant's at the update that set it).
+    await putExisting(ctx, secretNameOfArn(channel.credentials[field]!.secretArn), value, tenant);
+    ctx.note(`put a new value into ${secretNameOfArn(channel.credentials[field]!.secretArn)} (${type} ${field})`);
+  }
+  await runOperation(ctx, { operation: 'update', id: tenantId, credentialGenerations: rotations(current, type, [...values.keys()])!, wait: args.wait, pollIntervalMs: args.pollIntervalMs });
+}
+
+/**
+ * A new value for a credential secret that exists and is the tenant's (tags checked; restored if
+ * scheduled for deletion). A secret that no longer exists is not created again here: its ARN would
+ * differ from the one the record references.
+ */
+export async function putExisting(ctx: CommandContext, name: string, value: string, tenant: TenantRef): Promise<void> {
+  const d = await smCall('DescribeSecret', () => ctx.clients.sm.send(new DescribeSecretCommand({ SecretId: name }))).catch((err: unknown) => {
+    if (err instanceof AwsCallError && err.name === 'ResourceNotFoundException') {
+      throw new RefusedError('TenantStateConflictError', `secret ${name} no longer exists: store the credential again (channels add, or models --key-file without --rotate after --remove)`);
+    }
+    throw err;
+  });
+  const problems = credentialProblems({ ...d, DeletedDate: undefined }, tenant);
+  if (problems.length > 0) throw new RefusedError('TenantStateConflictError', `secret ${name} is not tenant ${tenant.tenantId}'s of cell ${tenant.cell}: ${problems.join('; ')}; nothing was stored`);
+  await storeCredential(ctx.clients.sm, name, value, tenant);
 }
 
 async function removeChannel(ctx: CommandContext, args: ChannelArgs): Promise<void> {
@@ -208,9 +278,10 @@ async function readCredentials(ctx: CommandContext, specs: readonly string[], re
 }
 
 /**
- * Stores a credential value as the tenant's secret: created with the tenant's tags, or (if the name
- * exists and is this tenant's) given a new version; a secret scheduled for deletion is restored
- * first. A secret under the name that is not this tenant's is refused and left alone.
+ * Stores a credential value as the tenant's secret, through the platform's one create-or-adopt of a
+ * tenant-owned secret (functions/adapters/tenant-owned-secret.ts): created with the tenant's tags,
+ * or (if the name exists and is this tenant's) given a new version; a secret scheduled for deletion
+ * is restored first. A secret under the name that is not this tenant's is refused and left alone.
  */
 export async function storeCredential(sm: SecretsManagerClient, name: string, value: string, tenant: TenantRef): Promise<string> {
   return (await storeCredentialTracked(sm, name, value, tenant)).arn;
@@ -218,20 +289,12 @@ export async function storeCredential(sm: SecretsManagerClient, name: string, va
 
 /** As storeCredential; `created` tells whether this call created the secret (it did not exist before). */
 export async function storeCredentialTracked(sm: SecretsManagerClient, name: string, value: string, tenant: TenantRef): Promise<{ arn: string; created: boolean }> {
-  const Tags = Object.entries(tenantTagMap(tenant)).map(([Key, Value]) => ({ Key, Value }));
   try {
-    const out = await sm.send(new CreateSecretCommand({ Name: name, SecretString: value, Tags, Description: `OCTW tenant ${tenant.tenantId} credential` }));
-    return { arn: out.ARN ?? name, created: true };
+    return await putTenantSecretTracked(sm, tenant, { name, description: `OCTW tenant ${tenant.tenantId} credential`, value: () => value });
   } catch (err) {
-    const code = awsCodeOf(err);
-    if (code !== 'ResourceExistsException' && code !== 'InvalidRequestException') throw new AwsCallError(code ?? 'CreateSecretError', `CreateSecret ${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    if (err instanceof ForeignResourceError) throw new RefusedError('TenantStateConflictError', `${err.message}: nothing was stored`);
+    throw err;
   }
-  const d = await smCall('DescribeSecret', () => sm.send(new DescribeSecretCommand({ SecretId: name })));
-  const problems = credentialProblems({ ...d, DeletedDate: undefined }, tenant);
-  if (problems.length > 0) throw new RefusedError('TenantStateConflictError', `secret ${name} exists but is not tenant ${tenant.tenantId}'s of cell ${tenant.cell}: ${problems.join('; ')}`);
-  if (d.DeletedDate !== undefined) await smCall('RestoreSecret', () => sm.send(new RestoreSecretCommand({ SecretId: name })));
-  const out = await smCall('PutSecretValue', () => sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value })));
-  return { arn: out.ARN ?? name, created: false };
 }
 
 /**

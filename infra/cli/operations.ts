@@ -45,6 +45,8 @@ export interface OperationArgs {
   readonly channels?: readonly ChannelRequestInput[] | undefined;
   /** update: the tenant's own provider keys (references to its credential secrets), from `octw tenants models`. */
   readonly modelKeys?: readonly { provider: string; credential: string }[] | undefined;
+  /** update: credential rotation, the new generation of each rotated credential (its value already put in its secret). */
+  readonly credentialGenerations?: Readonly<Record<string, number>> | undefined;
   readonly wait: boolean;
   readonly pollIntervalMs: number;
 }
@@ -171,6 +173,7 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
           ...(args.image !== undefined ? { image: args.image } : {}),
           ...(args.channels !== undefined ? { channels: args.channels } : {}),
           ...(args.modelKeys !== undefined ? { modelKeys: args.modelKeys } : {}),
+          ...(args.credentialGenerations !== undefined ? { credentialGenerations: args.credentialGenerations } : {}),
         },
         'update request',
       );

@@ -47,9 +47,11 @@ const OPTIONS = {
   credential: { type: 'string', multiple: true },
   'allow-from': { type: 'string' },
   groups: { type: 'string' },
+  roles: { type: 'string' },
   provider: { type: 'string' },
   'key-file': { type: 'string' },
   remove: { type: 'boolean' },
+  rotate: { type: 'boolean' },
   channel: { type: 'string' },
   endpoint: { type: 'string' },
 } as const;
@@ -70,9 +72,9 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants resume': OPERATION_OPTIONS,
   'tenants update': [...OPERATION_OPTIONS, 'plan', 'allowlist-file', 'host-allow', 'preset', 'clear-hosts', 'image'],
   'tenants purge': [...OPERATION_OPTIONS, 'immediate'],
-  'tenants models': [...OPERATION_OPTIONS, 'provider', 'key-file', 'remove'],
+  'tenants models': [...OPERATION_OPTIONS, 'provider', 'key-file', 'remove', 'rotate'],
   signup: ['file'],
-  'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups'],
+  'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups', 'roles'],
   'tenants pairing': ['channel', 'endpoint'],
 };
 
@@ -171,6 +173,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
             credentials: values.credential,
             allowFrom: values['allow-from'],
             groups: values.groups,
+            roles: values.roles,
             wait: values.wait === true,
             pollIntervalMs: pollInterval(values['poll-interval']),
           },
@@ -186,6 +189,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
           provider: values.provider,
           keyFile: values['key-file'],
           remove: values.remove,
+          rotate: values.rotate,
           wait: values.wait === true,
           pollIntervalMs: pollInterval(values['poll-interval']),
         });

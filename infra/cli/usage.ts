@@ -14,9 +14,11 @@ Usage:
                          [--clear-hosts] [--image I] [--wait] [--json]
   octw tenants purge ID [--immediate] [--wait] [--json]
   octw tenants channels list ID [--json]
-  octw tenants channels add ID --type T --credential FIELD=FILE|- ... [--allow-from A,B] [--groups G,H] [--wait] [--json]
+  octw tenants channels add ID --type T --credential FIELD=FILE|- ... [--allow-from A,B] [--groups G,H] [--roles R,S]
+                         [--wait] [--json]
+  octw tenants channels rotate ID --type T --credential FIELD=FILE|- ... [--wait] [--json]
   octw tenants channels remove ID --type T [--wait] [--json]
-  octw tenants models ID [--provider P (--key-file F | --remove)] [--wait] [--json]
+  octw tenants models ID [--provider P (--key-file F [--rotate] | --remove)] [--wait] [--json]
   octw tenants pairing list ID [--channel C] [--endpoint URL] [--json]
   octw tenants pairing approve ID REQUEST [--channel C] [--endpoint URL] [--json]
   octw signup --file event.json [--json]
@@ -62,7 +64,13 @@ Commands:
                        telegram takes botToken, slack botToken and appToken, discord token.
                        --allow-from: sender ids admitted without pairing; --groups: the groups
                        (telegram chat ids), channels (slack) or servers (discord) the bot may
-                       answer in when mentioned (telegram ids start with "-": --groups=-100...).
+                       answer in when mentioned (telegram ids start with "-": --groups=-100...);
+                       discord servers need --allow-from (user ids) or --roles (role ids): only
+                       those members may talk there.
+                       rotate puts a new value (FILE or stdin) into the secret a credential of
+                       the channel already uses and starts an update carrying only the
+                       credential's next generation: a new task revision, ECS injects the new
+                       value (audited; a failed update restores the previous revision).
                        remove starts the update without the channel
                        and, with --wait, schedules its credential secrets for deletion.
   tenants models       The tenant's own model provider keys (bring your own key) and its Bedrock
@@ -70,7 +78,10 @@ Commands:
                        stdin; never on the command line): stores the key as the tenant's
                        credential octw/tenants/<cell>/<id>/credentials/<P>-api-key (tagged for
                        it) and starts UpdateTenant naming it by reference; the plan must let the
-                       tenant bring a key for P. --remove: UpdateTenant without P's key.
+                       tenant bring a key for P. A key already there is replaced only with
+                       --rotate: the new value goes into its secret and an update carrying only
+                       the key's next generation rolls it out. --remove: UpdateTenant without
+                       P's key.
   tenants pairing      DM pairing requests of the tenant's channels (dmPolicy "pairing"), through
                        its endpoint wss://<tenant>.<domain> (ACTIVE, ingress on; --endpoint
                        overrides the origin). list: pending requests (REQUEST id, channel,

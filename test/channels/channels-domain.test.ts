@@ -25,7 +25,11 @@ const SLACK: TenantChannel = {
   settings: { allowFrom: [], channels: ['C0123ABCD'] },
   credentials: { appToken: { secretArn: arn('slack-app-token') }, botToken: { secretArn: arn('slack-bot-token') } },
 };
-const DISCORD: TenantChannel = { type: 'discord', settings: { allowFrom: [], guilds: ['123456789012345678'] }, credentials: { token: { secretArn: arn('discord-token') } } };
+const DISCORD: TenantChannel = {
+  type: 'discord',
+  settings: { allowFrom: ['223456789012345678'], guilds: ['123456789012345678'], roles: ['323456789012345678'] },
+  credentials: { token: { secretArn: arn('discord-token') } },
+};
 const render = (channels: TenantChannel[], p = plan()) => renderOpenClawConfig({ tenantId: 't1', plan: p, region: 'us-east-1', channels });
 
 describe('validateChannels', () => {
@@ -34,12 +38,29 @@ describe('validateChannels', () => {
       [
         { type: 'telegram', settings: { groups: ['-100123'] }, credentials: { botToken: 'octw/tenants/local/t1/credentials/telegram-bot-token' } },
         { type: 'slack', settings: {}, credentials: { botToken: 'a', appToken: 'b' } },
-        { type: 'discord', settings: { guilds: ['123456789012345678'] }, credentials: { token: 'c' } },
+        { type: 'discord', settings: { guilds: ['123456789012345678'], roles: ['323456789012345678'] }, credentials: { token: 'c' } },
       ],
       plan(),
       'update refused',
     );
-    expect(out.map((c) => c.settings)).toEqual([{ allowFrom: [], groups: ['-100123'] }, { allowFrom: [], channels: [] }, { allowFrom: [], guilds: ['123456789012345678'] }]);
+    expect(out.map((c) => c.settings)).toEqual([
+      { allowFrom: [], groups: ['-100123'] },
+      { allowFrom: [], channels: [] },
+      { allowFrom: [], guilds: ['123456789012345678'], roles: ['323456789012345678'] },
+    ]);
+  });
+
+  it('refuses Discord guilds without a member restriction (users by allowFrom, or roles): every member of the server could talk to the agent', () => {
+    let err: unknown;
+    try {
+      validateChannels([{ type: 'discord', settings: { guilds: ['123456789012345678'] }, credentials: { token: 'c' } }], plan(), 'update refused');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues).toEqual([{ path: 'channels[0].settings.guilds', message: expect.stringMatching(/guilds need allowFrom .* or roles/) }]);
+    expect(validateChannels([{ type: 'discord', settings: { guilds: ['123456789012345678'], allowFrom: ['223456789012345678'] }, credentials: { token: 'c' } }], plan(), 'x')).toHaveLength(1);
+    expect(() => validateChannels([{ type: 'discord', settings: { roles: ['not-a-role'] }, credentials: { token: 'c' } }], plan(), 'x')).toThrow(/roles entries are Discord role ids/);
   });
 
   it('refuses a type the plan does not allow, settings of another type, an unknown key, and missing or extra credentials, each with its path', () => {
@@ -89,11 +110,23 @@ describe('renderOpenClawConfig with channels', () => {
     expect(ch.telegram).toMatchObject({ groups: { '-1001234567890': { requireMention: true } }, botToken: { source: 'env', provider: 'default', id: 'OCTW_CHANNEL_TELEGRAM_BOT_TOKEN' } });
     expect(ch.slack).toMatchObject({ mode: 'socket', requireMention: true, channels: { C0123ABCD: { requireMention: true } } });
     expect(ch.slack!.appToken).toEqual({ source: 'env', provider: 'default', id: 'OCTW_CHANNEL_SLACK_APP_TOKEN' });
-    expect(ch.discord).toMatchObject({ guilds: { '123456789012345678': { requireMention: true } }, token: { id: 'OCTW_CHANNEL_DISCORD_TOKEN' } });
+    // Each listed Discord guild admits only the listed users and roles (no broad_members audit finding).
+    expect(ch.discord).toMatchObject({
+      allowFrom: ['223456789012345678'],
+      guilds: { '123456789012345678': { requireMention: true, users: ['223456789012345678'], roles: ['323456789012345678'] } },
+      token: { id: 'OCTW_CHANNEL_DISCORD_TOKEN' },
+    });
     // No wildcard group: "*" would admit every group.
     expect(serializeOpenClawConfig(cfg)).not.toContain('"*"');
     // Never a secret value or even a secret name in the config.
     expect(serializeOpenClawConfig(cfg)).not.toMatch(/secretsmanager|credentials\//);
+  });
+
+  it('renders no Discord guild for a record from before the member rule (guilds, no users or roles): closed, never open to every member', () => {
+    const legacy: TenantChannel = { ...DISCORD, settings: { allowFrom: [], guilds: ['123456789012345678'] } };
+    const ch = render([legacy]).channels as Record<string, Record<string, unknown>>;
+    expect(ch.discord).toMatchObject({ enabled: true, groupPolicy: 'allowlist' });
+    expect(ch.discord).not.toHaveProperty('guilds');
   });
 
   it('adds each channel plugin to plugins.allow only while the tenant has the channel, with the image path of packaged plugins', () => {

@@ -114,7 +114,7 @@ describe('a channel update whose revision fails its health check', () => {
     await provision(cloud, tenantId);
     const token = await credential(tenantId, 'discord-token');
     cloud.fake.ecs.failHealthFor(`octw-local--${tenantId}:2`);
-    done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, channels: [{ type: 'discord', settings: { guilds: ['123456789012345678'] }, credentials: { token } }] });
+    done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, channels: [{ type: 'discord', settings: { guilds: ['123456789012345678'], roles: ['323456789012345678'] }, credentials: { token } }] });
   });
 
   it('ends UpdateFailed with the previous channels (none) and revision restored, ACTIVE', async () => {

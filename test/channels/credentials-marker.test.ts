@@ -1,7 +1,7 @@
 /**
  * Issue 11, item 2: credentials never pass through the workflow. A marker bot token goes through a
- * full local-cloud run driven by the operator CLI (signup, channel add, suspend, resume, channel
- * remove, deprovision): it reaches the tenant's container only as the env var ECS injects from the
+ * full local-cloud run driven by the operator CLI (signup, channel add, token rotation, suspend,
+ * resume, channel remove, deprovision): it reaches the tenant's container only as the env var ECS injects from the
  * tenant's own secret, and is searched for in the fake's trace, every execution's input and
  * history, every table item, every event and every log line the run printed: never found.
  * Attack tests: a reference to another tenant's or another cell's secret, or to a secret outside the
@@ -21,6 +21,8 @@ import { causeMessage, runWorkflow } from '../workflows/support';
 jest.setTimeout(120_000);
 
 const MARKER = `7000000001:MARKER-${randomBytes(12).toString('hex')}`;
+/** The token the marker is rotated to (octw tenants channels rotate): searched for as well. */
+const ROTATED = `7000000001:ROTATED-${randomBytes(12).toString('hex')}`;
 const runtime = new StandInRuntime();
 /** What the CLI printed at each step of the marker tenant's life. */
 const results: Record<string, { code: number; stdout: string; stderr: string }> = {};
@@ -65,7 +67,10 @@ const sm = new SecretsManagerClient({ region: LOCAL_REGION });
 describe('a channel credential through a whole tenant life (marker)', () => {
   const tenantId = 'marker-co';
   const tokenFile = tempFile('telegram-token.txt', `${MARKER}\n`);
+  const rotatedFile = tempFile('telegram-token-rotated.txt', `${ROTATED}\n`);
   let injected: Record<string, string> = {};
+  let injectedAfterRotate: Record<string, string> = {};
+  let rotatedRecord: Awaited<ReturnType<LocalCloud['tenant']>>;
   let addedRecord: Awaited<ReturnType<LocalCloud['tenant']>>;
   let afterRemove = '';
 
@@ -75,6 +80,9 @@ describe('a channel credential through a whole tenant life (marker)', () => {
     addedRecord = await cloud.tenant(tenantId);
     const running = runtime.running(names.taskFamily({ cell: LOCAL_CELL.cellId, tenantId }));
     injected = { ...running.at(-1)?.context.secrets.gateway };
+    results.rotate = await cli('tenants', 'channels', 'rotate', tenantId, '--type', 'telegram', '--credential', `botToken=${rotatedFile}`, '--wait');
+    rotatedRecord = await cloud.tenant(tenantId);
+    injectedAfterRotate = { ...runtime.running(names.taskFamily({ cell: LOCAL_CELL.cellId, tenantId })).at(-1)?.context.secrets.gateway };
     results.show = await cli('tenants', 'show', tenantId);
     results.list = await cli('tenants', 'channels', 'list', tenantId, '--json');
     results.suspend = await cli('tenants', 'suspend', tenantId, '--wait');
@@ -101,6 +109,15 @@ describe('a channel credential through a whole tenant life (marker)', () => {
 
   it('reaches the container only as OCTW_CHANNEL_TELEGRAM_BOT_TOKEN, injected by ECS from the secret', () => {
     expect(injected.OCTW_CHANNEL_TELEGRAM_BOT_TOKEN).toBe(MARKER);
+  });
+
+  it('rotates the token: same secret, next generation, a new revision whose task ECS gives the new value; audited', async () => {
+    const name = `octw/tenants/${LOCAL_CELL.cellId}/${tenantId}/credentials/telegram-bot-token`;
+    expect(rotatedRecord?.channels?.[0]?.credentials).toEqual({ botToken: { secretArn: cloud.fake.secret(name)?.arn, generation: 1 } });
+    expect(rotatedRecord?.resources.taskDefinitionArn).not.toBe(addedRecord?.resources.taskDefinitionArn);
+    expect(injectedAfterRotate.OCTW_CHANNEL_TELEGRAM_BOT_TOKEN).toBe(ROTATED);
+    const audit = await cloud.store.listAudit(tenantId, 50);
+    expect(audit.map((a) => a.changes ?? []).flat()).toContain('credentials: rotated channels.telegram.botToken (generation 1)');
   });
 
   it('shows the channel in octw tenants show and channels list without the token', () => {
@@ -179,7 +196,7 @@ describe('credential references that are not the tenant\'s own are refused (atta
 // Searched after every run of this file: the marker tenant's whole life and the refused attacks.
 describe('after the whole run', () => {
   it('is nowhere in the trace, the executions, the table, the events or the log lines', async () => {
-    const needles = [MARKER, MARKER.slice(11)];
+    const needles = [MARKER, MARKER.slice(11), ROTATED, ROTATED.slice(11)];
     const haystacks: Record<string, string> = {
       trace: JSON.stringify(cloud.fake.calls),
       executions: JSON.stringify(cloud.sfn.list().map((e) => ({ input: e.input, output: e.output, history: cloud.sfn.history(e.executionArn) }))),

@@ -43,6 +43,30 @@ describe('octw tenants models', () => {
     expect(list.stdout).not.toContain(KEY);
   });
 
+  it('replaces a key only with --rotate: the new value in the same secret, an update carrying only its next generation, a new revision', async () => {
+    const before = (await cloud.tenant(tenantId))!;
+    // A second --key-file without --rotate would only change the secret (no rollout): refused, nothing stored.
+    const plain = await cli('tenants', 'models', tenantId, '--provider', 'byok', '--key-file', tempFile('key2.txt', `${KEY}-two\n`), '--wait');
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/already has a key for provider "byok": --rotate/);
+    expect(cloud.fake.secret(SECRET(tenantId))!.secretString).toBe(KEY);
+
+    const r = await cli('tenants', 'models', tenantId, '--provider', 'byok', '--key-file', tempFile('key2.txt', `${KEY}-two\n`), '--rotate', '--wait');
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(cloud.fake.secret(SECRET(tenantId))!.secretString).toBe(`${KEY}-two`);
+    const after = (await cloud.tenant(tenantId))!;
+    expect(after.modelKeys).toEqual([{ ...before.modelKeys![0]!, generation: 1 }]);
+    expect(after.resources.taskDefinitionArn).not.toBe(before.resources.taskDefinitionArn);
+    expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
+
+    // --rotate needs a key to rotate, and the new value from a file or stdin.
+    expect((await cli('tenants', 'models', tenantId, '--provider', 'byok', '--rotate')).code).toBe(2);
+    expect((await provision(cloud, 'cli-byok-nokey', { plan: 'offline' }))?.status).toBe('ACTIVE');
+    const none = await cli('tenants', 'models', 'cli-byok-nokey', '--provider', 'byok', '--key-file', tempFile('k3', KEY), '--rotate');
+    expect({ code: none.code, stderr: none.stderr }).toEqual({ code: 3, stderr: expect.stringMatching(/has no key for provider "byok" to rotate/) });
+    expect(cloud.fake.secret(SECRET('cli-byok-nokey'))).toBeUndefined();
+  });
+
   it('reads the key from stdin with --key-file -, and removes it with --remove', async () => {
     const tenantId = 'cli-byok-stdin';
     expect((await provision(cloud, tenantId, { plan: 'offline' }))?.status).toBe('ACTIVE');

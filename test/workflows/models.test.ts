@@ -8,17 +8,36 @@ import { createHash } from 'node:crypto';
 import type { PolicyDocument } from '../../functions/adapters/task-roles';
 import { modelProviderKeyEnv } from '../../functions/domain/models';
 import { effectiveHostRules } from '../../functions/domain/tenant-egress';
-import { LOCAL_CELL } from '../local-cloud/env';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Plan } from '../../functions/domain/tenant';
+import { LOCAL_CELL, LOCAL_PLANS } from '../local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { provision, runWorkflow } from './support';
 
+/** The offline plan with its bring-your-own-key provider at another endpoint (a plan whose provider moved). */
+const OFFLINE = LOCAL_PLANS.find((p) => p.id === 'offline')!;
+const MOVED_ENDPOINT = { host: '127.0.0.2', port: 18792 };
+const OFFLINE_MOVED: Plan = {
+  ...OFFLINE,
+  id: 'offline-moved',
+  modelProviders: OFFLINE.modelProviders.map((p) => (p.id === 'byok' ? { ...p, baseUrl: `http://${MOVED_ENDPOINT.host}:${MOVED_ENDPOINT.port}/v1` } : p)),
+};
+
 let cloud: LocalCloud;
+let doc: DynamoDBDocumentClient;
 beforeAll(async () => {
-  cloud = await startLocalCloud();
+  cloud = await startLocalCloud({ cell: { ...LOCAL_CELL, plans: [...LOCAL_PLANS, OFFLINE_MOVED] } });
+  doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB }));
 });
 afterAll(async () => {
+  doc.destroy();
   await cloud.stop();
 });
+
+/** The host rules the egress proxy enforces for the tenant (its item in the cell's policy table). */
+const policyRules = async (tenantId: string) =>
+  ((await doc.send(new GetCommand({ TableName: cloud.egressPolicyTableName, Key: { tenantId }, ConsistentRead: true }))).Item?.rules ?? []) as { host: string; ports: number[] }[];
 
 const CELL = LOCAL_CELL.cellId;
 const SONNET = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -133,6 +152,76 @@ describe("tenant-paid providers: the tenant's own key, by reference", () => {
     expect(configOf(after).models.providers.byok).not.toHaveProperty('apiKey');
     expect(configOf(after).agents.defaults.model.primary).toBe('stub/octw-stub-1');
     expect(effectiveHostRules(after).filter((r) => r.origin.includes('model:byok'))).toEqual([]);
+  });
+
+  it("follows the provider's endpoint when the plan moves it: the new host in the egress policy and the config, the old one gone", async () => {
+    const tenantId = 'byok-moved';
+    await provision(cloud, tenantId, { plan: 'offline' });
+    const arn = storeCredential(tenantId, 'byok-key', MARKER);
+    expect((await runWorkflow(cloud, 'UpdateTenant', { tenantId, modelKeys: [{ provider: 'byok', credential: 'byok-key' }] })).status).toBe('SUCCEEDED');
+    expect((await policyRules(tenantId)).map((r) => `${r.host}:${r.ports.join(',')}`)).toContain('127.0.0.1:18791');
+
+    // A plan change that does not name the keys: the key stays, its endpoint is the new plan's.
+    expect((await runWorkflow(cloud, 'UpdateTenant', { tenantId, plan: 'offline-moved' })).status).toBe('SUCCEEDED');
+    const record = (await cloud.tenant(tenantId))!;
+    expect(record.modelKeys).toEqual([{ provider: 'byok', secretArn: arn, endpoint: MOVED_ENDPOINT }]);
+    const rules = (await policyRules(tenantId)).map((r) => `${r.host}:${r.ports.join(',')}`);
+    expect(rules).toContain(`${MOVED_ENDPOINT.host}:${MOVED_ENDPOINT.port}`);
+    expect(rules).not.toContain('127.0.0.1:18791');
+    expect(JSON.stringify(configOf(record).models.providers.byok)).toContain(`http://${MOVED_ENDPOINT.host}:${MOVED_ENDPOINT.port}/v1`);
+    expect(gatewayOf(record).secrets).toContainEqual({ name: modelProviderKeyEnv('byok'), valueFrom: arn });
+
+    // And back: the old endpoint again, the moved one gone.
+    expect((await runWorkflow(cloud, 'UpdateTenant', { tenantId, plan: 'offline' })).status).toBe('SUCCEEDED');
+    const back = (await policyRules(tenantId)).map((r) => `${r.host}:${r.ports.join(',')}`);
+    expect(back).toContain('127.0.0.1:18791');
+    expect(back).not.toContain(`${MOVED_ENDPOINT.host}:${MOVED_ENDPOINT.port}`);
+  });
+
+  it('rotates a key: the update carries only its next generation, a new revision rolls out, audited; a failed rotation restores the counter; the new value is nowhere', async () => {
+    const tenantId = 'byok-rotate';
+    const ROTATED = 'sk-octw-rotated-2b8d0c6e4f1a3957';
+    await provision(cloud, tenantId, { plan: 'offline' });
+    const arn = storeCredential(tenantId, 'byok-key', MARKER);
+    expect((await runWorkflow(cloud, 'UpdateTenant', { tenantId, modelKeys: [{ provider: 'byok', credential: 'byok-key' }] })).status).toBe('SUCCEEDED');
+    const before = (await cloud.tenant(tenantId))!;
+    const service = () => [...cloud.fake.ecs.services.values()].find((v) => v.serviceName.includes(tenantId) && v.deletedAt === undefined)!;
+    expect(service().taskDefinitionArn).toBe(before.resources.taskDefinitionArn);
+
+    // The new value goes into the same secret (as `octw tenants models --rotate` puts it), then the update names the counter only.
+    const from = cloud.fake.calls.length;
+    cloud.fake.secrets.operations.PutSecretValue({ SecretId: arn, SecretString: ROTATED });
+    const done = await runWorkflow(cloud, 'UpdateTenant', { tenantId, credentialGenerations: { 'modelKeys.byok': 1 } });
+    expect(done.status).toBe('SUCCEEDED');
+    const after = (await cloud.tenant(tenantId))!;
+    expect(after.modelKeys).toEqual([{ ...before.modelKeys![0]!, generation: 1 }]);
+    expect(after.configHash).not.toBe(before.configHash);
+    // A new task revision, rolled out: its tasks get the secret's current value from ECS.
+    expect(after.resources.taskDefinitionArn).not.toBe(before.resources.taskDefinitionArn);
+    expect(service().taskDefinitionArn).toBe(after.resources.taskDefinitionArn);
+    expect(gatewayOf(after).secrets).toContainEqual({ name: modelProviderKeyEnv('byok'), valueFrom: arn });
+    const audit = await cloud.store.listAudit(tenantId, 20);
+    expect(audit.map((a) => a.changes ?? []).flat()).toContain('credentials: rotated modelKeys.byok (generation 1)');
+
+    // The same generation again, or one for a credential the tenant does not have: refused, nothing changes.
+    for (const credentialGenerations of [{ 'modelKeys.byok': 1 }, { 'modelKeys.stub': 1 }, { 'channels.telegram.botToken': 1 }]) {
+      expect({ credentialGenerations, status: (await runWorkflow(cloud, 'UpdateTenant', { tenantId, credentialGenerations })).status }).toEqual({ credentialGenerations, status: 'FAILED' });
+    }
+    expect((await cloud.tenant(tenantId))!.configHash).toBe(after.configHash);
+
+    // A rotation whose revision fails its health check: the previous counter and revision are restored.
+    const next = Number(/:(\d+)$/.exec(after.resources.taskDefinitionArn!)![1]) + 1;
+    cloud.fake.ecs.failHealthFor(`octw-${CELL}--${tenantId}:${next}`);
+    const failed = await runWorkflow(cloud, 'UpdateTenant', { tenantId, credentialGenerations: { 'modelKeys.byok': 2 } });
+    expect(failed.error).toBe('UpdateFailed');
+    const restored = (await cloud.tenant(tenantId))!;
+    expect(restored).toMatchObject({ status: 'ACTIVE', configHash: after.configHash, modelKeys: after.modelKeys });
+    expect(restored.resources.taskDefinitionArn).toBe(after.resources.taskDefinitionArn);
+
+    // Neither value in what the platform wrote (trace, records, task definitions, events, executions); only the counter is in the definition.
+    expect(gatewayOf(after).environment).toContainEqual({ name: 'OCTW_CREDENTIAL_GENERATIONS', value: 'modelKeys.byok=1' });
+    const seen = JSON.stringify([cloud.fake.calls.slice(from), restored, taskDefinitionOf(restored), cloud.fake.events, done, failed, audit]);
+    for (const value of [MARKER, ROTATED]) expect(seen).not.toContain(value);
   });
 
   it("refuses another tenant's credential, a credential outside the tenant's prefix, and a provider that takes no key; nothing changes", async () => {

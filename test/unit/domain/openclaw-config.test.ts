@@ -284,10 +284,13 @@ describe('renderOpenClawConfig: Bedrock', () => {
     expect(() => renderOpenClawConfig({ tenantId: 'acme-corp', plan: p, region: 'eu-west-1' })).toThrow(RangeError);
   });
 
-  it("applies the plan's guardrail through the amazon-bedrock plugin's config", () => {
-    const cfg = render(plan({ bedrockModels: MODELS, modelProviders: [], plugins: ['amazon-bedrock'], bedrockGuardrail: { id: 'gr1', version: '2' } }));
-    expect(cfg.plugins.entries).toEqual({ 'amazon-bedrock': { config: { guardrail: { guardrailIdentifier: 'gr1', guardrailVersion: '2' } } } });
-    expect(render(bedrockPlan()).plugins).not.toHaveProperty('entries');
+  it("does not render the plan's guardrail into the amazon-bedrock plugin's config (its schema takes no such key); IAM enforces it", () => {
+    const guarded = plan({ bedrockModels: MODELS, modelProviders: [], plugins: ['amazon-bedrock'], bedrockGuardrail: { id: 'gr1', version: '2' } });
+    const cfg = render(guarded);
+    expect(cfg.plugins).not.toHaveProperty('entries');
+    expect(serializeOpenClawConfig(cfg)).not.toMatch(/guardrail|gr1/);
+    // The same config as without a guardrail: only the role policy differs (test/unit/adapters/task-roles.test.ts).
+    expect(cfg).toEqual(render(plan({ ...guarded, bedrockGuardrail: undefined })));
   });
 
   it("makes the plan's first model (its tenant profile) the default", () => {
