@@ -16,7 +16,7 @@ import type { TenantRecord } from '../domain/tenant-record';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv([
@@ -35,7 +35,7 @@ const ingress = env.INGRESS_SETTINGS_JSON.enabled
   : undefined;
 const region = regionFromEnv();
 const { store, cell } = lifecycleDepsFromEnv();
-const services = new GatewayServices(traced(new ECSClient({})), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
+const services = new GatewayServices(new ECSClient(CLIENT_CONFIG), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
 
 /** Time kept back from a Lambda invocation's budget for the last poll and the return. */
 const INVOCATION_MARGIN_MS = 15_000;
