@@ -4,8 +4,8 @@
  * Sockets: a Lambda execution environment runs one invocation at a time, and no handler makes more
  * than a few dozen calls at once (the census: one Query per status; a SQS batch of signups). The
  * pool is therefore bounded (`maxSockets`) per client and origin, with keep-alive so a warm
- * container reuses its TLS connections, and a request timeout so a stuck socket fails the call
- * (the SDK retries it) instead of the whole invocation's budget.
+ * container reuses its TLS connections, and a connection timeout so an unreachable endpoint fails
+ * the attempt (the SDK retries it) instead of the invocation's budget.
  *
  * The pool is declared as the SDK's NodeHttpHandler options (the client builds its handler from
  * them), so this code imports no `@smithy/*` package of its own.
@@ -17,6 +17,5 @@ export const CLIENT_CONFIG = {
     httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
     httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
     connectionTimeout: 3_000,
-    requestTimeout: 30_000,
   },
 } as const;
