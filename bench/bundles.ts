@@ -1,7 +1,9 @@
 /**
- * Each Lambda bundle built as infra/constructs/house-function.ts builds it (esbuild: ESM, node22,
- * minified, every dependency bundled, the createRequire banner, external source map), its size
- * without the map, and its cold module-load time in fresh Node 22 processes.
+ * Each Lambda bundle built with the options infra/constructs/house-function.ts gives CDK
+ * (infra/constructs/bundling.ts: ESM, node22, minified, the AWS SDK bundled with the Lambda
+ * credential provider, the createRequire banner, external source map), its size without the map,
+ * its largest contributors (esbuild's metafile), and its cold module-load time in fresh Node 22
+ * processes.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -9,7 +11,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { HANDLERS, type HandlerKey } from '../functions/handlers/catalogue';
-import { ESM_REQUIRE_BANNER, HANDLERS_DIR } from '../infra/constructs/house-function';
+import { LAMBDA_ESBUILD_OPTIONS } from '../infra/constructs/bundling';
+import { HANDLERS_DIR } from '../infra/constructs/house-function';
 import { handlerEnv } from '../test/local-cloud/env';
 
 export interface BundleResult {
@@ -41,19 +44,12 @@ export async function measureBundles(runs = 5): Promise<BundleResult[]> {
       const dir = path.join(outdir, key);
       const outfile = path.join(dir, 'index.mjs');
       const built = await build({
+        ...LAMBDA_ESBUILD_OPTIONS,
+        mainFields: [...LAMBDA_ESBUILD_OPTIONS.mainFields],
+        external: [...LAMBDA_ESBUILD_OPTIONS.external],
         metafile: true,
         entryPoints: [path.join(HANDLERS_DIR, HANDLERS[key].entry)],
         outfile,
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: { js: ESM_REQUIRE_BANNER },
-        minify: true,
-        sourcemap: true,
-        sourcesContent: false,
-        external: [],
         logLevel: 'silent',
       });
       const url = `file://${outfile}`;

@@ -153,9 +153,11 @@ export async function startBenchCloud(options: BenchCloudOptions): Promise<Bench
   });
   const recorder: Recorder = { calls: [], progress: [] };
   ddbSink.recorder = recorder;
+  // Every attempt on the wire (the fake's plug-in calls `attempt` below the SDK's retry, so a retried
+  // call is several records, as in CloudTrail): the model latency, then the fake.
   const fake = cloud.fake;
-  const original = fake.call.bind(fake);
-  fake.call = async (service: ServiceName, operation: string, input: unknown): Promise<unknown> => {
+  const original = fake.attempt.bind(fake);
+  fake.attempt = async (service: ServiceName, operation: string, input: unknown, crashAfterSuccess?: boolean): Promise<unknown> => {
     const inv = currentInvocation();
     const rec: CallRecord = {
       service,
@@ -171,7 +173,7 @@ export async function startBenchCloud(options: BenchCloudOptions): Promise<Bench
     if (inv) recorder.calls.push(rec);
     await delay(callLatencyMs(service, operation) * scale);
     try {
-      return await original(service, operation, input);
+      return await original(service, operation, input, crashAfterSuccess);
     } catch (e) {
       rec.ok = false;
       rec.errorName = e instanceof Error ? e.name : 'Error';

@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --json] [--scale 0.1] [--burst 500] [--fargate 30,45,90] [--skip-burst] [--skip-bundles] [--skip-egress] [--egress-tenants 1000]`
+ * `npm run bench [-- --json] [--scale 0.1] [--burst 500] [--fargate 30,45,90] [--skip-burst] [--skip-bundles] [--skip-egress] [--egress-tenants 1000] [--skip-cost] [--cost-out file.json]`
  * Prints the provisioning benchmark of issue 4 in MODEL seconds (AWS time): see bench/model.ts,
  * then the egress proxy load test of issue 10 (real Squid on loopback, real time): see bench/egress.ts.
  */
 import { THROTTLE_GROUPS } from '../test/local-cloud/fake-aws';
 import { measureBundles, type BundleResult } from './bundles';
+import { formatCosts, runCostSection, type CostSection } from './cost-report';
 import { formatEgressBench, runEgressBench, type EgressBenchResult } from './egress';
 import { stopDynamo } from './harness';
 import { GATEWAY_INVOCATION_BUDGET_MODEL_MS, GATEWAY_POLL_INTERVAL_MODEL_MS, GATEWAY_WAIT_MODEL_SECONDS, DEFAULT_LATENCIES, DYNAMODB_FLOOR_MS, LATENCY_CLASSES } from './model';
@@ -119,11 +120,18 @@ async function main(): Promise<void> {
     }
     say();
   }
+  // 5. Cost per tenant (issue 14.4).
+  let cost: CostSection | undefined;
+  if (!process.argv.includes('--skip-cost')) {
+    cost = await runCostSection(scale, arg('cost-out'));
+    for (const l of formatCosts(cost)) say(l);
+    say();
+  }
   say(`bench finished in ${((Date.now() - t0) / 1000).toFixed(1)} s real`);
   void THROTTLE_GROUPS;
   if (json) {
     const strip = (s: SingleResult) => ({ ...s, calls: undefined });
-    process.stdout.write(`${JSON.stringify({ scale, targets: TARGET, singles: singles.map(strip), burst, bundles, egress, report: out }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ scale, targets: TARGET, singles: singles.map(strip), burst, bundles, egress, cost, report: out }, null, 2)}\n`);
   }
 }
 

@@ -23,7 +23,8 @@ import { checkTokenBudgets } from '../usecases/model-budget';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { logger, metrics, traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
+import { logger, metrics } from '../shared/powertools';
 
 /** Tenants a run checks at most, per status. */
 export const BUDGET_DEFAULT_LIMIT = 1000;
@@ -35,9 +36,9 @@ const Input = z.object({
 
 const env = loadEnv(['PLANS_JSON', 'SUSPEND_STATE_MACHINE_ARN', 'CELL_ID', 'TABLE_NAME']);
 const { store, events } = lifecycleDepsFromEnv();
-const suspend = new StateMachineStarter(traced(new SFNClient({})), env.SUSPEND_STATE_MACHINE_ARN);
-const usage = new CloudWatchTokenUsage(traced(new CloudWatchClient({})));
-const notices = new DynamoBudgetNotices(DynamoDBDocumentClient.from(traced(new DynamoDBClient({}))), env.TABLE_NAME);
+const suspend = new StateMachineStarter(new SFNClient(CLIENT_CONFIG), env.SUSPEND_STATE_MACHINE_ARN);
+const usage = new CloudWatchTokenUsage(new CloudWatchClient(CLIENT_CONFIG));
+const notices = new DynamoBudgetNotices(DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG)), env.TABLE_NAME);
 
 export const handler = makeHandler('Budget', Input, async (input) => {
   const out = await checkTokenBudgets({ store, events, suspend, usage, notices, plans: env.PLANS_JSON, cell: env.CELL_ID, now: () => new Date() }, input.limit);

@@ -15,7 +15,8 @@ import { DynamoDbDenialGate, notifyDenials, summarizeDenials, type DenialNotifyR
 import { CELL_ID_PATTERN } from '../domain/naming';
 import { ValidationError } from '../domain/errors';
 import { makeHandler } from '../shared/handler';
-import { logger, traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
+import { logger } from '../shared/powertools';
 
 const EnvSchema = z.object({
   EVENT_BUS_NAME: z.string().min(1),
@@ -48,10 +49,10 @@ export function decodeSubscription(data: string): z.infer<typeof LogsPayloadSche
 let deps: Parameters<typeof notifyDenials>[1] | undefined;
 function depsFromEnv(): Parameters<typeof notifyDenials>[1] {
   const env = EnvSchema.parse(process.env);
-  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})));
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG));
   return {
     gate: new DynamoDbDenialGate(doc, env.DENIAL_GATE_TABLE),
-    events: new EventBridgePublisher(traced(new EventBridgeClient({})), env.EVENT_BUS_NAME, env.EVENT_SOURCE),
+    events: new EventBridgePublisher(new EventBridgeClient(CLIENT_CONFIG), env.EVENT_BUS_NAME, env.EVENT_SOURCE),
     cellId: env.CELL_ID,
     intervalMs: env.DENIAL_EVENT_INTERVAL_SECONDS * 1000,
     now: Date.now,

@@ -13,7 +13,7 @@ import { ProxyCredentialSecrets } from '../adapters/proxy-credentials';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 import { applyEgressPolicy, ensureEgress, removeEgress, type EgressDeps } from '../usecases/egress';
 
@@ -24,10 +24,10 @@ const deps: EgressDeps | undefined = proxy.enabled
   ? {
       proxy,
       policies: new EgressPolicyStore(
-        DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }),
+        DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } }),
         proxy.policyTableName,
       ),
-      secrets: new ProxyCredentialSecrets(traced(new SecretsManagerClient({})), cell),
+      secrets: new ProxyCredentialSecrets(new SecretsManagerClient(CLIENT_CONFIG), cell),
       store,
     }
   : undefined;

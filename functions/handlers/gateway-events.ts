@@ -12,14 +12,15 @@ import { GatewayWaits } from '../adapters/gateway-waits';
 import { TaskTokens } from '../adapters/task-tokens';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { logger, traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
+import { logger } from '../shared/powertools';
 import { EcsEventSchema, onEcsEvent } from '../usecases/gateway-wait';
 
 const env = loadEnv(['TABLE_NAME', 'CELL_ID', 'CLUSTER_NAME']);
-const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } });
 const deps = {
   waits: new GatewayWaits(doc, env.TABLE_NAME),
-  tokens: new TaskTokens(traced(new SFNClient({}))),
+  tokens: new TaskTokens(new SFNClient(CLIENT_CONFIG)),
   cell: env.CELL_ID,
   clusterName: env.CLUSTER_NAME,
 };

@@ -21,7 +21,7 @@ import type { TenantRecord } from '../domain/tenant-record';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { armWait } from '../usecases/gateway-wait';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
@@ -42,11 +42,11 @@ const ingress = env.INGRESS_SETTINGS_JSON.enabled
   : undefined;
 const region = regionFromEnv();
 const { store, cell } = lifecycleDepsFromEnv();
-const services = new GatewayServices(traced(new ECSClient({})), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
+const services = new GatewayServices(new ECSClient(CLIENT_CONFIG), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
 // Issue 14.1: the event-driven wait (token stored per deployment, resumed by the GatewayEvents function).
 const waitDeps = {
-  waits: new GatewayWaits(DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }), env.TABLE_NAME),
-  tokens: new TaskTokens(traced(new SFNClient({}))),
+  waits: new GatewayWaits(DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } }), env.TABLE_NAME),
+  tokens: new TaskTokens(new SFNClient(CLIENT_CONFIG)),
   cell,
   clusterName: env.CLUSTER_NAME,
 };

@@ -14,18 +14,18 @@ import { TenantStateConflictError, ValidationError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['PLANS_JSON', 'PERMISSIONS_BOUNDARY_ARN', 'FILE_SYSTEM_ARN', 'CLUSTER_NAME']);
 const { store, cell } = lifecycleDepsFromEnv();
-const roles = new TaskRoles(traced(new IAMClient({})), {
+const roles = new TaskRoles(new IAMClient(CLIENT_CONFIG), {
   cell,
   permissionsBoundaryArn: env.PERMISSIONS_BOUNDARY_ARN,
   fileSystemArn: env.FILE_SYSTEM_ARN,
   clusterName: env.CLUSTER_NAME,
 });
-const profiles = new InferenceProfiles(traced(new BedrockClient({})), { cell, arn: arnParts(env.FILE_SYSTEM_ARN) });
+const profiles = new InferenceProfiles(new BedrockClient(CLIENT_CONFIG), { cell, arn: arnParts(env.FILE_SYSTEM_ARN) });
 
 const Input = z.object({
   /** ensure: create the role (or adopt it) and put its policy; updatePolicy: put the policy on the existing role. */

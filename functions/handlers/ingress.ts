@@ -15,7 +15,7 @@ import { names } from '../domain/naming';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { awsCall } from '../shared/aws-errors';
 import { loadEnv } from '../shared/env';
-import { traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 import type { IngressPlacementStore } from '../usecases/ingress';
 import { makeIngressHandler, makeIngressOffHandler } from '../usecases/ingress';
@@ -31,7 +31,7 @@ function build() {
   if (!env.INGRESS_SETTINGS_JSON.enabled) return makeIngressOffHandler();
   const { settings } = env.INGRESS_SETTINGS_JSON;
   const { store, cell } = lifecycleDepsFromEnv();
-  const secretsClient = traced(new SecretsManagerClient({}));
+  const secretsClient = new SecretsManagerClient(CLIENT_CONFIG);
   const placements: IngressPlacementStore = {
     async read(tenantId, executionArn, teardown) {
       const record = teardown ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
@@ -46,8 +46,8 @@ function build() {
   };
   const oidcSecrets = new TenantOidcSecrets(secretsClient, cell, async (tenantId) => (await store.require(tenantId)).ingressOidc?.clientSecretName);
   const routes = new IngressRoutes(
-    elbV2PortFromClient(traced(new ElasticLoadBalancingV2Client({}))),
-    route53PortFromClient(traced(new Route53Client({}))),
+    elbV2PortFromClient(new ElasticLoadBalancingV2Client(CLIENT_CONFIG)),
+    route53PortFromClient(new Route53Client(CLIENT_CONFIG)),
     settings,
     oidcSecrets.reader(),
   );

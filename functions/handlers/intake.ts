@@ -4,14 +4,15 @@
  * failure is reported as a batch item failure so SQS redelivers only that record.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { EventBridgeSchema, SqsSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { StateMachineStarter } from '../adapters/step-functions';
 import { ValidationError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import { EventBridgeSchema, SqsSchema } from '../shared/event-envelopes';
 import { makeHandler } from '../shared/handler';
-import { logger, metrics, traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
+import { logger, metrics } from '../shared/powertools';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { rejectSignup } from '../usecases/lifecycle';
 import { intakeSignup, type IntakeDeps } from '../usecases/intake';
@@ -21,7 +22,7 @@ const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 
 const deps: IntakeDeps = {
   ...lifecycleDepsFromEnv(),
   signup: signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID),
-  provision: new StateMachineStarter(traced(new SFNClient({})), env.PROVISION_STATE_MACHINE_ARN),
+  provision: new StateMachineStarter(new SFNClient(CLIENT_CONFIG), env.PROVISION_STATE_MACHINE_ARN),
 };
 
 export const SIGNUP_DETAIL_TYPE = 'TenantSignedUp';

@@ -10,7 +10,8 @@ import { TENANT_STATUSES, type TenantStatus } from '../domain/tenant';
 import { loadEnv } from '../shared/env';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { describeCaught, makeHandler } from '../shared/handler';
-import { metrics, traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
+import { metrics } from '../shared/powertools';
 import { TenantCredentials } from '../adapters/tenant-credentials';
 import { applyTransition, registerForProvisioning } from '../usecases/lifecycle';
 import { claimForOperation, claimForUpdate, CLAIMS, type ClaimOperation } from '../usecases/operations';
@@ -20,7 +21,7 @@ const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 
 const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID);
 const deps = lifecycleDepsFromEnv();
 /** Verifies channel credential references (DescribeSecret: metadata and tags only, never a value). */
-const credentials = new TenantCredentials(traced(new SecretsManagerClient({})));
+const credentials = new TenantCredentials(new SecretsManagerClient(CLIENT_CONFIG));
 
 const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
 

@@ -7,13 +7,13 @@ import { SecurityGroups } from '../adapters/security-groups';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['VPC_ID', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_PROXY_JSON', 'INGRESS_SETTINGS_JSON']);
 const proxy = env.EGRESS_PROXY_JSON;
 const { store, cell } = lifecycleDepsFromEnv();
-const groups = new SecurityGroups(traced(new EC2Client({})), {
+const groups = new SecurityGroups(new EC2Client(CLIENT_CONFIG), {
   cell,
   vpcId: env.VPC_ID,
   region: regionFromEnv(),

@@ -25,11 +25,12 @@ import type { WorkflowStarter } from '../usecases/intake';
 import { tenantStoreFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { logger, traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
+import { logger } from '../shared/powertools';
 
 const env = loadEnv(['TENANTS_MOUNT_PATH', 'PURGE_STATE_MACHINE_ARN']);
 const store = tenantStoreFromEnv();
-const purgeWorkflow = new StateMachineStarter(traced(new SFNClient({})), env.PURGE_STATE_MACHINE_ARN);
+const purgeWorkflow = new StateMachineStarter(new SFNClient(CLIENT_CONFIG), env.PURGE_STATE_MACHINE_ARN);
 
 /** Tenants a sweep examines at most (one page of the byStatus index, oldest first). */
 export const SWEEP_DEFAULT_LIMIT = 100;

@@ -24,15 +24,16 @@ import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { TenantStateConflictError } from '../domain/errors';
 import { TenantIdSchema } from '../domain/tenant';
-import { logger, traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
+import { logger } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['SECRET_RECOVERY_DAYS', 'LOG_RETENTION_DAYS']);
 const { store, cell } = lifecycleDepsFromEnv();
-const sm = traced(new SecretsManagerClient({}));
+const sm = new SecretsManagerClient(CLIENT_CONFIG);
 const secrets = new GatewaySecrets(sm, cell);
 const credentials = new TenantCredentialSweeper(sm);
-const logGroups = new TenantLogGroups(traced(new CloudWatchLogsClient({})), cell, env.LOG_RETENTION_DAYS);
+const logGroups = new TenantLogGroups(new CloudWatchLogsClient(CLIENT_CONFIG), cell, env.LOG_RETENTION_DAYS);
 
 const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('ensure'), tenantId: z.string().min(1), executionArn: z.string().min(1) }),

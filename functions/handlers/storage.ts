@@ -9,12 +9,12 @@ import { TenantStateConflictError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
 const env = loadEnv(['FILE_SYSTEM_ID']);
 const { store, cell } = lifecycleDepsFromEnv();
-const accessPoints = new AccessPoints(traced(new EFSClient({})), env.FILE_SYSTEM_ID, cell);
+const accessPoints = new AccessPoints(new EFSClient(CLIENT_CONFIG), env.FILE_SYSTEM_ID, cell);
 
 const Input = z.object({
   action: z.enum(['ensure', 'delete']),

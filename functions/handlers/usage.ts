@@ -26,7 +26,8 @@ import type { WorkflowStarter } from '../usecases/intake';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { logger, metrics, traced } from '../shared/powertools';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
+import { logger, metrics } from '../shared/powertools';
 
 export const OVER_QUOTA_DETAIL_TYPE = 'TenantOverQuota';
 /** Tenants a run measures at most, per status. */
@@ -158,7 +159,7 @@ const Input = z.object({
 
 const env = loadEnv(['PLANS_JSON', 'TENANTS_MOUNT_PATH', 'SUSPEND_STATE_MACHINE_ARN', 'CELL_ID']);
 const { store, events } = lifecycleDepsFromEnv();
-const suspend = new StateMachineStarter(traced(new SFNClient({})), env.SUSPEND_STATE_MACHINE_ARN);
+const suspend = new StateMachineStarter(new SFNClient(CLIENT_CONFIG), env.SUSPEND_STATE_MACHINE_ARN);
 
 export const handler = makeHandler('Usage', Input, async (input) => {
   const results = await measureTenants(

@@ -8,11 +8,11 @@ import { EventBridgePublisher } from '../adapters/lifecycle-events';
 import { TenantStore } from '../adapters/tenant-store';
 import type { LifecycleDeps } from '../usecases/lifecycle';
 import { loadEnv } from './env';
-import { traced } from './powertools';
+import { CLIENT_CONFIG } from './aws-clients';
 
 export function tenantStoreFromEnv(): TenantStore {
   const env = loadEnv(['TABLE_NAME']);
-  const doc = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return new TenantStore(doc, env.TABLE_NAME);
@@ -22,7 +22,7 @@ export function lifecycleDepsFromEnv(): LifecycleDeps {
   const env = loadEnv(['EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID']);
   return {
     store: tenantStoreFromEnv(),
-    events: new EventBridgePublisher(traced(new EventBridgeClient({})), env.EVENT_BUS_NAME, env.EVENT_SOURCE),
+    events: new EventBridgePublisher(new EventBridgeClient(CLIENT_CONFIG), env.EVENT_BUS_NAME, env.EVENT_SOURCE),
     cell: env.CELL_ID,
   };
 }

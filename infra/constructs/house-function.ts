@@ -1,6 +1,6 @@
 /**
  * The one way this platform builds a Lambda function: Node.js 22 on ARM64, ESM bundled locally by
- * esbuild (no Docker) with the AWS SDK inside the bundle, source maps, X-Ray, an explicit log group
+ * esbuild (no Docker) with the options of ./bundling.ts (the runtime's AWS SDK), source maps, X-Ray, an explicit log group
  * with retention, Powertools settings, and a role that starts empty: permissions come only from the
  * binders (`allow`), each wildcard acknowledged for cdk-nag with its reason.
  */
@@ -13,12 +13,11 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerSpec } from '../../functions/handlers/catalogue';
+import { LAMBDA_ESBUILD_OPTIONS as ESB } from './bundling';
 
 export const HANDLERS_DIR = path.join(__dirname, '../../functions/handlers');
 
-/** esbuild output is ESM; this banner gives bundled CommonJS dependencies a working `require`. */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __octwCreateRequire } from 'node:module'; const require = __octwCreateRequire(import.meta.url);";
+export { ESM_REQUIRE_BANNER } from './bundling';
 
 export interface HouseFunctionProps {
   readonly functionName: string;
@@ -103,16 +102,18 @@ export class HouseFunction extends Construct {
           }
         : {}),
       bundling: {
+        // The options of ./bundling.ts, which the bench builds with too.
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        platform: 'node',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
+        target: ESB.target,
+        platform: ESB.platform,
+        mainFields: [...ESB.mainFields],
+        banner: ESB.banner.js,
+        minify: ESB.minify,
+        sourceMap: ESB.sourcemap,
         sourceMapMode: nodejs.SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        externalModules: [], // bundle the AWS SDK v3 clients we pin; never the runtime's copy
+        sourcesContent: ESB.sourcesContent,
+        externalModules: [...ESB.external], // none: the SDK is bundled at its pinned version
+        esbuildArgs: Object.fromEntries(Object.entries(ESB.alias).map(([from, to]) => [`--alias:${from}`, to])),
         forceDockerBundling: false,
       },
     });

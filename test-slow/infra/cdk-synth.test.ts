@@ -91,6 +91,13 @@ describe('Lambda bundles', () => {
     expect(loadedAtRunTime.filter((m) => !optional.includes(m as string))).toEqual([]);
   });
 
+  it.each(Object.keys(HANDLERS) as HandlerKey[])('replaces the SDK default credential chain in %s by the Lambda environment provider', (key) => {
+    const code = readFileSync(path.join(bundles[key], 'index.mjs'), 'utf8');
+    expect(code).toContain('No AWS credentials in the environment'); // functions/shared/lambda-credentials.ts
+    // The chain's SSO and web-identity providers (and their nested clients) are not in the bundle.
+    expect(code).not.toMatch(/AWS_WEB_IDENTITY_TOKEN_FILE|sso_start_url/);
+  });
+
   it('loads the Lifecycle bundle alone (no node_modules beside it) in Node 22 as an ES module exporting handler', () => {
     const env = {
       PATH: process.env.PATH,
