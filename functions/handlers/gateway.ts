@@ -7,10 +7,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
-import { configHash } from '../domain/config-hash';
-import { ResourceBusyError, TenantStateConflictError, ValidationError } from '../domain/errors';
-import { renderOpenClawConfig, serializeOpenClawConfig } from '../domain/openclaw-config';
-import { renderTaskDefinition } from '../domain/task-definition';
+import { ResourceBusyError, TenantStateConflictError } from '../domain/errors';
 import { TenantStatusSchema } from '../domain/tenant';
 import type { TenantRecord } from '../domain/tenant-record';
 import { lifecycleDepsFromEnv } from '../shared/deps';
@@ -18,6 +15,7 @@ import { loadEnv, regionFromEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
+import { planOf as planOfRecord, renderTenantTaskDefinition, type TenantRenderSettings } from '../usecases/tenant-render';
 
 const env = loadEnv([
   'PLANS_JSON',
@@ -36,6 +34,7 @@ const ingress = env.INGRESS_SETTINGS_JSON.enabled
 const region = regionFromEnv();
 const { store, cell } = lifecycleDepsFromEnv();
 const services = new GatewayServices(traced(new ECSClient({})), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
+const renderSettings: TenantRenderSettings = { plans: env.PLANS_JSON, region, fileSystemId: env.FILE_SYSTEM_ID, executionRoleArn: env.EXECUTION_ROLE_ARN, ingress };
 
 /** Time kept back from a Lambda invocation's budget for the last poll and the return. */
 const INVOCATION_MARGIN_MS = 15_000;
@@ -70,12 +69,7 @@ const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('deleteTaskDefinitions'), ...Ref }),
 ]);
 
-/** The tenant's plan, with its image replaced by the tenant's image override if it has one. */
-function planOf(record: TenantRecord) {
-  const plan = env.PLANS_JSON.find((p) => p.id === record.plan);
-  if (!plan) throw new ValidationError(`tenant "${record.tenantId}" is on plan "${record.plan}", which is no longer in the catalogue`);
-  return record.imageOverride ? { ...plan, image: record.imageOverride } : plan;
-}
+const planOf = (record: TenantRecord) => planOfRecord(record, env.PLANS_JSON);
 
 /** The wait budget of this invocation: until the workflow's deadline, within the Lambda's remaining time. */
 function budget(deadline: number, context: Context): number {
@@ -94,34 +88,9 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
   const r = record.resources;
   switch (input.action) {
     case 'registerTaskDefinition': {
-      const plan = planOf(record);
-      // The tenant's own provider keys: credential ARNs verified as the tenant's own when the update set them.
-      const modelKeySecrets = record.modelKeys ?? [];
-      const models = { inferenceProfiles: r.inferenceProfiles ?? {}, keyedProviders: modelKeySecrets.map((k) => k.provider) };
-      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [], models, ...(ingress ? { ingress } : {}) }));
-      const base = {
-        tenantId,
-        cell: record.cell,
-        plan,
-        region,
-        fileSystemId: env.FILE_SYSTEM_ID,
-        accessPointId: need(r.accessPointId, 'access point', tenantId),
-        // The gateway runs as the access point's PosixUser (the same uid/gid the access point was created with).
-        posixUser: { uid: need(record.uid, 'uid', tenantId), gid: need(record.gid, 'gid', tenantId) },
-        taskRoleArn: need(r.roleArn, 'task role', tenantId),
-        executionRoleArn: env.EXECUTION_ROLE_ARN,
-        secretArn: need(r.secretArn, 'secret', tenantId),
-        // [egress-wire] Recorded by the Egress step when the cell has a proxy.
-        proxySecretArn: r.proxySecretArn,
-        logGroupName: need(r.logGroupName, 'log group', tenantId),
-        modelKeySecrets,
-        openclawConfigJson,
-        channels: record.channels ?? [],
-        // Ingress on: the platform operator's device is paired in the task (octw tenants pairing over the endpoint).
-        operatorPairing: ingress !== undefined,
-      };
-      const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));
-      const taskDefinitionArn = await services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash, tenantId);
+      // What the record renders (usecases/tenant-render.ts: also what the reconcile compares with).
+      const { taskDefinition, hash } = renderTenantTaskDefinition(record, renderSettings);
+      const taskDefinitionArn = await services.ensureTaskDefinition(taskDefinition, hash, tenantId);
       const previous = r.taskDefinitionArn && r.taskDefinitionArn !== taskDefinitionArn ? r.taskDefinitionArn : r.previousTaskDefinitionArn;
       await store.setResources(tenantId, executionArn, { taskDefinitionArn, previousTaskDefinitionArn: previous ?? null });
       return { taskDefinitionArn };
