@@ -32,6 +32,7 @@ import { Workflows, stateMachineArn } from './constructs/workflows';
 import { deadLetterQueue } from './constructs/dead-letter-queue';
 import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
+import { ReconcileSchedule } from './constructs/reconcile';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -202,6 +203,7 @@ export class PlatformStack extends Stack {
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
       INGRESS_SETTINGS_JSON: ingressSettings,
+      RECONCILE_SETTINGS_JSON: JSON.stringify({ mode: c.reconcile.mode, orphanGraceHours: c.reconcile.orphanGraceHours, pageSize: c.reconcile.pageSize }),
     };
     // functions/shared/powertools.ts emits metrics with service=octw; the dashboard reads that dimension.
     // One `service` dimension per cell, so two cells in one account do not mix their metrics.
@@ -224,6 +226,7 @@ export class PlatformStack extends Stack {
       egressPolicyTableArn: this.egressProxy?.policyTable.tableArn,
 
       ingressEnabled: this.ingress !== undefined,
+      reconcileRepair: c.reconcile.mode === 'repair',
     };
 
     const entries = Object.entries(HANDLERS) as [HandlerKey, HandlerSpec][];
@@ -268,6 +271,8 @@ export class PlatformStack extends Stack {
       logRetention: platformRetention,
       ...(props.stateMachinesDir ? { stateMachinesDir: props.stateMachinesDir } : {}),
     });
+    // Issue 13: the scheduled reconcile and orphan sweep (cdk.json reconcile).
+    const reconcileSchedule = new ReconcileSchedule(this, 'Reconcile', { prefix: c.prefix, stateMachine: this.workflows.stateMachines.ReconcileCell, schedule: c.reconcile.schedule });
 
     // The dashboard's "tenants by status": the Lifecycle function counts the byStatus index every
     // 5 minutes. Like every other rule target it retries, and what still fails lands in a DLQ that is
@@ -301,6 +306,7 @@ export class PlatformStack extends Stack {
         TenantCensus: censusDeadLetterQueue,
         UsageSchedule: usageSchedule.deadLetterQueue,
         BudgetSchedule: budgetSchedule.deadLetterQueue,
+        ReconcileSchedule: reconcileSchedule.deadLetterQueue,
       },
       // A tenant over its plan's EFS quota (the Usage function also puts a TenantOverQuota event).
       metricAlarms: {
