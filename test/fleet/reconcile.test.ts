@@ -38,7 +38,7 @@ const invoke = async (event: Record<string, unknown>) => (await reconcile(event,
 const audit = async (tenantId: string) => (await invoke({ action: 'audit', tenantId })).tenants[0]!;
 const failing = (r: TenantReport) => r.findings.filter((f: Finding) => f.status === 'fail').map((f) => f.checkId).sort();
 const mutatingCalls = (from: number) =>
-  cloud.fake.calls.slice(from).filter((c) => !/^(Describe|Get|List)/.test(c.operation)).map((c) => `${c.service} ${c.operation}`);
+  cloud.fake.calls.slice(from).filter((c) => c.service !== 'EventBridge' && !/^(Describe|Get|List)/.test(c.operation)).map((c) => `${c.service} ${c.operation}`);
 
 beforeAll(async () => {
   cloud = await startLocalCloud({ env: { RECONCILE_SETTINGS_JSON: JSON.stringify({ mode: 'repair', orphanGraceHours: 1, pageSize: 2 }) } });
@@ -58,5 +58,148 @@ describe('isolation audit on a clean tenant', () => {
     expect(report.findings.map((f) => f.checkId)).toEqual(CHECK_IDS);
     expect(report.findings.filter((f) => f.status !== 'pass')).toEqual([]);
     expect(report.drift).toEqual([]);
+  });
+});
+
+/** A drift the repair puts back: what it injects and exactly which checks it makes fail. */
+interface RepairableDrift {
+  name: string;
+  fails: string[];
+  inject: (t: TenantRecord) => Promise<void>;
+}
+
+const groupRules = async (t: TenantRecord) =>
+  (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [t.resources.securityGroupId!] }] }))).SecurityGroupRules ?? [];
+
+const REPAIRABLE: RepairableDrift[] = [
+  {
+    name: 'an SSH ingress rule from anywhere',
+    fails: ['network.ingress_tier_only'],
+    inject: async (t) => {
+      await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: t.resources.securityGroupId!, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    },
+  },
+  {
+    name: 'an allow-all egress rule',
+    fails: ['network.egress_allowed_only'],
+    inject: async (t) => {
+      await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: t.resources.securityGroupId!, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    },
+  },
+  {
+    name: 'a platform egress rule revoked',
+    fails: ['network.egress_complete'],
+    inject: async (t) => {
+      const efsRule = (await groupRules(t)).find((r) => r.IsEgress && r.FromPort === 2049)!;
+      await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: t.resources.securityGroupId!, SecurityGroupRuleIds: [efsRule.SecurityGroupRuleId!] }));
+    },
+  },
+  {
+    name: "a widened inline policy under the platform's name",
+    fails: ['role.scope'],
+    inject: async (t) => {
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: t.resources.roleName!,
+          PolicyName: t.resources.roleName!,
+          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Everything', Effect: 'Allow', Action: 's3:*', Resource: '*' }] }),
+        }),
+      );
+    },
+  },
+  {
+    name: 'a public IP on the service',
+    fails: ['network.no_public_ip'],
+    inject: async (t) => {
+      await ecs.send(
+        new UpdateServiceCommand({
+          cluster: cloud.cell.clusterName,
+          service: `octw-local--${t.tenantId}`,
+          networkConfiguration: { awsvpcConfiguration: { subnets: [...cloud.cell.subnetIds], securityGroups: [t.resources.securityGroupId!], assignPublicIp: 'ENABLED' } },
+        }),
+      );
+    },
+  },
+  {
+    name: 'ECS Exec turned on',
+    fails: ['ecs.exec_disabled'],
+    inject: async (t) => {
+      await ecs.send(new UpdateServiceCommand({ cluster: cloud.cell.clusterName, service: `octw-local--${t.tenantId}`, enableExecuteCommand: true }));
+    },
+  },
+  {
+    name: 'the service scaled to zero while ACTIVE',
+    fails: ['service.desired_count'],
+    inject: async (t) => {
+      await ecs.send(new UpdateServiceCommand({ cluster: cloud.cell.clusterName, service: `octw-local--${t.tenantId}`, desiredCount: 0 }));
+    },
+  },
+  {
+    name: 'a privileged, writable, root revision with SYS_ADMIN run in its place',
+    fails: ['config.hash_recorded', 'container.capabilities_dropped', 'container.read_only_root', 'container.runs_as_tenant_uid'],
+    inject: async (t) => {
+      const recorded = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: t.resources.taskDefinitionArn!, include: ['TAGS'] }));
+      const td = recorded.taskDefinition!;
+      const rogue = {
+        family: td.family,
+        taskRoleArn: td.taskRoleArn,
+        executionRoleArn: td.executionRoleArn,
+        networkMode: td.networkMode,
+        requiresCompatibilities: td.requiresCompatibilities,
+        cpu: td.cpu,
+        memory: td.memory,
+        volumes: td.volumes,
+        containerDefinitions: td.containerDefinitions!.map((c) =>
+          c.name === 'gateway'
+            ? { ...c, user: '0:0', readonlyRootFilesystem: false, privileged: true, linuxParameters: { ...c.linuxParameters, capabilities: { drop: [], add: ['SYS_ADMIN'] } } }
+            : c,
+        ),
+        tags: recorded.tags,
+      } as RegisterTaskDefinitionCommandInput;
+      const arn = (await ecs.send(new RegisterTaskDefinitionCommand(rogue))).taskDefinition!.taskDefinitionArn!;
+      await ecs.send(new UpdateServiceCommand({ cluster: cloud.cell.clusterName, service: `octw-local--${t.tenantId}`, taskDefinition: arn }));
+    },
+  },
+  {
+    name: "the proxy's policy item widened to any host",
+    fails: ['egress.policy_as_recorded'],
+    inject: async (t) => {
+      const item = (await doc.send(new GetCommand({ TableName: cloud.egressPolicyTableName, Key: { tenantId: t.tenantId } }))).Item!;
+      await doc.send(new PutCommand({ TableName: cloud.egressPolicyTableName, Item: { ...item, rules: [{ host: '*.evil.example', ports: [443], origin: ['tenant'] }] } }));
+    },
+  },
+];
+
+describe('drift the reconcile repairs', () => {
+  let t: TenantRecord;
+  beforeAll(async () => {
+    t = (await provision(cloud, 'rc-fix'))!;
+    expect(t.status).toBe('ACTIVE');
+    expect(failing(await audit('rc-fix'))).toEqual([]);
+  });
+
+  it.each(REPAIRABLE)('$name: fails exactly $fails, is reported without a change in report mode, and is repaired', async (d) => {
+    await d.inject(t);
+    expect(failing(await audit(t.tenantId))).toEqual([...d.fails].sort());
+
+    // Report-only: the drift is an event, and nothing is changed.
+    const from = cloud.fake.calls.length;
+    const eventsBefore = cloud.bus.events.length;
+    const report = (await invoke({ action: 'reconcile', tenantId: t.tenantId, repair: false })).tenants[0]!;
+    await cloud.settle();
+    expect(report.drift.sort()).toEqual([...d.fails].sort());
+    expect(report.repaired).toBeUndefined();
+    expect(mutatingCalls(from)).toEqual([]);
+    const drifted = cloud.bus.events.slice(eventsBefore).filter((e) => e['detail-type'] === 'TenantDriftDetected');
+    expect(drifted.map((e) => (e.detail as { tenantId: string }).tenantId)).toEqual([t.tenantId]);
+    expect(failing(await audit(t.tenantId))).toEqual([...d.fails].sort());
+
+    // Repair: re-applied through the workflows' adapters, audited on the tenant, clean afterwards.
+    const repaired = (await invoke({ action: 'reconcile', tenantId: t.tenantId, repair: true })).tenants[0]!;
+    expect(repaired.repairErrors).toBeUndefined();
+    expect(repaired.remaining).toEqual([]);
+    expect(failing(await audit(t.tenantId))).toEqual([]);
+    const trail = await cloud.store.listAudit(t.tenantId, 1);
+    expect(trail[0]!.transition).toBe('reconcileRepair');
   });
 });
