@@ -117,7 +117,8 @@ export class CellInventory {
           throw err;
         });
         const tenantId = tags ? ownTenantOf(tagsOf(tags.Tags), this.cfg.cell) : undefined;
-        if (tenantId) out.push({ kind: 'task-role', id: r.RoleName, tenantId });
+        // Name and tags must tell the same tenant: a role whose tag names another tenant is not judged.
+        if (tenantId && r.RoleName === `${prefix}${tenantId}`) out.push({ kind: 'task-role', id: r.RoleName, tenantId });
       }
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
@@ -133,7 +134,9 @@ export class CellInventory {
       );
       for (const s of page.SecretList ?? []) {
         const tenantId = ownTenantOf(tagsOf(s.Tags), this.cfg.cell);
-        if (tenantId && s.Name) out.push({ kind: 'secret', id: s.Name, tenantId });
+        // Name and tags must tell the same tenant (octw/tenants/<cell>/<tenant>/...): a secret retagged
+        // to another tenant is not judged (and never deleted as that tenant's).
+        if (tenantId && s.Name?.startsWith(`${cellSecretPrefix(this.cfg.cell)}${tenantId}/`)) out.push({ kind: 'secret', id: s.Name, tenantId });
       }
       token = page.NextToken;
     } while (token);

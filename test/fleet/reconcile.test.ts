@@ -203,3 +203,123 @@ describe('drift the reconcile repairs', () => {
     expect(trail[0]!.transition).toBe('reconcileRepair');
   });
 });
+
+describe('drift only an operator can put back', () => {
+  it('fails exactly the checks meant to catch it, and the repair reports it as remaining instead of guessing', async () => {
+    const t = (await provision(cloud, 'rc-broken'))!;
+    expect(failing(await audit(t.tenantId))).toEqual([]);
+    // The boundary detached (no SDK path the platform grants; changed in the fake's state).
+    const role = cloud.fake.iam.roles.get(t.resources.roleName!.toLowerCase())!;
+    delete (role as { permissionsBoundary?: string }).permissionsBoundary;
+    // An extra inline policy next to the platform's.
+    await iam.send(new PutRolePolicyCommand({ RoleName: t.resources.roleName!, PolicyName: 'extra', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }) }));
+    // The access point now presents root (AWS cannot change an access point; the fake's state can).
+    const ap = cloud.fake.efs.accessPoints.get(t.resources.accessPointId!)!;
+    (ap as { posixUser?: { Uid: number; Gid: number } }).posixUser = { Uid: 0, Gid: 0 };
+    // Another access point presenting the tenant's uid.
+    await efs.send(
+      new CreateAccessPointCommand({
+        FileSystemId: cloud.cell.fileSystemId,
+        PosixUser: { Uid: t.uid!, Gid: t.gid! },
+        RootDirectory: { Path: '/tenants/rc-twin' },
+        Tags: [{ Key: 'octw:cell', Value: 'local' }, { Key: 'octw:tenant', Value: 'rc-twin' }],
+      }),
+    );
+    // The gateway token retagged to another tenant, and the security group's managed-by changed.
+    await sm.send(new TagResourceCommand({ SecretId: t.resources.secretArn!, Tags: [{ Key: 'octw:tenant', Value: 'rc-other' }] }));
+    await ec2.send(new CreateTagsCommand({ Resources: [t.resources.securityGroupId!], Tags: [{ Key: 'octw:managed-by', Value: 'someone' }] }));
+
+    const expected = ['resources.tags', 'role.boundary_attached', 'role.scope', 'secrets.scoped', 'storage.access_point_root', 'storage.uid_unique'];
+    const report = await audit(t.tenantId);
+    expect(failing(report)).toEqual(expected);
+    expect(report.worst).toBe('critical');
+    expect(report.findings.filter((f) => f.status === 'fail' && f.repair !== undefined)).toEqual([]);
+
+    const repaired = (await invoke({ action: 'reconcile', tenantId: t.tenantId, repair: true })).tenants[0]!;
+    expect(repaired.repaired).toEqual([]);
+    expect(repaired.remaining!.sort()).toEqual(expected);
+  });
+});
+
+describe('orphan sweep', () => {
+  const tags = (cell: string, tenant: string, managedBy = 'octw') => [
+    { Key: 'octw:cell', Value: cell },
+    { Key: 'octw:tenant', Value: tenant },
+    { Key: 'octw:managed-by', Value: managedBy },
+  ];
+  const exists = (tenantId: string, id: string) => cloud.fake.resourcesByTenant(tenantId).some((r) => r.id === id);
+
+  it('lists what no live tenant owns, removes it only after the grace period, and never touches another cell or an inexact tag', async () => {
+    // A tenant deprovisioned, then leftovers of a crashed earlier run of it appear.
+    expect((await provision(cloud, 'rc-gone'))!.status).toBe('ACTIVE');
+    await runWorkflow(cloud, 'DeprovisionTenant', { tenantId: 'rc-gone' });
+    expect((await cloud.tenant('rc-gone'))!.status).toBe('DEPROVISIONED');
+    const vpc = cloud.cell.vpcId;
+    const leftSg = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'octw-local--rc-gone', Description: 'crash', VpcId: vpc, TagSpecifications: [{ ResourceType: 'security-group', Tags: tags('local', 'rc-gone') }] }))).GroupId!;
+    const leftAp = (await efs.send(new CreateAccessPointCommand({ FileSystemId: cloud.cell.fileSystemId, PosixUser: { Uid: 299_999, Gid: 299_999 }, RootDirectory: { Path: '/tenants/rc-gone' }, Tags: tags('local', 'rc-gone') }))).AccessPointId!;
+    await sm.send(new CreateSecretCommand({ Name: 'octw/tenants/local/rc-gone/credentials/left', SecretString: 'x', Tags: tags('local', 'rc-gone') }));
+    // A role of a tenant that has no record at all.
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'octw-local--ghost-t',
+        Path: '/octw/tenants/',
+        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+        PermissionsBoundary: cloud.cell.permissionsBoundaryArn,
+        Tags: tags('local', 'ghost-t'),
+      }),
+    );
+    // An older generation's access point of a live tenant.
+    const clean = (await cloud.tenant('rc-clean'))!;
+    const oldAp = (await efs.send(new CreateAccessPointCommand({ FileSystemId: cloud.cell.fileSystemId, PosixUser: { Uid: clean.uid!, Gid: clean.gid! }, RootDirectory: { Path: '/tenants/rc-clean' }, Tags: tags('local', 'rc-clean') }))).AccessPointId!;
+    // Must survive: another cell's group for the same tenant id, inexact tags, a foreign-tagged secret under our prefix.
+    const otherCell = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'octw-local-b--rc-gone', Description: 'b', VpcId: vpc, TagSpecifications: [{ ResourceType: 'security-group', Tags: tags('local-b', 'rc-gone') }] }))).GroupId!;
+    const caseDiffers = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'not-ours-1', Description: 'c', VpcId: vpc, TagSpecifications: [{ ResourceType: 'security-group', Tags: tags('Local', 'rc-gone') }] }))).GroupId!;
+    const notManaged = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'not-ours-2', Description: 'd', VpcId: vpc, TagSpecifications: [{ ResourceType: 'security-group', Tags: tags('local', 'rc-gone', 'terraform') }] }))).GroupId!;
+    const spaced = (await efs.send(new CreateAccessPointCommand({ FileSystemId: cloud.cell.fileSystemId, PosixUser: { Uid: 299_998, Gid: 299_998 }, RootDirectory: { Path: '/tenants/rc-gone' }, Tags: tags('local ', 'rc-gone') }))).AccessPointId!;
+    await sm.send(new CreateSecretCommand({ Name: 'octw/tenants/local/rc-gone/credentials/foreign', SecretString: 'x', Tags: tags('local-b', 'rc-gone') }));
+
+    // Not listed: rc-broken's gateway token retagged to "rc-other" above (its name and tag disagree).
+    const orphanIds = [
+      `${leftSg} tenant is DEPROVISIONED`,
+      `${leftAp} tenant is DEPROVISIONED`,
+      'octw/tenants/local/rc-gone/credentials/left tenant is DEPROVISIONED',
+      'octw-local--ghost-t no tenant record',
+      `${oldAp} older generation: the tenant's access point is ${clean.resources.accessPointId!}`,
+    ].sort();
+    const first = (await reconcile({ action: 'sweepOrphans', runId: 'sweep-1' }, lambdaContextFor('Reconcile', 'sweep-1'))) as { orphans: number; removed: number };
+    const ledger = (await doc.send(new QueryCommand({ TableName: cloud.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'ORPHANS#local' } }))).Items!;
+    expect(ledger.map((i) => `${i.id as string} ${i.reason as string}`).sort()).toEqual(orphanIds);
+    expect(first).toMatchObject({ orphans: 5, removed: 0 });
+    expect(ledger.find((i) => i.id === oldAp)!.reason).toMatch(/older generation/);
+
+    // A later run, once the grace period (1 h here) has passed since the first sighting.
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+    for (const item of ledger) {
+      await doc.send(new UpdateCommand({ TableName: cloud.tableName, Key: { pk: item.pk, sk: item.sk }, UpdateExpression: 'SET firstSeen = :t', ExpressionAttributeValues: { ':t': twoHoursAgo } }));
+    }
+    const second = (await reconcile({ action: 'sweepOrphans', runId: 'sweep-2' }, lambdaContextFor('Reconcile', 'sweep-2'))) as { orphans: number; removed: number; errors: number };
+    expect(second).toMatchObject({ orphans: 5, removed: 5, errors: 0 });
+    for (const id of [leftSg, leftAp, oldAp]) expect(exists(id.startsWith('sg-') ? 'rc-gone' : id === oldAp ? 'rc-clean' : 'rc-gone', id)).toBe(false);
+    expect(cloud.fake.resourcesByTenant('ghost-t').filter((r) => r.type === 'AWS::IAM::Role')).toEqual([]);
+    // Survivors.
+    for (const id of [otherCell, caseDiffers, notManaged, spaced]) expect(exists('rc-gone', id)).toBe(true);
+    expect(cloud.fake.resourcesByTenant('rc-gone').some((r) => r.id.includes('credentials/foreign') || r.arn?.includes('credentials/foreign'))).toBe(true);
+    // The live tenant keeps its own access point and is still clean.
+    expect(failing(await audit('rc-clean'))).toEqual([]);
+  });
+});
+
+describe('the ReconcileCell workflow', () => {
+  it('runs over every tenant in pages, reports the drifted one, and sweeps', async () => {
+    const t = (await cloud.tenant('rc-clean'))!;
+    await ecs.send(new UpdateServiceCommand({ cluster: cloud.cell.clusterName, service: `octw-local--${t.tenantId}`, enableExecuteCommand: true }));
+    const before = cloud.bus.events.length;
+    const { executionArn } = await cloud.sfn.startExecution('ReconcileCell', {});
+    const out = await cloud.sfn.waitForExecution(executionArn);
+    expect(out.status).toBe('SUCCEEDED');
+    const drift = cloud.bus.events.slice(before).filter((e) => e['detail-type'] === 'TenantDriftDetected').map((e) => e.detail as { tenantId: string; mode: string });
+    expect(drift.map((d) => d.tenantId)).toContain('rc-clean');
+    // The cell's mode here is repair: the scheduled run put ECS Exec back off.
+    expect(failing(await audit('rc-clean'))).toEqual([]);
+  });
+});
