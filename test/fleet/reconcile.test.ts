@@ -18,6 +18,9 @@ import type { TenantReport } from '../../functions/usecases/reconcile';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { lambdaContextFor } from '../local-cloud/step-functions';
 import { provision, runWorkflow } from '../workflows/support';
+import type { CliClients } from '../../infra/cli/aws';
+import { ReconcileAnswerSchema } from '../../infra/cli/fleet-reconcile';
+import { noAws, runCli } from '../cli/support';
 
 let cloud: LocalCloud;
 let reconcile: (event: unknown, context: ReturnType<typeof lambdaContextFor>) => Promise<unknown>;
@@ -321,5 +324,43 @@ describe('the ReconcileCell workflow', () => {
     expect(drift.map((d) => d.tenantId)).toContain('rc-clean');
     // The cell's mode here is repair: the scheduled run put ECS Exec back off.
     expect(failing(await audit('rc-clean'))).toEqual([]);
+  });
+});
+
+describe('octw audit and octw fleet reconcile', () => {
+  // The CLI's Lambda Invoke replaced by a call of the real handler in-process (the local cloud has no Lambda endpoint).
+  const clients = Object.assign(Object.create(noAws) as CliClients, {
+    reconcile: (payload: Record<string, unknown>) => reconcile(payload, lambdaContextFor('Reconcile', `cli-${++n}`)),
+  });
+  const env = { OCTW_CELL: 'local', AWS_REGION: 'us-east-1' };
+
+  it('prints the JSON answer and exits 0 for a clean tenant', async () => {
+    const r = await runCli(['audit', '--tenant', 'rc-fix', '--json'], env, { clients });
+    expect(r.code).toBe(0);
+    const answer = ReconcileAnswerSchema.parse(JSON.parse(r.stdout));
+    expect(answer.worst).toBeNull();
+    expect(answer.tenants[0]!.findings.map((f) => f.checkId)).toEqual(CHECK_IDS);
+  });
+
+  it('prints a table and exits with the worst severity (8 = critical) for a broken tenant', async () => {
+    const r = await runCli(['audit', '--tenant', 'rc-broken'], env, { clients });
+    expect(r.code).toBe(8);
+    expect(r.stdout).toMatch(/rc-broken\s+ACTIVE\s+CRITICAL\s+role\.boundary_attached\s+operator/);
+    expect(r.stdout).toMatch(/Worst finding: critical/);
+  });
+
+  it('reconciles one tenant with --repair and exits 0 once it is clean', async () => {
+    const t = (await cloud.tenant('rc-fix'))!;
+    await ecs.send(new UpdateServiceCommand({ cluster: cloud.cell.clusterName, service: `octw-local--${t.tenantId}`, enableExecuteCommand: true }));
+    const report = await runCli(['fleet', 'reconcile', '--tenant', 'rc-fix', '--json'], env, { clients });
+    expect(report.code).toBe(7);
+    const repaired = await runCli(['fleet', 'reconcile', '--tenant', 'rc-fix', '--repair', '--json'], env, { clients });
+    expect(repaired.code).toBe(0);
+    expect(ReconcileAnswerSchema.parse(JSON.parse(repaired.stdout)).tenants[0]!.repaired).toEqual(['serviceSettings']);
+  });
+
+  it('refuses an option of another command', async () => {
+    const r = await runCli(['audit', '--repair'], env, { clients });
+    expect(r.code).toBe(2);
   });
 });
