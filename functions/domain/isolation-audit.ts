@@ -172,7 +172,11 @@ export function auditTenant(live: LiveTenant, e: ExpectedTenant): Finding[] {
     let onlyPolicy = true;
     if (role.path !== '/octw/tenants/') scope.push(`path ${role.path}`);
     if (!same(role.trustPolicy, e.trustPolicy)) scope.push('trust policy differs from the rendered one');
-    for (const name of Object.keys(role.inlinePolicies)) if (name !== e.rolePolicyName) (scope.push(`extra inline policy ${name}`), (onlyPolicy = false));
+    for (const name of Object.keys(role.inlinePolicies)) {
+      if (name === e.rolePolicyName) continue;
+      scope.push(`extra inline policy ${name}`);
+      onlyPolicy = false;
+    }
     const policy = role.inlinePolicies[e.rolePolicyName];
     if (policy === undefined) scope.push(`inline policy ${e.rolePolicyName} missing`);
     else if (!same(policy, e.rolePolicy)) scope.push(`inline policy ${e.rolePolicyName} differs from the rendered one`);

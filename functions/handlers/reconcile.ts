@@ -185,7 +185,7 @@ export const handler = makeHandler('Reconcile', Input, async (input, context) =>
     case 'reconcile': {
       const runId = (input.action === 'reconcile' ? input.runId : undefined) ?? `cli:${context.awsRequestId}`;
       const repair = input.action === 'reconcile' ? (input.repair ?? false) : false;
-      const deps = input.action === 'audit' ? { ...depsOfInvocation(), events: { publish: async () => undefined } } : depsOfInvocation();
+      const deps = input.action === 'audit' ? { ...depsOfInvocation(), events: { publish: () => Promise.resolve() } } : depsOfInvocation();
       const ids = input.tenantId ? [input.tenantId] : (await fleet.all()).map((r) => r.tenantId);
       const reports: TenantReport[] = [];
       for (const id of ids) reports.push(await reconcileTenant(deps, id, { repair, runId }));

@@ -47,8 +47,8 @@ export interface SweepReport {
 
 const GONE_STATUSES = new Set(['DEPROVISIONED', 'PURGED', 'FAILED']);
 
-/** Why the resource is an orphan, 'defer' for a tenant in a workflow, or undefined when it is its tenant's own. */
-export function orphanReason(r: CellResource, record: TenantRecord | undefined): string | 'defer' | undefined {
+/** Why the resource is an orphan, the string 'defer' for a tenant in a workflow, or undefined when it is its tenant's own. */
+export function orphanReason(r: CellResource, record: TenantRecord | undefined): string | undefined {
   if (!record) return 'no tenant record';
   if ((TRANSITIONAL_STATUSES as readonly string[]).includes(record.status)) return 'defer';
   if (GONE_STATUSES.has(record.status)) return `tenant is ${record.status}`;

@@ -14,7 +14,6 @@
  * - Every repair is audited on the tenant (`reconcileRepair` audit item), and any drift is one
  *   `TenantDriftDetected` event.
  */
-import type { EgressPolicyStore } from '../adapters/egress-policy-store';
 import type { GatewayServices } from '../adapters/gateway-service';
 import type { EventPublisher } from '../adapters/lifecycle-events';
 import type { SecurityGroups } from '../adapters/security-groups';
