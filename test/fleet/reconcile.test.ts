@@ -50,6 +50,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   doc?.destroy();
+  for (const c of [ec2, ecs, efs, iam, sm]) c.destroy();
   await cloud.stop();
 });
 
