@@ -172,6 +172,24 @@ const ContextSchema = z
       .string()
       .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
       .default('rate(1 hour)'),
+    /**
+     * Issue 13: the scheduled reconcile (ReconcileCell): drift of every tenant's live resources
+     * against its record, and the orphan sweep. `mode` "report" (default: metric, event, nothing
+     * changed, read-only rights) or "repair" (re-applies what the record renders, removes orphans
+     * after `orphanGraceHours`; the function then gets the matching write rights).
+     */
+    reconcile: z
+      .object({
+        schedule: z
+          .string()
+          .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
+          .default('rate(6 hours)'),
+        mode: z.enum(['report', 'repair']).default('report'),
+        orphanGraceHours: z.number().min(0).max(24 * 90).default(24),
+        pageSize: z.int().min(1).max(1000).default(50),
+      })
+      .strict()
+      .default({ schedule: 'rate(6 hours)', mode: 'report', orphanGraceHours: 24, pageSize: 50 }),
     alarmEmail: z.email().optional(),
     /**
      * The per-cell egress proxy (issue 10, infra/egress-config.ts): on once `image` is set (and

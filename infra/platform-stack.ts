@@ -33,6 +33,7 @@ import { deadLetterQueue } from './constructs/dead-letter-queue';
 import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
 import { GatewayEvents } from './constructs/gateway-events';
+import { ReconcileSchedule } from './constructs/reconcile';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -203,6 +204,7 @@ export class PlatformStack extends Stack {
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
       INGRESS_SETTINGS_JSON: ingressSettings,
+      RECONCILE_SETTINGS_JSON: JSON.stringify({ mode: c.reconcile.mode, orphanGraceHours: c.reconcile.orphanGraceHours, pageSize: c.reconcile.pageSize }),
     };
     // functions/shared/powertools.ts emits metrics with service=octw; the dashboard reads that dimension.
     // One `service` dimension per cell, so two cells in one account do not mix their metrics.
@@ -226,6 +228,7 @@ export class PlatformStack extends Stack {
 
       ingressEnabled: this.ingress !== undefined,
       gatewayWaitStateMachineArns: (['ProvisionTenant', 'ResumeTenant', 'UpdateTenant'] as const).map((k) => stateMachineArn(this, c.prefix, k)),
+      reconcileRepair: c.reconcile.mode === 'repair',
     };
 
     const entries = Object.entries(HANDLERS) as [HandlerKey, HandlerSpec][];
@@ -273,6 +276,8 @@ export class PlatformStack extends Stack {
       logRetention: platformRetention,
       ...(props.stateMachinesDir ? { stateMachinesDir: props.stateMachinesDir } : {}),
     });
+    // Issue 13: the scheduled reconcile and orphan sweep (cdk.json reconcile).
+    const reconcileSchedule = new ReconcileSchedule(this, 'Reconcile', { prefix: c.prefix, stateMachine: this.workflows.stateMachines.ReconcileCell, schedule: c.reconcile.schedule });
 
     // The dashboard's "tenants by status": the Lifecycle function counts the byStatus index every
     // 5 minutes. Like every other rule target it retries, and what still fails lands in a DLQ that is
@@ -307,6 +312,7 @@ export class PlatformStack extends Stack {
         UsageSchedule: usageSchedule.deadLetterQueue,
         BudgetSchedule: budgetSchedule.deadLetterQueue,
         GatewayEventsRule: gatewayEvents.deadLetterQueue,
+        ReconcileSchedule: reconcileSchedule.deadLetterQueue,
       },
       // A tenant over its plan's EFS quota (the Usage function also puts a TenantOverQuota event).
       metricAlarms: {

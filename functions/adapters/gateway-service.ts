@@ -202,6 +202,27 @@ export class GatewayServices {
   }
 
   /**
+   * Puts the service's isolation settings back as ensureService creates them (issue 13, reconcile
+   * repair): its own security group only, the cell's subnets, no public IP, ECS Exec off. ECS
+   * starts a new deployment for a network change (the circuit breaker still guards it).
+   */
+  async restoreSettings(tenantId: string, securityGroupId: string): Promise<void> {
+    const svc = await this.describe(tenantId);
+    if (!svc) throw new ResourceBusyError(`service ${names.service(this.ref(tenantId))} does not exist; nothing to restore`);
+    this.verifyOwner(svc, tenantId);
+    await awsCall('ECS UpdateService', () =>
+      this.ecs.send(
+        new UpdateServiceCommand({
+          cluster: this.cfg.clusterName,
+          service: names.service(this.ref(tenantId)),
+          networkConfiguration: { awsvpcConfiguration: { subnets: [...this.cfg.subnetIds], securityGroups: [securityGroupId], assignPublicIp: 'DISABLED' } },
+          enableExecuteCommand: false,
+        }),
+      ),
+    );
+  }
+
+  /**
    * One look at the service's deployments. With `expectedTaskDefinition`, the primary deployment
    * must run that revision: after a circuit-breaker rollback ECS drops the failed deployment from
    * `deployments` and the primary runs the previous revision again, which is a failure of the

@@ -283,7 +283,8 @@ export class SecurityGroups {
   }
 }
 
-function specOf(rule: SecurityGroupRule): Omit<EgressRuleSpec, 'description'> {
+/** A rule as EC2 reports it, in the comparable form of `egressRuleKey` (also read by the reconcile, usecases/live-state.ts). */
+export function specOf(rule: SecurityGroupRule): Omit<EgressRuleSpec, 'description'> {
   return {
     protocol: rule.IpProtocol ?? '-1',
     fromPort: rule.FromPort ?? -1,

@@ -44,7 +44,8 @@ export type EnvVar =
   | 'DEFAULT_EGRESS_ALLOWLIST_JSON'
   | 'EGRESS_SETTINGS_JSON'
   | 'EGRESS_PROXY_JSON'
-  | 'INGRESS_SETTINGS_JSON';
+  | 'INGRESS_SETTINGS_JSON'
+  | 'RECONCILE_SETTINGS_JSON';
 
 const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
 
@@ -184,6 +185,35 @@ export const HANDLERS = {
     timeoutSeconds: 900,
     env: [...COMMON, 'PLANS_JSON', 'SUSPEND_STATE_MACHINE_ARN'],
   },
+  /**
+   * Issue 13: drift of each tenant's live resources against what its record renders (the isolation
+   * audit's checks), repaired through the workflows' adapters when the cell says so; the orphan
+   * sweep; and the on-demand audit and reconcile of `octw audit` / `octw fleet reconcile`.
+   */
+  Reconcile: {
+    entry: 'reconcile.ts',
+    description: "Audits tenants' live resources against their records (drift, repair per cell setting) and sweeps orphans",
+    memoryMiB: 1024,
+    timeoutSeconds: 900,
+    env: [
+      ...COMMON,
+      'PLANS_JSON',
+      'VPC_ID',
+      'SUBNET_IDS',
+      'EFS_SECURITY_GROUP_ID',
+      'ENDPOINTS_SECURITY_GROUP_ID',
+      'DEFAULT_EGRESS_ALLOWLIST_JSON',
+      'EGRESS_PROXY_JSON',
+      'INGRESS_SETTINGS_JSON',
+      'FILE_SYSTEM_ID',
+      'FILE_SYSTEM_ARN',
+      'PERMISSIONS_BOUNDARY_ARN',
+      'CLUSTER_NAME',
+      'EXECUTION_ROLE_ARN',
+      'SECRET_RECOVERY_DAYS',
+      'RECONCILE_SETTINGS_JSON',
+    ],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerKey = keyof typeof HANDLERS;
@@ -244,6 +274,13 @@ export const STATE_MACHINES = {
     description: "DEPROVISIONED to PURGED: deletes the tenant's data on EFS and its log group once its retention has ended (or at once on request)",
     handlers: ['Lifecycle', 'Purge', 'Secrets'],
     timeoutMinutes: 30,
+  },
+  /** Issue 13: the scheduled reconcile of the cell (pages of tenants, a Map over each), then the orphan sweep. */
+  ReconcileCell: {
+    file: 'reconcile-cell.asl.json',
+    description: "Compares every tenant's live resources with its record (report or repair per cell setting), then sweeps orphans",
+    handlers: ['Reconcile'],
+    timeoutMinutes: 240,
   },
 } as const satisfies Record<string, StateMachineSpec>;
 

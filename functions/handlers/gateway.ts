@@ -12,10 +12,7 @@ import * as z from 'zod';
 import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
 import { GatewayWaits } from '../adapters/gateway-waits';
 import { TaskTokens } from '../adapters/task-tokens';
-import { configHash } from '../domain/config-hash';
-import { ResourceBusyError, TenantStateConflictError, ValidationError } from '../domain/errors';
-import { renderOpenClawConfig, serializeOpenClawConfig } from '../domain/openclaw-config';
-import { renderTaskDefinition } from '../domain/task-definition';
+import { ResourceBusyError, TenantStateConflictError } from '../domain/errors';
 import { TenantStatusSchema } from '../domain/tenant';
 import type { TenantRecord } from '../domain/tenant-record';
 import { lifecycleDepsFromEnv } from '../shared/deps';
@@ -24,6 +21,7 @@ import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { armWait } from '../usecases/gateway-wait';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
+import { planOf as planOfRecord, renderTenantTaskDefinition, type TenantRenderSettings } from '../usecases/tenant-render';
 
 const env = loadEnv([
   'TABLE_NAME',
@@ -43,6 +41,7 @@ const ingress = env.INGRESS_SETTINGS_JSON.enabled
 const region = regionFromEnv();
 const { store, cell } = lifecycleDepsFromEnv();
 const services = new GatewayServices(new ECSClient(CLIENT_CONFIG), { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
+const renderSettings: TenantRenderSettings = { plans: env.PLANS_JSON, region, fileSystemId: env.FILE_SYSTEM_ID, executionRoleArn: env.EXECUTION_ROLE_ARN, ingress };
 // Issue 14.1: the event-driven wait (token stored per deployment, resumed by the GatewayEvents function).
 const waitDeps = {
   waits: new GatewayWaits(DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } }), env.TABLE_NAME),
@@ -93,12 +92,7 @@ const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('deleteTaskDefinitions'), ...Ref }),
 ]);
 
-/** The tenant's plan, with its image replaced by the tenant's image override if it has one. */
-function planOf(record: TenantRecord) {
-  const plan = env.PLANS_JSON.find((p) => p.id === record.plan);
-  if (!plan) throw new ValidationError(`tenant "${record.tenantId}" is on plan "${record.plan}", which is no longer in the catalogue`);
-  return record.imageOverride ? { ...plan, image: record.imageOverride } : plan;
-}
+const planOf = (record: TenantRecord) => planOfRecord(record, env.PLANS_JSON);
 
 /** The wait budget of this invocation: until the workflow's deadline, within the Lambda's remaining time. */
 function budget(deadline: number, context: Context): number {
@@ -117,34 +111,9 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
   const r = record.resources;
   switch (input.action) {
     case 'registerTaskDefinition': {
-      const plan = planOf(record);
-      // The tenant's own provider keys: credential ARNs verified as the tenant's own when the update set them.
-      const modelKeySecrets = record.modelKeys ?? [];
-      const models = { inferenceProfiles: r.inferenceProfiles ?? {}, keyedProviders: modelKeySecrets.map((k) => k.provider) };
-      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [], models, ...(ingress ? { ingress } : {}) }));
-      const base = {
-        tenantId,
-        cell: record.cell,
-        plan,
-        region,
-        fileSystemId: env.FILE_SYSTEM_ID,
-        accessPointId: need(r.accessPointId, 'access point', tenantId),
-        // The gateway runs as the access point's PosixUser (the same uid/gid the access point was created with).
-        posixUser: { uid: need(record.uid, 'uid', tenantId), gid: need(record.gid, 'gid', tenantId) },
-        taskRoleArn: need(r.roleArn, 'task role', tenantId),
-        executionRoleArn: env.EXECUTION_ROLE_ARN,
-        secretArn: need(r.secretArn, 'secret', tenantId),
-        // [egress-wire] Recorded by the Egress step when the cell has a proxy.
-        proxySecretArn: r.proxySecretArn,
-        logGroupName: need(r.logGroupName, 'log group', tenantId),
-        modelKeySecrets,
-        openclawConfigJson,
-        channels: record.channels ?? [],
-        // Ingress on: the platform operator's device is paired in the task (octw tenants pairing over the endpoint).
-        operatorPairing: ingress !== undefined,
-      };
-      const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));
-      const taskDefinitionArn = await services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash, tenantId);
+      // What the record renders (usecases/tenant-render.ts: also what the reconcile compares with).
+      const { taskDefinition, hash } = renderTenantTaskDefinition(record, renderSettings);
+      const taskDefinitionArn = await services.ensureTaskDefinition(taskDefinition, hash, tenantId);
       const previous = r.taskDefinitionArn && r.taskDefinitionArn !== taskDefinitionArn ? r.taskDefinitionArn : r.previousTaskDefinitionArn;
       await store.setResources(tenantId, executionArn, { taskDefinitionArn, previousTaskDefinitionArn: previous ?? null });
       return { taskDefinitionArn };

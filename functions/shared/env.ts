@@ -9,6 +9,7 @@ import { EgressRuleSchema, PlanCatalogueSchema } from '../domain/tenant';
 import { EgressSettingsSchema } from '../domain/egress-settings';
 import { EgressProxySettingsSchema } from '../domain/egress-proxy-client';
 import { IngressEnvSchema } from '../domain/ingress';
+import { ReconcileSettingsSchema } from '../domain/reconcile-settings';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -98,6 +99,8 @@ const EnvSchema = z.object({
   INGRESS_SETTINGS_JSON: jsonEnv('INGRESS_SETTINGS_JSON', IngressEnvSchema, 'ingress settings'),
   /** Where the purge function's EFS access point (root /tenants) is mounted. */
   TENANTS_MOUNT_PATH: nonEmpty.regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }),
+  /** Issue 13: the cell's reconcile settings (functions/domain/reconcile-settings.ts). */
+  RECONCILE_SETTINGS_JSON: jsonEnv('RECONCILE_SETTINGS_JSON', ReconcileSettingsSchema, 'reconcile settings'),
 } satisfies Record<EnvVar, z.ZodType>);
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -17,6 +17,8 @@ export interface CliClients {
   readonly events: EventBridgeClient;
   /** Tenant credential secrets (octw tenants channels add/remove, octw tenants models --key-file): created and tagged, never read back. */
   readonly sm: SecretsManagerClient;
+  /** Issue 13: calls the cell's Reconcile function (tests hand in one that runs the handler in-process); default: Lambda Invoke. */
+  readonly reconcile?: (payload: Record<string, unknown>) => Promise<unknown>;
   /** The region the SDK resolved (for ARNs derived from the cell). */
   region(): Promise<string>;
   destroy(): void;

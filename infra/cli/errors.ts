@@ -7,6 +7,8 @@
  *   2  usage or validation error (bad arguments, bad input file, missing configuration)
  *   3  not found, or refused by the tenant's state (nothing was started)
  *   4  AWS error (access denied, throttled, missing table or state machine, network, ...)
+ *   5-8  `octw audit` (and `octw fleet reconcile`) ran and found a failing check; the code is the
+ *        worst finding's severity: 5 low, 6 medium, 7 high, 8 critical (0: every check passed)
  */
 import { TenantNotFoundError, TenantStateConflictError, ValidationError, OctwError } from '../../functions/domain/errors';
 
@@ -16,6 +18,10 @@ export const EXIT = {
   usage: 2,
   refused: 3,
   aws: 4,
+  findingLow: 5,
+  findingMedium: 6,
+  findingHigh: 7,
+  findingCritical: 8,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

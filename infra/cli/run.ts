@@ -12,6 +12,7 @@ import { classify, EXIT, UsageError, type ExitCode } from './errors';
 import type { CliIo } from './io';
 import { OPERATION_NAMES, runOperation } from './operations';
 import { runChannels } from './channels';
+import { runAudit, runFleetReconcile } from './fleet-reconcile';
 import { runModels } from './models';
 import { runPairing } from './pairing';
 import { putSignup } from './signup';
@@ -54,6 +55,8 @@ const OPTIONS = {
   rotate: { type: 'boolean' },
   channel: { type: 'string' },
   endpoint: { type: 'string' },
+  tenant: { type: 'string' },
+  repair: { type: 'boolean' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -76,6 +79,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   signup: ['file'],
   'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups', 'roles'],
   'tenants pairing': ['channel', 'endpoint'],
+  'fleet reconcile': ['tenant', 'repair'],
+  audit: ['tenant'],
 };
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -102,7 +107,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
     }
 
     const [group, sub, ...rest] = positionals;
-    const command = group === 'tenants' ? `tenants ${sub ?? ''}`.trim() : (group ?? '');
+    const command = group === 'tenants' || group === 'fleet' ? `${group} ${sub ?? ''}`.trim() : (group ?? '');
     const allowed = COMMAND_OPTIONS[command];
     if (allowed === undefined) {
       throw new UsageError(
@@ -117,8 +122,8 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       if (!GLOBAL.includes(name) && !allowed.includes(name)) throw new UsageError(`option --${name} does not apply to "octw ${command}"`);
     }
     const channelAction = command === 'tenants channels' || command === 'tenants pairing' ? rest.shift() : undefined;
-    const args = group === 'tenants' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
-    const maxPositionals = command === 'tenants list' || command === 'signup' ? 0 : command === 'tenants pairing' ? 2 : 1;
+    const args = group === 'tenants' || group === 'fleet' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
+    const maxPositionals = command === 'tenants list' || command === 'signup' || command === 'fleet reconcile' || command === 'audit' ? 0 : command === 'tenants pairing' ? 2 : 1;
     if (args.length > maxPositionals) throw new UsageError(`unexpected argument "${args[maxPositionals] ?? ''}" for "octw ${command}"`);
 
     const config = resolveConfig(
@@ -183,6 +188,10 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       case 'tenants pairing':
         await runPairing(ctx, { action: channelAction, id: args[0], requestId: args[1], channel: values.channel, endpoint: values.endpoint });
         break;
+      case 'fleet reconcile':
+        return await runFleetReconcile(ctx, { tenant: values.tenant, repair: values.repair === true, cell: values.cell });
+      case 'audit':
+        return await runAudit(ctx, { tenant: values.tenant, cell: values.cell });
       case 'tenants models':
         await runModels(ctx, {
           id: args[0],

@@ -22,6 +22,8 @@ Usage:
   octw tenants pairing list ID [--channel C] [--endpoint URL] [--json]
   octw tenants pairing approve ID REQUEST [--channel C] [--endpoint URL] [--json]
   octw signup --file event.json [--json]
+  octw fleet reconcile [--tenant ID] [--repair] [--json]
+  octw audit [--tenant ID] [--json]
   octw --help
 
 Commands:
@@ -127,4 +129,11 @@ Exit codes:
   2  usage or validation error (nothing was started)
   3  tenant not found, or refused by its status (nothing was started)
   4  AWS error (credentials, permissions, throttling, missing table/state machine/bus, network)
+  5-8  octw audit / octw fleet reconcile: the worst failing check is low (5), medium (6), high (7) or critical (8)
+
+Fleet (issue 13; OCTW_RECONCILE_FUNCTION, default octw-<cell>-reconcile):
+  fleet reconcile      Each tenant's live resources against what its record renders (all tenants and the
+                       orphan sweep, or --tenant ID); --repair puts back what the workflows' adapters can
+                       (refused when the cell reconciles in report-only mode).
+  audit                The isolation checks (stable ids, severities) of every tenant or --tenant ID.
 `;

@@ -38,6 +38,8 @@ export interface BinderContext {
    * resume, update): the only resources SendTaskSuccess/Failure/Heartbeat are allowed on.
    */
   readonly gatewayWaitStateMachineArns?: readonly string[];
+  /** Issue 13: the cell's reconcile repairs (cdk.json reconcile.mode "repair"); otherwise the Reconcile function only reads. */
+  readonly reconcileRepair?: boolean;
 }
 
 export type Binder = (fn: HouseFunction, ctx: BinderContext) => void;
@@ -524,6 +526,86 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         {
           id: 'AwsSolutions-IAM5[Resource::*]',
           reason: 'cloudwatch:GetMetricData supports no resource-level permissions and no condition keys (Service Authorization Reference, Amazon CloudWatch); it reads metrics only.',
+        },
+      ],
+    );
+  },
+
+  /**
+   * Reconcile (issue 13): reads every tenant resource of the cell (security groups and rules, task
+   * roles and their policies, services and task definitions, access points, secrets' metadata, the
+   * egress policy items) and the tenants table; writes only its orphan ledger and events. With
+   * `reconcileRepair` (cdk.json reconcile.mode "repair"), also what the repair re-applies through the
+   * workflows' adapters, each limited to this cell's tagged resources as the workflows' own binders
+   * limit them, and the removal of this cell's orphans.
+   */
+  Reconcile: (fn, ctx) => {
+    const stack = Stack.of(fn);
+    const arns = tenantArns(stack);
+    const cell = cellTenantArns(stack, ctx.cellId);
+    const ecs = ecsArns(stack, ctx.clusterName, ctx.cellId);
+    const inCluster = { ArnEquals: { 'ecs:cluster': ecs.cluster } };
+    const byCell = `${ctx.tableArn}/index/${TENANTS_TABLE_KEYS.indexes.byCell.indexName}`;
+    fn.allow(
+      [
+        statement('ReadTenantRecords', ['dynamodb:GetItem', 'dynamodb:Query'], [ctx.tableArn, byCell]),
+        // The orphan ledger: ORPHANS#<cell> items only.
+        statement('OrphanLedger', ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [ctx.tableArn], {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`ORPHANS#${ctx.cellId}`] },
+        }),
+        putEvents(ctx),
+        statement('DescribeNetwork', ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeManagedPrefixLists'], ['*']),
+        statement('ReadCellTenantRoles', ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListRoleTags'], [cell.roles]),
+        statement('ListRoles', ['iam:ListRoles'], ['*']),
+        statement('ReadTaskDefinitions', ['ecs:DescribeTaskDefinition'], ['*']),
+        statement('ListCellServices', ['ecs:ListServices'], ['*'], inCluster),
+        statement('DescribeCellTenantServices', ['ecs:DescribeServices'], [ecs.services], inCluster),
+        statement('DescribeAccessPoints', ['elasticfilesystem:DescribeAccessPoints'], [ctx.fileSystemArn, arns.accessPoints]),
+        statement('DescribeCellTenantSecrets', ['secretsmanager:DescribeSecret'], [cell.secrets]),
+        statement('ListSecretsMetadata', ['secretsmanager:ListSecrets'], ['*']),
+        ...(ctx.egressPolicyTableArn ? [statement('ReadEgressPolicyItems', ['dynamodb:GetItem'], [ctx.egressPolicyTableArn])] : []),
+      ],
+      [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'EC2 Describe*, iam:ListRoles, ecs:DescribeTaskDefinition and secretsmanager:ListSecrets support no resource-level permissions and are read-only; ecs:ListServices is limited to the cell cluster by the ecs:cluster condition.',
+        },
+        { id: `AwsSolutions-IAM5[Resource::${cell.nag.roles}]`, reason: "This cell's tenant task roles are created at run time; the reconcile reads them (and, in repair mode, writes their policy with the boundary condition, as the Identity function)." },
+        { id: `AwsSolutions-IAM5[Resource::${ecs.nag.services}]`, reason: "Tenant services are created at run time in the cell cluster only (ecs:cluster condition); changed only with this cell's tag in repair mode." },
+        { id: `AwsSolutions-IAM5[Resource::${arns.nag.accessPoints}]`, reason: 'Tenant access points are created at run time; describing is read-only; deleting (repair mode) only with this cell\'s octw tags.' },
+        { id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`, reason: "This cell's tenant secrets are created at run time; the reconcile reads their metadata only (never values) and, in repair mode, deletes an orphan only with this cell's tag." },
+      ],
+    );
+    if (!ctx.reconcileRepair) return;
+    fn.allow(
+      [
+        statement('AuditRepairs', ['dynamodb:PutItem'], [ctx.tableArn], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', `CELLAUDIT#${ctx.cellId}`] },
+        }),
+        statement(
+          'RepairCellTenantSecurityGroups',
+          ['ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress', ...(ctx.ingressEnabled ? ['ec2:AuthorizeSecurityGroupIngress'] : []), 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'],
+          [arns.securityGroups],
+          { StringEquals: resourceTags(ctx.cellId) },
+        ),
+        statement('RepairCellTenantRolePolicies', ['iam:PutRolePolicy'], [cell.roles], {
+          StringEquals: { 'iam:PermissionsBoundary': ctx.permissionsBoundaryArn, ...cellTag(ctx.cellId) },
+        }),
+        statement('RemoveOrphanCellTenantRoles', ['iam:DeleteRolePolicy', 'iam:DeleteRole'], [cell.roles], { StringEquals: cellTag(ctx.cellId) }),
+        statement('RepairCellTenantServices', ['ecs:UpdateService', 'ecs:DeleteService'], [ecs.services], { ...inCluster, StringEquals: cellTag(ctx.cellId) }),
+        statement('PassTenantRolesToEcsTasks', ['iam:PassRole'], [cell.roles, ctx.executionRoleArn], {
+          StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+        }),
+        statement('RemoveOrphanAccessPoints', ['elasticfilesystem:DeleteAccessPoint'], [arns.accessPoints], { StringEquals: resourceTags(ctx.cellId) }),
+        statement('RemoveOrphanCellTenantSecrets', ['secretsmanager:DeleteSecret'], [cell.secrets], { StringEquals: cellTag(ctx.cellId) }),
+        // The egress policy's apply (usecases/egress.ts): the tenant item and the #version marker, in one transaction.
+        ...(ctx.egressPolicyTableArn ? [statement('RepairEgressPolicyItems', ['dynamodb:PutItem', 'dynamodb:UpdateItem'], [ctx.egressPolicyTableArn])] : []),
+      ],
+      [
+        {
+          id: `AwsSolutions-IAM5[Resource::${arns.nag.securityGroups}]`,
+          reason: "Tenant security groups are created at run time; the repair changes or deletes only groups tagged octw:managed-by and this cell's octw:cell.",
         },
       ],
     );

@@ -208,6 +208,8 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     TENANTS_MOUNT_PATH: options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants'),
     // Off unless the local cloud is started with `ingress` (it then seeds the shards and sets this).
     INGRESS_SETTINGS_JSON: JSON.stringify({ enabled: false }),
+    // Issue 13: report-only unless a test asks for repair.
+    RECONCILE_SETTINGS_JSON: JSON.stringify({ mode: 'report', orphanGraceHours: 24, pageSize: 50 }),
   };
   return { ...env, ...options.overrides };
 }

@@ -119,7 +119,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget, gatewayEvents] = await Promise.all([
+  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget, gatewayEvents, reconcile] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -133,6 +133,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/ingress'),
     import('../../functions/handlers/budget'),
     import('../../functions/handlers/gateway-events'),
+    import('../../functions/handlers/reconcile'),
   ]);
   return {
     Intake: intake.handler,
@@ -148,6 +149,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Ingress: ingress.handler,
     Budget: budget.handler,
     GatewayEvents: gatewayEvents.handler,
+    Reconcile: reconcile.handler,
   };
 }
 

@@ -193,6 +193,7 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
     UpdateService: { group: 'serviceModify', bucket: ECS_BUCKETS.serviceModify! },
     DeleteService: { group: 'serviceModify', bucket: ECS_BUCKETS.serviceModify! },
     DescribeServices: { group: 'serviceRead', bucket: ECS_BUCKETS.serviceRead! },
+    ListServices: { group: 'serviceRead', bucket: ECS_BUCKETS.serviceRead! },
     RegisterTaskDefinition: { group: 'taskDefinitionModify', bucket: ECS_BUCKETS.taskDefinitionModify! },
     DeregisterTaskDefinition: { group: 'taskDefinitionModify', bucket: ECS_BUCKETS.taskDefinitionModify! },
     DeleteTaskDefinitions: { group: 'taskDefinitionModify', bucket: ECS_BUCKETS.taskDefinitionModify! },
@@ -221,6 +222,7 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
       ['GetRolePolicy', 'read'],
       ['ListRolePolicies', 'read'],
       ['ListRoleTags', 'read'],
+      ['ListRoles', 'read'],
     ].map(([op, group]) => [
       op!,
       { group: group!, bucket: group === 'write' ? { burst: 20, refillPerSecond: 10 } : { burst: 50, refillPerSecond: 20 } },

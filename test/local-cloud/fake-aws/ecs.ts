@@ -80,6 +80,8 @@ export interface FakeService {
   taskDefinitionArn: string;
   deploymentConfiguration: ecs.DeploymentConfiguration;
   networkConfiguration?: ecs.NetworkConfiguration;
+  /** Set by UpdateService `enableExecuteCommand` (absent: as created). */
+  enableExecuteCommand?: boolean;
   readonly tags: TagMap;
   readonly deployments: Deployment[];
   readonly events: { id: string; createdAt: number; message: string }[];
@@ -236,6 +238,7 @@ export class EcsFake implements EmulatedService {
       return { $metadata: {}, services, failures };
     }),
     UpdateService: op((i: ecs.UpdateServiceCommandInput): ecs.UpdateServiceCommandOutput => this.updateService(i)),
+    ListServices: op((i: ecs.ListServicesCommandInput): ecs.ListServicesCommandOutput => this.listServices(i)),
     DeleteService: op((i: ecs.DeleteServiceCommandInput): ecs.DeleteServiceCommandOutput => this.deleteService(i)),
     ListTasks: op((i: ecs.ListTasksCommandInput): ecs.ListTasksCommandOutput => {
       const clusterArn = this.clusterArn(i.cluster);
@@ -671,12 +674,28 @@ export class EcsFake implements EmulatedService {
     return { $metadata: {}, service: this.serviceShape(svc, false) };
   }
 
+  /**
+   * ListServices: the cluster's services that are not INACTIVE (ACTIVE and DRAINING), ARNs only,
+   * maxResults 1-100, default 10 (ECS API Reference).
+   */
+  private listServices(i: ecs.ListServicesCommandInput): ecs.ListServicesCommandOutput {
+    const clusterArn = this.clusterArn(i.cluster);
+    if (i.maxResults !== undefined && (i.maxResults < 1 || i.maxResults > 100)) {
+      throw new InvalidParameterException({ message: 'maxResults must be between 1 and 100.', $metadata: meta(400) });
+    }
+    const arns = [...this.services.values()].filter((s) => s.clusterArn === clusterArn && this.statusOf(s) !== 'INACTIVE').map((s) => s.arn);
+    const { page, next } = paginate(arns, i.maxResults ?? 10, i.nextToken);
+    return { $metadata: {}, serviceArns: page, ...(next ? { nextToken: next } : {}) };
+  }
+
   private updateService(i: ecs.UpdateServiceCommandInput): ecs.UpdateServiceCommandOutput {
     const svc = this.mustService(i.cluster, i.service);
     if (this.statusOf(svc) !== 'ACTIVE') throw new ServiceNotActiveException({ message: 'Service was not ACTIVE.', $metadata: meta(400) });
     const now = this.ctx.now();
     if (i.deploymentConfiguration) svc.deploymentConfiguration = { ...svc.deploymentConfiguration, ...i.deploymentConfiguration };
     if (i.networkConfiguration) svc.networkConfiguration = i.networkConfiguration;
+    // UpdateService `enableExecuteCommand`: applies to tasks started from now on (ECS API Reference).
+    if (i.enableExecuteCommand !== undefined) svc.enableExecuteCommand = i.enableExecuteCommand;
     const desired = i.desiredCount ?? svc.desiredCount;
     const td = i.taskDefinition ? this.findTaskDefinition(i.taskDefinition, false) : undefined;
     if (i.taskDefinition && !td) throw new ClientException({ message: 'TaskDefinition not found.', $metadata: meta(400) });
@@ -829,7 +848,7 @@ export class EcsFake implements EmulatedService {
         }),
       events: svc.events.filter((e) => e.createdAt <= this.ctx.now()).map((e) => ({ id: e.id, createdAt: new Date(e.createdAt), message: e.message })),
       createdAt: new Date(svc.createdAt),
-      enableExecuteCommand: (svc.request as ecs.CreateServiceCommandInput).enableExecuteCommand ?? false,
+      enableExecuteCommand: svc.enableExecuteCommand ?? (svc.request as ecs.CreateServiceCommandInput).enableExecuteCommand ?? false,
       ...((svc.request as ecs.CreateServiceCommandInput).propagateTags ? { propagateTags: (svc.request as ecs.CreateServiceCommandInput).propagateTags } : {}),
       ...(withTags ? { tags: toLowerKeyValue(svc.tags) } : {}),
     };

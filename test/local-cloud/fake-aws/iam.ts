@@ -1,6 +1,6 @@
 /** IAM roles with inline policies and permissions boundary. Errors: IAM API Reference. */
 import type * as iam from '@aws-sdk/client-iam';
-import { DeleteConflictException, EntityAlreadyExistsException, MalformedPolicyDocumentException, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { DeleteConflictException, EntityAlreadyExistsException, InvalidInputException, MalformedPolicyDocumentException, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { ResourceRef, TagMap } from './core';
 import { mergeTags, tagRecord, tagsFromKeyValue, toKeyValue } from './core';
 import type { EmulatedService, ServiceContext } from './context';
@@ -62,6 +62,7 @@ export class IamFake implements EmulatedService {
       // IAM returns policy documents URL-encoded (RFC 3986), as the real GetRolePolicy does.
       return { $metadata: {}, RoleName: r.roleName, PolicyName: i.PolicyName!, PolicyDocument: encodeURIComponent(doc) };
     }),
+    ListRoles: op((i: iam.ListRolesCommandInput): iam.ListRolesCommandOutput => this.list(i)),
     ListRolePolicies: op((i: iam.ListRolePoliciesCommandInput): iam.ListRolePoliciesCommandOutput => ({
       $metadata: {},
       PolicyNames: [...this.must(i.RoleName).policies.keys()].sort(),
@@ -102,6 +103,36 @@ export class IamFake implements EmulatedService {
       `User: arn:aws:sts::${this.ctx.config.account}:assumed-role/octw-identity/fn is not authorized to perform: iam:${action} on resource: ${r.arn} with an explicit deny in an identity-based policy`,
       403,
     );
+  }
+
+  /**
+   * ListRoles (IAM API Reference): roles whose path starts with PathPrefix (default "/"), sorted by
+   * name, MaxItems 1-1000 (default 100), Marker/IsTruncated paging. As the real call, the listing
+   * leaves out PermissionsBoundary and Tags (read them with GetRole / ListRoleTags).
+   */
+  private list(i: iam.ListRolesCommandInput): iam.ListRolesCommandOutput {
+    const prefix = i.PathPrefix ?? '/';
+    if (!prefix.startsWith('/')) throw new InvalidInputException({ message: `1 validation error detected: Value '${prefix}' at 'pathPrefix' failed to satisfy constraint`, $metadata: meta(400) });
+    const max = i.MaxItems ?? 100;
+    if (max < 1 || max > 1000) throw new InvalidInputException({ message: `1 validation error detected: Value '${max}' at 'maxItems' failed to satisfy constraint`, $metadata: meta(400) });
+    const all = [...this.roles.values()].filter((r) => r.path.startsWith(prefix)).sort((a, b) => a.roleName.localeCompare(b.roleName));
+    let start = 0;
+    if (i.Marker !== undefined) {
+      const m = /^fake-roles:(\d+)$/.exec(i.Marker);
+      if (!m) throw new InvalidInputException({ message: 'Invalid Marker.', $metadata: meta(400) });
+      start = Number(m[1]);
+    }
+    const page = all.slice(start, start + max);
+    const truncated = start + max < all.length;
+    return {
+      $metadata: {},
+      Roles: page.map((r) => {
+        const { PermissionsBoundary: _b, Tags: _t, ...listed } = this.shape(r);
+        return listed;
+      }),
+      IsTruncated: truncated,
+      ...(truncated ? { Marker: `fake-roles:${start + max}` } : {}),
+    };
   }
 
   private must(name: string | undefined): Role {
