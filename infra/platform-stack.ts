@@ -32,6 +32,7 @@ import { Workflows, stateMachineArn } from './constructs/workflows';
 import { deadLetterQueue } from './constructs/dead-letter-queue';
 import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
+import { cellQuotas, grantQuotaReads, QuotaGuard } from './constructs/quota-guard';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -202,6 +203,11 @@ export class PlatformStack extends Stack {
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
       INGRESS_SETTINGS_JSON: ingressSettings,
+      QUOTA_GUARD_JSON: JSON.stringify(
+        c.quotaGuard.enabled
+          ? { enabled: true, accessPointsPerFileSystem: c.quotaGuard.accessPointsPerFileSystem, iamQuotaRegion: c.quotaGuard.iamQuotaRegion }
+          : { enabled: false },
+      ),
     };
     // functions/shared/powertools.ts emits metrics with service=octw; the dashboard reads that dimension.
     // One `service` dimension per cell, so two cells in one account do not mix their metrics.
@@ -261,6 +267,20 @@ export class PlatformStack extends Stack {
     const purgeSweep = purgeAccess.schedule(this.functions.Purge.function, c.purgeSweepSchedule, c.prefix);
     const usageSchedule = usageAccess.schedule(this.functions.Usage.function, c.usageSchedule, c.prefix);
     const budgetSchedule = new BudgetSchedule(this, 'Budget', { prefix: c.prefix, fn: this.functions.Budget.function, schedule: c.budgetSchedule });
+    // Issue 13.5: the quota guard runs in the Lifecycle function's Register step; when on, it may read
+    // the quotas and their usage, and publishes each quota's headroom on a schedule, alarmed.
+    let quotaGuard: QuotaGuard | undefined;
+    if (c.quotaGuard.enabled) {
+      grantQuotaReads(this.functions.Lifecycle, storage.fileSystem.fileSystemArn);
+      quotaGuard = new QuotaGuard(this, 'QuotaGuard', {
+        prefix: c.prefix,
+        fn: this.functions.Lifecycle.function,
+        schedule: c.quotaGuard.schedule,
+        headroomAlarmPercent: c.quotaGuard.headroomAlarmPercent,
+        serviceName,
+        quotas: cellQuotas(c.plans, c.ingress !== undefined),
+      });
+    }
 
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: c.prefix,
@@ -301,6 +321,7 @@ export class PlatformStack extends Stack {
         TenantCensus: censusDeadLetterQueue,
         UsageSchedule: usageSchedule.deadLetterQueue,
         BudgetSchedule: budgetSchedule.deadLetterQueue,
+        ...(quotaGuard ? { QuotaHeadroom: quotaGuard.deadLetterQueue } : {}),
       },
       // A tenant over its plan's EFS quota (the Usage function also puts a TenantOverQuota event).
       metricAlarms: {
@@ -310,6 +331,8 @@ export class PlatformStack extends Stack {
       },
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });
+
+    for (const a of quotaGuard?.alarms ?? []) a.addAlarmAction(new cloudwatchActions.SnsAction(observability.topic));
 
     if (this.egressProxy) {
       // Denials as rate-limited TenantEgressDenied events (infra/constructs/egress-denials.ts).

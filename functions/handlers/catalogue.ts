@@ -44,7 +44,8 @@ export type EnvVar =
   | 'DEFAULT_EGRESS_ALLOWLIST_JSON'
   | 'EGRESS_SETTINGS_JSON'
   | 'EGRESS_PROXY_JSON'
-  | 'INGRESS_SETTINGS_JSON';
+  | 'INGRESS_SETTINGS_JSON'
+  | 'QUOTA_GUARD_JSON';
 
 const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
 
@@ -63,7 +64,20 @@ export const HANDLERS = {
     description: 'Moves tenant records through the lifecycle with conditional writes; audit trail and events',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS'],
+    env: [
+      ...COMMON,
+      'PLANS_JSON',
+      'VPC_CIDR',
+      'DEFAULT_EGRESS_ALLOWLIST_JSON',
+      'EGRESS_SETTINGS_JSON',
+      'UID_BASE',
+      'DATA_RETENTION_DAYS',
+      // The quota guard (issue 13.5): what it reads, and whether it is on.
+      'QUOTA_GUARD_JSON',
+      'SUBNET_IDS',
+      'FILE_SYSTEM_ID',
+      'INGRESS_SETTINGS_JSON',
+    ],
   },
   /** Tenant security group: create with default-deny egress plus allowlist, update rules, delete. */
   Network: {

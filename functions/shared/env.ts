@@ -9,6 +9,7 @@ import { EgressRuleSchema, PlanCatalogueSchema } from '../domain/tenant';
 import { EgressSettingsSchema } from '../domain/egress-settings';
 import { EgressProxySettingsSchema } from '../domain/egress-proxy-client';
 import { IngressEnvSchema } from '../domain/ingress';
+import { QuotaGuardSettingsSchema } from '../domain/quotas';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -96,6 +97,8 @@ const EnvSchema = z.object({
   EGRESS_PROXY_JSON: jsonEnv('EGRESS_PROXY_JSON', EgressProxySettingsSchema, 'egress proxy settings'),
   /** Ingress (issue 12): `{"enabled":false}` or the cell's route settings and ingress security group (infra/constructs/ingress.ts). */
   INGRESS_SETTINGS_JSON: jsonEnv('INGRESS_SETTINGS_JSON', IngressEnvSchema, 'ingress settings'),
+  /** The quota guard (issue 13.5, cdk.json `quotaGuard`): `{"enabled":false}` or its settings. */
+  QUOTA_GUARD_JSON: jsonEnv('QUOTA_GUARD_JSON', QuotaGuardSettingsSchema, 'quota guard settings'),
   /** Where the purge function's EFS access point (root /tenants) is mounted. */
   TENANTS_MOUNT_PATH: nonEmpty.regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }),
 } satisfies Record<EnvVar, z.ZodType>);

@@ -208,6 +208,8 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     TENANTS_MOUNT_PATH: options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants'),
     // Off unless the local cloud is started with `ingress` (it then seeds the shards and sets this).
     INGRESS_SETTINGS_JSON: JSON.stringify({ enabled: false }),
+    // Off unless a test turns it on (issue 13.5): today's behaviour.
+    QUOTA_GUARD_JSON: JSON.stringify({ enabled: false }),
   };
   return { ...env, ...options.overrides };
 }

@@ -171,6 +171,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (options.sharedFake) {
     options.sharedFake.seedPlatform({ vpcs: [{ vpcId: cell.vpcId, cidr: cell.vpcCidr }], fileSystemIds: [cell.fileSystemId], clusters: [cell.clusterName] });
   }
+  // The cell's task subnets, as EC2 describes them (the quota guard counts their free addresses).
+  cell.subnetIds.forEach((subnetId, i) => {
+    const cidr = cell.subnetCidrs[i];
+    if (cidr && !fake.ec2.network?.subnets.has(subnetId)) fake.ec2.network?.addSubnet({ subnetId, vpcId: cell.vpcId, cidr });
+  });
   const uninstallFake = installFakeAws(fake);
   const dynamoFaults = options.dynamoFaults
     ? installDynamoDbFaults({ rate: options.dynamoFaults.rate, seed: options.dynamoFaults.seed ?? 0xd1a0, ...(options.dynamoFaults.kinds ? { kinds: options.dynamoFaults.kinds } : {}) })

@@ -259,4 +259,9 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
   },
   // CloudWatch GetMetricData: 50 transactions per second (CloudWatch service quotas).
   CloudWatch: { GetMetricData: { group: 'GetMetricData', bucket: { burst: 50, refillPerSecond: 50 } } },
+  // Service Quotas Get* calls: modelled at 10 per second (the API throttles per account; no figure published).
+  ServiceQuotas: {
+    GetServiceQuota: { group: 'GetServiceQuota', bucket: { burst: 10, refillPerSecond: 10 } },
+    GetAWSDefaultServiceQuota: { group: 'GetAWSDefaultServiceQuota', bucket: { burst: 10, refillPerSecond: 10 } },
+  },
 };

@@ -22,6 +22,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { ServiceName } from './core';
 import type { FakeAws } from './fake';
 import type { IngressServiceName } from './ingress-errors';
@@ -42,6 +43,7 @@ const CLIENTS: readonly (readonly [Patchable, ServiceName | IngressServiceName])
   [EventBridgeClient, 'EventBridge'],
   [BedrockClient, 'Bedrock'],
   [CloudWatchClient, 'CloudWatch'],
+  [ServiceQuotasClient, 'ServiceQuotas'],
 ];
 
 let installed: FakeAws | undefined;
