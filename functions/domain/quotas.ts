@@ -115,7 +115,7 @@ export function tenantNeeds(
 
 /** Multiplies every need (n tenants of the same shape). */
 export function scaleNeeds(needs: QuotaNeeds, n: number): QuotaNeeds {
-  return Object.fromEntries(Object.entries(needs).map(([id, v]) => [id, QUOTAS[id as QuotaId].kind === 'perTenant' ? v : (v ?? 0) * n])) as QuotaNeeds;
+  return Object.fromEntries(Object.entries(needs).map(([id, v]) => [id, QUOTAS[id as QuotaId].kind === 'perTenant' ? v : (v ?? 0) * n]));
 }
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
