@@ -193,6 +193,18 @@ const ContextSchema = z
       })
       .strict()
       .default({ enabled: false, accessPointsPerFileSystem: 10_000, iamQuotaRegion: 'us-east-1', schedule: 'rate(15 minutes)', headroomAlarmPercent: 10 }),
+    /**
+     * Per-tenant restore and export (issue 13.4). `exportBuckets`: the only buckets `octw tenants export`
+     * may write to (none by default: exports are refused by IAM until the operator names a bucket);
+     * `maxExportBytes`: larger tenants are refused (the export runs in one Lambda invocation).
+     */
+    backup: z
+      .object({
+        exportBuckets: z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)).default([]),
+        maxExportBytes: z.int().positive().default(2 * 1024 ** 3),
+      })
+      .strict()
+      .default({ exportBuckets: [], maxExportBytes: 2 * 1024 ** 3 }),
     alarmEmail: z.email().optional(),
     /**
      * The per-cell egress proxy (issue 10, infra/egress-config.ts): on once `image` is set (and

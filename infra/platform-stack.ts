@@ -33,6 +33,7 @@ import { deadLetterQueue } from './constructs/dead-letter-queue';
 import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
 import { cellQuotas, grantQuotaReads, QuotaGuard } from './constructs/quota-guard';
+import { FILE_SYSTEM_MOUNT_PATH, RestoreAccess } from './constructs/restore';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -100,6 +101,7 @@ export class PlatformStack extends Stack {
     const provisionArn = stateMachineArn(this, c.prefix, 'ProvisionTenant');
     const purgeArn = stateMachineArn(this, c.prefix, 'PurgeTenant');
     const suspendArn = stateMachineArn(this, c.prefix, 'SuspendTenant');
+    const resumeArn = stateMachineArn(this, c.prefix, 'ResumeTenant');
     const purgeAccess = new PurgeAccess(this, 'Purge', {
       prefix: c.prefix,
       vpc: this.network.vpc,
@@ -109,6 +111,15 @@ export class PlatformStack extends Stack {
       logRetention: platformRetention,
     });
     const usageAccess = new UsageAccess(this, 'Usage', {
+      prefix: c.prefix,
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      fileSystem: storage.fileSystem,
+      endpointsSecurityGroup: this.network.endpointsSecurityGroup,
+      dynamoDbPrefixListId: purgeAccess.dynamoDbPrefixListId,
+    });
+    // Issue 13.4: the Restore function mounts the file system's root (AWS Backup restores off it).
+    const restoreAccess = new RestoreAccess(this, 'Restore', {
       prefix: c.prefix,
       vpc: this.network.vpc,
       subnets: this.network.privateSubnets,
@@ -208,6 +219,13 @@ export class PlatformStack extends Stack {
           ? { enabled: true, accessPointsPerFileSystem: c.quotaGuard.accessPointsPerFileSystem, iamQuotaRegion: c.quotaGuard.iamQuotaRegion }
           : { enabled: false },
       ),
+      BACKUP_JSON: Stack.of(this).toJsonString({
+        vaultName: storage.vault.backupVaultName,
+        restoreRoleArn: restoreAccess.restoreRole.roleArn,
+        fileSystemMountPath: FILE_SYSTEM_MOUNT_PATH,
+        resumeStateMachineArn: resumeArn,
+        maxExportBytes: c.backup.maxExportBytes,
+      }),
     };
     // functions/shared/powertools.ts emits metrics with service=octw; the dashboard reads that dimension.
     // One `service` dimension per cell, so two cells in one account do not mix their metrics.
@@ -230,6 +248,11 @@ export class PlatformStack extends Stack {
       egressPolicyTableArn: this.egressProxy?.policyTable.tableArn,
 
       ingressEnabled: this.ingress !== undefined,
+      restoreAccessPointArn: restoreAccess.accessPoint.accessPointArn,
+      backupVaultArn: storage.vault.backupVaultArn,
+      backupRestoreRoleArn: restoreAccess.restoreRole.roleArn,
+      resumeStateMachineArn: resumeArn,
+      exportBuckets: c.backup.exportBuckets,
     };
 
     const entries = Object.entries(HANDLERS) as [HandlerKey, HandlerSpec][];
@@ -249,6 +272,7 @@ export class PlatformStack extends Stack {
           // Purge and Usage mount /tenants (each through its own access point): the only functions in the VPC.
           ...(key === 'Purge' ? { vpc: purgeAccess.functionVpc } : {}),
           ...(key === 'Usage' ? { vpc: usageAccess.functionVpc } : {}),
+          ...(key === 'Restore' ? { vpc: restoreAccess.functionVpc } : {}),
         });
         BINDERS[key](fn, binderContext);
         return [key, fn];

@@ -45,7 +45,8 @@ export type EnvVar =
   | 'EGRESS_SETTINGS_JSON'
   | 'EGRESS_PROXY_JSON'
   | 'INGRESS_SETTINGS_JSON'
-  | 'QUOTA_GUARD_JSON';
+  | 'QUOTA_GUARD_JSON'
+  | 'BACKUP_JSON';
 
 const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
 
@@ -187,6 +188,19 @@ export const HANDLERS = {
     timeoutSeconds: 900,
     env: [...COMMON, 'PLANS_JSON', 'SUSPEND_STATE_MACHINE_ARN'],
   },
+  /**
+   * Issue 13.4: restore one tenant's directory from an AWS Backup recovery point (item-level restore,
+   * staged, verified, swapped in while SUSPENDED) and export it to an operator's SSE-KMS S3 location.
+   * Mounts the file system's ROOT through its own access point (uid 0; runs in the VPC): AWS Backup
+   * restores into /aws-backup-restore_<datetime>, outside /tenants.
+   */
+  Restore: {
+    entry: 'restore.ts',
+    description: "Restores a tenant's directory from an AWS Backup recovery point (staged, verified, swapped in while suspended) and exports it to SSE-KMS S3",
+    memoryMiB: 1024,
+    timeoutSeconds: 900,
+    env: ['TABLE_NAME', 'FILE_SYSTEM_ID', 'FILE_SYSTEM_ARN', 'SUSPEND_STATE_MACHINE_ARN', 'BACKUP_JSON'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerKey = keyof typeof HANDLERS;
@@ -235,6 +249,18 @@ export const STATE_MACHINES = {
     file: 'purge-tenant.asl.json',
     description: "DEPROVISIONED to PURGED: deletes the tenant's data on EFS and its log group once its retention has ended (or at once on request)",
     handlers: ['Lifecycle', 'Purge', 'Secrets'],
+    timeoutMinutes: 30,
+  },
+  RestoreTenant: {
+    file: 'restore-tenant.asl.json',
+    description: "Restores a tenant's directory from an AWS Backup recovery point: suspend if ACTIVE, item-level restore, verify, swap, resume",
+    handlers: ['Restore'],
+    timeoutMinutes: 1440,
+  },
+  ExportTenant: {
+    file: 'export-tenant.asl.json',
+    description: "Exports a tenant's directory to an operator-named S3 location, SSE-KMS encrypted, with a manifest",
+    handlers: ['Restore'],
     timeoutMinutes: 30,
   },
 } as const satisfies Record<string, StateMachineSpec>;

@@ -10,6 +10,7 @@ import { EgressSettingsSchema } from '../domain/egress-settings';
 import { EgressProxySettingsSchema } from '../domain/egress-proxy-client';
 import { IngressEnvSchema } from '../domain/ingress';
 import { QuotaGuardSettingsSchema } from '../domain/quotas';
+import { BackupSettingsSchema } from '../domain/backup-settings';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -99,6 +100,8 @@ const EnvSchema = z.object({
   INGRESS_SETTINGS_JSON: jsonEnv('INGRESS_SETTINGS_JSON', IngressEnvSchema, 'ingress settings'),
   /** The quota guard (issue 13.5, cdk.json `quotaGuard`): `{"enabled":false}` or its settings. */
   QUOTA_GUARD_JSON: jsonEnv('QUOTA_GUARD_JSON', QuotaGuardSettingsSchema, 'quota guard settings'),
+  /** Restore and export (issue 13.4, cdk.json `backup`): the vault, restore role and the Restore function's root mount. */
+  BACKUP_JSON: jsonEnv('BACKUP_JSON', BackupSettingsSchema, 'backup settings'),
   /** Where the purge function's EFS access point (root /tenants) is mounted. */
   TENANTS_MOUNT_PATH: nonEmpty.regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }),
 } satisfies Record<EnvVar, z.ZodType>);

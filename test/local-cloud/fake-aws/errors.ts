@@ -13,6 +13,8 @@ import { EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import * as iam from '@aws-sdk/client-iam';
 import * as sm from '@aws-sdk/client-secrets-manager';
 import * as sq from '@aws-sdk/client-service-quotas';
+import * as bk from '@aws-sdk/client-backup';
+import * as s3 from '@aws-sdk/client-s3';
 import type { ServiceName } from './core';
 
 export interface AwsMetadata {
@@ -44,6 +46,8 @@ const BASES: Record<ServiceName, BaseCtor> = {
   Bedrock: bedrock.BedrockServiceException,
   CloudWatch: cw.CloudWatchServiceException,
   ServiceQuotas: sq.ServiceQuotasServiceException,
+  Backup: bk.BackupServiceException,
+  S3: s3.S3ServiceException,
 };
 
 type ModeledCtor = new (options: { message: string; $metadata: AwsMetadata; ErrorCode?: string }) => Error;
@@ -66,6 +70,8 @@ const MODELED: Partial<Record<string, ModeledCtor>> = {
   'ServiceQuotas:TooManyRequestsException': sq.TooManyRequestsException,
   'ServiceQuotas:ServiceException': sq.ServiceException,
   'ServiceQuotas:AccessDeniedException': sq.AccessDeniedException,
+  'Backup:ServiceUnavailableException': bk.ServiceUnavailableException as unknown as ModeledCtor,
+  'S3:AccessDenied': s3.AccessDenied,
 };
 
 /** The client's modelled exception for `code` when there is one, else the service's base exception. */
@@ -118,6 +124,10 @@ export const THROTTLE_ERRORS: Record<ServiceName, { code: string; message: strin
   CloudWatch: { code: 'Throttling', message: 'Rate exceeded', status: 400 },
   // Service Quotas (JSON): TooManyRequestsException (Service Quotas API Reference, Errors).
   ServiceQuotas: { code: 'TooManyRequestsException', message: 'Rate exceeded', status: 400 },
+  // AWS Backup (REST-JSON) models no throttling exception: the common ThrottlingException, HTTP 400.
+  Backup: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 },
+  // S3: SlowDown, HTTP 503 (S3 API Reference, Error responses).
+  S3: { code: 'SlowDown', message: 'Please reduce your request rate.', status: 503 },
 };
 
 /** Transient (5xx) errors as each service names them. */
@@ -133,6 +143,8 @@ export const TRANSIENT_ERRORS: Record<ServiceName, { code: string; message: stri
   // CloudWatch models InternalServiceFault (HTTP 500) for its server-side errors.
   CloudWatch: { code: 'InternalServiceFault', message: 'Request processing has failed due to some unknown error, exception, or failure.', status: 500 },
   ServiceQuotas: { code: 'ServiceException', message: 'Something went wrong.', status: 500 },
+  Backup: { code: 'ServiceUnavailableException', message: 'The request failed due to a temporary failure of the server.', status: 500 },
+  S3: { code: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 },
 };
 
 /** Permanent (4xx, not retryable) errors as each service names them. */
@@ -147,4 +159,6 @@ export const PERMANENT_ERRORS: Record<ServiceName, { code: string; message: stri
   Bedrock: { code: 'AccessDeniedException', message: 'You do not have sufficient access to perform this action.', status: 403 },
   CloudWatch: { code: 'AccessDenied', message: 'User is not authorized to perform: cloudwatch:GetMetricData', status: 403 },
   ServiceQuotas: { code: 'AccessDeniedException', message: 'You do not have sufficient access to perform this action.', status: 400 },
+  Backup: { code: 'AccessDeniedException', message: 'User is not authorized to perform this action.', status: 403 },
+  S3: { code: 'AccessDenied', message: 'Access Denied', status: 403 },
 };

@@ -23,6 +23,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { BackupClient } from '@aws-sdk/client-backup';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { ServiceName } from './core';
 import type { FakeAws } from './fake';
 import type { IngressServiceName } from './ingress-errors';
@@ -44,6 +46,8 @@ const CLIENTS: readonly (readonly [Patchable, ServiceName | IngressServiceName])
   [BedrockClient, 'Bedrock'],
   [CloudWatchClient, 'CloudWatch'],
   [ServiceQuotasClient, 'ServiceQuotas'],
+  [BackupClient, 'Backup'],
+  [S3Client, 'S3'],
 ];
 
 let installed: FakeAws | undefined;
