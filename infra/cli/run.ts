@@ -15,6 +15,7 @@ import { runChannels } from './channels';
 import { runModels } from './models';
 import { runPairing } from './pairing';
 import { putSignup } from './signup';
+import { runExport, runRestore } from './backup';
 import { listTenants, showTenant } from './tenants-read';
 import { USAGE } from './usage';
 import type { Operation } from '../../functions/domain/operations';
@@ -52,6 +53,9 @@ const OPTIONS = {
   remove: { type: 'boolean' },
   channel: { type: 'string' },
   endpoint: { type: 'string' },
+  'recovery-point': { type: 'string' },
+  to: { type: 'string' },
+  'kms-key': { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -74,6 +78,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   signup: ['file'],
   'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups'],
   'tenants pairing': ['channel', 'endpoint'],
+  'tenants restore': [...OPERATION_OPTIONS, 'recovery-point'],
+  'tenants export': [...OPERATION_OPTIONS, 'to', 'kms-key'],
 };
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -189,6 +195,12 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
           wait: values.wait === true,
           pollIntervalMs: pollInterval(values['poll-interval']),
         });
+        break;
+      case 'tenants restore':
+        await runRestore(ctx, { id: args[0], recoveryPoint: values['recovery-point'], wait: values.wait === true, pollIntervalMs: pollInterval(values['poll-interval']) });
+        break;
+      case 'tenants export':
+        await runExport(ctx, { id: args[0], to: values.to, kmsKey: values['kms-key'], wait: values.wait === true, pollIntervalMs: pollInterval(values['poll-interval']) });
         break;
       default:
         await runOperation(ctx, {

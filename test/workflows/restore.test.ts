@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { LOCAL_CELL, localStateMachineArn } from '../local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { provision } from './support';
+import { cliWith, localCloudCliEnv } from '../cli/support';
 
 const root = mkdtempSync(join(tmpdir(), 'octw-restore-efs-'));
 const VAULT = 'octw-local-tenants';
@@ -146,5 +147,42 @@ describe('export one tenant to an operator-named, SSE-KMS encrypted S3 location'
     expect(out.error).toBe('ExportRefused');
     expect([...cloud.fake.s3.buckets.get('octw-exports')!.keys()].filter((k) => k.startsWith('plain'))).toEqual([]);
     expect(existsSync(join(root, 'tenants', 'rest-a'))).toBe(true);
+  });
+});
+
+describe('octw tenants restore | export', () => {
+  const octw = cliWith(() => localCloudCliEnv(cloud));
+
+  it('restores with --wait: the recovery point swapped in, the credential warning printed, the tenant back as it was', async () => {
+    writeFileSync(stateFile('rest-a'), 'tokens v4');
+    const uid = (await cloud.tenant('rest-a'))!.uid!;
+    chownSync(stateFile('rest-a'), uid, uid);
+    const point = cloud.fake.backup.createRecoveryPoint(LOCAL_CELL.fileSystemId, VAULT);
+    writeFileSync(stateFile('rest-a'), 'tokens v5');
+    const out = await octw('tenants', 'restore', 'rest-a', '--recovery-point', point, '--wait');
+    expect(out.stderr).toContain('OAuth tokens in plain text');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('SUCCEEDED');
+    expect(readFileSync(stateFile('rest-a'), 'utf8')).toBe('tokens v4');
+    expect((await cloud.tenant('rest-a'))?.status).toBe('SUSPENDED');
+  });
+
+  it('refuses an export without --kms-key or to a location that is not s3://, before starting anything', async () => {
+    const before = cloud.sfn.list().length;
+    const noKey = await octw('tenants', 'export', 'rest-a', '--to', 's3://octw-exports/x');
+    expect(noKey.code).not.toBe(0);
+    expect(noKey.stderr).toContain('must be encrypted with a KMS key');
+    const notS3 = await octw('tenants', 'export', 'rest-a', '--to', '/tmp/x', '--kms-key', KEY);
+    expect(notS3.stderr).toContain('--to must be s3://');
+    expect(cloud.sfn.list().length).toBe(before);
+  });
+
+  it('exports with --wait and --json, naming the workflow and carrying the warning', async () => {
+    const out = await octw('tenants', 'export', 'rest-a', '--to', 's3://octw-exports/cli', '--kms-key', KEY, '--wait', '--json');
+    expect(out.code).toBe(0);
+    const doc = JSON.parse(out.stdout) as { status: string; workflow: string; warning: string };
+    expect(doc).toMatchObject({ status: 'SUCCEEDED', workflow: 'ExportTenant' });
+    expect(doc.warning).toContain('credentials');
+    expect(cloud.fake.s3.object('octw-exports', 'cli/manifest.json')?.kmsKeyId).toBe(KEY);
   });
 });
