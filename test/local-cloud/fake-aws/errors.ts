@@ -70,7 +70,7 @@ const MODELED: Partial<Record<string, ModeledCtor>> = {
   'ServiceQuotas:TooManyRequestsException': sq.TooManyRequestsException,
   'ServiceQuotas:ServiceException': sq.ServiceException,
   'ServiceQuotas:AccessDeniedException': sq.AccessDeniedException,
-  'Backup:ServiceUnavailableException': bk.ServiceUnavailableException as unknown as ModeledCtor,
+  'Backup:ServiceUnavailableException': bk.ServiceUnavailableException,
   'S3:AccessDenied': s3.AccessDenied,
 };
 
