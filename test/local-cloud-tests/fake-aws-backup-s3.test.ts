@@ -74,7 +74,7 @@ describe('AWS Backup', () => {
     expect(await errorOf(() => backup.send(new DescribeRestoreJobCommand({ RestoreJobId: 'nope' })))).toBeInstanceOf(ResourceNotFoundException);
     expect(await errorOf(() => restore(point, { 'file-system-id': 'fs-unknown', newFileSystem: 'false', ItemsToRestore: '["/a"]' }))).toBeInstanceOf(InvalidParameterValueException);
     expect(await errorOf(() => restore(point, { 'file-system-id': FS, newFileSystem: 'false', ItemsToRestore: '["a","b","c","d","e","f"]' }))).toBeInstanceOf(InvalidParameterValueException);
-    expect(await errorOf(() => backup.send(new StartRestoreJobCommand({ RecoveryPointArn: point, Metadata: {}, IamRoleArn: undefined as unknown as string })))).toBeInstanceOf(MissingParameterValueException);
+    expect(await errorOf(() => backup.send(new StartRestoreJobCommand({ RecoveryPointArn: point, Metadata: {}, IamRoleArn: undefined })))).toBeInstanceOf(MissingParameterValueException);
   });
 
   it('runs a job for restoreJobMs on the fake clock, and ends it FAILED when told to', async () => {
