@@ -526,7 +526,8 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
       throw new Error('Restore binder: restoreAccessPointArn, backupVaultArn, backupRestoreRoleArn and resumeStateMachineArn are required');
     }
     const stack = Stack.of(fn);
-    const executionsOf = (arn: string) => stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stack.splitArn(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? ''}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const machineName = (arn: string) => stack.splitArn(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? '';
+    const executionsOf = (arn: string) => stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${machineName(arn)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const statements = [
       statement('ReadTenantRecord', ['dynamodb:GetItem'], [ctx.tableArn]),
       statement('SuspendAndResume', ['states:StartExecution'], [ctx.suspendStateMachineArn, ctx.resumeStateMachineArn]),
@@ -566,7 +567,10 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
       },
       { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:backup:<AWS::Region>:<AWS::AccountId>:recovery-point:*]', reason: 'Recovery points are created daily by the cell\'s backup plan; the function is limited to the cell\'s vault name in DescribeRecoveryPoint and checks the point is a backup of the cell\'s file system.' },
       ...buckets.map((b) => ({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${b}/*]`, reason: 'Export objects are named per tenant and time under the operator-named prefix; writes require SSE-KMS.' })),
-      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:*]', reason: 'Executions of the suspend and resume state machines only.' },
+      ...[ctx.suspendStateMachineArn, ctx.resumeStateMachineArn].map((arn) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${machineName(arn)}:*]`,
+        reason: 'DescribeExecution on the runs of the suspend and resume state machines only (their execution names are chosen at run time).',
+      })),
     ]);
   },
 };
