@@ -190,6 +190,39 @@ const ContextSchema = z
       })
       .strict()
       .default({ schedule: 'rate(6 hours)', mode: 'report', orphanGraceHours: 24, pageSize: 50 }),
+    /**
+     * The quota guard (issue 13.5, infra/constructs/quota-guard.ts): before provisioning, the cell
+     * checks every quota a tenant consumes against live usage and refuses a tenant that does not fit.
+     * Off by default (today's behaviour). When on, each quota's headroom is published on `schedule`
+     * and alarmed below `headroomAlarmPercent`.
+     */
+    quotaGuard: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** EFS access points per file system: not in Service Quotas (AWS default 10,000; raised by a support case). */
+        accessPointsPerFileSystem: z.int().positive().default(10_000),
+        /** The Region Service Quotas answers IAM's (global) quotas in. */
+        iamQuotaRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).default('us-east-1'),
+        schedule: z
+          .string()
+          .regex(/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/, { error: 'must be a cron(...) or rate(...) expression' })
+          .default('rate(15 minutes)'),
+        headroomAlarmPercent: z.number().min(0).max(100).default(10),
+      })
+      .strict()
+      .default({ enabled: false, accessPointsPerFileSystem: 10_000, iamQuotaRegion: 'us-east-1', schedule: 'rate(15 minutes)', headroomAlarmPercent: 10 }),
+    /**
+     * Per-tenant restore and export (issue 13.4). `exportBuckets`: the only buckets `octw tenants export`
+     * may write to (none by default: exports are refused by IAM until the operator names a bucket);
+     * `maxExportBytes`: larger tenants are refused (the export runs in one Lambda invocation).
+     */
+    backup: z
+      .object({
+        exportBuckets: z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)).default([]),
+        maxExportBytes: z.int().positive().default(2 * 1024 ** 3),
+      })
+      .strict()
+      .default({ exportBuckets: [], maxExportBytes: 2 * 1024 ** 3 }),
     alarmEmail: z.email().optional(),
     /**
      * The per-cell egress proxy (issue 10, infra/egress-config.ts): on once `image` is set (and

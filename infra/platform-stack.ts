@@ -34,6 +34,8 @@ import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
 import { GatewayEvents } from './constructs/gateway-events';
 import { ReconcileSchedule } from './constructs/reconcile';
+import { cellQuotas, grantQuotaReads, QuotaGuard } from './constructs/quota-guard';
+import { FILE_SYSTEM_MOUNT_PATH, RestoreAccess } from './constructs/restore';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -101,6 +103,7 @@ export class PlatformStack extends Stack {
     const provisionArn = stateMachineArn(this, c.prefix, 'ProvisionTenant');
     const purgeArn = stateMachineArn(this, c.prefix, 'PurgeTenant');
     const suspendArn = stateMachineArn(this, c.prefix, 'SuspendTenant');
+    const resumeArn = stateMachineArn(this, c.prefix, 'ResumeTenant');
     const purgeAccess = new PurgeAccess(this, 'Purge', {
       prefix: c.prefix,
       vpc: this.network.vpc,
@@ -110,6 +113,15 @@ export class PlatformStack extends Stack {
       logRetention: platformRetention,
     });
     const usageAccess = new UsageAccess(this, 'Usage', {
+      prefix: c.prefix,
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      fileSystem: storage.fileSystem,
+      endpointsSecurityGroup: this.network.endpointsSecurityGroup,
+      dynamoDbPrefixListId: purgeAccess.dynamoDbPrefixListId,
+    });
+    // Issue 13.4: the Restore function mounts the file system's root (AWS Backup restores off it).
+    const restoreAccess = new RestoreAccess(this, 'Restore', {
       prefix: c.prefix,
       vpc: this.network.vpc,
       subnets: this.network.privateSubnets,
@@ -205,6 +217,18 @@ export class PlatformStack extends Stack {
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
       INGRESS_SETTINGS_JSON: ingressSettings,
       RECONCILE_SETTINGS_JSON: JSON.stringify({ mode: c.reconcile.mode, orphanGraceHours: c.reconcile.orphanGraceHours, pageSize: c.reconcile.pageSize }),
+      QUOTA_GUARD_JSON: JSON.stringify(
+        c.quotaGuard.enabled
+          ? { enabled: true, accessPointsPerFileSystem: c.quotaGuard.accessPointsPerFileSystem, iamQuotaRegion: c.quotaGuard.iamQuotaRegion }
+          : { enabled: false },
+      ),
+      BACKUP_JSON: Stack.of(this).toJsonString({
+        vaultName: storage.vault.backupVaultName,
+        restoreRoleArn: restoreAccess.restoreRole.roleArn,
+        fileSystemMountPath: FILE_SYSTEM_MOUNT_PATH,
+        resumeStateMachineArn: resumeArn,
+        maxExportBytes: c.backup.maxExportBytes,
+      }),
     };
     // functions/shared/powertools.ts emits metrics with service=octw; the dashboard reads that dimension.
     // One `service` dimension per cell, so two cells in one account do not mix their metrics.
@@ -229,6 +253,11 @@ export class PlatformStack extends Stack {
       ingressEnabled: this.ingress !== undefined,
       gatewayWaitStateMachineArns: (['ProvisionTenant', 'ResumeTenant', 'UpdateTenant'] as const).map((k) => stateMachineArn(this, c.prefix, k)),
       reconcileRepair: c.reconcile.mode === 'repair',
+      restoreAccessPointArn: restoreAccess.accessPoint.accessPointArn,
+      backupVaultArn: storage.vault.backupVaultArn,
+      backupRestoreRoleArn: restoreAccess.restoreRole.roleArn,
+      resumeStateMachineArn: resumeArn,
+      exportBuckets: c.backup.exportBuckets,
     };
 
     const entries = Object.entries(HANDLERS) as [HandlerKey, HandlerSpec][];
@@ -248,6 +277,7 @@ export class PlatformStack extends Stack {
           // Purge and Usage mount /tenants (each through its own access point): the only functions in the VPC.
           ...(key === 'Purge' ? { vpc: purgeAccess.functionVpc } : {}),
           ...(key === 'Usage' ? { vpc: usageAccess.functionVpc } : {}),
+          ...(key === 'Restore' ? { vpc: restoreAccess.functionVpc } : {}),
         });
         BINDERS[key](fn, binderContext);
         return [key, fn];
@@ -268,6 +298,20 @@ export class PlatformStack extends Stack {
     const budgetSchedule = new BudgetSchedule(this, 'Budget', { prefix: c.prefix, fn: this.functions.Budget.function, schedule: c.budgetSchedule });
     // Issue 14.1: the cell cluster's ECS events resume the workflows' gateway waits.
     const gatewayEvents = new GatewayEvents(this, 'GatewayEvents', { prefix: c.prefix, cellId: c.cellId, clusterName: c.clusterName, fn: this.functions.GatewayEvents.function });
+    // Issue 13.5: the quota guard runs in the Lifecycle function's Register step; when on, it may read
+    // the quotas and their usage, and publishes each quota's headroom on a schedule, alarmed.
+    let quotaGuard: QuotaGuard | undefined;
+    if (c.quotaGuard.enabled) {
+      grantQuotaReads(this.functions.Lifecycle, storage.fileSystem.fileSystemArn);
+      quotaGuard = new QuotaGuard(this, 'QuotaGuard', {
+        prefix: c.prefix,
+        fn: this.functions.Lifecycle.function,
+        schedule: c.quotaGuard.schedule,
+        headroomAlarmPercent: c.quotaGuard.headroomAlarmPercent,
+        serviceName,
+        quotas: cellQuotas(c.plans, c.ingress !== undefined),
+      });
+    }
 
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: c.prefix,
@@ -313,6 +357,7 @@ export class PlatformStack extends Stack {
         BudgetSchedule: budgetSchedule.deadLetterQueue,
         GatewayEventsRule: gatewayEvents.deadLetterQueue,
         ReconcileSchedule: reconcileSchedule.deadLetterQueue,
+        ...(quotaGuard ? { QuotaHeadroom: quotaGuard.deadLetterQueue } : {}),
       },
       // A tenant over its plan's EFS quota (the Usage function also puts a TenantOverQuota event).
       metricAlarms: {
@@ -322,6 +367,8 @@ export class PlatformStack extends Stack {
       },
       ...(c.alarmEmail ? { alarmEmail: c.alarmEmail } : {}),
     });
+
+    for (const a of quotaGuard?.alarms ?? []) a.addAlarmAction(new cloudwatchActions.SnsAction(observability.topic));
 
     if (this.egressProxy) {
       // Denials as rate-limited TenantEgressDenied events (infra/constructs/egress-denials.ts).

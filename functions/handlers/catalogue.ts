@@ -45,7 +45,9 @@ export type EnvVar =
   | 'EGRESS_SETTINGS_JSON'
   | 'EGRESS_PROXY_JSON'
   | 'INGRESS_SETTINGS_JSON'
-  | 'RECONCILE_SETTINGS_JSON';
+  | 'RECONCILE_SETTINGS_JSON'
+  | 'QUOTA_GUARD_JSON'
+  | 'BACKUP_JSON';
 
 const COMMON: readonly EnvVar[] = ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID'];
 
@@ -64,7 +66,20 @@ export const HANDLERS = {
     description: 'Moves tenant records through the lifecycle with conditional writes; audit trail and events',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS'],
+    env: [
+      ...COMMON,
+      'PLANS_JSON',
+      'VPC_CIDR',
+      'DEFAULT_EGRESS_ALLOWLIST_JSON',
+      'EGRESS_SETTINGS_JSON',
+      'UID_BASE',
+      'DATA_RETENTION_DAYS',
+      // The quota guard (issue 13.5): what it reads, and whether it is on.
+      'QUOTA_GUARD_JSON',
+      'SUBNET_IDS',
+      'FILE_SYSTEM_ID',
+      'INGRESS_SETTINGS_JSON',
+    ],
   },
   /** Tenant security group: create with default-deny egress plus allowlist, update rules, delete. */
   Network: {
@@ -214,6 +229,19 @@ export const HANDLERS = {
       'RECONCILE_SETTINGS_JSON',
     ],
   },
+  /**
+   * Issue 13.4: restore one tenant's directory from an AWS Backup recovery point (item-level restore,
+   * staged, verified, swapped in while SUSPENDED) and export it to an operator's SSE-KMS S3 location.
+   * Mounts the file system's ROOT through its own access point (uid 0; runs in the VPC): AWS Backup
+   * restores into /aws-backup-restore_<datetime>, outside /tenants.
+   */
+  Restore: {
+    entry: 'restore.ts',
+    description: "Restores a tenant's directory from an AWS Backup recovery point (staged, verified, swapped in while suspended) and exports it to SSE-KMS S3",
+    memoryMiB: 1024,
+    timeoutSeconds: 900,
+    env: ['TABLE_NAME', 'FILE_SYSTEM_ID', 'FILE_SYSTEM_ARN', 'SUSPEND_STATE_MACHINE_ARN', 'BACKUP_JSON'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerKey = keyof typeof HANDLERS;
@@ -281,6 +309,18 @@ export const STATE_MACHINES = {
     description: "Compares every tenant's live resources with its record (report or repair per cell setting), then sweeps orphans",
     handlers: ['Reconcile'],
     timeoutMinutes: 240,
+  },
+  RestoreTenant: {
+    file: 'restore-tenant.asl.json',
+    description: "Restores a tenant's directory from an AWS Backup recovery point: suspend if ACTIVE, item-level restore, verify, swap, resume",
+    handlers: ['Restore'],
+    timeoutMinutes: 1440,
+  },
+  ExportTenant: {
+    file: 'export-tenant.asl.json',
+    description: "Exports a tenant's directory to an operator-named S3 location, SSE-KMS encrypted, with a manifest",
+    handlers: ['Restore'],
+    timeoutMinutes: 30,
   },
 } as const satisfies Record<string, StateMachineSpec>;
 

@@ -3,7 +3,13 @@
  * transition (activate, fail, ...), recording the caught error as the tenant's last error.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import * as z from 'zod';
 import { TRANSITIONS, TRANSITION_NAMES, type TransitionName } from '../domain/lifecycle';
 import { TENANT_STATUSES, type TenantStatus } from '../domain/tenant';
@@ -13,6 +19,9 @@ import { describeCaught, makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { metrics } from '../shared/powertools';
 import { TenantCredentials } from '../adapters/tenant-credentials';
+import { AwsQuotaReadings } from '../adapters/quota-readings';
+import { QUOTA_IDS } from '../domain/quotas';
+import { checkQuotas, guardProvisioning, quotaHeadroom } from '../usecases/quota-guard';
 import { applyTransition, registerForProvisioning } from '../usecases/lifecycle';
 import { claimForOperation, claimForUpdate, CLAIMS, type ClaimOperation } from '../usecases/operations';
 import { signupContextOf } from '../usecases/signup';
@@ -23,11 +32,46 @@ const deps = lifecycleDepsFromEnv();
 /** Verifies channel credential references (DescribeSecret: metadata and tags only, never a value). */
 const credentials = new TenantCredentials(new SecretsManagerClient(CLIENT_CONFIG));
 
+/** The quota guard (issue 13.5): off unless cdk.json `quotaGuard.enabled`. */
+const quotaEnv = loadEnv(['QUOTA_GUARD_JSON', 'SUBNET_IDS', 'FILE_SYSTEM_ID', 'INGRESS_SETTINGS_JSON', 'EGRESS_SETTINGS_JSON', 'DEFAULT_EGRESS_ALLOWLIST_JSON']);
+const quotaSettings = quotaEnv.QUOTA_GUARD_JSON;
+const quotaReadings = quotaSettings.enabled
+  ? new AwsQuotaReadings(
+      {
+        serviceQuotas: new ServiceQuotasClient(CLIENT_CONFIG),
+        serviceQuotasIam: new ServiceQuotasClient({ ...CLIENT_CONFIG, region: quotaSettings.iamQuotaRegion }),
+        cloudwatch: new CloudWatchClient(CLIENT_CONFIG),
+        iam: new IAMClient(CLIENT_CONFIG),
+        ec2: new EC2Client(CLIENT_CONFIG),
+        efs: new EFSClient(CLIENT_CONFIG),
+        elbv2: new ElasticLoadBalancingV2Client(CLIENT_CONFIG),
+      },
+      { fileSystemId: quotaEnv.FILE_SYSTEM_ID, subnetIds: quotaEnv.SUBNET_IDS, accessPointsPerFileSystem: quotaSettings.accessPointsPerFileSystem },
+    )
+  : undefined;
+const quotaGuardDeps = quotaReadings
+  ? {
+      ...deps,
+      readings: quotaReadings,
+      plans: signupContext.plans,
+      ingress: quotaEnv.INGRESS_SETTINGS_JSON.enabled,
+      defaultAllowlist: quotaEnv.DEFAULT_EGRESS_ALLOWLIST_JSON,
+      approvedPrefixLists: quotaEnv.EGRESS_SETTINGS_JSON.approvedPrefixLists,
+    }
+  : undefined;
+
 const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
 
 const Input = z.discriminatedUnion('action', [
   /** Scheduled: publish how many tenants are in each status (the dashboard's "tenants by status"). */
   z.object({ action: z.literal('census') }),
+  /** Scheduled (quota guard on): publish each quota's headroom (QuotaHeadroomPercent, alarmed per quota). */
+  z.object({ action: z.literal('quotaHeadroom') }),
+  /**
+   * The quota guard as a use case for other workflows (a rollout before it starts): `needs` per quota
+   * id, e.g. `{fargateOnDemandVcpu: 4}`. Answers `{ok, refusals, readings}`; creates nothing.
+   */
+  z.object({ action: z.literal('quotaCheck'), needs: z.partialRecord(z.enum(QUOTA_IDS), z.number().nonnegative()) }),
   z.object({ action: z.literal('register'), signup: z.unknown(), executionArn: z.string().min(1) }),
   /** First step of deprovision/suspend/resume: validate `{tenantId}` and claim the tenant. */
   z.object({
@@ -64,12 +108,27 @@ export const handler = makeHandler('Lifecycle', Input, async (input) => {
     }
     return { counts };
   }
+  if (input.action === 'quotaHeadroom' || input.action === 'quotaCheck') {
+    if (!quotaReadings || !quotaGuardDeps) return { enabled: false };
+    if (input.action === 'quotaCheck') return { enabled: true, ...(await checkQuotas({ readings: quotaReadings }, input.needs)) };
+    const headroom = await quotaHeadroom(quotaGuardDeps);
+    for (const h of headroom) {
+      const metric = metrics.singleMetric();
+      metric.addDimension('Quota', h.id);
+      metric.addMetric('QuotaHeadroomPercent', MetricUnit.Percent, h.headroomPercent);
+    }
+    return { enabled: true, headroom };
+  }
   if (input.action === 'register') {
     const ticket = await registerForProvisioning(
       { ...deps, signup: signupContext, uidBase: env.UID_BASE },
       input.signup,
       input.executionArn,
     );
+    // Claimed, nothing created yet: a tenant that does not fit is refused here (QuotaExceededError),
+    // and the workflow's compensation takes it to FAILED with the reason. Run again on a retry of
+    // this step (the claim is then a no-op), so a retried Register never skips the check.
+    if (quotaGuardDeps) await guardProvisioning(quotaGuardDeps, ticket.tenantId, input.executionArn);
     metrics.addMetric('ProvisioningStarted', MetricUnit.Count, 1);
     return ticket;
   }

@@ -10,6 +10,8 @@ import { EgressSettingsSchema } from '../domain/egress-settings';
 import { EgressProxySettingsSchema } from '../domain/egress-proxy-client';
 import { IngressEnvSchema } from '../domain/ingress';
 import { ReconcileSettingsSchema } from '../domain/reconcile-settings';
+import { QuotaGuardSettingsSchema } from '../domain/quotas';
+import { BackupSettingsSchema } from '../domain/backup-settings';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -97,6 +99,10 @@ const EnvSchema = z.object({
   EGRESS_PROXY_JSON: jsonEnv('EGRESS_PROXY_JSON', EgressProxySettingsSchema, 'egress proxy settings'),
   /** Ingress (issue 12): `{"enabled":false}` or the cell's route settings and ingress security group (infra/constructs/ingress.ts). */
   INGRESS_SETTINGS_JSON: jsonEnv('INGRESS_SETTINGS_JSON', IngressEnvSchema, 'ingress settings'),
+  /** The quota guard (issue 13.5, cdk.json `quotaGuard`): `{"enabled":false}` or its settings. */
+  QUOTA_GUARD_JSON: jsonEnv('QUOTA_GUARD_JSON', QuotaGuardSettingsSchema, 'quota guard settings'),
+  /** Restore and export (issue 13.4, cdk.json `backup`): the vault, restore role and the Restore function's root mount. */
+  BACKUP_JSON: jsonEnv('BACKUP_JSON', BackupSettingsSchema, 'backup settings'),
   /** Where the purge function's EFS access point (root /tenants) is mounted. */
   TENANTS_MOUNT_PATH: nonEmpty.regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }),
   /** Issue 13: the cell's reconcile settings (functions/domain/reconcile-settings.ts). */

@@ -16,6 +16,7 @@ import { runAudit, runFleetReconcile } from './fleet-reconcile';
 import { runModels } from './models';
 import { runPairing } from './pairing';
 import { putSignup } from './signup';
+import { runExport, runRestore } from './backup';
 import { listTenants, showTenant } from './tenants-read';
 import { USAGE } from './usage';
 import type { Operation } from '../../functions/domain/operations';
@@ -57,6 +58,9 @@ const OPTIONS = {
   endpoint: { type: 'string' },
   tenant: { type: 'string' },
   repair: { type: 'boolean' },
+  'recovery-point': { type: 'string' },
+  to: { type: 'string' },
+  'kms-key': { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -81,6 +85,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants pairing': ['channel', 'endpoint'],
   'fleet reconcile': ['tenant', 'repair'],
   audit: ['tenant'],
+  'tenants restore': [...OPERATION_OPTIONS, 'recovery-point'],
+  'tenants export': [...OPERATION_OPTIONS, 'to', 'kms-key'],
 };
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -202,6 +208,12 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
           wait: values.wait === true,
           pollIntervalMs: pollInterval(values['poll-interval']),
         });
+        break;
+      case 'tenants restore':
+        await runRestore(ctx, { id: args[0], recoveryPoint: values['recovery-point'], wait: values.wait === true, pollIntervalMs: pollInterval(values['poll-interval']) });
+        break;
+      case 'tenants export':
+        await runExport(ctx, { id: args[0], to: values.to, kmsKey: values['kms-key'], wait: values.wait === true, pollIntervalMs: pollInterval(values['poll-interval']) });
         break;
       default:
         await runOperation(ctx, {

@@ -13,6 +13,8 @@ Usage:
   octw tenants update ID [--plan P] [--allowlist-file F] [--preset NAME]... [--host-allow HOST:PORT[,PORT]]...
                          [--clear-hosts] [--image I] [--wait] [--json]
   octw tenants purge ID [--immediate] [--wait] [--json]
+  octw tenants restore ID --recovery-point ARN [--wait] [--json]
+  octw tenants export ID --to s3://BUCKET/PREFIX --kms-key ARN [--wait] [--json]
   octw tenants channels list ID [--json]
   octw tenants channels add ID --type T --credential FIELD=FILE|- ... [--allow-from A,B] [--groups G,H] [--roles R,S]
                          [--wait] [--json]
@@ -57,6 +59,14 @@ Commands:
                        replace the tenant's list, checked against its plan) or --clear-hosts.
   tenants purge        Starts PurgeTenant (DEPROVISIONED; after the retention period, or at once
                        with --immediate).
+  tenants restore      Starts RestoreTenant: suspends an ACTIVE tenant, restores its directory from
+                       the AWS Backup recovery point (item-level, into a staging path), verifies it
+                       (owner = the tenant's uid/gid, not empty), swaps it in, resumes the tenant.
+                       A failure leaves the current data and the tenant's previous state.
+  tenants export       Starts ExportTenant: copies the tenant's directory to s3://BUCKET/PREFIX,
+                       every object SSE-KMS with --kms-key (required; the bucket must be one of the
+                       cell's backup.exportBuckets), plus manifest.json. The state directory holds
+                       OAuth tokens in plain text: backups and exports are credentials.
   tenants channels     A tenant's channels (telegram, slack in socket mode, discord, or a channel
                        plugin its plan declares), changed only by UpdateTenant (audited; a failed
                        update restores them). add stores each credential as the secret

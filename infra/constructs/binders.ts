@@ -40,6 +40,13 @@ export interface BinderContext {
   readonly gatewayWaitStateMachineArns?: readonly string[];
   /** Issue 13: the cell's reconcile repairs (cdk.json reconcile.mode "repair"); otherwise the Reconcile function only reads. */
   readonly reconcileRepair?: boolean;
+  /** Issue 13.4: the Restore function's access point (root /, uid 0), the cell's vault, AWS Backup's restore role. */
+  readonly restoreAccessPointArn?: string;
+  readonly backupVaultArn?: string;
+  readonly backupRestoreRoleArn?: string;
+  readonly resumeStateMachineArn?: string;
+  /** Buckets an export may write to (cdk.json `backup.exportBuckets`); none: exports are refused by IAM. */
+  readonly exportBuckets?: readonly string[];
 }
 
 export type Binder = (fn: HouseFunction, ctx: BinderContext) => void;
@@ -609,5 +616,63 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         },
       ],
     );
+  },
+  /**
+   * Restore (issue 13.4): reads the tenant record; starts and reads SuspendTenant / ResumeTenant runs;
+   * reads recovery points of the cell's vault and starts restore jobs as AWS Backup's restore role
+   * (PassRole only to backup.amazonaws.com); mounts the file system's root through its own access
+   * point; writes exports only to the configured buckets and only with SSE-KMS.
+   */
+  Restore: (fn, ctx) => {
+    if (!ctx.restoreAccessPointArn || !ctx.backupVaultArn || !ctx.backupRestoreRoleArn || !ctx.resumeStateMachineArn) {
+      throw new Error('Restore binder: restoreAccessPointArn, backupVaultArn, backupRestoreRoleArn and resumeStateMachineArn are required');
+    }
+    const stack = Stack.of(fn);
+    const machineName = (arn: string) => stack.splitArn(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? '';
+    const executionsOf = (arn: string) => stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${machineName(arn)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const statements = [
+      statement('ReadTenantRecord', ['dynamodb:GetItem'], [ctx.tableArn]),
+      statement('SuspendAndResume', ['states:StartExecution'], [ctx.suspendStateMachineArn, ctx.resumeStateMachineArn]),
+      statement('ReadSuspendAndResumeRuns', ['states:DescribeExecution'], [executionsOf(ctx.suspendStateMachineArn), executionsOf(ctx.resumeStateMachineArn)]),
+      statement('ReadRecoveryPoints', ['backup:DescribeRecoveryPoint', 'backup:StartRestoreJob'], [
+        ctx.backupVaultArn,
+        stack.formatArn({ service: 'backup', resource: 'recovery-point', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ]),
+      statement('ReadRestoreJobs', ['backup:DescribeRestoreJob'], ['*']),
+      statement('PassRestoreRole', ['iam:PassRole'], [ctx.backupRestoreRoleArn], { StringEquals: { 'iam:PassedToService': 'backup.amazonaws.com' } }),
+      statement(
+        'MountFileSystemRootAsRoot',
+        ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess'],
+        [ctx.fileSystemArn],
+        { StringEquals: { 'elasticfilesystem:AccessPointArn': ctx.restoreAccessPointArn }, Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+      ),
+      statement(
+        'LambdaVpcNetworkInterfaces',
+        ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        ['*'],
+      ),
+    ];
+    const buckets = ctx.exportBuckets ?? [];
+    if (buckets.length > 0) {
+      statements.push(
+        statement('WriteEncryptedExports', ['s3:PutObject'], buckets.map((b) => `arn:${stack.partition}:s3:::${b}/*`), {
+          StringEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+        }),
+        statement('EncryptExportsThroughS3', ['kms:GenerateDataKey'], ['*'], { StringLike: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } }),
+      );
+    }
+    fn.allow(statements, [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'The ENI actions Lambda needs to run in a VPC and backup:DescribeRestoreJob support no resource-level permissions; kms:GenerateDataKey is limited to use through S3 (kms:ViaService) for operator keys named at export time.',
+      },
+      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:backup:<AWS::Region>:<AWS::AccountId>:recovery-point:*]', reason: 'Recovery points are created daily by the cell\'s backup plan; the function is limited to the cell\'s vault name in DescribeRecoveryPoint and checks the point is a backup of the cell\'s file system.' },
+      ...buckets.map((b) => ({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${b}/*]`, reason: 'Export objects are named per tenant and time under the operator-named prefix; writes require SSE-KMS.' })),
+      ...[ctx.suspendStateMachineArn, ctx.resumeStateMachineArn].map((arn) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${machineName(arn)}:*]`,
+        reason: 'DescribeExecution on the runs of the suspend and resume state machines only (their execution names are chosen at run time).',
+      })),
+    ]);
   },
 };

@@ -26,6 +26,8 @@ const CLIENT_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesystem:Clie
 export class Storage extends Construct {
   readonly fileSystem: efs.FileSystem;
   readonly backupPlan: backup.BackupPlan;
+  /** The cell's backup vault (issue 13.4: per-tenant restores read its recovery points). */
+  readonly vault: backup.BackupVault;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -76,10 +78,10 @@ export class Storage extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const vault = new backup.BackupVault(this, 'Vault', {
+    const vault = (this.vault = new backup.BackupVault(this, 'Vault', {
       backupVaultName: `${props.prefix}-tenants`,
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     this.backupPlan = new backup.BackupPlan(this, 'Plan', {
       backupPlanName: `${props.prefix}-tenants`,
       backupVault: vault,

@@ -112,6 +112,11 @@ describe('Lambda bundles', () => {
       DATA_RETENTION_DAYS: '30',
       DEFAULT_EGRESS_ALLOWLIST_JSON: '[]',
       EGRESS_SETTINGS_JSON: JSON.stringify({ protectedCidrs: ['10.64.0.0/16'] }),
+      // The quota guard's settings (issue 13.5): off, as cdk.json ships.
+      QUOTA_GUARD_JSON: JSON.stringify({ enabled: false }),
+      SUBNET_IDS: 'subnet-0a,subnet-0b',
+      FILE_SYSTEM_ID: 'fs-0123456789abcdef0',
+      INGRESS_SETTINGS_JSON: JSON.stringify({ enabled: false }),
     };
     const url = `file://${path.join(bundles.Lifecycle, 'index.mjs')}`;
     const loaded = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); process.stdout.write(typeof m.handler);`], {

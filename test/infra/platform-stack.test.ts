@@ -266,10 +266,13 @@ describe('PlatformStack', () => {
       }
     });
 
-    it('lets only the Gateway function pass roles, only tenant roles and the execution role, only to ECS tasks', () => {
+    it('lets only the Gateway function pass roles to ECS (tenant roles and the execution role), and only the Restore function pass AWS Backup its restore role', () => {
       const passers = allStatements(template).filter(({ statement }) => actionsOf(statement).includes('iam:PassRole'));
-      expect(passers).toHaveLength(1);
-      const [{ logicalId, statement }] = passers as [{ logicalId: string; statement: CfnStatement }];
+      expect(passers).toHaveLength(2);
+      const restore = passers.find((p) => p.logicalId.startsWith('RestoreFunctionPolicy'));
+      expect(restore?.statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'backup.amazonaws.com' } });
+      expect(json(restore?.statement.Resource)).toMatch(/^\{"Fn::GetAtt":\["RestoreBackupRestoreRole[0-9A-F]+","Arn"\]\}$/);
+      const [{ logicalId, statement }] = passers.filter((p) => p !== restore) as [{ logicalId: string; statement: CfnStatement }];
       expect(logicalId).toMatch(/^GatewayFunctionPolicy/);
       expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
       expect(json(statement.Resource)).toContain(`:role${TENANT_ROLE_PATH}${config.prefix}--*`);

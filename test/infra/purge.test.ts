@@ -33,6 +33,9 @@ const purgeAccessPoint = accessPoints.find(({ id }) => id.includes('PurgeAccessP
 // The Usage function (issue 8, EFS quotas) has its own root access point on /tenants, mounted read-only.
 const usageFn = functions.find(({ props }) => props.FunctionName === `${config.prefix}-usage`);
 const usageAccessPoint = accessPoints.find(({ id }) => id.includes('UsageAccessPoint'));
+// Issue 13.4: the Restore function has its own root access point on the file system's root "/".
+const restoreFn = functions.find(({ props }) => props.FunctionName === `${config.prefix}-restore`);
+const restoreAccessPoint = accessPoints.find(({ id }) => id.includes('RestoreAccessPoint'));
 const purgeSecurityGroupId = purgeFn?.props.VpcConfig?.SecurityGroupIds[0];
 
 describe('purge infrastructure', () => {
@@ -40,8 +43,10 @@ describe('purge infrastructure', () => {
     expect(synthError?.message).toBeUndefined();
   });
 
-  it('gives the platform two access points, Purge\'s and Usage\'s, each rooted at /tenants with POSIX uid/gid 0', () => {
-    expect(accessPoints).toHaveLength(2);
+  it('gives the platform three access points: Purge\'s and Usage\'s rooted at /tenants, Restore\'s at /, each with POSIX uid/gid 0', () => {
+    expect(accessPoints).toHaveLength(3);
+    expect(restoreAccessPoint?.props.RootDirectory?.Path).toBe('/');
+    expect(restoreAccessPoint?.props.PosixUser).toEqual({ Uid: '0', Gid: '0' });
     expect(usageAccessPoint?.props.RootDirectory?.Path).toBe('/tenants');
     expect(usageAccessPoint?.props.PosixUser).toEqual({ Uid: '0', Gid: '0' });
     expect(purgeAccessPoint?.props.RootDirectory?.Path).toBe('/tenants');
@@ -59,16 +64,16 @@ describe('purge infrastructure', () => {
   });
 
   it('keeps every other function out of the VPC and away from EFS', () => {
-    for (const { props } of functions.filter((f) => f !== purgeFn && f !== usageFn)) {
+    for (const { props } of functions.filter((f) => f !== purgeFn && f !== usageFn && f !== restoreFn)) {
       expect({ fn: props.FunctionName, vpc: props.VpcConfig, fs: props.FileSystemConfigs }).toEqual({ fn: props.FunctionName, vpc: undefined, fs: undefined });
     }
   });
 
-  it('grants ClientRootAccess only to the Purge and Usage roles, each only with the condition naming its own access point', () => {
+  it('grants ClientRootAccess only to the Purge, Restore and Usage roles, each only with the condition naming its own access point', () => {
     const rootGrants = allStatements(template).filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).some((a) => a === 'elasticfilesystem:ClientRootAccess' || a === 'elasticfilesystem:*'));
-    expect(rootGrants.map((g) => g.logicalId.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual(['PurgeFunctionPolicy', 'UsageFunctionPolicy']);
+    expect(rootGrants.map((g) => g.logicalId.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual(['PurgeFunctionPolicy', 'RestoreFunctionPolicy', 'UsageFunctionPolicy']);
     for (const { statement, logicalId } of rootGrants) {
-      const own = logicalId.startsWith('Purge') ? purgeAccessPoint! : usageAccessPoint!;
+      const own = logicalId.startsWith('Purge') ? purgeAccessPoint! : logicalId.startsWith('Restore') ? restoreAccessPoint! : usageAccessPoint!;
       expect(statement.Condition?.StringEquals?.['elasticfilesystem:AccessPointArn']).toBeDefined();
       expect(json(statement.Condition?.StringEquals?.['elasticfilesystem:AccessPointArn'])).toContain(own.id);
     }

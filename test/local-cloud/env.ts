@@ -11,7 +11,7 @@
  * `beforeAll` and would see no environment.
  */
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { EnvVar } from '../../functions/handlers/catalogue';
 import type { Plan } from '../../functions/domain/tenant';
 
@@ -210,6 +210,15 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     INGRESS_SETTINGS_JSON: JSON.stringify({ enabled: false }),
     // Issue 13: report-only unless a test asks for repair.
     RECONCILE_SETTINGS_JSON: JSON.stringify({ mode: 'report', orphanGraceHours: 24, pageSize: 50 }),
+    // Off unless a test turns it on (issue 13.5): today's behaviour.
+    QUOTA_GUARD_JSON: JSON.stringify({ enabled: false }),
+    // Issue 13.4: the Restore function sees the file system's root; /tenants is TENANTS_MOUNT_PATH's parent here.
+    BACKUP_JSON: JSON.stringify({
+      vaultName: `octw-${cell.cellId}-tenants`,
+      restoreRoleArn: `arn:aws:iam::${cell.account}:role/octw-${cell.cellId}-backup-restore`,
+      fileSystemMountPath: dirname(options.tenantsMountPath ?? join(tmpdir(), 'octw-local-efs', 'tenants')),
+      resumeStateMachineArn: localStateMachineArn('ResumeTenant'),
+    }),
   };
   return { ...env, ...options.overrides };
 }

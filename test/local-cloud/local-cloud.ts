@@ -119,7 +119,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget, gatewayEvents, reconcile] = await Promise.all([
+  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget, gatewayEvents, reconcile, restore] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -134,6 +134,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/budget'),
     import('../../functions/handlers/gateway-events'),
     import('../../functions/handlers/reconcile'),
+    import('../../functions/handlers/restore'),
   ]);
   return {
     Intake: intake.handler,
@@ -150,6 +151,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Budget: budget.handler,
     GatewayEvents: gatewayEvents.handler,
     Reconcile: reconcile.handler,
+    Restore: restore.handler,
   };
 }
 
@@ -187,6 +189,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (options.sharedFake) {
     options.sharedFake.seedPlatform({ vpcs: [{ vpcId: cell.vpcId, cidr: cell.vpcCidr }], fileSystemIds: [cell.fileSystemId], clusters: [cell.clusterName] });
   }
+  // The cell's task subnets, as EC2 describes them (the quota guard counts their free addresses).
+  cell.subnetIds.forEach((subnetId, i) => {
+    const cidr = cell.subnetCidrs[i];
+    if (cidr && !fake.ec2.network?.subnets.has(subnetId)) fake.ec2.network?.addSubnet({ subnetId, vpcId: cell.vpcId, cidr });
+  });
   const uninstallFake = installFakeAws(fake);
   const dynamoFaults = options.dynamoFaults
     ? installDynamoDbFaults({ rate: options.dynamoFaults.rate, seed: options.dynamoFaults.seed ?? 0xd1a0, ...(options.dynamoFaults.kinds ? { kinds: options.dynamoFaults.kinds } : {}) })

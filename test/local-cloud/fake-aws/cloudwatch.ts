@@ -48,6 +48,13 @@ export class CloudWatchFake implements EmulatedService {
 
   constructor(private readonly ctx: ServiceContext) {}
 
+  /**
+   * Issue 13.5: a live source for AWS/Usage metrics (what AWS publishes for Service Quotas, e.g.
+   * Fargate's vCPU ResourceCount): asked at query time with the metric's dimensions; a number becomes
+   * one datapoint at the current time, `undefined` none. Set by FakeAws from the ECS fake's tasks.
+   */
+  usageSource?: (metricName: string, dimensions: Readonly<Record<string, string>>) => number | undefined;
+
   /** Adds one datapoint (what a service such as Bedrock would publish). */
   putDatapoint(p: Datapoint): void {
     this.datapoints.push(p);
@@ -110,7 +117,14 @@ export class CloudWatchFake implements EmulatedService {
     const periodMs = stat.Period! * 1000;
     const want = dimensionKey(Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])));
     const buckets = new Map<number, number[]>();
-    for (const p of this.datapoints) {
+    const live: Datapoint[] = [];
+    if (metric.Namespace === 'AWS/Usage' && this.usageSource) {
+      const dimensions = Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? '']));
+      const value = this.usageSource(metric.MetricName!, dimensions);
+      const now = this.ctx.now();
+      if (value !== undefined) live.push({ namespace: 'AWS/Usage', metricName: metric.MetricName!, dimensions, timestamp: Math.min(now, end - 1), value });
+    }
+    for (const p of [...this.datapoints, ...live]) {
       if (p.namespace !== metric.Namespace || p.metricName !== metric.MetricName || dimensionKey(p.dimensions) !== want) continue;
       if (p.timestamp < start || p.timestamp >= end) continue;
       const b = start + Math.floor((p.timestamp - start) / periodMs) * periodMs;

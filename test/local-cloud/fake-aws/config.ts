@@ -261,4 +261,17 @@ export const THROTTLE_GROUPS: Readonly<Record<ServiceName, Readonly<Record<strin
   },
   // CloudWatch GetMetricData: 50 transactions per second (CloudWatch service quotas).
   CloudWatch: { GetMetricData: { group: 'GetMetricData', bucket: { burst: 50, refillPerSecond: 50 } } },
+  // Service Quotas Get* calls: modelled at 10 per second (the API throttles per account; no figure published).
+  ServiceQuotas: {
+    GetServiceQuota: { group: 'GetServiceQuota', bucket: { burst: 10, refillPerSecond: 10 } },
+    GetAWSDefaultServiceQuota: { group: 'GetAWSDefaultServiceQuota', bucket: { burst: 10, refillPerSecond: 10 } },
+  },
+  // AWS Backup control plane: modelled at 10 per second (no figure published for these calls).
+  Backup: {
+    DescribeRecoveryPoint: { group: 'Describe', bucket: { burst: 10, refillPerSecond: 10 } },
+    DescribeRestoreJob: { group: 'Describe', bucket: { burst: 10, refillPerSecond: 10 } },
+    StartRestoreJob: { group: 'StartRestoreJob', bucket: { burst: 5, refillPerSecond: 5 } },
+  },
+  // S3: 3,500 PUT per second per prefix (S3 performance guidelines).
+  S3: { PutObject: { group: 'PutObject', bucket: { burst: 3500, refillPerSecond: 3500 } } },
 };

@@ -57,7 +57,7 @@ export class Rng {
 }
 
 /** Services the fake emulates, named as the trace and fault injection name them. */
-export type ServiceName = 'EC2' | 'ECS' | 'EFS' | 'IAM' | 'SecretsManager' | 'CloudWatchLogs' | 'EventBridge' | 'Bedrock' | 'CloudWatch';
+export type ServiceName = 'EC2' | 'ECS' | 'EFS' | 'IAM' | 'SecretsManager' | 'CloudWatchLogs' | 'EventBridge' | 'Bedrock' | 'CloudWatch' | 'ServiceQuotas' | 'Backup' | 'S3';
 
 /** Tags normalised to a map; every service's own tag shape converts to and from it. */
 export type TagMap = Map<string, string>;

@@ -9,6 +9,7 @@ import { mergeTags, tagRecord, tagsFromKeyValue, toKeyValue } from './core';
 import type { EmulatedService, ServiceContext } from './context';
 import { op } from './context';
 import { ec2Error } from './errors';
+import type { Ec2Network } from './ec2-network';
 
 export interface SecurityGroupRule {
   readonly id: string;
@@ -47,9 +48,17 @@ export class Ec2Fake implements EmulatedService {
 
   constructor(private readonly ctx: ServiceContext) {}
 
+  private mustNetwork(): Ec2Network {
+    if (!this.network) throw new Error('EC2 fake: no network model set');
+    return this.network;
+  }
+
   setEniUsage(fn: EniUsage): void {
     this.eniUsage = fn;
   }
+
+  /** Issue 13.5: network interfaces and subnets (ec2-network.ts), set by FakeAws. */
+  network?: Ec2Network;
 
   readonly operations = {
     CreateSecurityGroup: op((i: ec2.CreateSecurityGroupCommandInput): ec2.CreateSecurityGroupCommandOutput => this.createGroup(i)),
@@ -71,6 +80,8 @@ export class Ec2Fake implements EmulatedService {
     DescribeManagedPrefixLists: op((i: ec2.DescribeManagedPrefixListsCommandInput): ec2.DescribeManagedPrefixListsCommandOutput =>
       this.describePrefixLists(i),
     ),
+    DescribeNetworkInterfaces: op((i: ec2.DescribeNetworkInterfacesCommandInput): ec2.DescribeNetworkInterfacesCommandOutput => this.mustNetwork().describeNetworkInterfaces(i)),
+    DescribeSubnets: op((i: ec2.DescribeSubnetsCommandInput): ec2.DescribeSubnetsCommandOutput => this.mustNetwork().describeSubnets(i)),
     CreateTags: op((i: ec2.CreateTagsCommandInput): ec2.CreateTagsCommandOutput => this.createTags(i)),
   };
 

@@ -757,6 +757,38 @@ export class EcsFake implements EmulatedService {
     return { lastStatus: shape.lastStatus ?? 'PENDING', desiredStatus: shape.desiredStatus ?? 'RUNNING', health: shape.healthStatus ?? 'UNKNOWN' };
   }
 
+  /**
+   * Issue 13.5 (quota guard): the ENIs tasks still hold (not yet released after a stop), as EC2
+   * DescribeNetworkInterfaces lists them.
+   */
+  liveEnis(): FakeTask['eni'][] {
+    this.settleAll();
+    const now = this.ctx.now();
+    const release = this.ctx.latency('eniReleaseMs');
+    return this.tasks.filter((t) => t.stoppedAt === undefined || now < t.stoppedAt + release).map((t) => t.eni);
+  }
+
+  /**
+   * Issue 13.5: the vCPU of the tasks that count against Fargate's vCPU quota now (not stopped), split
+   * by capacity provider, as AWS/Usage ResourceCount reports it (Class Standard/OnDemand, Standard/Spot).
+   */
+  vcpuInUse(): { onDemand: number; spot: number } {
+    this.settleAll();
+    const now = this.ctx.now();
+    const out = { onDemand: 0, spot: 0 };
+    for (const t of this.tasks) {
+      if (t.stoppedAt !== undefined && now >= t.stoppedAt) continue;
+      const family = t.taskDefinitionArn.split('/').pop()?.split(':')[0] ?? '';
+      const def = (this.families.get(family) ?? []).find((d) => d.arn === t.taskDefinitionArn);
+      const vcpu = Number(def?.input.cpu ?? 0) / 1024;
+      const svc = [...this.services.values()].find((x) => x.serviceName === t.serviceName);
+      const spot = ((svc?.request as ecs.CreateServiceCommandInput | undefined)?.capacityProviderStrategy ?? []).some((c) => c.capacityProvider === 'FARGATE_SPOT');
+      if (spot) out.spot += vcpu;
+      else out.onDemand += vcpu;
+    }
+    return out;
+  }
+
   /** The ENI of a task still holding the security group (task not yet deprovisioned), if any. */
   eniUsing(groupId: string): string | undefined {
     this.settleAll();

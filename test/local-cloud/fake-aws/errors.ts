@@ -12,6 +12,9 @@ import * as efs from '@aws-sdk/client-efs';
 import { EventBridgeServiceException } from '@aws-sdk/client-eventbridge';
 import * as iam from '@aws-sdk/client-iam';
 import * as sm from '@aws-sdk/client-secrets-manager';
+import * as sq from '@aws-sdk/client-service-quotas';
+import * as bk from '@aws-sdk/client-backup';
+import * as s3 from '@aws-sdk/client-s3';
 import type { ServiceName } from './core';
 
 export interface AwsMetadata {
@@ -42,6 +45,9 @@ const BASES: Record<ServiceName, BaseCtor> = {
   EventBridge: EventBridgeServiceException,
   Bedrock: bedrock.BedrockServiceException,
   CloudWatch: cw.CloudWatchServiceException,
+  ServiceQuotas: sq.ServiceQuotasServiceException,
+  Backup: bk.BackupServiceException,
+  S3: s3.S3ServiceException,
 };
 
 type ModeledCtor = new (options: { message: string; $metadata: AwsMetadata; ErrorCode?: string }) => Error;
@@ -61,6 +67,11 @@ const MODELED: Partial<Record<string, ModeledCtor>> = {
   'Bedrock:InternalServerException': bedrock.InternalServerException,
   'Bedrock:AccessDeniedException': bedrock.AccessDeniedException,
   'CloudWatch:InternalServiceFault': cw.InternalServiceFault,
+  'ServiceQuotas:TooManyRequestsException': sq.TooManyRequestsException,
+  'ServiceQuotas:ServiceException': sq.ServiceException,
+  'ServiceQuotas:AccessDeniedException': sq.AccessDeniedException,
+  'Backup:ServiceUnavailableException': bk.ServiceUnavailableException,
+  'S3:AccessDenied': s3.AccessDenied,
 };
 
 /** The client's modelled exception for `code` when there is one, else the service's base exception. */
@@ -111,6 +122,12 @@ export const THROTTLE_ERRORS: Record<ServiceName, { code: string; message: strin
   EventBridge: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 },
   // CloudWatch (awsQuery-compatible): code "Throttling", HTTP 400 (CloudWatch API Reference, Common Errors).
   CloudWatch: { code: 'Throttling', message: 'Rate exceeded', status: 400 },
+  // Service Quotas (JSON): TooManyRequestsException (Service Quotas API Reference, Errors).
+  ServiceQuotas: { code: 'TooManyRequestsException', message: 'Rate exceeded', status: 400 },
+  // AWS Backup (REST-JSON) models no throttling exception: the common ThrottlingException, HTTP 400.
+  Backup: { code: 'ThrottlingException', message: 'Rate exceeded', status: 400 },
+  // S3: SlowDown, HTTP 503 (S3 API Reference, Error responses).
+  S3: { code: 'SlowDown', message: 'Please reduce your request rate.', status: 503 },
 };
 
 /** Transient (5xx) errors as each service names them. */
@@ -125,6 +142,9 @@ export const TRANSIENT_ERRORS: Record<ServiceName, { code: string; message: stri
   Bedrock: { code: 'InternalServerException', message: 'An internal server error occurred. Retry your request.', status: 500 },
   // CloudWatch models InternalServiceFault (HTTP 500) for its server-side errors.
   CloudWatch: { code: 'InternalServiceFault', message: 'Request processing has failed due to some unknown error, exception, or failure.', status: 500 },
+  ServiceQuotas: { code: 'ServiceException', message: 'Something went wrong.', status: 500 },
+  Backup: { code: 'ServiceUnavailableException', message: 'The request failed due to a temporary failure of the server.', status: 500 },
+  S3: { code: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 },
 };
 
 /** Permanent (4xx, not retryable) errors as each service names them. */
@@ -138,4 +158,7 @@ export const PERMANENT_ERRORS: Record<ServiceName, { code: string; message: stri
   EventBridge: { code: 'AccessDeniedException', message: 'User is not authorized to perform this action.', status: 400 },
   Bedrock: { code: 'AccessDeniedException', message: 'You do not have sufficient access to perform this action.', status: 403 },
   CloudWatch: { code: 'AccessDenied', message: 'User is not authorized to perform: cloudwatch:GetMetricData', status: 403 },
+  ServiceQuotas: { code: 'AccessDeniedException', message: 'You do not have sufficient access to perform this action.', status: 400 },
+  Backup: { code: 'AccessDeniedException', message: 'User is not authorized to perform this action.', status: 403 },
+  S3: { code: 'AccessDenied', message: 'Access Denied', status: 403 },
 };

@@ -27,6 +27,10 @@ import type { IngressServiceName } from './ingress-errors';
 import { FakeServiceError, INGRESS_FAULT_ERRORS } from './ingress-errors';
 import { LogsFake } from './logs';
 import { SecretsFake } from './secrets';
+import { ServiceQuotasFake } from './service-quotas';
+import { BackupFake } from './backup';
+import { S3Fake } from './s3';
+import { Ec2Network } from './ec2-network';
 import { Throttler } from './throttle';
 import type { TraceEntry } from './trace';
 import { summariseOutput, TraceWriter } from './trace';
@@ -44,6 +48,12 @@ export class FakeAws {
   readonly bedrock: BedrockFake;
   /** CloudWatch metrics (GetMetricData over datapoints put in with `cloudwatch.putDatapoint`). */
   readonly cloudwatch: CloudWatchFake;
+  /** Service Quotas (issue 13.5): applied values set with `serviceQuotas.setApplied`, AWS defaults otherwise. */
+  readonly serviceQuotas: ServiceQuotasFake;
+  /** AWS Backup (issue 13.4) over real directories standing in for file-system roots. */
+  readonly backup: BackupFake;
+  /** S3 PutObject into buckets a test creates (tenant exports). */
+  readonly s3: S3Fake;
   /** ELBv2 and Route 53 (issue 12): the ingress tier's load balancers, target groups, rules and records. */
   readonly ingress: IngressFake;
   readonly throttling: Throttler;
@@ -76,6 +86,16 @@ export class FakeAws {
     this.bedrock = new BedrockFake(ctx);
     this.cloudwatch = new CloudWatchFake(ctx);
     this.ec2.setEniUsage((groupId) => this.ecs.eniUsing(groupId));
+    this.serviceQuotas = new ServiceQuotasFake(ctx);
+    this.backup = new BackupFake(ctx);
+    this.s3 = new S3Fake(ctx);
+    // Issue 13.5: what the quota guard counts comes from the fake's own state.
+    this.ec2.network = new Ec2Network(() => this.ecs.liveEnis());
+    this.cloudwatch.usageSource = (metricName, d) => {
+      if (metricName !== 'ResourceCount' || d.Service !== 'Fargate' || d.Type !== 'Resource' || d.Resource !== 'vCPU') return undefined;
+      const inUse = this.ecs.vcpuInUse();
+      return d.Class === 'Standard/Spot' ? inUse.spot : d.Class === 'Standard/OnDemand' ? inUse.onDemand : undefined;
+    };
     this.ingress = new IngressFake({
       seed: config.seed,
       account: config.account,
@@ -155,6 +175,12 @@ export class FakeAws {
         return this.bedrock;
       case 'CloudWatch':
         return this.cloudwatch;
+      case 'ServiceQuotas':
+        return this.serviceQuotas;
+      case 'Backup':
+        return this.backup;
+      case 'S3':
+        return this.s3;
     }
   }
 

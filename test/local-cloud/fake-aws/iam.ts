@@ -36,7 +36,19 @@ export class IamFake implements EmulatedService {
 
   constructor(private readonly ctx: ServiceContext) {}
 
+  /**
+   * Issue 13.5 (quota guard): roles of the account the fake does not model (other workloads), counted
+   * by GetAccountSummary, and the account's roles quota it reports (AWS default 1,000).
+   */
+  otherRoles = 0;
+  rolesQuota = 1000;
+
   readonly operations = {
+    /** Only the role entries the quota guard reads; IAM answers many more keys. */
+    GetAccountSummary: op((): iam.GetAccountSummaryCommandOutput => ({
+      $metadata: {},
+      SummaryMap: { Roles: this.roles.size + this.otherRoles, RolesQuota: this.rolesQuota },
+    })),
     CreateRole: op((i: iam.CreateRoleCommandInput): iam.CreateRoleCommandOutput => this.create(i)),
     GetRole: op((i: iam.GetRoleCommandInput): iam.GetRoleCommandOutput => ({ $metadata: {}, Role: this.shape(this.must(i.RoleName)) })),
     DeleteRole: op((i: iam.DeleteRoleCommandInput): iam.DeleteRoleCommandOutput => {

@@ -22,6 +22,9 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { BackupClient } from '@aws-sdk/client-backup';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { ServiceName } from './core';
 import type { FakeAws } from './fake';
 import type { IngressServiceName } from './ingress-errors';
@@ -42,6 +45,9 @@ const CLIENTS: readonly (readonly [Patchable, ServiceName | IngressServiceName])
   [EventBridgeClient, 'EventBridge'],
   [BedrockClient, 'Bedrock'],
   [CloudWatchClient, 'CloudWatch'],
+  [ServiceQuotasClient, 'ServiceQuotas'],
+  [BackupClient, 'Backup'],
+  [S3Client, 'S3'],
 ];
 
 let installed: FakeAws | undefined;

@@ -1,0 +1,19 @@
+/**
+ * Per-tenant restore and export (issue 13.4, cdk.json `backup`), as the Restore function receives
+ * them (BACKUP_JSON). The vault is the cell's (infra/constructs/storage.ts); the restore role is the
+ * one AWS Backup assumes for the restore job (passed with iam:PassRole).
+ */
+import * as z from 'zod';
+
+export const BackupSettingsSchema = z
+  .object({
+    vaultName: z.string().regex(/^[a-zA-Z0-9\-_.]{2,50}$/),
+    restoreRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//),
+    /** Where the Restore function's access point on the file system's root (uid 0) is mounted. */
+    fileSystemMountPath: z.string().regex(/^\/[^\0]*$/),
+    resumeStateMachineArn: z.string().regex(/^arn:aws[a-z-]*:states:/),
+    /** An export larger than this is refused (the function holds one file in memory at a time; Lambda's 15 minutes bound the rest). */
+    maxExportBytes: z.int().positive().default(2 * 1024 ** 3),
+  })
+  .strict();
+export type BackupSettings = z.infer<typeof BackupSettingsSchema>;
