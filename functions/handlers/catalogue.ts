@@ -173,6 +173,17 @@ export const HANDLERS = {
     timeoutSeconds: 900,
     env: [...COMMON, 'PLANS_JSON', 'SUSPEND_STATE_MACHINE_ARN'],
   },
+  /**
+   * Fleet rollouts (issue 13.1): the rollout workflow's own steps (begin, next wave, admit a tenant,
+   * record its outcome, judge a wave, finish). Reads tenants, writes only the rollout record.
+   */
+  Rollout: {
+    entry: 'rollout.ts',
+    description: 'Fleet rollout steps: picks tenants and waves, admits each tenant, records outcomes, judges each wave against its failure tolerance',
+    memoryMiB: 512,
+    timeoutSeconds: 60,
+    env: ['TABLE_NAME', 'CELL_ID', 'PLANS_JSON'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerKey = keyof typeof HANDLERS;
@@ -184,6 +195,11 @@ export interface StateMachineSpec {
   /** Handlers it calls, as `${<Key>FunctionArn}` substitutions. */
   readonly handlers: readonly HandlerKey[];
   readonly timeoutMinutes: number;
+  /**
+   * State machines it runs as nested executions (`states:startExecution.sync:2`), as
+   * `${<Key>StateMachineArn}` substitutions; its role may start, describe and stop exactly those.
+   */
+  readonly startsStateMachines?: readonly string[];
 }
 
 export const STATE_MACHINES = {
@@ -222,6 +238,14 @@ export const STATE_MACHINES = {
     description: "DEPROVISIONED to PURGED: deletes the tenant's data on EFS and its log group once its retention has ended (or at once on request)",
     handlers: ['Lifecycle', 'Purge', 'Secrets'],
     timeoutMinutes: 30,
+  },
+  /** Issue 13.1: an image and/or plan change over the cell's tenants, canary then waves; each tenant through UpdateTenant. */
+  RolloutFleet: {
+    file: 'rollout-fleet.asl.json',
+    description: 'Image or plan rollout over the cell: canary, then waves of UpdateTenant runs (suspended tenants restaged, not started); a wave over its failure tolerance is rolled back and stops it',
+    handlers: ['Rollout', 'Gateway'],
+    startsStateMachines: ['UpdateTenant'],
+    timeoutMinutes: 2880,
   },
 } as const satisfies Record<string, StateMachineSpec>;
 

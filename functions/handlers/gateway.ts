@@ -18,6 +18,7 @@ import { loadEnv, regionFromEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
 import { traced } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
+import { restageSuspended } from '../usecases/restage';
 
 const env = loadEnv([
   'PLANS_JSON',
@@ -68,6 +69,17 @@ const Input = z.discriminatedUnion('action', [
     deadline: z.string().datetime().optional(),
   }),
   z.object({ action: z.literal('deleteTaskDefinitions'), ...Ref }),
+  /**
+   * Fleet rollout (issue 13.1): a SUSPENDED tenant gets the new image (and plan, when it changes
+   * nothing but the task definition) as its recorded revision, with the service pointed at it and
+   * left at desired count 0; the next resume starts it. `executionArn` is the rollout's (it does not
+   * hold the tenant: the record write is conditional on SUSPENDED and the version it read).
+   */
+  z.object({
+    action: z.literal('restage'),
+    ...Ref,
+    target: z.object({ image: z.string().optional(), plan: z.string().optional() }).passthrough(),
+  }),
 ]);
 
 /** The tenant's plan, with its image replaced by the tenant's image override if it has one. */
@@ -87,41 +99,56 @@ function need<T>(value: T | undefined, what: string, tenantId: string): T {
   return value;
 }
 
+/** Registers (or finds, by its hash) the hardened task definition the record renders; returns its ARN. */
+async function registerRevision(record: TenantRecord): Promise<string> {
+  const { tenantId } = record;
+  const r = record.resources;
+  const plan = planOf(record);
+  // The tenant's own provider keys: credential ARNs verified as the tenant's own when the update set them.
+  const modelKeySecrets = record.modelKeys ?? [];
+  const models = { inferenceProfiles: r.inferenceProfiles ?? {}, keyedProviders: modelKeySecrets.map((k) => k.provider) };
+  const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [], models, ...(ingress ? { ingress } : {}) }));
+  const base = {
+    tenantId,
+    cell: record.cell,
+    plan,
+    region,
+    fileSystemId: env.FILE_SYSTEM_ID,
+    accessPointId: need(r.accessPointId, 'access point', tenantId),
+    // The gateway runs as the access point's PosixUser (the same uid/gid the access point was created with).
+    posixUser: { uid: need(record.uid, 'uid', tenantId), gid: need(record.gid, 'gid', tenantId) },
+    taskRoleArn: need(r.roleArn, 'task role', tenantId),
+    executionRoleArn: env.EXECUTION_ROLE_ARN,
+    secretArn: need(r.secretArn, 'secret', tenantId),
+    // [egress-wire] Recorded by the Egress step when the cell has a proxy.
+    proxySecretArn: r.proxySecretArn,
+    logGroupName: need(r.logGroupName, 'log group', tenantId),
+    modelKeySecrets,
+    openclawConfigJson,
+    channels: record.channels ?? [],
+    // Ingress on: the platform operator's device is paired in the task (octw tenants pairing over the endpoint).
+    operatorPairing: ingress !== undefined,
+  };
+  const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));
+  return services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash, tenantId);
+}
+
 export const handler = makeHandler('Gateway', Input, async (input, context: Context) => {
   const { tenantId, executionArn } = input;
+  if (input.action === 'restage') {
+    return restageSuspended(
+      { store, plans: env.PLANS_JSON, registerRevision, pointService: (id, arn) => services.update(id, { taskDefinitionArn: arn }) },
+      tenantId,
+      { ...(input.target.image !== undefined ? { image: input.target.image } : {}), ...(input.target.plan !== undefined ? { plan: input.target.plan } : {}) },
+      executionArn,
+    );
+  }
   const teardown = input.action === 'deleteService' || input.action === 'deleteTaskDefinitions';
   const record = teardown ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   const r = record.resources;
   switch (input.action) {
     case 'registerTaskDefinition': {
-      const plan = planOf(record);
-      // The tenant's own provider keys: credential ARNs verified as the tenant's own when the update set them.
-      const modelKeySecrets = record.modelKeys ?? [];
-      const models = { inferenceProfiles: r.inferenceProfiles ?? {}, keyedProviders: modelKeySecrets.map((k) => k.provider) };
-      const openclawConfigJson = serializeOpenClawConfig(renderOpenClawConfig({ tenantId, plan, region, channels: record.channels ?? [], models, ...(ingress ? { ingress } : {}) }));
-      const base = {
-        tenantId,
-        cell: record.cell,
-        plan,
-        region,
-        fileSystemId: env.FILE_SYSTEM_ID,
-        accessPointId: need(r.accessPointId, 'access point', tenantId),
-        // The gateway runs as the access point's PosixUser (the same uid/gid the access point was created with).
-        posixUser: { uid: need(record.uid, 'uid', tenantId), gid: need(record.gid, 'gid', tenantId) },
-        taskRoleArn: need(r.roleArn, 'task role', tenantId),
-        executionRoleArn: env.EXECUTION_ROLE_ARN,
-        secretArn: need(r.secretArn, 'secret', tenantId),
-        // [egress-wire] Recorded by the Egress step when the cell has a proxy.
-        proxySecretArn: r.proxySecretArn,
-        logGroupName: need(r.logGroupName, 'log group', tenantId),
-        modelKeySecrets,
-        openclawConfigJson,
-        channels: record.channels ?? [],
-        // Ingress on: the platform operator's device is paired in the task (octw tenants pairing over the endpoint).
-        operatorPairing: ingress !== undefined,
-      };
-      const hash = configHash(renderTaskDefinition({ ...base, configHash: '' }));
-      const taskDefinitionArn = await services.ensureTaskDefinition(renderTaskDefinition({ ...base, configHash: hash }), hash, tenantId);
+      const taskDefinitionArn = await registerRevision(record);
       const previous = r.taskDefinitionArn && r.taskDefinitionArn !== taskDefinitionArn ? r.taskDefinitionArn : r.previousTaskDefinitionArn;
       await store.setResources(tenantId, executionArn, { taskDefinitionArn, previousTaskDefinitionArn: previous ?? null });
       return { taskDefinitionArn };

@@ -107,7 +107,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget] = await Promise.all([
+  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget, rollout] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -120,6 +120,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/usage'),
     import('../../functions/handlers/ingress'),
     import('../../functions/handlers/budget'),
+    import('../../functions/handlers/rollout'),
   ]);
   return {
     Intake: intake.handler,
@@ -134,6 +135,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     Usage: usage.handler,
     Ingress: ingress.handler,
     Budget: budget.handler,
+    Rollout: rollout.handler,
   };
 }
 
