@@ -259,10 +259,13 @@ export async function markRolledBack(deps: RolloutDeps, rolloutId: string, tenan
 /** The rollout's end: its state, why, the failed wave marked rolled back, tenants never reached marked SKIPPED. */
 export async function finishRollout(deps: RolloutDeps, rolloutId: string, state: Extract<RolloutState, 'SUCCEEDED' | 'FAILED' | 'ABORTED'>, reason?: string, rolledBackWave?: number): Promise<{ state: RolloutState }> {
   const meta = await deps.rollouts.require(rolloutId);
+  const tenants = await deps.rollouts.tenants(rolloutId);
+  // The failed wave is ROLLED_BACK when it had changed tenants to put back (a canary that failed alone stays FAILED).
+  const putBack = tenants.some((t) => t.wave === rolledBackWave && (t.outcome === 'ROLLED_BACK' || t.outcome === 'ROLLBACK_FAILED'));
   const waves = meta.waves.map((w) =>
-    w.index === rolledBackWave ? { ...w, state: 'ROLLED_BACK' as const } : w.state === 'PENDING' ? { ...w, state: 'SKIPPED' as const } : w,
+    w.index === rolledBackWave && putBack ? { ...w, state: 'ROLLED_BACK' as const } : w.state === 'PENDING' ? { ...w, state: 'SKIPPED' as const } : w,
   );
-  for (const t of await deps.rollouts.tenants(rolloutId)) {
+  for (const t of tenants) {
     if (t.outcome === 'PENDING') await deps.rollouts.setOutcome(rolloutId, t.tenantId, 'SKIPPED', `not reached: rollout ${state}`, ['PENDING']);
   }
   await deps.rollouts.progress(rolloutId, { state, waves, finished: true, ...(reason !== undefined ? { reason } : {}) });

@@ -8,6 +8,7 @@ import { RolloutStore } from '../../functions/adapters/rollout-store';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RolloutMeta, RolloutTenant } from '../../functions/domain/rollout';
+import { GATEWAY_CONTAINER } from '../../functions/domain/naming';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { provision, runWorkflow, serviceState } from './support';
 
@@ -54,5 +55,108 @@ describe('rollout: canary then waves, every tenant healthy', () => {
       expect(r).toMatchObject({ status: 'ACTIVE', imageOverride: NEW_IMAGE });
       expect(serviceState(cloud, t)?.revision).toBe(await revisionOf(t));
     }
+  });
+});
+
+const updateRunsFor = (id: string, tenantId: string) => cloud.sfn.list().filter((e) => e.stateMachineName === 'UpdateTenant' && e.name.startsWith(id) && e.name.endsWith(`-${tenantId}`));
+
+describe('rollout: the canary fails its health check', () => {
+  const ids = ['ro-can-a', 'ro-can-b', 'ro-can-c'];
+  const id = rolloutId();
+  let done: Awaited<ReturnType<typeof rollout>>;
+  beforeAll(async () => {
+    for (const t of ids) await provision(cloud, t);
+    cloud.fake.ecs.failHealthFor('octw-local--ro-can-a:2');
+    done = await rollout(id, { image: NEW_IMAGE, canary: 1, waveSize: 2, tenantIds: ids });
+  });
+
+  it('stops the rollout: FAILED, with the canary as the reason', async () => {
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toBe('RolloutFailed');
+    const m = await meta(id);
+    expect(m.state).toBe('FAILED');
+    expect(m.reason).toMatch(/^canary: 1 of 1 tenants failed, 0 tolerated/);
+    expect(m.waves.map((w) => w.state)).toEqual(['FAILED', 'SKIPPED']);
+  });
+
+  it('starts no wave: the other tenants are SKIPPED, no update ran for them, they keep their image', async () => {
+    expect(await outcomes(id)).toEqual({ 'ro-can-a': 'FAILED', 'ro-can-b': 'SKIPPED', 'ro-can-c': 'SKIPPED' });
+    for (const t of ['ro-can-b', 'ro-can-c']) {
+      expect(updateRunsFor(id, t)).toEqual([]);
+      const r = await cloud.tenant(t);
+      expect(r?.imageOverride).toBeUndefined();
+      expect(await revisionOf(t)).toBe(`octw-local--${t}:1`);
+    }
+  });
+
+  it('leaves the canary ACTIVE on its previous revision (its update rolled itself back), the failure recorded', async () => {
+    const r = await cloud.tenant('ro-can-a');
+    expect(r).toMatchObject({ status: 'ACTIVE' });
+    expect(r?.imageOverride).toBeUndefined();
+    expect(r?.lastError?.name).toBe('GatewayUnhealthyError');
+    expect(serviceState(cloud, 'ro-can-a')?.revision).toBe('octw-local--ro-can-a:1');
+    const item = (await rollouts.tenants(id)).find((t) => t.tenantId === 'ro-can-a');
+    expect(item?.detail).toMatch(/^UpdateFailed/);
+  });
+});
+
+describe('rollout: a wave fails beyond its tolerance', () => {
+  // Sorted: a is the canary, b-e wave 1 (4 tenants, 25 % tolerates 1), f wave 2.
+  const ids = ['ro-wav-a', 'ro-wav-b', 'ro-wav-c', 'ro-wav-d', 'ro-wav-e', 'ro-wav-f'];
+  const id = rolloutId();
+  let done: Awaited<ReturnType<typeof rollout>>;
+  beforeAll(async () => {
+    for (const t of ids) await provision(cloud, t);
+    cloud.fake.ecs.failHealthFor('octw-local--ro-wav-c:2');
+    cloud.fake.ecs.failHealthFor('octw-local--ro-wav-d:2');
+    done = await rollout(id, { image: NEW_IMAGE, canary: 1, waveSize: 4, maxFailurePercent: 25, tenantIds: ids });
+  });
+
+  it('stops the rollout with the wave as the reason; the next wave never starts', async () => {
+    expect(done.status).toBe('FAILED');
+    const m = await meta(id);
+    expect(m.state).toBe('FAILED');
+    expect(m.reason).toMatch(/^wave 1: 2 of 4 tenants failed, 1 tolerated \(25 %\)/);
+    expect(m.waves.map((w) => w.state)).toEqual(['PASSED', 'ROLLED_BACK', 'SKIPPED']);
+    expect(updateRunsFor(id, 'ro-wav-f')).toEqual([]);
+  });
+
+  it("rolls the wave's healthy tenants back to their previous image, and keeps the canary's", async () => {
+    expect(await outcomes(id)).toEqual({
+      'ro-wav-a': 'UPDATED',
+      'ro-wav-b': 'ROLLED_BACK',
+      'ro-wav-c': 'FAILED',
+      'ro-wav-d': 'FAILED',
+      'ro-wav-e': 'ROLLED_BACK',
+      'ro-wav-f': 'SKIPPED',
+    });
+    for (const t of ['ro-wav-b', 'ro-wav-e']) {
+      const r = await cloud.tenant(t);
+      expect(r).toMatchObject({ status: 'ACTIVE', imageOverride: PLAN_IMAGE });
+      const [family, revision] = (r?.resources.taskDefinitionArn?.split('/').pop() ?? '').split(':');
+      expect(cloud.fake.taskDefinition(family!, Number(revision))?.containerDefinitions?.find((c) => c.name === GATEWAY_CONTAINER)?.image).toBe(PLAN_IMAGE);
+      expect(serviceState(cloud, t)?.revision).toBe(await revisionOf(t));
+      expect(cloud.sfn.list().filter((e) => e.name === `${id}-rb-${t}`).map((e) => e.status)).toEqual(['SUCCEEDED']);
+    }
+    expect((await cloud.tenant('ro-wav-a'))?.imageOverride).toBe(NEW_IMAGE);
+    expect((await cloud.tenant('ro-wav-f'))?.imageOverride).toBeUndefined();
+  });
+});
+
+describe('rollout: a wave already over its tolerance starts no further tenant', () => {
+  const ids = ['ro-one-a', 'ro-one-b', 'ro-one-c', 'ro-one-d'];
+  const id = rolloutId();
+  beforeAll(async () => {
+    for (const t of ids) await provision(cloud, t);
+    cloud.fake.ecs.failHealthFor('octw-local--ro-one-b:2');
+    await rollout(id, { image: NEW_IMAGE, canary: 1, waveSize: 3, maxConcurrency: 1, maxFailurePercent: 0, tenantIds: ids });
+  });
+
+  it('skips the rest of the wave once its first tenant failed (one at a time, 0 % tolerated)', async () => {
+    expect(await outcomes(id)).toEqual({ 'ro-one-a': 'UPDATED', 'ro-one-b': 'FAILED', 'ro-one-c': 'SKIPPED', 'ro-one-d': 'SKIPPED' });
+    const skipped = (await rollouts.tenants(id)).filter((t) => t.outcome === 'SKIPPED').map((t) => t.detail);
+    expect(skipped).toEqual(['wave 1 already failed beyond its tolerance; not started', 'wave 1 already failed beyond its tolerance; not started']);
+    expect(updateRunsFor(id, 'ro-one-c')).toEqual([]);
+    expect((await meta(id)).state).toBe('FAILED');
   });
 });
