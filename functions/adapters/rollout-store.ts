@@ -21,6 +21,10 @@ import {
   type WaveSummary,
 } from '../domain/rollout';
 import { awsCall, hasAwsErrorCode } from '../shared/aws-errors';
+
+/** A refused condition, as thrown by the SDK or wrapped by awsCall. */
+const conditionFailed = (err: unknown): boolean =>
+  hasAwsErrorCode(err, 'ConditionalCheckFailedException') || (err instanceof Error && hasAwsErrorCode(err.cause, 'ConditionalCheckFailedException'));
 import { TENANTS_TABLE_KEYS } from '../shared/table-schema';
 
 export type NewRollout = Omit<RolloutMetaFields, 'pk' | 'sk' | 'updatedAt'>;
@@ -42,7 +46,7 @@ export class RolloutStore {
         this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })),
       );
     } catch (err) {
-      if (!hasAwsErrorCode(err, 'ConditionalCheckFailedException')) throw err;
+      if (!conditionFailed(err)) throw err;
       created = false;
     }
     if (!created) return { created, meta: await this.require(meta.rolloutId) };
@@ -54,7 +58,7 @@ export class RolloutStore {
         const out = await awsCall('DynamoDB batch write rollout tenants', () =>
           this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } })),
         );
-        batch = (out.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+        batch = (out.UnprocessedItems?.[this.tableName] ?? []);
         if (batch.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
       }
     }
@@ -136,7 +140,7 @@ export class RolloutStore {
       );
       return true;
     } catch (err) {
-      if (hasAwsErrorCode(err, 'ConditionalCheckFailedException')) return false;
+      if (conditionFailed(err)) return false;
       throw err;
     }
   }
@@ -162,11 +166,15 @@ export class RolloutStore {
   async progress(rolloutId: string, patch: { state?: RolloutState; currentWave?: number; waves?: WaveSummary[]; reason?: string; finished?: boolean }): Promise<void> {
     const sets = ['updatedAt = :u'];
     const values: Record<string, unknown> = { ':u': new Date().toISOString() };
-    if (patch.state) (sets.push('#s = :s'), (values[':s'] = patch.state));
-    if (patch.currentWave !== undefined) (sets.push('currentWave = :w'), (values[':w'] = patch.currentWave));
-    if (patch.waves) (sets.push('waves = :ws'), (values[':ws'] = patch.waves));
-    if (patch.reason !== undefined) (sets.push('reason = :r'), (values[':r'] = patch.reason.slice(0, 1000)));
-    if (patch.finished) (sets.push('finishedAt = :u'));
+    const set = (clause: string, name: string, value: unknown) => {
+      sets.push(clause);
+      values[name] = value;
+    };
+    if (patch.state) set('#s = :s', ':s', patch.state);
+    if (patch.currentWave !== undefined) set('currentWave = :w', ':w', patch.currentWave);
+    if (patch.waves) set('waves = :ws', ':ws', patch.waves);
+    if (patch.reason !== undefined) set('reason = :r', ':r', patch.reason.slice(0, 1000));
+    if (patch.finished) sets.push('finishedAt = :u');
     await awsCall('DynamoDB update rollout', () =>
       this.doc.send(
         new UpdateCommand({
@@ -202,11 +210,13 @@ export class RolloutStore {
       );
       return RolloutMetaSchema.parse(out.Attributes);
     } catch (err) {
-      if (!hasAwsErrorCode(err, 'ConditionalCheckFailedException')) throw err;
+      if (!conditionFailed(err)) throw err;
       const meta = await this.get(rolloutId);
       if (!meta) throw new ValidationError(`no rollout "${rolloutId}" in this cell`);
       throw new TenantStateConflictError(
-        meta.control === 'abort' ? `rollout "${rolloutId}" is being aborted; it cannot be ${control === 'run' ? 'resumed' : 'paused'}` : `rollout "${rolloutId}" is ${meta.state}; only a RUNNING or PAUSED rollout takes pause, resume or abort`,
+        meta.state !== 'RUNNING' && meta.state !== 'PAUSED'
+          ? `rollout "${rolloutId}" is ${meta.state}; only a RUNNING or PAUSED rollout takes pause, resume or abort`
+          : `rollout "${rolloutId}" is being aborted; it cannot be ${control === 'run' ? 'resumed' : control === 'pause' ? 'paused' : 'aborted again'}`,
       );
     }
   }

@@ -12,6 +12,7 @@ import { classify, EXIT, UsageError, type ExitCode } from './errors';
 import type { CliIo } from './io';
 import { OPERATION_NAMES, runOperation } from './operations';
 import { runChannels } from './channels';
+import { listRollouts, runFleetRollout } from './fleet-rollout';
 import { runModels } from './models';
 import { runPairing } from './pairing';
 import { putSignup } from './signup';
@@ -52,6 +53,11 @@ const OPTIONS = {
   remove: { type: 'boolean' },
   channel: { type: 'string' },
   endpoint: { type: 'string' },
+  canary: { type: 'string' },
+  wave: { type: 'string' },
+  'max-failure-percent': { type: 'string' },
+  'max-concurrency': { type: 'string' },
+  tenants: { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -74,6 +80,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   signup: ['file'],
   'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups'],
   'tenants pairing': ['channel', 'endpoint'],
+  'fleet rollout': [...OPERATION_OPTIONS, 'image', 'plan', 'canary', 'wave', 'max-failure-percent', 'max-concurrency', 'tenants'],
+  'fleet rollouts': ['limit'],
 };
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -100,7 +108,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
     }
 
     const [group, sub, ...rest] = positionals;
-    const command = group === 'tenants' ? `tenants ${sub ?? ''}`.trim() : (group ?? '');
+    const command = group === 'tenants' || group === 'fleet' ? `${group} ${sub ?? ''}`.trim() : (group ?? '');
     const allowed = COMMAND_OPTIONS[command];
     if (allowed === undefined) {
       throw new UsageError(
@@ -114,9 +122,9 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
     for (const name of Object.keys(values) as OptionName[]) {
       if (!GLOBAL.includes(name) && !allowed.includes(name)) throw new UsageError(`option --${name} does not apply to "octw ${command}"`);
     }
-    const channelAction = command === 'tenants channels' || command === 'tenants pairing' ? rest.shift() : undefined;
-    const args = group === 'tenants' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
-    const maxPositionals = command === 'tenants list' || command === 'signup' ? 0 : command === 'tenants pairing' ? 2 : 1;
+    const channelAction = command === 'tenants channels' || command === 'tenants pairing' || command === 'fleet rollout' ? rest.shift() : undefined;
+    const args = group === 'tenants' || group === 'fleet' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
+    const maxPositionals = command === 'tenants list' || command === 'signup' || command === 'fleet rollouts' ? 0 : command === 'tenants pairing' ? 2 : 1;
     if (args.length > maxPositionals) throw new UsageError(`unexpected argument "${args[maxPositionals] ?? ''}" for "octw ${command}"`);
 
     const config = resolveConfig(
@@ -179,6 +187,25 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
         break;
       case 'tenants pairing':
         await runPairing(ctx, { action: channelAction, id: args[0], requestId: args[1], channel: values.channel, endpoint: values.endpoint });
+        break;
+      case 'fleet rollout':
+        await runFleetRollout(ctx, {
+          verb: channelAction,
+          id: args[0],
+          image: values.image,
+          plan: values.plan,
+          canary: values.canary,
+          wave: values.wave,
+          maxFailurePercent: values['max-failure-percent'],
+          maxConcurrency: values['max-concurrency'],
+          tenants: values.tenants,
+          cell: values.cell,
+          wait: values.wait === true,
+          pollIntervalMs: pollInterval(values['poll-interval']),
+        });
+        break;
+      case 'fleet rollouts':
+        await listRollouts(ctx, { limit: values.limit, cell: values.cell });
         break;
       case 'tenants models':
         await runModels(ctx, {
