@@ -136,8 +136,9 @@ async function follow(ctx: CommandContext, rolloutId: string, executionArn: stri
   for (;;) {
     const meta = await rollouts.get(rolloutId);
     const execution = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (meta) {
-      const line = progressLine(meta, await rollouts.tenants(rolloutId));
+    const tenants = meta ? await rollouts.tenants(rolloutId) : [];
+    if (meta && tenants.length > 0) {
+      const line = progressLine(meta, tenants);
       if (line !== last) ctx.note(line);
       last = line;
     }
