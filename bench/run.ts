@@ -10,6 +10,7 @@ import { formatEgressBench, runEgressBench, type EgressBenchResult } from './egr
 import { stopDynamo } from './harness';
 import { GATEWAY_INVOCATION_BUDGET_MODEL_MS, GATEWAY_POLL_INTERVAL_MODEL_MS, GATEWAY_WAIT_MODEL_SECONDS, DEFAULT_LATENCIES, DYNAMODB_FLOOR_MS, LATENCY_CLASSES } from './model';
 import { bucketFloors, runBurst, runSingle, type BurstResult, type SingleResult } from './scenarios';
+import { runRolloutBench } from './rollout';
 
 const TARGET = { ratio: 1.1, transitions: 30, burstRatio: 1.25, bundleBytes: 300 * 1024 };
 
@@ -127,6 +128,7 @@ async function main(): Promise<void> {
     for (const l of formatCosts(cost)) say(l);
     say();
   }
+  if (!process.argv.includes('--skip-rollout')) for (const l of await runRolloutBench({ scale, tenants: Number(arg('rollout-tenants') ?? 500) })) say(l);
   say(`bench finished in ${((Date.now() - t0) / 1000).toFixed(1)} s real`);
   void THROTTLE_GROUPS;
   if (json) {

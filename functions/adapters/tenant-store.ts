@@ -247,6 +247,70 @@ export class TenantStore {
   }
 
   /**
+   * A SUSPENDED tenant's new configuration and revision (a fleet rollout's restage, issue 13.1): one
+   * conditional write on (SUSPENDED, version, updatedAt) plus an audit item `restaged`; the status
+   * stays SUSPENDED and no workflow claims it, so a resume or deprovision that got in first wins and
+   * this write is refused (TenantStateConflictError). No lifecycle event: nothing started or stopped.
+   */
+  async restageSuspended(
+    current: TenantRecord,
+    patch: { plan: string; imageOverride?: string | undefined; configHash: string; taskDefinitionArn: string; previousTaskDefinitionArn?: string | undefined },
+    executionArn: string,
+    changes: string[],
+  ): Promise<TenantRecord> {
+    if (current.status !== 'SUSPENDED') throw new TenantStateConflictError(`tenant "${current.tenantId}" is ${current.status}, not SUSPENDED; refusing a restage`);
+    const at = this.now().toISOString();
+    const version = current.version + 1;
+    const next: TenantRecord = TenantRecordSchema.parse({
+      ...current,
+      plan: patch.plan,
+      imageOverride: patch.imageOverride,
+      configHash: patch.configHash,
+      resources: { ...current.resources, taskDefinitionArn: patch.taskDefinitionArn, previousTaskDefinitionArn: patch.previousTaskDefinitionArn },
+      version,
+      updatedAt: at,
+    });
+    if (patch.imageOverride === undefined) delete (next as Record<string, unknown>).imageOverride;
+    if (patch.previousTaskDefinitionArn === undefined) delete (next.resources as Record<string, unknown>).previousTaskDefinitionArn;
+    const audit: AuditItem = {
+      pk: current.pk,
+      sk: `AUDIT#${at}#${String(version).padStart(6, '0')}`,
+      tenantId: current.tenantId,
+      transition: 'restaged',
+      from: 'SUSPENDED',
+      to: 'SUSPENDED',
+      version,
+      at,
+      executionArn,
+      ...(changes.length > 0 ? { changes } : {}),
+    };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: withIndexKeys(next),
+                ConditionExpression: '#status = :status AND #version = :version AND #updatedAt = :updatedAt',
+                ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' },
+                ExpressionAttributeValues: { ':status': 'SUSPENDED', ':version': current.version, ':updatedAt': current.updatedAt },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: audit, ConditionExpression: 'attribute_not_exists(sk)' } },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new TenantStateConflictError(`tenant "${current.tenantId}" changed while being restaged (expected SUSPENDED v${current.version}); the other change wins`, { cause: err });
+      }
+      throw rethrow('DynamoDB restage', err);
+    }
+    return next;
+  }
+
+  /**
    * Records ids of resources the holder created. Conditional on the caller still holding the
    * tenant, so a workflow that lost its claim cannot write into another's record.
    */

@@ -242,6 +242,17 @@ export const HANDLERS = {
     timeoutSeconds: 900,
     env: ['TABLE_NAME', 'FILE_SYSTEM_ID', 'FILE_SYSTEM_ARN', 'SUSPEND_STATE_MACHINE_ARN', 'BACKUP_JSON'],
   },
+  /**
+   * Fleet rollouts (issue 13.1): the rollout workflow's own steps (begin, next wave, admit a tenant,
+   * record its outcome, judge a wave, finish). Reads tenants, writes only the rollout record.
+   */
+  Rollout: {
+    entry: 'rollout.ts',
+    description: 'Fleet rollout steps: picks tenants and waves, admits each tenant, records outcomes, judges each wave against its failure tolerance',
+    memoryMiB: 512,
+    timeoutSeconds: 60,
+    env: ['TABLE_NAME', 'CELL_ID', 'PLANS_JSON'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerKey = keyof typeof HANDLERS;
@@ -255,6 +266,11 @@ export interface StateMachineSpec {
   readonly timeoutMinutes: number;
   /** Cell settings it branches on, as `${<Key>}` substitutions (CELL_SETTINGS). */
   readonly cellSettings?: readonly CellSettingKey[];
+  /**
+   * State machines it runs as nested executions (`states:startExecution.sync:2`), as
+   * `${<Key>StateMachineArn}` substitutions; its role may start, describe and stop exactly those.
+   */
+  readonly startsStateMachines?: readonly string[];
 }
 
 /**
@@ -321,6 +337,14 @@ export const STATE_MACHINES = {
     description: "Exports a tenant's directory to an operator-named S3 location, SSE-KMS encrypted, with a manifest",
     handlers: ['Restore'],
     timeoutMinutes: 30,
+  },
+  /** Issue 13.1: an image and/or plan change over the cell's tenants, canary then waves; each tenant through UpdateTenant. */
+  RolloutFleet: {
+    file: 'rollout-fleet.asl.json',
+    description: 'Image or plan rollout over the cell: canary, then waves of UpdateTenant runs (suspended tenants restaged, not started); a wave over its failure tolerance is rolled back and stops it',
+    handlers: ['Rollout', 'Gateway'],
+    startsStateMachines: ['UpdateTenant'],
+    timeoutMinutes: 2880,
   },
 } as const satisfies Record<string, StateMachineSpec>;
 

@@ -21,6 +21,7 @@ import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { armWait } from '../usecases/gateway-wait';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
+import { restageSuspended } from '../usecases/restage';
 import { planOf as planOfRecord, renderTenantTaskDefinition, type TenantRenderSettings } from '../usecases/tenant-render';
 
 const env = loadEnv([
@@ -90,6 +91,17 @@ const Input = z.discriminatedUnion('action', [
     deadline: z.string().datetime().optional(),
   }),
   z.object({ action: z.literal('deleteTaskDefinitions'), ...Ref }),
+  /**
+   * Fleet rollout (issue 13.1): a SUSPENDED tenant gets the new image (and plan, when it changes
+   * nothing but the task definition) as its recorded revision, with the service pointed at it and
+   * left at desired count 0; the next resume starts it. `executionArn` is the rollout's (it does not
+   * hold the tenant: the record write is conditional on SUSPENDED and the version it read).
+   */
+  z.object({
+    action: z.literal('restage'),
+    ...Ref,
+    target: z.object({ image: z.string().optional(), plan: z.string().optional() }).passthrough(),
+  }),
 ]);
 
 const planOf = (record: TenantRecord) => planOfRecord(record, env.PLANS_JSON);
@@ -104,16 +116,36 @@ function need<T>(value: T | undefined, what: string, tenantId: string): T {
   return value;
 }
 
+/** Registers (or finds, by its hash) the hardened task definition the record renders; returns its ARN. */
+/** Registers (or adopts) the revision the record renders (usecases/tenant-render.ts: also what the reconcile compares with). */
+async function registerRevision(record: TenantRecord): Promise<string> {
+  const { taskDefinition, hash } = renderTenantTaskDefinition(record, renderSettings);
+  return services.ensureTaskDefinition(taskDefinition, hash, record.tenantId);
+}
+
 export const handler = makeHandler('Gateway', Input, async (input, context: Context) => {
   const { tenantId, executionArn } = input;
+  if (input.action === 'restage') {
+    return restageSuspended(
+      {
+        store,
+        plans: env.PLANS_JSON,
+        registerRevision,
+        pointService: async (id, arn) => {
+          await services.update(id, { taskDefinitionArn: arn });
+        },
+      },
+      tenantId,
+      { ...(input.target.image !== undefined ? { image: input.target.image } : {}), ...(input.target.plan !== undefined ? { plan: input.target.plan } : {}) },
+      executionArn,
+    );
+  }
   const teardown = input.action === 'deleteService' || input.action === 'deleteTaskDefinitions';
   const record = teardown ? await requireHeldForTeardown(store, tenantId, executionArn) : await requireHeld(store, tenantId, executionArn);
   const r = record.resources;
   switch (input.action) {
     case 'registerTaskDefinition': {
-      // What the record renders (usecases/tenant-render.ts: also what the reconcile compares with).
-      const { taskDefinition, hash } = renderTenantTaskDefinition(record, renderSettings);
-      const taskDefinitionArn = await services.ensureTaskDefinition(taskDefinition, hash, tenantId);
+      const taskDefinitionArn = await registerRevision(record);
       const previous = r.taskDefinitionArn && r.taskDefinitionArn !== taskDefinitionArn ? r.taskDefinitionArn : r.previousTaskDefinitionArn;
       await store.setResources(tenantId, executionArn, { taskDefinitionArn, previousTaskDefinitionArn: previous ?? null });
       return { taskDefinitionArn };

@@ -13,6 +13,7 @@ import type { CliIo } from './io';
 import { OPERATION_NAMES, runOperation } from './operations';
 import { runChannels } from './channels';
 import { runAudit, runFleetReconcile } from './fleet-reconcile';
+import { listRollouts, runFleetRollout } from './fleet-rollout';
 import { runModels } from './models';
 import { runPairing } from './pairing';
 import { putSignup } from './signup';
@@ -61,6 +62,11 @@ const OPTIONS = {
   'recovery-point': { type: 'string' },
   to: { type: 'string' },
   'kms-key': { type: 'string' },
+  canary: { type: 'string' },
+  wave: { type: 'string' },
+  'max-failure-percent': { type: 'string' },
+  'max-concurrency': { type: 'string' },
+  tenants: { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -87,6 +93,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   audit: ['tenant'],
   'tenants restore': [...OPERATION_OPTIONS, 'recovery-point'],
   'tenants export': [...OPERATION_OPTIONS, 'to', 'kms-key'],
+  'fleet rollout': [...OPERATION_OPTIONS, 'image', 'plan', 'canary', 'wave', 'max-failure-percent', 'max-concurrency', 'tenants'],
+  'fleet rollouts': ['limit'],
 };
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -127,9 +135,10 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
     for (const name of Object.keys(values) as OptionName[]) {
       if (!GLOBAL.includes(name) && !allowed.includes(name)) throw new UsageError(`option --${name} does not apply to "octw ${command}"`);
     }
-    const channelAction = command === 'tenants channels' || command === 'tenants pairing' ? rest.shift() : undefined;
+    const channelAction = command === 'tenants channels' || command === 'tenants pairing' || command === 'fleet rollout' ? rest.shift() : undefined;
     const args = group === 'tenants' || group === 'fleet' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
-    const maxPositionals = command === 'tenants list' || command === 'signup' || command === 'fleet reconcile' || command === 'audit' ? 0 : command === 'tenants pairing' ? 2 : 1;
+    const maxPositionals =
+      command === 'tenants list' || command === 'signup' || command === 'fleet reconcile' || command === 'audit' || command === 'fleet rollouts' ? 0 : command === 'tenants pairing' ? 2 : 1;
     if (args.length > maxPositionals) throw new UsageError(`unexpected argument "${args[maxPositionals] ?? ''}" for "octw ${command}"`);
 
     const config = resolveConfig(
@@ -198,6 +207,25 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
         return await runFleetReconcile(ctx, { tenant: values.tenant, repair: values.repair === true, cell: values.cell });
       case 'audit':
         return await runAudit(ctx, { tenant: values.tenant, cell: values.cell });
+      case 'fleet rollout':
+        await runFleetRollout(ctx, {
+          verb: channelAction,
+          id: args[0],
+          image: values.image,
+          plan: values.plan,
+          canary: values.canary,
+          wave: values.wave,
+          maxFailurePercent: values['max-failure-percent'],
+          maxConcurrency: values['max-concurrency'],
+          tenants: values.tenants,
+          cell: values.cell,
+          wait: values.wait === true,
+          pollIntervalMs: pollInterval(values['poll-interval']),
+        });
+        break;
+      case 'fleet rollouts':
+        await listRollouts(ctx, { limit: values.limit, cell: values.cell });
+        break;
       case 'tenants models':
         await runModels(ctx, {
           id: args[0],

@@ -26,6 +26,10 @@ Usage:
   octw signup --file event.json [--json]
   octw fleet reconcile [--tenant ID] [--repair] [--json]
   octw audit [--tenant ID] [--json]
+  octw fleet rollout (--image REPO@sha256:D | --plan P)... --canary N --wave N [--max-failure-percent P]
+                     [--max-concurrency N] [--tenants A,B,...] [--wait] [--json]
+  octw fleet rollout show|pause|resume|abort ID [--json]
+  octw fleet rollouts [--limit N] [--json]
   octw --help
 
 Commands:
@@ -67,6 +71,18 @@ Commands:
                        every object SSE-KMS with --kms-key (required; the bucket must be one of the
                        cell's backup.exportBuckets), plus manifest.json. The state directory holds
                        OAuth tokens in plain text: backups and exports are credentials.
+  fleet rollout        Starts RolloutFleet: the image (pinned by digest, from a repository the cell's
+                       plans run) and/or plan over every ACTIVE and SUSPENDED tenant (or --tenants):
+                       a canary of N ACTIVE tenants, one at a time, none may fail; then waves of
+                       --wave N (at most --max-concurrency at once, default the wave up to 40),
+                       each tenant through UpdateTenant (health-gated, rolls itself back); a
+                       SUSPENDED tenant gets the new revision without being started. A wave whose
+                       failures exceed --max-failure-percent (default 10) is rolled back and the
+                       rollout stops. --wait prints progress and the outcome of every tenant.
+                       show: the record; pause/resume/abort: read between waves (an abort lets
+                       the tenants in flight finish). Check quota headroom before a large rollout.
+  fleet rollouts       The cell's rollouts, newest first (--cell or OCTW_CELL when the table is
+                       not named octw-<cell>-tenants).
   tenants channels     A tenant's channels (telegram, slack in socket mode, discord, or a channel
                        plugin its plan declares), changed only by UpdateTenant (audited; a failed
                        update restores them). add stores each credential as the secret

@@ -403,6 +403,8 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
       ],
     );
     tenantRecordUpdates(fn, ctx);
+    // Fleet rollout restage of a SUSPENDED tenant: the record and its audit item in one conditional transaction (tenant items only).
+    fn.allow([statement('RestageSuspendedTenants', ['dynamodb:PutItem'], [ctx.tableArn], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*'] } })]);
   },
 
   /**
@@ -675,4 +677,21 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
       })),
     ]);
   },
+  /**
+   * Rollout (issue 13.1): reads tenant records (by status, and one at a time), writes only rollout
+   * items (ROLLOUT#<id> partitions) and lists the cell's rollouts on the byCell index.
+   */
+  Rollout: (fn, ctx) =>
+    fn.allow([
+      statement('ReadTenantsAndRollouts', ['dynamodb:GetItem', 'dynamodb:Query'], [ctx.tableArn], {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'ROLLOUT#*'] },
+      }),
+      statement('WriteRollouts', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], [ctx.tableArn], {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ROLLOUT#*'] },
+      }),
+      statement('ListTenantsAndRollouts', ['dynamodb:Query'], [
+        `${ctx.tableArn}/index/${TENANTS_TABLE_KEYS.indexes.byStatus.indexName}`,
+        `${ctx.tableArn}/index/${TENANTS_TABLE_KEYS.indexes.byCell.indexName}`,
+      ]),
+    ]),
 };

@@ -70,6 +70,27 @@ export class Workflows extends Construct {
     });
     const functionArns = spec.handlers.map((h) => props.functionArns[h]);
     role.addToPolicy(new iam.PolicyStatement({ sid: 'InvokeItsFunctions', actions: ['lambda:InvokeFunction'], resources: functionArns }));
+    const nested = (spec.startsStateMachines ?? []) as StateMachineKey[];
+    if (nested.length > 0) {
+      // states:startExecution.sync:2 (https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html):
+      // start exactly those machines, follow and stop their executions, and the managed rule that reports their end.
+      const stack = Stack.of(this);
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'StartNestedWorkflows', actions: ['states:StartExecution'], resources: nested.map((k) => stateMachineArn(stack, props.prefix, k)) }));
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'FollowNestedExecutions',
+          actions: ['states:DescribeExecution', 'states:StopExecution'],
+          resources: nested.map((k) => stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(props.prefix, k)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'NestedExecutionEvents',
+          actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+          resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' })],
+        }),
+      );
+    }
 
     const stateMachine = new sfn.StateMachine(this, key, {
       stateMachineName: name,
@@ -78,6 +99,7 @@ export class Workflows extends Construct {
       definitionSubstitutions: {
         ...Object.fromEntries(spec.handlers.map((h) => [substitutionKey(h), props.functionArns[h]])),
         ...Object.fromEntries((spec.cellSettings ?? []).map((k) => [k, props.cellSettings[k]])),
+        ...Object.fromEntries(((spec.startsStateMachines ?? []) as StateMachineKey[]).map((k) => [`${k}StateMachineArn`, stateMachineArn(Stack.of(this), props.prefix, k)])),
       },
       role,
       timeout: Duration.minutes(spec.timeoutMinutes),
@@ -92,6 +114,12 @@ export class Workflows extends Construct {
         reason:
           'Step Functions logging (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) support no resource-level permissions.',
       });
+      for (const k of (spec.startsStateMachines ?? []) as StateMachineKey[]) {
+        Validations.of(defaultPolicy).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName(props.prefix, k)}:*]`,
+          reason: `startExecution.sync:2 follows and stops the ${k} executions it starts; their names are chosen per run, so only the state machine's execution prefix can be named.`,
+        });
+      }
     }
     return stateMachine;
   }

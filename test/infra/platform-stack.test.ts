@@ -80,6 +80,12 @@ describe('PlatformStack', () => {
         // Issue 12/14: the cell's ingress setting, as a string the definition branches on (this cell has no ingress).
         if (placeholders.includes('CellIngress')) expect(d.substitutions.CellIngress).toBe('off');
         for (const key of placeholders.filter((k) => k !== 'CellIngress')) {
+          if ((key as string).endsWith('StateMachineArn')) {
+            // A nested workflow (startExecution.sync:2): the ARN of that catalogue state machine, by name.
+            const nested = (key as string).replace(/StateMachineArn$/, '');
+            expect(json(d.substitutions[key as string])).toContain(`:stateMachine:${config.prefix}-${kebab(nested)}`);
+            continue;
+          }
           const ref = d.substitutions[key as string] as { 'Fn::GetAtt'?: [string, string] } | undefined;
           const [logicalId = '', attribute] = ref?.['Fn::GetAtt'] ?? [];
           const target = (template.toJSON().Resources as Record<string, unknown>)[logicalId] as { Type: string; Properties: { FunctionName: string } } | undefined;
@@ -104,15 +110,25 @@ describe('PlatformStack', () => {
       }
     });
 
-    it('calls Lambda functions by plain function ARN; only a gateway wait uses lambda:invoke.waitForTaskToken, and on the Gateway function', () => {
+    it('calls Lambda functions by plain function ARN; only a gateway wait uses lambda:invoke.waitForTaskToken (on the Gateway function); nested workflows only through startExecution.sync:2 of a catalogue machine', () => {
       for (const d of definitions) {
         for (const { name, task } of tasksIn(d.text)) {
           if (task.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
             // Issue 14.1: the event-driven gateway wait (the token is resumed by the GatewayEvents function).
             expect({ name, fn: (task as { Parameters?: { FunctionName?: string } }).Parameters?.FunctionName }).toEqual({ name, fn: '${GatewayFunctionArn}' });
+          } else if (task.Resource === 'arn:aws:states:::states:startExecution.sync:2') {
+            expect((task as { Parameters?: { StateMachineArn?: string } }).Parameters?.StateMachineArn).toMatch(/^\$\{[A-Za-z]+StateMachineArn\}$/);
           } else expect(task.Resource).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
         }
       }
+    });
+
+    it('lets only the rollout state machine start executions of another, and only UpdateTenant', () => {
+      const starts = allStatements(template).filter(({ statement }) => actionsOf(statement).includes('states:StartExecution') && json(statement.Resource).includes(`${config.prefix}-update-tenant`));
+      expect(starts.length).toBe(1);
+      expect(json(starts[0]!.statement.Resource)).not.toContain('*');
+      const follow = allStatements(template).filter(({ statement }) => actionsOf(statement).includes('states:StopExecution'));
+      expect(follow.map(({ statement }) => json(statement.Resource))).toEqual([expect.stringContaining(`:execution:${config.prefix}-update-tenant:*`)]);
     });
 
     it('logs every execution at level ALL to /aws/vendedlogs/states/ and traces with X-Ray', () => {

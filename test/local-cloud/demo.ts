@@ -375,6 +375,19 @@ async function main(): Promise<void> {
         `  after:  ${after.length === 0 ? 'none' : after.map((r) => `${r.type.split('::').pop()}${r.state ? ` (${r.state})` : ''}`).join(', ')}; data on EFS retained until ${record.dataRetainedUntil ?? '-'}`,
       );
     }
+    // Issue 13.1: a new image over the cell's tenants with the operator CLI, a canary first, then
+    // waves, each tenant through the health-gated update (suspended ones restaged, not started).
+    // Not with real gateways: each update there starts a real OpenClaw (minutes per tenant).
+    if (!real) {
+      const rolloutImage = `ghcr.io/openclaw/openclaw@sha256:${'5eed'.repeat(16)}`;
+      console.log('\nA fleet rollout of a new image: one canary tenant, then waves of 2, each health-gated');
+      const rolled: string[] = [];
+      const code = await octw(cloud, ['fleet', 'rollout', '--image', rolloutImage, '--canary', '1', '--wave', '2', '--wait'], rolled);
+      const active = (await Promise.all(names.map((n) => cloud.store.get(n)))).filter((r): r is TenantRecord => r?.status === 'ACTIVE');
+      if (code !== 0) silent.push(`the fleet rollout ended with exit code ${code}`);
+      const missed = active.filter((r) => r.imageOverride !== rolloutImage).map((r) => r.tenantId);
+      if (missed.length > 0) silent.push(`the rollout left ${missed.join(', ')} on the old image`);
+    }
     await octw(cloud, ['tenants', 'list']);
 
     // The demo doubles as a smoke test in CI: say so, and fail, if the story did not hold.

@@ -119,7 +119,7 @@ let handlersLoadedFor: string | undefined;
 
 async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
   // Dynamic imports: the environment must be in place before the handler modules load.
-  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget, gatewayEvents, reconcile, restore] = await Promise.all([
+  const [intake, lifecycle, network, egress, storage, identity, secrets, gateway, purge, usage, ingress, budget, gatewayEvents, reconcile, restore, rollout] = await Promise.all([
     import('../../functions/handlers/intake'),
     import('../../functions/handlers/lifecycle'),
     import('../../functions/handlers/network'),
@@ -135,6 +135,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     import('../../functions/handlers/gateway-events'),
     import('../../functions/handlers/reconcile'),
     import('../../functions/handlers/restore'),
+    import('../../functions/handlers/rollout'),
   ]);
   return {
     Intake: intake.handler,
@@ -152,6 +153,7 @@ async function loadHandlers(): Promise<Record<HandlerKey, LocalHandler>> {
     GatewayEvents: gatewayEvents.handler,
     Reconcile: reconcile.handler,
     Restore: restore.handler,
+    Rollout: rollout.handler,
   };
 }
 

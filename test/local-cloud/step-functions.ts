@@ -285,7 +285,12 @@ interface TaskRoute {
   readonly viaInvokeIntegration: boolean;
   /** `.waitForTaskToken`: the result is what SendTaskSuccess sends; HeartbeatSeconds as given (scaled at run time). */
   readonly waitForToken?: { readonly heartbeatSeconds?: number };
+  /** `arn:aws:states:::states:startExecution.sync:2`: a nested execution of a local state machine (handlerKey unused). */
+  readonly nestedSync?: boolean;
 }
+
+/** The optimised Step Functions integration that starts a nested execution and waits for it (output as JSON). */
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 
 interface CompiledMachine {
   readonly name: string;
@@ -359,7 +364,7 @@ function compile(
   name: string,
   spec: LocalStateMachineSpec,
   options: Required<Pick<LocalStepFunctionsOptions, 'definitionsDir' | 'waitScale' | 'retryScale' | 'dynamicWaitMs'>> &
-    Pick<LocalStepFunctionsOptions, 'substitutions' | 'handlers'>,
+    Pick<LocalStepFunctionsOptions, 'substitutions' | 'handlers'> & { readonly machineNames?: readonly string[] },
 ): CompiledMachine {
   const path = join(options.definitionsDir, spec.file);
   const functionArns: Record<string, string> = {};
@@ -369,7 +374,9 @@ function compile(
     keyByArn.set(functionArnFor(key), key);
     if (options.handlers[key] === undefined) throw new Error(`${spec.file}: no local handler given for "${key}"`);
   }
-  const text = fillSubstitutions(readFileSync(path, 'utf8'), { ...options.substitutions, ...functionArns }, spec.file);
+  // `${<Name>StateMachineArn}`: every local state machine, as CDK substitutes a nested workflow's ARN.
+  const machineArns = Object.fromEntries((options.machineNames ?? []).map((n) => [`${n}StateMachineArn`, stateMachineArnFor(n)]));
+  const text = fillSubstitutions(readFileSync(path, 'utf8'), { ...machineArns, ...options.substitutions, ...functionArns }, spec.file);
   const raw: unknown = JSON.parse(text);
   const parsed = MachineSchema.parse(raw);
 
@@ -381,6 +388,10 @@ function compile(
     seen.add(stateName);
     if (state.Type === 'Task') {
       const resource = state.Resource ?? '';
+      if (resource === START_EXECUTION_SYNC) {
+        tasks.push({ stateName, handlerKey: '', viaInvokeIntegration: false, nestedSync: true });
+        return;
+      }
       let arn = resource;
       const waitForToken = resource === LAMBDA_INVOKE_WAIT;
       const viaInvokeIntegration = resource === LAMBDA_INVOKE || waitForToken;
@@ -598,6 +609,7 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
     dynamicWaitMs: options.dynamicWaitMs ?? 1,
     substitutions: options.substitutions,
     handlers: options.handlers,
+    machineNames: Object.keys(options.stateMachines),
   };
   const machines = new Map<string, CompiledMachine>();
   for (const [name, spec] of Object.entries(options.stateMachines)) {
@@ -635,7 +647,55 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
     return r;
   };
 
+  /**
+   * `states:startExecution.sync:2` as AWS runs it: StartExecution (same name idempotency and errors),
+   * then the task waits for the nested execution. SUCCEEDED: the DescribeExecution result with Input
+   * and Output parsed as JSON (the `:2` form). Any other end: the task fails with States.TaskFailed,
+   * Cause = that result as JSON (with the nested Error and Cause). A parent aborted while waiting
+   * stops the nested execution, as AWS does for a `.sync` task.
+   */
+  const startNestedSync = async (record: ExecutionRecord, route: TaskRoute, input: unknown): Promise<unknown> => {
+    record.taskInvocations += 1;
+    const params = z.object({ StateMachineArn: z.string(), Input: z.unknown().optional(), Name: z.string().optional() }).parse(input);
+    const childInput = params.Input === undefined ? '{}' : typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input);
+    let childArn: string;
+    try {
+      childArn = (await startExecution(params.StateMachineArn, childInput, params.Name)).executionArn;
+    } catch (err) {
+      const name = err instanceof Error ? err.name : 'Error';
+      throw new TaskFailure(`StepFunctions.${name.endsWith('Exception') ? name : `${name}Exception`}`, err instanceof Error ? err.message : String(err));
+    }
+    const child = recordFor(childArn);
+    const parentAborted = new Promise<'aborted'>((resolve) => {
+      const timer = setInterval(() => {
+        if (record.status !== 'RUNNING') resolve('aborted');
+        if (child.status !== 'RUNNING') clearInterval(timer);
+      }, 20);
+      void child.done.then(() => clearInterval(timer));
+    });
+    if ((await Promise.race([child.done.then(() => 'done' as const), parentAborted])) === 'aborted') {
+      stopExecution(childArn, 'States.Aborted', `parent ${record.executionArn} stopped (${route.stateName})`);
+      await child.done;
+    }
+    const s = snapshot(child);
+    const described = {
+      ExecutionArn: s.executionArn,
+      StateMachineArn: s.stateMachineArn,
+      Name: s.name,
+      Status: s.status,
+      StartDate: s.startDate.getTime(),
+      StopDate: (s.stopDate ?? new Date()).getTime(),
+      Input: JSON.parse(s.input) as unknown,
+      ...(s.output !== undefined ? { Output: JSON.parse(s.output) as unknown } : {}),
+      ...(s.error !== undefined ? { Error: s.error } : {}),
+      ...(s.cause !== undefined ? { Cause: s.cause } : {}),
+    };
+    if (s.status !== 'SUCCEEDED') throw new TaskFailure('States.TaskFailed', JSON.stringify(described));
+    return described;
+  };
+
   const invokeTask = async (record: ExecutionRecord, route: TaskRoute, input: unknown): Promise<unknown> => {
+    if (route.nestedSync === true) return startNestedSync(record, route, input);
     record.taskInvocations += 1;
     const handler = options.handlers[route.handlerKey];
     if (handler === undefined) throw new TaskFailure('Lambda.ResourceNotFoundException', `Function not found: ${functionArnFor(route.handlerKey)}`);

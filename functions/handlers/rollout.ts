@@ -1,0 +1,77 @@
+/**
+ * The fleet rollout's own steps (issue 13.1): begin, next wave, admit a tenant, record its outcome,
+ * judge a wave, mark a rollback, finish. Tenants are changed by the update workflow (nested
+ * execution) and, when SUSPENDED, by the Gateway function's restage; this function only reads the
+ * tenants and writes the rollout record.
+ */
+import * as z from 'zod';
+import { RolloutStore } from '../adapters/rollout-store';
+import { RolloutIdSchema } from '../domain/rollout';
+import { CLIENT_CONFIG } from '../shared/aws-clients';
+import { tenantStoreFromEnv } from '../shared/deps';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadEnv } from '../shared/env';
+import { makeHandler } from '../shared/handler';
+import {  } from '../shared/powertools';
+import { admitTenant, beginRollout, evaluateWave, finishRollout, markRolledBack, nextWave, recordOutcome, type RolloutDeps } from '../usecases/rollout';
+
+const env = loadEnv(['TABLE_NAME', 'CELL_ID', 'PLANS_JSON']);
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } });
+const deps: RolloutDeps = { rollouts: new RolloutStore(doc, env.TABLE_NAME), tenants: tenantStoreFromEnv(), plans: env.PLANS_JSON, cell: env.CELL_ID };
+
+const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
+const Id = { rolloutId: RolloutIdSchema };
+const Wave = z.int().min(0);
+
+const Input = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('begin'), ...Id, request: z.unknown(), executionArn: z.string().min(1) }),
+  z.object({ action: z.literal('next'), ...Id }),
+  z.object({ action: z.literal('admit'), ...Id, wave: Wave, tenantId: z.string().min(1) }),
+  z.object({
+    action: z.literal('record'),
+    ...Id,
+    wave: Wave,
+    tenantId: z.string().min(1),
+    mode: z.enum(['update', 'restage']),
+    /** The iteration's state: `result` (the nested update's description, or the restage's result) or `error` (caught). */
+    state: z.object({ result: z.unknown().optional(), error: Caught.optional() }).passthrough(),
+  }),
+  z.object({ action: z.literal('evaluate'), ...Id, wave: Wave }),
+  z.object({ action: z.literal('rolledBack'), ...Id, tenantId: z.string().min(1), error: Caught.optional() }),
+  z.object({
+    action: z.literal('finish'),
+    ...Id,
+    state: z.enum(['SUCCEEDED', 'FAILED', 'ABORTED']),
+    reason: z.string().optional(),
+    error: Caught.optional(),
+    rolledBackWave: Wave.optional(),
+  }),
+]);
+
+export const handler = makeHandler('Rollout', Input, async (input) => {
+  switch (input.action) {
+    case 'begin':
+      return beginRollout(deps, input.rolloutId, input.request, input.executionArn);
+    case 'next':
+      return nextWave(deps, input.rolloutId);
+    case 'admit':
+      return admitTenant(deps, input.rolloutId, input.wave, input.tenantId);
+    case 'record':
+      return recordOutcome(deps, {
+        rolloutId: input.rolloutId,
+        wave: input.wave,
+        tenantId: input.tenantId,
+        mode: input.mode,
+        ...(input.state.error ? { error: input.state.error } : { result: input.state.result }),
+      });
+    case 'evaluate':
+      return evaluateWave(deps, input.rolloutId, input.wave);
+    case 'rolledBack':
+      return markRolledBack(deps, input.rolloutId, input.tenantId, input.error);
+    case 'finish': {
+      const reason = input.reason ?? (input.error ? `${input.error.Error ?? 'Error'}: ${(input.error.Cause ?? '').slice(0, 500)}` : undefined);
+      return finishRollout(deps, input.rolloutId, input.state, reason, input.rolledBackWave);
+    }
+  }
+});
