@@ -8,6 +8,7 @@ import { ChannelListRequestSchema } from './channels';
 import { ModelKeysRequestSchema } from './models';
 import { EgressRuleSchema, TenantIdSchema } from './tenant';
 import { HostEntryInputSchema } from './egress-policy';
+import { IngressOidcRequestSchema } from './ingress-oidc';
 
 export const OPERATIONS = {
   provision: 'ProvisionTenant',
@@ -67,11 +68,24 @@ export const UpdateRequestSchema = z
     channels: ChannelListRequestSchema.optional(),
     /** The tenant's own provider keys after the update (the whole list; [] removes them): references to its credential secrets. */
     modelKeys: ModelKeysRequestSchema.optional(),
+    /**
+     * The tenant's OIDC provider in front of its endpoint (only in a cell with ingress): its settings
+     * and a reference to the credential secret with the client secret; `null` removes it.
+     */
+    ingressOidc: IngressOidcRequestSchema.nullable().optional(),
   })
   .strict()
-  .refine((u) => u.plan !== undefined || u.egressAllowlist !== undefined || u.hostAllowlist !== undefined || u.image !== undefined || u.channels !== undefined || u.modelKeys !== undefined, {
-    error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels, modelKeys',
-  });
+  .refine(
+    (u) =>
+      u.plan !== undefined ||
+      u.egressAllowlist !== undefined ||
+      u.hostAllowlist !== undefined ||
+      u.image !== undefined ||
+      u.channels !== undefined ||
+      u.modelKeys !== undefined ||
+      u.ingressOidc !== undefined,
+    { error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels, modelKeys, ingressOidc' },
+  );
 export type UpdateRequest = z.infer<typeof UpdateRequestSchema>;
 
 export const PurgeRequestSchema = z

@@ -55,7 +55,7 @@ export const HANDLERS = {
     description: 'Validates TenantSignedUp events, records the tenant as REQUESTED, starts its provision workflow',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN'],
+    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN', 'INGRESS_SETTINGS_JSON'],
   },
   /** Tenant record transitions (register, claim, activate, fail, ...), audit items and lifecycle events. */
   Lifecycle: {
@@ -63,7 +63,7 @@ export const HANDLERS = {
     description: 'Moves tenant records through the lifecycle with conditional writes; audit trail and events',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS'],
+    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS', 'INGRESS_SETTINGS_JSON'],
   },
   /** Tenant security group: create with default-deny egress plus allowlist, update rules, delete. */
   Network: {
@@ -214,7 +214,8 @@ export const STATE_MACHINES = {
   UpdateTenant: {
     file: 'update-tenant.asl.json',
     description: 'Allowlist, plan or image change of an ACTIVE tenant, rolled back to the previous revision if unhealthy',
-    handlers: ['Lifecycle', 'Network', 'Identity', 'Egress', 'Gateway'],
+    // Ingress: the route again when the tenant's OIDC provider changes (`apply`, issue 12).
+    handlers: ['Lifecycle', 'Network', 'Identity', 'Egress', 'Gateway', 'Ingress'],
     timeoutMinutes: 60,
   },
   PurgeTenant: {

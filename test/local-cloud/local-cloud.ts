@@ -62,6 +62,8 @@ export interface LocalCloudOptions {
    * server errors, transaction conflicts and lost responses at `rate` per attempt (see dynamodb-faults.ts).
    */
   readonly dynamoFaults?: { readonly rate: number; readonly seed?: number; readonly kinds?: readonly DynamoFaultKind[] };
+  /** Directory of the ASL files (default <repo>/state-machines): a test of a proposed workflow change runs a patched copy. */
+  readonly definitionsDir?: string;
 }
 
 /** The local cell's ingress: `https://<tenant>.<domain>` (locally `http://<tenant>.localhost:<port>` with --real-gateway). */
@@ -204,6 +206,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const sfn = createLocalStepFunctions({
     stateMachines: STATE_MACHINES,
     handlers,
+    ...(options.definitionsDir ? { definitionsDir: options.definitionsDir } : {}),
     waitScale: options.waitScale ?? 0.001,
     retryScale: options.retryScale ?? 0.001,
   });
