@@ -168,6 +168,8 @@ describe('per-tenant OIDC (ALB authenticate-oidc) through signup and update', ()
     // The checks can fail: the logs are on, and the marker is where it belongs.
     expect(output.join('').length).toBeGreaterThan(1000);
     expect(JSON.stringify([...cloud.fake.ingress.elb.rules.values()])).toContain(MARKER);
+    const leaks = cloud.fake.calls.filter((c) => JSON.stringify(c).includes(MARKER)).map((c) => `${c.service} ${c.operation}`);
+    expect(leaks).toEqual([]);
     for (const [where, text] of places) expect({ where, leaked: text.includes(MARKER) }).toEqual({ where, leaked: false });
   });
 });
