@@ -3,6 +3,7 @@
  * tenant's status, start the state machine under its deterministic execution name, and with
  * --wait follow the execution to its end.
  */
+import type { IngressOidcRequest } from '../../functions/domain/ingress';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { TenantStore } from '../../functions/adapters/tenant-store';
@@ -45,6 +46,8 @@ export interface OperationArgs {
   readonly channels?: readonly ChannelRequestInput[] | undefined;
   /** update: the tenant's own provider keys (references to its credential secrets), from `octw tenants models`. */
   readonly modelKeys?: readonly { provider: string; credential: string }[] | undefined;
+  /** The tenant's OIDC provider (`null` removes it); the client secret by reference. */
+  readonly ingressOidc?: IngressOidcRequest | null | undefined;
   readonly wait: boolean;
   readonly pollIntervalMs: number;
 }
@@ -171,6 +174,7 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
           ...(args.image !== undefined ? { image: args.image } : {}),
           ...(args.channels !== undefined ? { channels: args.channels } : {}),
           ...(args.modelKeys !== undefined ? { modelKeys: args.modelKeys } : {}),
+          ...(args.ingressOidc !== undefined ? { ingressOidc: args.ingressOidc } : {}),
         },
         'update request',
       );

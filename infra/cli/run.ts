@@ -14,6 +14,7 @@ import { OPERATION_NAMES, runOperation } from './operations';
 import { runChannels } from './channels';
 import { runModels } from './models';
 import { runPairing } from './pairing';
+import { runIngressOidc } from './ingress-oidc';
 import { putSignup } from './signup';
 import { listTenants, showTenant } from './tenants-read';
 import { USAGE } from './usage';
@@ -52,6 +53,13 @@ const OPTIONS = {
   remove: { type: 'boolean' },
   channel: { type: 'string' },
   endpoint: { type: 'string' },
+  'oidc-issuer': { type: 'string' },
+  'oidc-authorization-endpoint': { type: 'string' },
+  'oidc-token-endpoint': { type: 'string' },
+  'oidc-userinfo-endpoint': { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret-file': { type: 'string' },
+  'no-oidc': { type: 'boolean' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -74,6 +82,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   signup: ['file'],
   'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups'],
   'tenants pairing': ['channel', 'endpoint'],
+  'tenants ingress': [...OPERATION_OPTIONS, 'oidc-issuer', 'oidc-authorization-endpoint', 'oidc-token-endpoint', 'oidc-userinfo-endpoint', 'client-id', 'client-secret-file', 'no-oidc'],
 };
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -106,7 +115,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       throw new UsageError(
         group === 'tenants'
           ? sub === undefined
-            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge, channels, models or pairing'
+            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge, channels, models, pairing or ingress'
             : `unknown command "tenants ${sub}"`
           : `unknown command "${group}"`,
       );
@@ -179,6 +188,20 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
         break;
       case 'tenants pairing':
         await runPairing(ctx, { action: channelAction, id: args[0], requestId: args[1], channel: values.channel, endpoint: values.endpoint });
+        break;
+      case 'tenants ingress':
+        await runIngressOidc(ctx, {
+          id: args[0],
+          issuer: values['oidc-issuer'],
+          authorizationEndpoint: values['oidc-authorization-endpoint'],
+          tokenEndpoint: values['oidc-token-endpoint'],
+          userInfoEndpoint: values['oidc-userinfo-endpoint'],
+          clientId: values['client-id'],
+          clientSecretFile: values['client-secret-file'],
+          noOidc: values['no-oidc'],
+          wait: values.wait === true,
+          pollIntervalMs: pollInterval(values['poll-interval']),
+        });
         break;
       case 'tenants models':
         await runModels(ctx, {

@@ -15,6 +15,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { names, tenantTagMap } from '../../functions/domain/naming';
 import { LOCAL_INGRESS_DOMAIN, startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
+import { cliWith, localCloudCliEnv, tempFile } from '../cli/support';
 import { patchUpdateWorkflow } from './update-route-steps';
 import { executionsOf, leftovers, provision, runWorkflow } from './support';
 
@@ -153,6 +154,28 @@ describe('per-tenant OIDC (ALB authenticate-oidc) through signup and update', ()
     expect(record?.status).toBe('ACTIVE');
     expect(record?.ingressOidc?.clientId).toBe(OIDC.clientId);
     expect(oidcActionOf('oidc-two')?.AuthenticateOidcConfig).toMatchObject({ ClientId: OIDC.clientId, ClientSecret: `${MARKER}-two` });
+  });
+
+  it('octw tenants ingress: stores the client secret from a file (never argv), sets the provider by reference, shows it, removes it with --no-oidc', async () => {
+    const cli = cliWith(() => localCloudCliEnv(cloud));
+    await provision(cloud, 'oidc-cli');
+    const flags = ['--oidc-issuer', OIDC.issuer, '--oidc-authorization-endpoint', OIDC.authorizationEndpoint, '--oidc-token-endpoint', OIDC.tokenEndpoint, '--oidc-userinfo-endpoint', OIDC.userInfoEndpoint, '--client-id', OIDC.clientId];
+    const http = await cli('tenants', 'ingress', 'oidc-cli', ...flags.map((f) => (f === OIDC.tokenEndpoint ? 'http://login.example.com/token' : f)), '--client-secret-file', tempFile('s.txt', 'x'));
+    expect({ code: http.code, stderr: http.stderr }).toMatchObject({ code: 2, stderr: expect.stringContaining('--oidc-token-endpoint: tokenEndpoint must be an https:// URL') });
+    const secretName = names.credentialSecret({ cell: cloud.cell.cellId, tenantId: 'oidc-cli' }, 'ingress-oidc-client-secret');
+    expect(cloud.fake.secret(secretName)).toBeUndefined();
+
+    const set = await cli('tenants', 'ingress', 'oidc-cli', ...flags, '--client-secret-file', tempFile('s.txt', `${MARKER}-cli\n`), '--wait');
+    expect({ code: set.code, stderr: set.code === 0 ? '' : set.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(cloud.fake.secret(secretName)?.secretString).toBe(`${MARKER}-cli`);
+    expect(oidcActionOf('oidc-cli')?.AuthenticateOidcConfig).toMatchObject({ ClientId: OIDC.clientId, ClientSecret: `${MARKER}-cli` });
+    const shown = await cli('tenants', 'ingress', 'oidc-cli', '--json');
+    expect(JSON.parse(shown.stdout)).toMatchObject({ tenantId: 'oidc-cli', mode: 'live', oidc: { issuer: OIDC.issuer, clientSecretName: secretName } });
+    expect(`${set.stdout}${set.stderr}${shown.stdout}`).not.toContain(MARKER);
+
+    const off = await cli('tenants', 'ingress', 'oidc-cli', '--no-oidc', '--wait');
+    expect(off.code).toBe(0);
+    expect(liveRule('oidc-cli').actions.map((a) => a.Type)).toEqual(['forward']);
   });
 
   it('the client secret appears nowhere but in the ALB rule: not in executions, DynamoDB, events, logs or the trace', async () => {
