@@ -42,8 +42,8 @@ beforeAll(async () => {
     output.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
     return true;
   };
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
+  process.stdout.write = capture;
+  process.stderr.write = capture;
   cloud = await startLocalCloud({ ingress: { shards: 1 }, definitionsDir: dir });
 });
 afterAll(async () => {
