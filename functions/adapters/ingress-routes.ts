@@ -219,7 +219,9 @@ export class IngressRoutes {
   private async desired(input: EnsureRouteInput, hostname: string, targetGroupArn: string): Promise<{ conditions: Mutable<RuleCondition>[]; actions: Mutable<RuleAction>[] }> {
     const conditions = ruleConditions(hostname, input.mode, input.stagingToken) as Mutable<RuleCondition>[];
     let oidc: Parameters<typeof ruleActions>[2];
-    if (input.oidc && input.mode !== 'maintenance') {
+    // A staging route is private already (host AND the staging header): the activation check's
+    // handshake must reach the gateway, not the tenant's IdP. Only the live route authenticates.
+    if (input.oidc && input.mode === 'live') {
       oidc = { config: input.oidc, clientSecret: await this.secrets.clientSecret(input.tenantId), tenantId: input.tenantId };
     }
     const actions = ruleActions(input.mode, targetGroupArn, oidc) as Mutable<RuleAction>[];

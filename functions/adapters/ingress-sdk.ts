@@ -24,6 +24,7 @@ import { cellSecretPrefix } from '../domain/naming';
 import type { TenantId } from '../domain/tenant';
 import { awsCall } from '../shared/aws-errors';
 import type { ElbV2Port, OidcSecretReader, Route53Port } from './ingress-routes';
+import { TenantCredentials, type CredentialVerifier } from './tenant-credentials';
 
 /** ELBv2 port over the SDK client: the port's shapes are the SDK's, narrowed. */
 export function elbV2PortFromClient(client: ElasticLoadBalancingV2Client): ElbV2Port {
@@ -47,16 +48,23 @@ export function route53PortFromClient(client: Route53Client): Route53Port {
 }
 
 /**
- * A tenant's OIDC client secret: read only from a secret under the tenant's own credentials prefix
- * (`octw/tenants/<cell>/<tenant>/credentials/`), so a record can never point the ALB at another
- * tenant's (or the platform's) secret.
+ * A tenant's OIDC client secret, read at the moment the rule is put: only a secret under the
+ * tenant's own credentials prefix (`octw/tenants/<cell>/<tenant>/credentials/`) AND tagged as this
+ * tenant's of this cell (TenantCredentials.verify, as channel tokens are checked), so a record can
+ * never point the ALB at another tenant's (or the platform's) secret. The value goes into the
+ * CreateRule/ModifyRule call only: never returned, logged or recorded.
  */
 export class TenantOidcSecrets {
+  private readonly verifier: CredentialVerifier;
+
   constructor(
     private readonly secrets: SecretsManagerClient,
     private readonly cell: string,
     private readonly secretNameOf: (tenantId: TenantId) => Promise<string | undefined>,
-  ) {}
+    verifier?: CredentialVerifier,
+  ) {
+    this.verifier = verifier ?? new TenantCredentials(secrets);
+  }
 
   static prefix(cell: string, tenantId: TenantId): string {
     return `${cellSecretPrefix(cell)}${tenantId}/credentials/`;
@@ -71,7 +79,8 @@ export class TenantOidcSecrets {
         if (!name.startsWith(prefix) || name.includes('..')) {
           throw new ForeignResourceError(`OIDC client secret "${name}" is not under tenant "${tenantId}"'s prefix ${prefix}: refusing to read it`);
         }
-        const out = await awsCall('SecretsManager GetSecretValue', () => this.secrets.send(new GetSecretValueCommand({ SecretId: name })));
+        const arn = await this.verifier.verify(name, { cell: this.cell, tenantId }, 'ingressOidc.clientSecret');
+        const out = await awsCall('SecretsManager GetSecretValue', () => this.secrets.send(new GetSecretValueCommand({ SecretId: arn })));
         if (!out.SecretString) throw new ValidationError(`OIDC client secret "${name}" is empty`);
         return out.SecretString;
       },

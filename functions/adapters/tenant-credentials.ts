@@ -13,7 +13,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DeleteSecretCommand, DescribeSecretCommand, ListSecretsCommand, type SecretListEntry } from '@aws-sdk/client-secrets-manager';
 import { ForeignResourceError, ValidationError } from '../domain/errors';
-import { CREDENTIAL_NAME_PATTERN, ownershipProblems, tagsOf, tenantCredentialPrefix, type TenantRef } from '../domain/naming';
+import { CREDENTIAL_NAME_PATTERN, ownershipProblems, referenceName, tagsOf, tenantCredentialPrefix, type TenantRef } from '../domain/naming';
 import { awsCall } from '../shared/aws-errors';
 import { classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
@@ -36,13 +36,7 @@ export function credentialProblems(secret: { Name?: string | undefined; Tags?: {
   return problems;
 }
 
-/** The secret name a reference names: the name itself, or the name in an ARN (with or without AWS's 6-character suffix). */
-export function referenceName(reference: string): string {
-  const m = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/.exec(reference);
-  if (!m) return reference;
-  const name = m[1] as string;
-  return /-[A-Za-z0-9]{6}$/.test(name) ? name.slice(0, -7) : name;
-}
+export { referenceName } from '../domain/naming';
 
 export class TenantCredentials implements CredentialVerifier {
   constructor(private readonly sm: SecretsManagerClient) {}

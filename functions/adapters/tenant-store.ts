@@ -12,7 +12,7 @@
 import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
-import type { IngressPlacement } from '../domain/ingress';
+import type { IngressPlacement, TenantOidcRef } from '../domain/ingress';
 import { TRANSITIONS, refusal, type TransitionName } from '../domain/lifecycle';
 import type { TenantChannel } from '../domain/channels';
 import type { TenantModelKey } from '../domain/models';
@@ -41,6 +41,8 @@ export interface NewTenant {
   hostAllowlist: HostRule[];
   configHash: string;
   idempotencyKey?: string;
+  /** The tenant's OIDC provider in front of its endpoint (reference to its client secret, never the value). */
+  ingressOidc?: TenantOidcRef;
 }
 
 /** Fields a transition may change besides status/version. `null` removes the attribute. */
@@ -54,6 +56,8 @@ export interface TransitionPatch {
   imageOverride?: string | null;
   channels?: TenantChannel[];
   modelKeys?: TenantModelKey[];
+  /** `null` removes the tenant's OIDC provider. */
+  ingressOidc?: TenantOidcRef | null;
   configHash?: string;
   previous?: PreviousConfig | null;
   idempotencyKey?: string | null;
@@ -409,6 +413,9 @@ export class TenantStore {
     });
     if (previous.imageOverride) next.imageOverride = previous.imageOverride;
     else delete next.imageOverride;
+    // `null`: the tenant had no OIDC provider before the update; absent: the update did not touch it.
+    if (previous.ingressOidc) next.ingressOidc = previous.ingressOidc;
+    else if (previous.ingressOidc === null) delete next.ingressOidc;
     try {
       await this.doc.send(
         new PutCommand({

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { TenantOidcSchema, type TenantOidc } from './ingress-oidc';
 import { GATEWAY_PORT } from './naming';
 import type { TenantId } from './tenant';
 import { TenantIdSchema } from './tenant';
@@ -78,17 +79,7 @@ export const IngressSettingsSchema = z
   .refine((s) => new Set(s.shards.map((x) => x.id)).size === s.shards.length, { error: 'shard ids must be unique' });
 export type IngressSettings = z.infer<typeof IngressSettingsSchema>;
 
-/** Per-tenant OIDC in front of the gateway (ALB `authenticate-oidc`); the client secret is a tenant secret. */
-export const TenantOidcSchema = z
-  .object({
-    issuer: z.url({ protocol: /^https$/ }),
-    authorizationEndpoint: z.url({ protocol: /^https$/ }),
-    tokenEndpoint: z.url({ protocol: /^https$/ }),
-    userInfoEndpoint: z.url({ protocol: /^https$/ }),
-    clientId: z.string().min(1).max(256),
-  })
-  .strict();
-export type TenantOidc = z.infer<typeof TenantOidcSchema>;
+export { IngressOidcRequestSchema, OIDC_CLIENT_SECRET_CREDENTIAL, oidcClientSecretName, oidcSettings, TenantOidcSchema, type IngressOidcRequest, type TenantOidc } from './ingress-oidc';
 
 /** What is recorded on the tenant record once the route exists. */
 export const IngressPlacementSchema = z

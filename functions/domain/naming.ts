@@ -47,6 +47,13 @@ export const cellSecretPrefix = (cell: string) => `octw/tenants/${cell}/`;
 export const tenantCredentialPrefix = (t: TenantRef) => `${cellSecretPrefix(t.cell)}${t.tenantId}/credentials/`;
 /** A credential secret's own name (after the prefix): 1-64 of a-z, 0-9 and "-". */
 export const CREDENTIAL_NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
+/** The secret name a reference names: the name itself, or the name in an ARN (with or without AWS's 6-character suffix). */
+export function referenceName(reference: string): string {
+  const m = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/.exec(reference);
+  if (!m) return reference;
+  const name = m[1] as string;
+  return /-[A-Za-z0-9]{6}$/.test(name) ? name.slice(0, -7) : name;
+}
 /** Log group names of the cell's tenants start with this. */
 export const cellLogGroupPrefix = (cell: string) => `/octw/tenants/${cell}/`;
 

@@ -8,6 +8,7 @@ import { ChannelListRequestSchema, CredentialGenerationSchema } from './channels
 import { ModelKeysRequestSchema } from './models';
 import { EgressRuleSchema, TenantIdSchema } from './tenant';
 import { HostEntryInputSchema } from './egress-policy';
+import { IngressOidcRequestSchema } from './ingress-oidc';
 
 export const OPERATIONS = {
   provision: 'ProvisionTenant',
@@ -80,6 +81,11 @@ export const UpdateRequestSchema = z
       .record(z.string().regex(CREDENTIAL_KEY, { error: 'a credential is named channels.<type>.<field> or modelKeys.<provider>' }), CredentialGenerationSchema)
       .refine((g) => Object.keys(g).length >= 1 && Object.keys(g).length <= 16, { error: 'credentialGenerations names 1 to 16 credentials' })
       .optional(),
+    /**
+     * The tenant's OIDC provider in front of its endpoint (only in a cell with ingress): its settings
+     * and a reference to the credential secret with the client secret; `null` removes it.
+     */
+    ingressOidc: IngressOidcRequestSchema.nullable().optional(),
   })
   .strict()
   .refine(
@@ -90,8 +96,9 @@ export const UpdateRequestSchema = z
       u.image !== undefined ||
       u.channels !== undefined ||
       u.modelKeys !== undefined ||
-      u.credentialGenerations !== undefined,
-    { error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels, modelKeys, credentialGenerations' },
+      u.credentialGenerations !== undefined ||
+      u.ingressOidc !== undefined,
+    { error: 'an update must change at least one of plan, egressAllowlist, hostAllowlist, image, channels, modelKeys, credentialGenerations, ingressOidc' },
   );
 export type UpdateRequest = z.infer<typeof UpdateRequestSchema>;
 

@@ -24,6 +24,8 @@ export const PreviousConfigSchema = z.object({
   /** The channels before the update (absent in updates started before channels existed: unchanged). */
   channels: z.array(TenantChannelSchema).optional(),
   modelKeys: z.array(TenantModelKeySchema).optional(),
+  /** The OIDC provider before an update that changed it (`null`: none); absent when the update left it alone. */
+  ingressOidc: TenantOidcRefSchema.nullable().optional(),
   configHash: z.string(),
   taskDefinitionArn: z.string().optional(),
 });

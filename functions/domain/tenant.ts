@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { BUILTIN_CHANNELS, BUILTIN_CHANNEL_TYPES, ChannelPluginSchema, isBuiltinChannel } from './channels';
+import { IngressOidcRequestSchema } from './ingress-oidc';
 import { KNOWN_PLUGINS } from './openclaw-release';
 import { EgressPlanBoundsSchema, HostEntryInputSchema, type EgressPlanBounds } from './egress-policy';
 
@@ -76,6 +77,11 @@ export const SignupRequestSchema = z
      * `{preset}` entries, checked against the plan's `egress` bounds and stored expanded (HostRule[]).
      */
     hostAllowlist: z.array(HostEntryInputSchema).max(100, { error: 'hostAllowlist has more than 100 entries' }).default([]),
+    /**
+     * The tenant's own OIDC provider in front of its endpoint (issue 12; only in a cell with ingress):
+     * issuer, endpoints, client id and a reference to the tenant credential secret with the client secret.
+     */
+    ingressOidc: IngressOidcRequestSchema.optional(),
     idempotencyKey: z.string().min(1).max(128).optional(),
   })
   .strict();

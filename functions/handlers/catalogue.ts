@@ -58,7 +58,7 @@ export const HANDLERS = {
     description: 'Validates TenantSignedUp events, records the tenant as REQUESTED, starts its provision workflow',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN'],
+    env: [...COMMON, 'PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN', 'INGRESS_SETTINGS_JSON'],
   },
   /** Tenant record transitions (register, claim, activate, fail, ...), audit items and lifecycle events. */
   Lifecycle: {
@@ -310,7 +310,8 @@ export const STATE_MACHINES = {
   UpdateTenant: {
     file: 'update-tenant.asl.json',
     description: 'Allowlist, plan or image change of an ACTIVE tenant, rolled back to the previous revision if unhealthy',
-    handlers: ['Lifecycle', 'Network', 'Identity', 'Egress', 'Gateway'],
+    // Ingress: the route again when the tenant's OIDC provider changes (`apply`, issue 12).
+    handlers: ['Lifecycle', 'Network', 'Identity', 'Egress', 'Gateway', 'Ingress'],
     timeoutMinutes: 60,
   },
   PurgeTenant: {

@@ -18,10 +18,10 @@ import { rejectSignup } from '../usecases/lifecycle';
 import { intakeSignup, type IntakeDeps } from '../usecases/intake';
 import { signupContextOf } from '../usecases/signup';
 
-const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN']);
+const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN', 'INGRESS_SETTINGS_JSON']);
 const deps: IntakeDeps = {
   ...lifecycleDepsFromEnv(),
-  signup: signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID),
+  signup: signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID, env.INGRESS_SETTINGS_JSON.enabled),
   provision: new StateMachineStarter(new SFNClient(CLIENT_CONFIG), env.PROVISION_STATE_MACHINE_ARN),
 };
 

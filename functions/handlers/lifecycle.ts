@@ -26,8 +26,8 @@ import { applyTransition, registerForProvisioning } from '../usecases/lifecycle'
 import { claimForOperation, claimForUpdate, CLAIMS, type ClaimOperation } from '../usecases/operations';
 import { signupContextOf } from '../usecases/signup';
 
-const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS']);
-const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID);
+const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS', 'INGRESS_SETTINGS_JSON']);
+const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID, env.INGRESS_SETTINGS_JSON.enabled);
 const deps = lifecycleDepsFromEnv();
 /** Verifies channel credential references (DescribeSecret: metadata and tags only, never a value). */
 const credentials = new TenantCredentials(new SecretsManagerClient(CLIENT_CONFIG));

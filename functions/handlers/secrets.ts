@@ -69,7 +69,7 @@ export const handler = makeHandler('Secrets', Input, async (input) => {
   const secret = await secrets.delete(tenantId, input.mode === 'deprovision' ? { recoveryDays: env.SECRET_RECOVERY_DAYS } : {});
   let credentialSweep;
   if (input.mode === 'deprovision') {
-    const referenced = [...(record.channels ?? []).flatMap((c) => Object.values(c.credentials).map((v) => (typeof v === 'string' ? v : v.secretArn))), ...(record.modelKeys ?? []).map((k) => k.secretArn)];
+    const referenced = [...(record.channels ?? []).flatMap((c) => Object.values(c.credentials).map((v) => (typeof v === 'string' ? v : v.secretArn))), ...(record.modelKeys ?? []).map((k) => k.secretArn), ...(record.ingressOidc ? [record.ingressOidc.clientSecretName] : [])];
     credentialSweep = await credentials.deleteAll({ tenantId, cell }, { recoveryDays: env.SECRET_RECOVERY_DAYS, referenced });
     if (credentialSweep.foreign.length > 0) {
       logger.warn('secrets under the tenant\'s credential prefix are not its own: left alone', { tenantId, foreign: credentialSweep.foreign });

@@ -5,6 +5,8 @@
  *   placement until the route goes live);
  * - `verify`: an authenticated handshake with the gateway through the staging route (the tenant
  *   becomes ACTIVE only after it passes);
+ * - `apply`: the recorded route again in its recorded mode with the tenant's current OIDC provider
+ *   (`authenticate-oidc` before `forward` on a live route; the client secret read at that moment);
  * - `remove`: rule, record, target group (after the service is gone).
  * When the cell has no ingress (INGRESS_SETTINGS_JSON `{"enabled":false}`), every action is a no-op
  * that says so: the workflows are the same with and without ingress.
@@ -53,6 +55,11 @@ export const IngressInputSchema = z.discriminatedUnion('action', [
       onlyIfRouted: z.boolean().default(false),
     })
     .strict(),
+  /**
+   * The recorded route again, in its recorded mode, with the tenant's current OIDC provider (an
+   * update that changed it, and that update's restore). No route: nothing to do.
+   */
+  z.object({ action: z.literal('apply'), ...Base }).strict(),
   z.object({ action: z.literal('verify'), ...Base, stagingToken: StagingToken.optional() }).strict(),
   z.object({ action: z.literal('remove'), ...Base }).strict(),
 ]);
@@ -81,6 +88,18 @@ export function makeIngressHandler(deps: IngressHandlerDeps) {
       // The staging token stays out of the workflow's history.
       const { stagingToken: _hidden, ...visible } = recorded;
       return { ingress: visible };
+    }
+    if (input.action === 'apply') {
+      if (!placement) return { skipped: `tenant ${input.tenantId} has no ingress route` };
+      const p = await deps.routes.ensureRoute({
+        tenantId: input.tenantId,
+        mode: placement.mode,
+        ...(placement.stagingToken ? { stagingToken: placement.stagingToken } : {}),
+        ...(oidc ? { oidc: TenantOidcSchema.parse(oidc) } : {}),
+        placement,
+      });
+      await deps.store.write(input.tenantId, input.executionArn, { ...p, ...(placement.stagingToken ? { stagingToken: placement.stagingToken } : {}) });
+      return { ingress: { hostname: p.hostname, mode: p.mode, oidc: oidc ? oidc.issuer : 'none' } };
     }
     if (input.action === 'verify') {
       if (!placement) return { skipped: `tenant ${input.tenantId} has no ingress route` };

@@ -179,6 +179,7 @@ export async function admitSignup(
     hostAllowlist: valid.hostAllowlist,
     configHash: valid.configHash,
     ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+    ...(valid.ingressOidc ? { ingressOidc: valid.ingressOidc } : {}),
   };
   const { created, record } = await deps.store.createRequested({ tenantId: request.tenantId, cell: deps.cell, ...fields });
   if (created) return { record };
@@ -190,7 +191,7 @@ export async function admitSignup(
       executionArn: holderFor(generation),
       // Admitted on what was read: a record that changed since is decided again by the caller.
       expectedVersion: record.version,
-      patch: { ...fields, idempotencyKey: request.idempotencyKey ?? null, generation },
+      patch: { ...fields, idempotencyKey: request.idempotencyKey ?? null, ingressOidc: valid.ingressOidc ?? null, generation },
     });
     return { record: next.record };
   }

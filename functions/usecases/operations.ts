@@ -14,7 +14,8 @@ import { TenantRequestSchema, UpdateRequestSchema } from '../domain/operations';
 import type { Plan } from '../domain/tenant';
 import type { PreviousConfig, TenantRecord } from '../domain/tenant-record';
 import { applyTransition, type LifecycleDeps } from './lifecycle';
-import { modelKeyIssues, parseRequest, tenantConfigHash, validateTenantConfig, type SignupContext } from './signup';
+import { modelKeyIssues, parseRequest, requireIngress, tenantConfigHash, tenantOidcRef, validateTenantConfig, type SignupContext } from './signup';
+import type { IngressOidcRequest, TenantOidcRef } from '../domain/ingress';
 
 export const CLAIMS = {
   deprovision: 'startDeprovision',
@@ -54,6 +55,8 @@ export interface UpdateTicket extends OperationTicket {
   channelsChanged: boolean;
   /** Plan (CPU, memory, image, models), image override or channels differ: a new task-definition revision is rolled out. */
   taskDefinitionChanged: boolean;
+  /** The tenant's OIDC provider differs: its route is put again in its current mode (Ingress `apply`). */
+  ingressChanged: boolean;
   configHash: string;
 }
 
@@ -100,6 +103,7 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
     // Channel and provider hosts count against the plan's maxHostRules, as the tenant's own rules do.
     const hostIssues = effectiveHostRuleIssues(record, { hostAllowlist, channels, modelKeys }, plan, target.plan !== record.plan);
     if (hostIssues.length > 0) throw new ValidationError(`update refused: ${hostIssues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, hostIssues);
+    const ingressOidc = await targetIngressOidc(deps, request.ingressOidc, record);
     const hash = tenantConfigHash({ ...target, hostAllowlist, channels, modelKeys }, plan);
     const previous: PreviousConfig = {
       plan: record.plan,
@@ -110,8 +114,10 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
       modelKeys: record.modelKeys ?? [],
       configHash: record.configHash,
       ...(record.resources.taskDefinitionArn ? { taskDefinitionArn: record.resources.taskDefinitionArn } : {}),
+      // Only an update that changes the OIDC provider records what it was (null: none), so its restore puts it back.
+      ...(ingressOidc.changed ? { ingressOidc: record.ingressOidc ?? null } : {}),
     };
-    if (hash === record.configHash) return ticket(record, previous, deps.signup.plans, false);
+    if (hash === record.configHash && !ingressOidc.changed) return ticket(record, previous, deps.signup.plans, false);
     try {
       const { record: claimed } = await applyTransition(deps, record.tenantId, 'startUpdate', {
         executionArn,
@@ -124,10 +130,11 @@ export async function claimForUpdate(deps: UpdateDeps, raw: unknown, executionAr
           imageOverride: target.imageOverride ?? null,
           channels,
           modelKeys,
+          ...(ingressOidc.changed ? { ingressOidc: ingressOidc.value ?? null } : {}),
           configHash: hash,
           previous,
         },
-        changes: [...channelChanges(record.channels ?? [], channels), ...rotated.changes],
+        changes: [...channelChanges(record.channels ?? [], channels), ...rotated.changes, ...(ingressOidc.changed ? [`ingressOidc: ${ingressOidc.value ? `issuer ${ingressOidc.value.issuer}` : 'removed'}`] : [])],
       });
       return ticket(claimed, previous, deps.signup.plans, true);
     } catch (err) {
@@ -245,6 +252,29 @@ export function withGenerations(
 /** A channel without its credentials' rotation counters (a rotation is audited as such, not as a channel change). */
 const channelShape = (c: TenantChannel) => ({ ...c, credentials: Object.fromEntries(Object.entries(c.credentials).map(([f, v]) => [f, v.secretArn])) });
 
+/**
+ * The tenant's OIDC provider after the update: unchanged without `ingressOidc` in the request; `null`
+ * removes it; otherwise its settings with the client-secret reference verified as the tenant's own
+ * credential (DescribeSecret: name prefix and tags, never the value) and recorded by full name.
+ * Refused where the cell has no ingress.
+ */
+async function targetIngressOidc(
+  deps: UpdateDeps,
+  requested: IngressOidcRequest | null | undefined,
+  record: TenantRecord,
+): Promise<{ changed: boolean; value: TenantOidcRef | undefined }> {
+  if (requested === undefined) return { changed: false, value: record.ingressOidc };
+  let value: TenantOidcRef | undefined;
+  if (requested === null) {
+    requireIngress(deps.signup, 'update refused');
+  } else {
+    value = tenantOidcRef(requested, record.tenantId, deps.signup, 'update refused');
+    if (!deps.credentials) throw new Error('claimForUpdate: an OIDC provider needs a credential verifier');
+    await deps.credentials.verify(value.clientSecretName, { cell: record.cell, tenantId: record.tenantId }, 'ingressOidc.clientSecret');
+  }
+  return { changed: configHash(value ?? null) !== configHash(record.ingressOidc ?? null), value };
+}
+
 /** The audit item's words for a channel change: `channels: +telegram`, `-slack`, `~discord`. */
 export function channelChanges(before: readonly TenantChannel[], after: readonly TenantChannel[]): string[] {
   const b = new Map(before.map((c) => [c.type, configHash(channelShape(c))]));
@@ -282,6 +312,7 @@ function ticket(record: TenantRecord, previous: PreviousConfig, plans: readonly 
       changed &&
       (!before || !after || !same([before.bedrockModels, before.bedrockGuardrail], [after.bedrockModels, after.bedrockGuardrail])),
     channelsChanged,
+    ingressChanged: changed && previous.ingressOidc !== undefined && !same(previous.ingressOidc, record.ingressOidc ?? null),
     taskDefinitionChanged: changed && (!before || !after || !same(before, after) || previous.imageOverride !== record.imageOverride || channelsChanged || !same(previous.modelKeys ?? [], record.modelKeys ?? [])),
     configHash: record.configHash,
   };

@@ -9,6 +9,7 @@ import { configHash } from '../domain/config-hash';
 import type { EgressSettings } from '../domain/egress-settings';
 import { validateHostPolicy, type HostRule } from '../domain/egress-policy';
 import type { TenantModelKey } from '../domain/models';
+import { oidcClientSecretName, oidcSettings, type IngressOidcRequest, type TenantOidcRef } from '../domain/ingress';
 import { SignupRequestSchema, type EgressRule, type Plan, type SignupRequest } from '../domain/tenant';
 import { cellPrivateZones, hostPolicyContext, storedRulesIssues } from '../domain/tenant-egress';
 
@@ -24,6 +25,8 @@ export interface SignupContext {
   approvedPrefixLists?: EgressSettings['approvedPrefixLists'];
   /** The cell's private DNS zones, never allowed as proxy destinations. @default none */
   privateZones?: readonly string[];
+  /** Set when the cell has ingress (tenant endpoints): only then may a tenant name an OIDC provider. @default no ingress */
+  ingress?: { readonly cell: string };
 }
 
 /** The validation context of a cell from its handler configuration (env VPC_CIDR, EGRESS_SETTINGS_JSON, ...). */
@@ -33,9 +36,11 @@ export function signupContextOf(
   defaultAllowlist: readonly EgressRule[],
   egress: EgressSettings,
   cell?: string,
+  ingressEnabled = false,
 ): SignupContext {
   return {
     ...(cell ? { privateZones: cellPrivateZones(cell) } : {}),
+    ...(cell && ingressEnabled ? { ingress: { cell } } : {}),
     plans,
     vpcCidrs: [...new Set([...vpcCidrs, ...egress.protectedCidrs])],
     defaultAllowlist,
@@ -49,6 +54,8 @@ export interface ValidSignup {
   plan: Plan;
   /** The request's host allowlist, validated against the plan and expanded. */
   hostAllowlist: HostRule[];
+  /** The tenant's OIDC provider with the full name of its client-secret credential (checked by name only here). */
+  ingressOidc?: TenantOidcRef;
   configHash: string;
 }
 
@@ -61,7 +68,29 @@ export function validateSignup(raw: unknown, ctx: SignupContext): ValidSignup {
   }
   const request = parsed.data;
   const { plan, hostAllowlist } = validateTenantConfig(request, ctx, 'signup refused');
-  return { request, plan, hostAllowlist, configHash: tenantConfigHash({ ...request, hostAllowlist }, plan) };
+  const ingressOidc = request.ingressOidc ? tenantOidcRef(request.ingressOidc, request.tenantId, ctx, 'signup refused') : undefined;
+  return { request, plan, hostAllowlist, ...(ingressOidc ? { ingressOidc } : {}), configHash: tenantConfigHash({ ...request, hostAllowlist }, plan) };
+}
+
+/**
+ * A requested OIDC provider as the tenant record holds it: refused (ValidationError) where the cell
+ * has no ingress, or when `clientSecret` does not name a credential under the tenant's own prefix.
+ */
+export function tenantOidcRef(request: IngressOidcRequest, tenantId: string, ctx: Pick<SignupContext, 'ingress'>, refused: string): TenantOidcRef {
+  const ingress = requireIngress(ctx, refused);
+  const secret = oidcClientSecretName({ cell: ingress.cell, tenantId }, request.clientSecret);
+  if ('problem' in secret) {
+    const issues = [{ path: 'ingressOidc.clientSecret', message: secret.problem }];
+    throw new ValidationError(`${refused}: ${describe(issues)}`, issues);
+  }
+  return { ...oidcSettings(request), clientSecretName: secret.name };
+}
+
+/** The cell's ingress, or a ValidationError: an OIDC provider (set or removed) needs a tenant endpoint. */
+export function requireIngress(ctx: Pick<SignupContext, 'ingress'>, refused: string): { readonly cell: string } {
+  if (ctx.ingress) return ctx.ingress;
+  const issues = [{ path: 'ingressOidc', message: 'this cell has no ingress (cdk.json "ingress"): there is no tenant endpoint to put an OIDC provider in front of' }];
+  throw new ValidationError(`${refused}: ${describe(issues)}`, issues);
 }
 
 /** A tenant configuration to validate: a host allowlist as input entries, or as stored rules (checked against the plan again). */

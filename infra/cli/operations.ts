@@ -3,6 +3,7 @@
  * tenant's status, start the state machine under its deterministic execution name, and with
  * --wait follow the execution to its end.
  */
+import type { IngressOidcRequest } from '../../functions/domain/ingress';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { TenantStore } from '../../functions/adapters/tenant-store';
@@ -47,6 +48,8 @@ export interface OperationArgs {
   readonly modelKeys?: readonly { provider: string; credential: string }[] | undefined;
   /** update: credential rotation, the new generation of each rotated credential (its value already put in its secret). */
   readonly credentialGenerations?: Readonly<Record<string, number>> | undefined;
+  /** The tenant's OIDC provider (`null` removes it); the client secret by reference. */
+  readonly ingressOidc?: IngressOidcRequest | null | undefined;
   readonly wait: boolean;
   readonly pollIntervalMs: number;
 }
@@ -174,6 +177,7 @@ async function buildRequest(ctx: CommandContext, args: OperationArgs): Promise<{
           ...(args.channels !== undefined ? { channels: args.channels } : {}),
           ...(args.modelKeys !== undefined ? { modelKeys: args.modelKeys } : {}),
           ...(args.credentialGenerations !== undefined ? { credentialGenerations: args.credentialGenerations } : {}),
+          ...(args.ingressOidc !== undefined ? { ingressOidc: args.ingressOidc } : {}),
         },
         'update request',
       );

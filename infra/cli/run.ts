@@ -16,6 +16,7 @@ import { runAudit, runFleetReconcile } from './fleet-reconcile';
 import { listRollouts, runFleetRollout } from './fleet-rollout';
 import { runModels } from './models';
 import { runPairing } from './pairing';
+import { runIngressOidc } from './ingress-oidc';
 import { putSignup } from './signup';
 import { runExport, runRestore } from './backup';
 import { listTenants, showTenant } from './tenants-read';
@@ -67,6 +68,13 @@ const OPTIONS = {
   'max-failure-percent': { type: 'string' },
   'max-concurrency': { type: 'string' },
   tenants: { type: 'string' },
+  'oidc-issuer': { type: 'string' },
+  'oidc-authorization-endpoint': { type: 'string' },
+  'oidc-token-endpoint': { type: 'string' },
+  'oidc-userinfo-endpoint': { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret-file': { type: 'string' },
+  'no-oidc': { type: 'boolean' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -95,6 +103,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'tenants export': [...OPERATION_OPTIONS, 'to', 'kms-key'],
   'fleet rollout': [...OPERATION_OPTIONS, 'image', 'plan', 'canary', 'wave', 'max-failure-percent', 'max-concurrency', 'tenants'],
   'fleet rollouts': ['limit'],
+  'tenants ingress': [...OPERATION_OPTIONS, 'oidc-issuer', 'oidc-authorization-endpoint', 'oidc-token-endpoint', 'oidc-userinfo-endpoint', 'client-id', 'client-secret-file', 'no-oidc'],
 };
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -127,7 +136,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       throw new UsageError(
         group === 'tenants'
           ? sub === undefined
-            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge, channels, models or pairing'
+            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge, channels, models, pairing or ingress'
             : `unknown command "tenants ${sub}"`
           : `unknown command "${group}"`,
       );
@@ -219,6 +228,20 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
           maxConcurrency: values['max-concurrency'],
           tenants: values.tenants,
           cell: values.cell,
+          wait: values.wait === true,
+          pollIntervalMs: pollInterval(values['poll-interval']),
+        });
+        break;
+      case 'tenants ingress':
+        await runIngressOidc(ctx, {
+          id: args[0],
+          issuer: values['oidc-issuer'],
+          authorizationEndpoint: values['oidc-authorization-endpoint'],
+          tokenEndpoint: values['oidc-token-endpoint'],
+          userInfoEndpoint: values['oidc-userinfo-endpoint'],
+          clientId: values['client-id'],
+          clientSecretFile: values['client-secret-file'],
+          noOidc: values['no-oidc'],
           wait: values.wait === true,
           pollIntervalMs: pollInterval(values['poll-interval']),
         });

@@ -23,6 +23,8 @@ Usage:
   octw tenants models ID [--provider P (--key-file F [--rotate] | --remove)] [--wait] [--json]
   octw tenants pairing list ID [--channel C] [--endpoint URL] [--json]
   octw tenants pairing approve ID REQUEST [--channel C] [--endpoint URL] [--json]
+  octw tenants ingress ID [--oidc-issuer URL --oidc-authorization-endpoint URL --oidc-token-endpoint URL
+                       --oidc-userinfo-endpoint URL --client-id ID --client-secret-file F|- | --no-oidc] [--wait]
   octw signup --file event.json [--json]
   octw fleet reconcile [--tenant ID] [--repair] [--json]
   octw audit [--tenant ID] [--json]

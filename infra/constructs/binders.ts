@@ -420,12 +420,12 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
   Ingress: (fn, ctx) => {
     const cell = cellTenantArns(Stack.of(fn), ctx.cellId);
     fn.allow(
-      [statement('ReadCellTenantSecrets', ['secretsmanager:GetSecretValue'], [cell.secrets], { StringEquals: cellTag(ctx.cellId) })],
+      [statement('ReadCellTenantSecrets', ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [cell.secrets], { StringEquals: cellTag(ctx.cellId) })],
       [
         {
           id: `AwsSolutions-IAM5[Resource::${cell.nag.secrets}]`,
           reason:
-            "The handshake through a tenant's route authenticates with the tenant's gateway token, and an OIDC route needs the tenant's client secret: read-only, this cell's octw/tenants/<cell>/ prefix and octw:cell tag only.",
+            "The handshake through a tenant's route authenticates with the tenant's gateway token, and an OIDC route needs the tenant's client secret (its tags checked with DescribeSecret first): read-only, this cell's octw/tenants/<cell>/ prefix and octw:cell tag only.",
         },
       ],
     );

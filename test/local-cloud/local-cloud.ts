@@ -72,6 +72,8 @@ export interface LocalCloudOptions {
   readonly ecsEvents?: EcsEventDeliveryOptions;
   /** Scale of a `.waitForTaskToken` state's HeartbeatSeconds (default: waitScale). */
   readonly heartbeatScale?: number;
+  /** Directory of the ASL files (default <repo>/state-machines): a test of a proposed workflow change runs a patched copy. */
+  readonly definitionsDir?: string;
 }
 
 /** The local cell's ingress: `https://<tenant>.<domain>` (locally `http://<tenant>.localhost:<port>` with --real-gateway). */
@@ -231,6 +233,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     handlers,
     // The cell settings CDK fills in (infra/constructs/workflows.ts), from the handlers' own view of the cell.
     substitutions: { CellIngress: IngressEnabledSchema.parse(JSON.parse(process.env.INGRESS_SETTINGS_JSON ?? '{"enabled":false}')).enabled ? 'on' : 'off' },
+    ...(options.definitionsDir ? { definitionsDir: options.definitionsDir } : {}),
     waitScale: options.waitScale ?? 0.001,
     retryScale: options.retryScale ?? 0.001,
     ...(options.heartbeatScale !== undefined ? { heartbeatScale: options.heartbeatScale } : {}),

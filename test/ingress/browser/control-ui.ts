@@ -16,7 +16,7 @@
  * Exits 1 with what did not hold.
  */
 import { chromium, type Browser } from 'playwright-core';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { names as resourceNames } from '../../../functions/domain/naming';
 import { LOCAL_CELL } from '../../local-cloud/env';
@@ -24,6 +24,7 @@ import { LOCAL_INGRESS_NODE_ADDRESS, startLocalCloud, type LocalCloud } from '..
 import { requireHaproxy } from '../../local-cloud/ingress/local-ingress';
 import { freePort, RealGatewayIngress } from '../../local-cloud/ingress/real-gateway-ingress';
 import { OpenClawTaskRuntime, realGatewayPrerequisites, realGatewayRuntimeOptions } from '../../local-cloud/openclaw-runtime';
+import { teardownRealGatewayRun } from './harness';
 
 const CHROMIUM = process.env.OCTW_CHROMIUM ?? '/usr/bin/chromium';
 const TENANTS = ['browser-a', 'browser-b'] as const;
@@ -115,12 +116,7 @@ async function main(): Promise<void> {
     if (unknown?.status() !== 404) problems.push(`an unknown host answered ${unknown?.status() ?? 'nothing'}, not 404`);
     await context.close();
   } finally {
-    await browser?.close();
-    await cloud?.stop();
-    await ingress?.stop();
-    const left = runtime.launched.filter((g) => !g.stopped);
-    if (left.length > 0) problems.push(`${left.length} gateway process(es) still running: ${left.map((g) => g.handle.pid).join(', ')}`);
-    rmSync(efsRoot, { recursive: true, force: true });
+    await teardownRealGatewayRun({ browser, cloud, ingress, runtime, efsRoot, problems });
   }
   if (problems.length > 0) {
     console.error(`\nBROWSER TEST FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -18,7 +18,7 @@
  */
 import dns from 'node:dns';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelCredentialName } from '../../../functions/domain/channels';
 import { names, tenantTagMap } from '../../../functions/domain/naming';
@@ -31,6 +31,7 @@ import { requireHaproxy } from '../../local-cloud/ingress/local-ingress';
 import { freePort, RealGatewayIngress } from '../../local-cloud/ingress/real-gateway-ingress';
 import { OpenClawTaskRuntime, realGatewayPrerequisites, realGatewayRuntimeOptions } from '../../local-cloud/openclaw-runtime';
 import { runWorkflow } from '../../workflows/support';
+import { describeTenant, teardownRealGatewayRun } from './harness';
 
 const TENANTS = ['pair-a', 'pair-b'] as const;
 const SENDER = '5550001234';
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   try {
     cloud = await startLocalCloud({
       taskRuntime: { runtime, options: realGatewayRuntimeOptions() },
-      env: { GATEWAY_WAIT_SECONDS: '600', TENANTS_MOUNT_PATH: join(efsRoot, 'tenants') },
+      env: { GATEWAY_WAIT_SECONDS: '1500', TENANTS_MOUNT_PATH: join(efsRoot, 'tenants') },
       ingress: { shards: 1, probeOrigin: `http://127.0.0.1:${port}` },
     });
     const c = cloud;
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     await c.settle();
     for (const t of TENANTS) {
       const r = await c.store.require(t);
-      if (r.status !== 'ACTIVE' || !r.ingress) throw new Error(`${t} is ${r.status}${r.lastError ? `: ${r.lastError.message}` : ''}`);
+      if (r.status !== 'ACTIVE' || !r.ingress) throw new Error(await describeTenant(c, t));
     }
     console.log(`2 tenants ACTIVE behind HAProxy in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     const sm = new SecretsManagerClient({ region: LOCAL_REGION });
     await sm.send(new CreateSecretCommand({ Name: secretName, SecretString: '7000000001:AApairing-test-not-a-real-token', Tags: Object.entries(tenantTagMap(tenant)).map(([Key, Value]) => ({ Key, Value })) }));
     const updated = await runWorkflow(c, 'UpdateTenant', { tenantId: a, channels: [{ type: 'telegram', settings: {}, credentials: { botToken: secretName } }] });
-    if (updated.status !== 'SUCCEEDED') throw new Error(`A's channel update ended ${updated.status}`);
+    if (updated.status !== 'SUCCEEDED') throw new Error(`A's channel update ended ${updated.status} (${JSON.stringify(updated).slice(0, 600)}): ${await describeTenant(c, a)}`);
     const recordA = await c.store.require(a);
     const recordB = await c.store.require(b);
     console.log(`A has a telegram channel (update ${((Date.now() - started) / 1000).toFixed(0)} s after signup)`);
@@ -167,11 +168,7 @@ async function main(): Promise<void> {
       check(twice.code === 3, `approving the same request again is refused (exit ${twice.code}: ${twice.stderr.trim().slice(0, 160)})`);
     }
   } finally {
-    await cloud?.stop();
-    await ingress?.stop();
-    const left = runtime.launched.filter((g) => !g.stopped);
-    if (left.length > 0) problems.push(`${left.length} gateway process(es) still running: ${left.map((g) => g.handle.pid).join(', ')}`);
-    rmSync(efsRoot, { recursive: true, force: true });
+    await teardownRealGatewayRun({ cloud, ingress, runtime, efsRoot, problems });
   }
   if (problems.length > 0) {
     console.error(`\nPAIRING TEST FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

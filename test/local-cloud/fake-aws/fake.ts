@@ -22,7 +22,7 @@ import { awsError, NotEmulatedError, PERMANENT_ERRORS, serviceError, THROTTLE_ER
 import type { FaultKind, FaultSpec } from './faults';
 import { Faults } from './faults';
 import { IamFake } from './iam';
-import { IngressFake } from './ingress';
+import { IngressFake, redactIngress } from './ingress';
 import type { IngressServiceName } from './ingress-errors';
 import { FakeServiceError, INGRESS_FAULT_ERRORS } from './ingress-errors';
 import { LogsFake } from './logs';
@@ -217,7 +217,7 @@ export class FakeAws {
   private ingressFault(service: IngressServiceName, operation: string, input: unknown, fault: 'throttle' | 'transient' | 'permanent'): Error {
     const e = INGRESS_FAULT_ERRORS[fault];
     const err = new FakeServiceError(service, e.code, e.message, e.status);
-    this.recordIngress({ ts: new Date(this.config.clock.now()).toISOString(), service, operation, input, outcome: 'error', error: { name: err.name, message: err.message } });
+    this.recordIngress({ ts: new Date(this.config.clock.now()).toISOString(), service, operation, input: redactIngress(input), outcome: 'error', error: { name: err.name, message: err.message } });
     return err;
   }
 
@@ -403,5 +403,6 @@ function redact(input: unknown): unknown {
   const copy: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   // The trace is for audit; secret values must not land in a file.
   for (const k of ['SecretString', 'SecretBinary']) if (k in copy) copy[k] = '<redacted>';
-  return copy;
+  // An ELBv2 call recorded here (a scheduled fault, a crash) holds authenticate-oidc's ClientSecret deep in Actions.
+  return 'Actions' in copy ? redactIngress(copy) : copy;
 }
