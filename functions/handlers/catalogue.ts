@@ -250,7 +250,7 @@ export const HANDLERS = {
     entry: 'rollout.ts',
     description: 'Fleet rollout steps: picks tenants and waves, admits each tenant, records outcomes, judges each wave against its failure tolerance',
     memoryMiB: 512,
-    timeoutSeconds: 60,
+    timeoutSeconds: 30,
     env: ['TABLE_NAME', 'CELL_ID', 'PLANS_JSON'],
   },
 } as const satisfies Record<string, HandlerSpec>;

@@ -9,7 +9,7 @@ function sdkError(name: string, message: string): Error {
 
 describe('classify', () => {
   it('keeps the documented numbers', () => {
-    expect(EXIT).toEqual({ ok: 0, workflowFailed: 1, usage: 2, refused: 3, aws: 4 });
+    expect(EXIT).toEqual({ ok: 0, workflowFailed: 1, usage: 2, refused: 3, aws: 4, findingLow: 5, findingMedium: 6, findingHigh: 7, findingCritical: 8 });
   });
 
   it.each([

@@ -35,13 +35,14 @@ describe('platform stack with ingress on', () => {
     on.template.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupName: 'octw-cell-1-ingress' });
   });
 
-  it('tells the Ingress, Network and Gateway functions the route settings and the ingress security group', () => {
-    for (const key of ['ingress', 'network', 'gateway']) {
+  it('tells the Ingress, Network, Gateway, Intake and Lifecycle functions the route settings (Intake and Lifecycle: OIDC signups and updates, the quota guard's target groups), and not the Storage function', () => {
+    for (const key of ['ingress', 'network', 'gateway', 'intake', 'lifecycle']) {
       const value = JSON.stringify(envOf(on.template, key)?.INGRESS_SETTINGS_JSON);
       expect(value).toContain('\\"enabled\\":true');
       expect(value).toContain('cell-1.example.com');
     }
-    expect(envOf(on.template, 'lifecycle')?.INGRESS_SETTINGS_JSON).toBeUndefined();
+    expect(envOf(on.template, 'storage')).toHaveProperty('FILE_SYSTEM_ID');
+    expect(envOf(on.template, 'storage')?.INGRESS_SETTINGS_JSON).toBeUndefined();
   });
 
   it('lets only the Ingress function manage routes: rules on the shard listeners, target groups and records of this cell', () => {

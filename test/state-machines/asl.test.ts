@@ -60,7 +60,12 @@ describe('state machines', () => {
 
     it('uses only substitutions CDK provides: the ARNs of the handlers the catalogue lists for it', () => {
       const used = [...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
-      const allowed = new Set<string>([...spec.handlers.map((h: HandlerKey) => substitutionKey(h)), ...(('cellSettings' in spec ? spec.cellSettings : []) as readonly string[])]);
+      const allowed = new Set<string>([
+        ...spec.handlers.map((h: HandlerKey) => substitutionKey(h)),
+        ...(('cellSettings' in spec ? spec.cellSettings : []) as readonly string[]),
+        // Issue 13.1: nested workflows (startExecution.sync:2), by the catalogue name of the machine they start.
+        ...(('startsStateMachines' in spec ? spec.startsStateMachines : []) as readonly string[]).map((k) => `${k}StateMachineArn`),
+      ]);
       for (const key of used) expect(allowed.has(key!)).toBe(true);
       expect(new Set(used)).toEqual(allowed);
     });
@@ -81,6 +86,11 @@ describe('state machines', () => {
           expect([name, retried]).toEqual([name, expect.arrayContaining(['ThrottledError', 'TransientAwsError', 'Lambda.Unknown'])]);
           expect([name, retried.includes('States.Timeout') || retried.includes('States.HeartbeatTimeout')]).toEqual([name, false]);
           expect([name, task.Catch?.[0]?.ErrorEquals]).toEqual([name, ['States.HeartbeatTimeout', 'States.Timeout']]);
+          continue;
+        }
+        if (task.Resource === 'arn:aws:states:::states:startExecution.sync:2') {
+          // A nested workflow: bounded by its own state machine's timeout; caught (the rollout records the tenant's outcome).
+          expect([name, (task.Catch ?? []).length > 0]).toEqual([name, true]);
           continue;
         }
         const handler = /^\$\{(\w+)FunctionArn\}$/.exec(task.Resource ?? '')?.[1] as HandlerKey | undefined;

@@ -5,18 +5,14 @@
  * staging route the activation handshake uses has none. The client secret (a marker value) appears
  * nowhere else: not in Step Functions input/output/history, DynamoDB items, events, handler logs or
  * the fake's call trace. A secret that is not the tenant's own is never used. An update adds,
- * changes and removes the provider (through the update workflow with the proposed ApplyRoute and
- * RestoreRoute states, test/workflows/update-route-steps.ts), and a failed update restores it.
+ * changes and removes the provider (the update workflow's ApplyRoute state; a failed update's
+ * RestoreRoute puts the previous provider back).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { names, tenantTagMap } from '../../functions/domain/naming';
 import { LOCAL_INGRESS_DOMAIN, startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { cliWith, localCloudCliEnv, tempFile } from '../cli/support';
-import { patchUpdateWorkflow } from './update-route-steps';
 import { executionsOf, leftovers, provision, runWorkflow } from './support';
 
 const MARKER = `oidc-client-secret-MARKER-${Date.now().toString(36)}`;
@@ -29,13 +25,10 @@ const OIDC = {
 };
 
 let cloud: LocalCloud;
-let dir: string;
 const output: string[] = [];
 const writes = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'octw-asl-'));
-  patchUpdateWorkflow(dir);
   // Handler logs on (Powertools at DEBUG), captured: the client secret must not be in them either.
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
   const capture = (chunk: unknown) => {
@@ -44,14 +37,13 @@ beforeAll(async () => {
   };
   process.stdout.write = capture;
   process.stderr.write = capture;
-  cloud = await startLocalCloud({ ingress: { shards: 1 }, definitionsDir: dir });
+  cloud = await startLocalCloud({ ingress: { shards: 1 } });
 });
 afterAll(async () => {
   process.stdout.write = writes.out;
   process.stderr.write = writes.err;
   delete process.env.POWERTOOLS_LOG_LEVEL;
   await cloud.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function storeCredential(owner: string, tenantId: string, name: string, value: string): Promise<string> {
