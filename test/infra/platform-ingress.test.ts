@@ -35,7 +35,7 @@ describe('platform stack with ingress on', () => {
     on.template.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupName: 'octw-cell-1-ingress' });
   });
 
-  it('tells the Ingress, Network, Gateway, Intake and Lifecycle functions the route settings (Intake and Lifecycle: OIDC signups and updates, the quota guard's target groups), and not the Storage function', () => {
+  it('tells the Ingress, Network, Gateway, Intake and Lifecycle functions the route settings (Intake and Lifecycle: OIDC signups and updates, the quota guard counting target groups), and not the Storage function', () => {
     for (const key of ['ingress', 'network', 'gateway', 'intake', 'lifecycle']) {
       const value = JSON.stringify(envOf(on.template, key)?.INGRESS_SETTINGS_JSON);
       expect(value).toContain('\\"enabled\\":true');

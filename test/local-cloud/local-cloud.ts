@@ -70,7 +70,7 @@ export interface LocalCloudOptions {
    * GatewayEvents function through the default bus: duplicates, delays (out of order), losses.
    */
   readonly ecsEvents?: EcsEventDeliveryOptions;
-  /** Scale of a `.waitForTaskToken` state's HeartbeatSeconds (default: waitScale). */
+  /** Scale of a `.waitForTaskToken` state's HeartbeatSeconds (default 0.01). */
   readonly heartbeatScale?: number;
   /** Directory of the ASL files (default <repo>/state-machines): a test of a proposed workflow change runs a patched copy. */
   readonly definitionsDir?: string;
@@ -236,7 +236,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ...(options.definitionsDir ? { definitionsDir: options.definitionsDir } : {}),
     waitScale: options.waitScale ?? 0.001,
     retryScale: options.retryScale ?? 0.001,
-    ...(options.heartbeatScale !== undefined ? { heartbeatScale: options.heartbeatScale } : {}),
+    // A gateway wait's heartbeat (120 s) becomes 1.2 s: long enough for the fake's ECS events on a
+    // loaded machine, short enough that a lost event is noticed quickly.
+    heartbeatScale: options.heartbeatScale ?? 0.01,
   });
   // Issue 14.1: ECS's events on the default bus, through the cell's rule (the function itself
   // ignores another cell's cluster), to the GatewayEvents function as EventBridge invokes it.
