@@ -215,6 +215,7 @@ export class PlatformStack extends Stack {
       UID_BASE: String(c.uidBase),
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
+      IAM_PROPAGATION_GRACE_MS: String(c.iamPropagationGraceSeconds * 1000),
       INGRESS_SETTINGS_JSON: ingressSettings,
       RECONCILE_SETTINGS_JSON: JSON.stringify({ mode: c.reconcile.mode, orphanGraceHours: c.reconcile.orphanGraceHours, pageSize: c.reconcile.pageSize }),
       QUOTA_GUARD_JSON: JSON.stringify(
