@@ -257,7 +257,7 @@ export async function markRolledBack(deps: RolloutDeps, rolloutId: string, tenan
 }
 
 /** The rollout's end: its state, why, the failed wave marked rolled back, tenants never reached marked SKIPPED. */
-export async function finishRollout(deps: RolloutDeps, rolloutId: string, state: Extract<RolloutState, 'SUCCEEDED' | 'FAILED' | 'ABORTED'>, reason?: string, rolledBackWave?: number): Promise<{ state: RolloutState }> {
+export async function finishRollout(deps: RolloutDeps, rolloutId: string, state: Extract<RolloutState, 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'REFUSED'>, reason?: string, rolledBackWave?: number): Promise<{ state: RolloutState }> {
   const meta = await deps.rollouts.require(rolloutId);
   const tenants = await deps.rollouts.tenants(rolloutId);
   // The failed wave is ROLLED_BACK when it had changed tenants to put back (a canary that failed alone stays FAILED).

@@ -70,4 +70,22 @@ describe('quota guard infrastructure', () => {
       Environment: { Variables: Match.objectLike({ QUOTA_GUARD_JSON: Match.stringLikeRegexp('"enabled":true') }) },
     });
   });
+
+  it('gives the Rollout function the quota reads and DescribeServices of the cell services only when the guard is on, and its events always', () => {
+    const rolloutStatements = (t: Template) => {
+      const roles = Object.keys(t.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('octw-cell-1-rollout') } }));
+      return Object.values(t.findResources('AWS::IAM::Policy'))
+        .filter((p) => ((p as { Properties: { Roles?: { Ref: string }[] } }).Properties.Roles ?? []).some((r) => roles.includes(r.Ref)))
+        .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Sid?: string; Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement);
+    };
+    const sids = (t: Template) => rolloutStatements(t).map((s) => s.Sid);
+    expect(sids(on.template)).toEqual(expect.arrayContaining(['QuotaGuardServiceQuotas', 'QuotaGuardUsageCounts', 'QuotaGuardAccessPoints', 'RolloutServiceDeployments', 'LifecycleEvents']));
+    expect(sids(off.template)).toEqual(expect.arrayContaining(['LifecycleEvents']));
+    expect(sids(off.template)).not.toEqual(expect.arrayContaining(['RolloutServiceDeployments']));
+    expect(sids(off.template).filter((s) => s?.startsWith('QuotaGuard'))).toEqual([]);
+    const describe = rolloutStatements(on.template).find((s) => s.Sid === 'RolloutServiceDeployments') as unknown as { Action: string; Resource: unknown; Condition: unknown };
+    expect(describe.Action).toBe('ecs:DescribeServices');
+    expect(JSON.stringify(describe.Resource)).toContain(':service/octw-cell-1/octw-cell-1--*');
+    expect(JSON.stringify(describe.Condition)).toMatch(/"ArnEquals":\{"ecs:cluster":.*:cluster\/octw-cell-1"/);
+  });
 });

@@ -67,6 +67,18 @@ describe('rollout: canary then waves, every tenant healthy', () => {
   });
 });
 
+describe('rollout: the quota guard off (the default)', () => {
+  it('makes no quota check: no AWS call from CheckQuotas, no quota on the record', async () => {
+    const ids = ['ro-ok-a'];
+    const id = rolloutId();
+    const done = await rollout(id, { image: NEW_IMAGE.replace('feed', 'f00d'), canary: 1, waveSize: 1, tenantIds: ids });
+    expect(done.status).toBe('SUCCEEDED');
+    expect((await meta(id)).quota).toBeUndefined();
+    expect(cloud.fake.calls.filter((c) => c.invocation?.stateName === 'CheckQuotas')).toEqual([]);
+    expect(cloud.fake.calls.some((c) => c.service === 'ServiceQuotas')).toBe(false);
+  });
+});
+
 const updateRunsFor = (id: string, tenantId: string) => cloud.sfn.list().filter((e) => e.stateMachineName === 'UpdateTenant' && e.name.startsWith(id) && e.name.endsWith(`-${tenantId}`));
 
 describe('rollout: the canary fails its health check', () => {
