@@ -12,6 +12,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { EventBridgePublisher } from '../adapters/lifecycle-events';
 import { AwsQuotaReadings } from '../adapters/quota-readings';
@@ -24,14 +25,27 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import { admitTenant, beginRollout, evaluateWave, finishRollout, markRolledBack, nextWave, recordOutcome, type RolloutDeps } from '../usecases/rollout';
+import { metrics } from '../shared/powertools';
+import { admitTenant, beginRollout, evaluateWave, finishRollout, markRolledBack, nextWave, recordOutcome, type RolloutDeps, type RolloutSummary } from '../usecases/rollout';
 import { checkRolloutQuotas, type RolloutQuotaDeps } from '../usecases/rollout-quotas';
 
 const env = loadEnv(['TABLE_NAME', 'CELL_ID', 'PLANS_JSON', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CLUSTER_NAME', 'QUOTA_GUARD_JSON', 'SUBNET_IDS', 'FILE_SYSTEM_ID']);
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } });
 const rollouts = new RolloutStore(doc, env.TABLE_NAME);
 const events = new EventBridgePublisher(new EventBridgeClient(CLIENT_CONFIG), env.EVENT_BUS_NAME, env.EVENT_SOURCE);
-const deps: RolloutDeps = { rollouts, tenants: tenantStoreFromEnv(), plans: env.PLANS_JSON, cell: env.CELL_ID };
+/** The rollout's end as metrics: tenants updated, failed, rolled back, skipped, and how long it took (per final state). */
+function finishedMetrics(s: RolloutSummary): void {
+  const m = metrics.singleMetric();
+  m.addDimension('State', s.state);
+  m.addMetric('RolloutsFinished', MetricUnit.Count, 1);
+  m.addMetric('RolloutDuration', MetricUnit.Seconds, s.durationSeconds);
+  metrics.addMetric('RolloutTenantsUpdated', MetricUnit.Count, s.updated);
+  metrics.addMetric('RolloutTenantsFailed', MetricUnit.Count, s.failed);
+  metrics.addMetric('RolloutTenantsRolledBack', MetricUnit.Count, s.rolledBack);
+  metrics.addMetric('RolloutTenantsRollbackFailed', MetricUnit.Count, s.rollbackFailed);
+  metrics.addMetric('RolloutTenantsSkipped', MetricUnit.Count, s.skipped);
+}
+const deps: RolloutDeps = { rollouts, tenants: tenantStoreFromEnv(), plans: env.PLANS_JSON, cell: env.CELL_ID, events, onFinished: finishedMetrics };
 
 /** The quota check before a rollout (issue 13.5): only when the cell's quota guard is on. */
 const quota = env.QUOTA_GUARD_JSON;

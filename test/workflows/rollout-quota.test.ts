@@ -84,6 +84,9 @@ describe('quota check before a rollout', () => {
     const [event] = refusedEvents(id);
     expect(event?.detail).toMatchObject({ rolloutId: id, cell: 'local', plan: 'pro', quotas: [{ quota: 'fargateOnDemandVcpu', need: 3 }], needs: { fargateOnDemandVcpu: 3 } });
     for (const t of ids) expect((await cloud.tenant(t))?.plan).toBe('standard');
+    expect(cloud.bus.events.filter((e) => e['detail-type'] === 'FleetRolloutFinished' && (e.detail as { rolloutId?: string }).rolloutId === id).map((e) => e.detail)).toEqual([
+      expect.objectContaining({ state: 'REFUSED', tenants: 3, updated: 0, skipped: 3 }),
+    ]);
   }, SLOW);
 
   it('counts the deployment surge of the tenants updated at once when a service may run a second task (maximumPercent 200)', async () => {
