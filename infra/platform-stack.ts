@@ -34,7 +34,7 @@ import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
 import { GatewayEvents } from './constructs/gateway-events';
 import { ReconcileSchedule } from './constructs/reconcile';
-import { cellQuotas, grantQuotaReads, QuotaGuard } from './constructs/quota-guard';
+import { cellQuotas, grantQuotaReads, grantRolloutQuotaReads, QuotaGuard } from './constructs/quota-guard';
 import { FILE_SYSTEM_MOUNT_PATH, RestoreAccess } from './constructs/restore';
 
 export interface PlatformStackProps extends StackProps {
@@ -304,6 +304,8 @@ export class PlatformStack extends Stack {
     let quotaGuard: QuotaGuard | undefined;
     if (c.quotaGuard.enabled) {
       grantQuotaReads(this.functions.Lifecycle, storage.fileSystem.fileSystemArn);
+      // And before a rollout's first wave (the Rollout function's checkQuotas step).
+      grantRolloutQuotaReads(this.functions.Rollout, storage.fileSystem.fileSystemArn, c.clusterName, c.cellId);
       quotaGuard = new QuotaGuard(this, 'QuotaGuard', {
         prefix: c.prefix,
         fn: this.functions.Lifecycle.function,
