@@ -393,6 +393,8 @@ export class PlatformStack extends Stack {
 
     if (this.ingress && c.ingress) {
       this.ingress.grantRouteManagement(this.functions.Ingress.role, c.cellId, c.ingress.hostedZoneId, c.ingress.domain);
+      // Issue 13: the reconcile reads each tenant's route; in repair mode it may put a drifted one back in place.
+      this.ingress.grantRouteAudit(this.functions.Reconcile.role, c.cellId, c.ingress.hostedZoneId, c.ingress.domain, c.reconcile.mode === 'repair');
       for (const a of this.ingress.alarms) a.addAlarmAction(new cloudwatchActions.SnsAction(observability.topic));
       new CfnOutput(this, 'IngressDomain', { value: c.ingress.domain });
     }

@@ -50,7 +50,13 @@ export interface RuleOut {
     HostHeaderConfig?: { Values?: string[] };
     HttpHeaderConfig?: { HttpHeaderName?: string; Values?: string[] };
   }[];
-  Actions?: { Type?: string; TargetGroupArn?: string; Order?: number }[];
+  Actions?: {
+    Type?: string;
+    TargetGroupArn?: string;
+    Order?: number;
+    ForwardConfig?: { TargetGroups?: { TargetGroupArn?: string }[] };
+    AuthenticateOidcConfig?: { Issuer?: string; ClientId?: string };
+  }[];
   IsDefault?: boolean;
 }
 
@@ -254,6 +260,35 @@ export class IngressRoutes {
     return { shardId: shard.id, hostname, priority, targetGroupArn, ruleArn, mode: input.mode };
   }
 
+  /**
+   * Puts the recorded route back in place (the reconcile's repair of a drifted rule or DNS record):
+   * the rule at the recorded ARN gets the conditions and actions its mode and the tenant's OIDC
+   * provider render, forwarding to the recorded target group; the DNS record is UPSERTed to the
+   * recorded shard. Never creates a rule or a target group (the placement on the record would no
+   * longer match): a missing one, a rule no longer routing the tenant's host, or one not tagged as
+   * the tenant's is refused with ResourceConflictError (an operator's, or an update's, job).
+   */
+  async reapplyRoute(input: EnsureRouteInput & { placement: IngressPlacement }): Promise<void> {
+    const p = input.placement;
+    const hostname = tenantHostname(input.tenantId, this.settings.domain);
+    if (p.hostname !== hostname) throw new ResourceConflictError(`recorded hostname ${p.hostname} is not ${hostname}`);
+    const shard = this.settings.shards.find((s) => s.id === p.shardId);
+    if (!shard) throw new ResourceConflictError(`recorded shard ${p.shardId} is not one of cell ${this.settings.cell}'s`);
+    let rule: RuleOut | undefined;
+    try {
+      rule = (await this.elb.describeRules({ RuleArns: [p.ruleArn] })).Rules?.[0];
+    } catch (err) {
+      if (!hasAwsErrorCode(err, 'RuleNotFound')) throw classifyIngressError(err, 'ELBv2 DescribeRules');
+    }
+    if (!rule) throw new ResourceConflictError(`listener rule ${p.ruleArn} is gone: not recreated by a repair`);
+    if (!hostsOf(rule).includes(hostname)) throw new ResourceConflictError(`listener rule ${p.ruleArn} no longer routes ${hostname}: not rewritten by a repair`);
+    await this.requireOwnTags(p.ruleArn, input.tenantId, 'listener rule');
+    await this.requireOwnTags(p.targetGroupArn, input.tenantId, 'target group');
+    const { conditions, actions } = await this.desired({ ...input, mode: p.mode }, hostname, p.targetGroupArn);
+    await this.call('ELBv2 ModifyRule', () => this.elb.modifyRule({ RuleArn: p.ruleArn, Conditions: conditions, Actions: actions }));
+    await this.upsertRecord(hostname, shard);
+  }
+
   private async createRule(
     tenantId: TenantId,
     conditions: Mutable<RuleCondition>[],
@@ -386,7 +421,7 @@ export class IngressRoutes {
   }
 }
 
-function hostsOf(rule: RuleOut): string[] {
+export function hostsOf(rule: RuleOut): string[] {
   return (rule.Conditions ?? []).filter((c) => c.Field === 'host-header').flatMap((c) => c.HostHeaderConfig?.Values ?? c.Values ?? []).map((h) => h.toLowerCase());
 }
 

@@ -21,7 +21,7 @@ export type Severity = (typeof SEVERITIES)[number];
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
 /** What the reconcile can re-apply through the workflows' adapters. */
-export const REPAIRS = ['securityGroupEgress', 'securityGroupIngress', 'rolePolicy', 'serviceTaskDefinition', 'serviceSettings', 'serviceDesiredCount', 'egressPolicy'] as const;
+export const REPAIRS = ['securityGroupEgress', 'securityGroupIngress', 'rolePolicy', 'serviceTaskDefinition', 'serviceSettings', 'serviceDesiredCount', 'egressPolicy', 'ingressRoute'] as const;
 export type Repair = (typeof REPAIRS)[number];
 
 /** The audit's checks: id → severity and what it checks. Stable ids (see the module comment). */
@@ -44,6 +44,11 @@ export const AUDIT_CHECKS = {
   'egress.policy_as_recorded': { severity: 'high', title: "The egress proxy's policy item holds exactly the record's effective host rules" },
   'ingress.route_as_recorded': { severity: 'medium', title: "With ingress on, the service is registered in the tenant's own recorded target group (and in none while ingress is off)" },
   'resources.tags': { severity: 'high', title: 'Every tenant resource carries exactly this cell, this tenant and managed-by octw' },
+  // Issue 13: the tenant's route through the ingress tier, read live (listener rule, target group, DNS record).
+  'ingress.rule_target_own': { severity: 'critical', title: "The tenant's listener rule forwards only to the tenant's own recorded target group (never to another tenant's)" },
+  'ingress.rule_as_recorded': { severity: 'high', title: "The listener rule exists as recorded: host-header exactly the tenant's hostname (plus the staging header only while staging), the recorded priority, the action of its mode, the tenant's own tags; its target group exists and is the tenant's" },
+  'ingress.oidc_enforced': { severity: 'high', title: "With an OIDC provider on the record, the live rule authenticates (authenticate-oidc, the recorded issuer and client id) before it forwards" },
+  'ingress.dns_record': { severity: 'high', title: "The tenant's DNS record is an alias to its recorded shard's load balancer" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 export type CheckId = keyof typeof AUDIT_CHECKS;
 export const CHECK_IDS = Object.keys(AUDIT_CHECKS) as CheckId[];
@@ -106,6 +111,28 @@ export interface LiveTenant {
   secrets: { role: 'gateway-token' | 'egress-proxy'; arn: string; name?: string | undefined; tags: Record<string, string>; deleted: boolean; found: boolean }[];
   /** The egress policy item's rules; `absent` when the item is missing; undefined when the cell has no proxy. */
   egressPolicy?: { rules: HostRule[] } | 'absent';
+  /** The tenant's route, read at its recorded ARNs (undefined: the cell has no ingress or the record no route). */
+  ingressRoute?: LiveIngressRoute;
+}
+
+/** One action of a listener rule, in comparable form. */
+export interface LiveRuleAction {
+  type: string;
+  order?: number | undefined;
+  /** Every target group the action forwards to (TargetGroupArn and ForwardConfig). */
+  targetGroupArns: string[];
+  oidc?: { issuer?: string | undefined; clientId?: string | undefined } | undefined;
+}
+
+export interface LiveIngressRoute {
+  /** The rule at the recorded ARN; absent: not found. */
+  rule?: { arn: string; priority?: string | undefined; hosts: string[]; httpHeaders: string[]; actions: LiveRuleAction[]; tags: Record<string, string> } | undefined;
+  /** The recorded target group; absent: not found. */
+  targetGroup?: { arn: string; tags: Record<string, string> } | undefined;
+  /** The tenant each other target group the rule forwards to is tagged for (undefined: untagged or unknown). */
+  foreignTargetTenants: Record<string, string | undefined>;
+  /** The A record of the tenant's hostname; absent: none. */
+  dns?: { dnsName: string; hostedZoneId: string } | undefined;
 }
 
 /** What the record renders, and the cell facts the checks need. */
@@ -134,6 +161,19 @@ export interface ExpectedTenant {
   desiredCount: 0 | 1;
   hostRules?: readonly HostRule[] | undefined;
   targetGroupArn?: string | undefined;
+  /** The recorded route and what it renders (cell with ingress and a route on the record). */
+  ingressRoute?: {
+    hostname: string;
+    ruleArn: string;
+    priority: number;
+    targetGroupArn: string;
+    mode: 'staging' | 'live' | 'maintenance';
+    /** The recorded OIDC provider (only a live route authenticates). */
+    oidc?: { issuer: string; clientId: string } | undefined;
+    /** The alias target of the DNS record: dualstack.<shard DNS name>. and the shard's zone. */
+    aliasDnsName: string;
+    aliasHostedZoneId: string;
+  } | undefined;
   /** Other tenants of the cell holding the same uid (by record or by live access point). */
   uidHolders: readonly string[];
   secretNames: { 'gateway-token': string; 'egress-proxy'?: string | undefined };
@@ -279,6 +319,8 @@ export function auditTenant(live: LiveTenant, e: ExpectedTenant): Finding[] {
   else if (live.egressPolicy === undefined || live.egressPolicy === 'absent') fail('egress.policy_as_recorded', 'no policy item for the tenant');
   else check('egress.policy_as_recorded', same(live.egressPolicy.rules, e.hostRules) ? [] : ['policy item rules differ from the effective host rules'], 'egressPolicy');
 
+  auditIngressRoute(live.ingressRoute, e, pass, fail, skip, check);
+
   // Tags of everything found.
   check('resources.tags', [
     ...(sg ? tagProblems('security group', sg.tags, e) : []),
@@ -289,6 +331,79 @@ export function auditTenant(live: LiveTenant, e: ExpectedTenant): Finding[] {
   ]);
 
   return CHECK_IDS.map((id) => out.get(id) ?? { checkId: id, severity: AUDIT_CHECKS[id].severity, status: 'skip' as const, detail: 'not applicable' });
+}
+
+type Mark = (id: CheckId, detail: string, repair?: Repair) => void;
+
+/** The four route checks (skipped without ingress or without a recorded route). */
+function auditIngressRoute(
+  live: LiveIngressRoute | undefined,
+  e: ExpectedTenant,
+  pass: (id: CheckId) => void,
+  fail: Mark,
+  skip: (id: CheckId, detail: string) => void,
+  check: (id: CheckId, problems: readonly string[], repair?: Repair) => void,
+): void {
+  const ids = ['ingress.rule_target_own', 'ingress.rule_as_recorded', 'ingress.oidc_enforced', 'ingress.dns_record'] as const;
+  const want = e.ingressRoute;
+  if (!want || !live) {
+    for (const id of ids) skip(id, want ? 'the route was not read' : 'no ingress route recorded (or the cell has no ingress)');
+    return;
+  }
+  const rule = live.rule;
+  const ownTags = (tags: Record<string, string>) => tagProblems('', tags, e).length === 0;
+  // The repair rewrites the rule in place and UPSERTs the record: only when the rule still routes the
+  // tenant's host, both rule and target group are the tenant's, and the priority is the recorded one.
+  const repairable =
+    rule !== undefined && ownTags(rule.tags) && rule.hosts.includes(want.hostname) && live.targetGroup !== undefined && ownTags(live.targetGroup.tags) && Number(rule.priority) === want.priority;
+  const repair: Repair | undefined = repairable ? 'ingressRoute' : undefined;
+
+  if (!rule) {
+    skip('ingress.rule_target_own', 'no rule to forward anything');
+    fail('ingress.rule_as_recorded', `listener rule ${want.ruleArn} not found`);
+    if (want.oidc && want.mode === 'live') fail('ingress.oidc_enforced', 'no rule: nothing authenticates');
+    else skip('ingress.oidc_enforced', 'no OIDC provider recorded (or the route is not live)');
+  } else {
+    const targets = [...new Set(rule.actions.flatMap((a) => a.targetGroupArns))];
+    const foreign = targets.filter((t) => t !== want.targetGroupArn);
+    check(
+      'ingress.rule_target_own',
+      foreign.map((t) => `forwards ${want.hostname} to target group ${t}${live.foreignTargetTenants[t] ? ` of tenant ${live.foreignTargetTenants[t]}` : ''}`),
+      repair,
+    );
+    const p: string[] = [];
+    const hosts = [...new Set(rule.hosts)];
+    if (hosts.length !== 1 || hosts[0] !== want.hostname) p.push(`host-header [${hosts.join(', ')}], not [${want.hostname}]`);
+    const staging = rule.httpHeaders.includes('x-octw-staging');
+    if (want.mode === 'staging' && !staging) p.push('staging route without its staging header');
+    if (want.mode !== 'staging' && rule.httpHeaders.length > 0) p.push(`extra header conditions ${rule.httpHeaders.join(', ')}`);
+    if (Number(rule.priority) !== want.priority) p.push(`priority ${rule.priority ?? '?'}, not ${want.priority}`);
+    const types = [...rule.actions].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)).map((a) => a.type);
+    const last = types[types.length - 1];
+    if (want.mode === 'maintenance' ? last !== 'fixed-response' : last !== 'forward' || !targets.includes(want.targetGroupArn)) {
+      p.push(`actions [${types.join(', ')}] do not ${want.mode === 'maintenance' ? 'answer the maintenance page' : `forward to ${want.targetGroupArn}`}`);
+    }
+    if (!ownTags(rule.tags)) p.push(`rule tags:${tagProblems('', rule.tags, e).join(',')}`);
+    if (!live.targetGroup) p.push(`target group ${want.targetGroupArn} not found`);
+    else if (!ownTags(live.targetGroup.tags)) p.push(`target group tags:${tagProblems('', live.targetGroup.tags, e).join(',')}`);
+    check('ingress.rule_as_recorded', p, repair);
+
+    if (!want.oidc || want.mode !== 'live') skip('ingress.oidc_enforced', 'no OIDC provider recorded (or the route is not live)');
+    else {
+      const first = [...rule.actions].sort((a, b) => (a.order ?? 0) - (b.order ?? 0))[0];
+      const o: string[] = [];
+      if (first?.type !== 'authenticate-oidc') o.push(`the first action is ${first?.type ?? '(none)'}, not authenticate-oidc: the route is open without the tenant's IdP`);
+      else if (first.oidc?.issuer !== want.oidc.issuer || first.oidc.clientId !== want.oidc.clientId) o.push(`authenticates with issuer ${first.oidc?.issuer ?? '?'} client ${first.oidc?.clientId ?? '?'}, not the recorded ${want.oidc.issuer} ${want.oidc.clientId}`);
+      check('ingress.oidc_enforced', o, repair);
+    }
+  }
+
+  const dns = live.dns;
+  const dnsRepair = live.targetGroup !== undefined && rule !== undefined ? repair : undefined;
+  if (!dns) fail('ingress.dns_record', `no A record for ${want.hostname}`, dnsRepair);
+  else if (dns.dnsName.toLowerCase() !== want.aliasDnsName.toLowerCase() || dns.hostedZoneId !== want.aliasHostedZoneId) {
+    fail('ingress.dns_record', `${want.hostname} is an alias to ${dns.dnsName} (${dns.hostedZoneId}), not its shard ${want.aliasDnsName} (${want.aliasHostedZoneId})`, dnsRepair);
+  } else pass('ingress.dns_record');
 }
 
 /** The worst severity among failing findings, or undefined when nothing fails. */

@@ -16,7 +16,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -24,6 +26,9 @@ import { CellInventory } from '../adapters/cell-inventory';
 import { EgressPolicyStore } from '../adapters/egress-policy-store';
 import { FleetStore } from '../adapters/fleet-store';
 import { GatewayServices } from '../adapters/gateway-service';
+import { IngressRoutes } from '../adapters/ingress-routes';
+import { elbV2PortFromClient, route53PortFromClient, TenantOidcSecrets } from '../adapters/ingress-sdk';
+import { TenantOidcSchema } from '../domain/ingress';
 import { ProxyCredentialSecrets } from '../adapters/proxy-credentials';
 import { SecurityGroups } from '../adapters/security-groups';
 import { TaskRoles } from '../adapters/task-roles';
@@ -82,9 +87,13 @@ const groups = new SecurityGroups(ec2, {
 const roles = new TaskRoles(iam, { cell, permissionsBoundaryArn: env.PERMISSIONS_BOUNDARY_ARN, fileSystemArn: env.FILE_SYSTEM_ARN, clusterName: env.CLUSTER_NAME });
 const services = new GatewayServices(ecs, { cell, clusterName: env.CLUSTER_NAME, subnetIds: env.SUBNET_IDS });
 const policies = proxy.enabled ? new EgressPolicyStore(doc, proxy.policyTableName) : undefined;
+/** Issue 13: the tenant's route (rule, target group, DNS record) is read, and repaired in place, when the cell has ingress. */
+const ingressPorts = ingress.enabled
+  ? { elb: elbV2PortFromClient(new ElasticLoadBalancingV2Client(CLIENT_CONFIG)), dns: route53PortFromClient(new Route53Client(CLIENT_CONFIG)), settings: ingress.settings }
+  : undefined;
 const fleet = new FleetStore(doc, env.TABLE_NAME, cell);
 const reader = new LiveStateReader(
-  { groups, roles, iam, services, ecs, efs, sm, policies },
+  { groups, roles, iam, services, ecs, efs, sm, policies, ingress: ingressPorts },
   {
     cell,
     plans: env.PLANS_JSON,
@@ -107,6 +116,24 @@ const inventory = new CellInventory(
   { roles, services },
 );
 
+/** The recorded route again, as the Ingress function's `apply` renders it (OIDC client secret read at that moment, the tenant's own only). */
+function reapplyRoute(ports: NonNullable<typeof ingressPorts>) {
+  const oidcSecrets = new TenantOidcSecrets(sm, cell, async (tenantId) => (await store.require(tenantId)).ingressOidc?.clientSecretName);
+  const routes = new IngressRoutes(ports.elb, ports.dns, ports.settings, oidcSecrets.reader());
+  return async (record: TenantRecord) => {
+    const placement = record.ingress;
+    if (!placement) throw new Error('no ingress route recorded');
+    const o = record.ingressOidc;
+    await routes.reapplyRoute({
+      tenantId: record.tenantId,
+      mode: placement.mode,
+      ...(placement.stagingToken ? { stagingToken: placement.stagingToken } : {}),
+      ...(o ? { oidc: TenantOidcSchema.parse({ issuer: o.issuer, authorizationEndpoint: o.authorizationEndpoint, tokenEndpoint: o.tokenEndpoint, userInfoEndpoint: o.userInfoEndpoint, clientId: o.clientId }) } : {}),
+      placement,
+    });
+  };
+}
+
 /** Deps of one invocation: the access points are listed once per invocation (uid uniqueness). */
 function depsOfInvocation(): ReconcileDeps {
   let aps: Promise<Awaited<ReturnType<typeof accessPointUids>>> | undefined;
@@ -125,6 +152,7 @@ function depsOfInvocation(): ReconcileDeps {
             proxy.enabled && policies
               ? { proxy, policies, secrets: new ProxyCredentialSecrets(sm, cell), store }
               : undefined,
+          ingress: ingressPorts ? { reapply: reapplyRoute(ingressPorts) } : undefined,
         }
       : undefined,
     async uidHolders(record: TenantRecord) {

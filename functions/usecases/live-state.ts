@@ -22,10 +22,12 @@ import { GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-i
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { EgressPolicyStore } from '../adapters/egress-policy-store';
+import { classifyIngressError, hostsOf, type ElbV2Port, type Route53Port, type RuleOut } from '../adapters/ingress-routes';
+import type { IngressSettings } from '../domain/ingress';
 import type { GatewayServices } from '../adapters/gateway-service';
 import { egressRuleKey, specOf, type SecurityGroups } from '../adapters/security-groups';
 import { arnParts, tenantPolicy, trustPolicy, type TaskRoles } from '../adapters/task-roles';
-import { auditTenant, type ExpectedTenant, type Finding, type LiveRule, type LiveTenant } from '../domain/isolation-audit';
+import { auditTenant, type ExpectedTenant, type Finding, type LiveIngressRoute, type LiveRule, type LiveTenant } from '../domain/isolation-audit';
 import { names, tagsOf } from '../domain/naming';
 import { effectiveHostRules } from '../domain/tenant-egress';
 import type { TenantRecord } from '../domain/tenant-record';
@@ -53,6 +55,8 @@ export interface LiveStateClients {
   efs: EFSClient;
   sm: SecretsManagerClient;
   policies?: Pick<EgressPolicyStore, 'get'> | undefined;
+  /** The cell's ingress (its route's ELBv2 and Route 53 reads); absent: the cell has no ingress. */
+  ingress?: { elb: Pick<ElbV2Port, 'describeRules' | 'describeTargetGroups' | 'describeTags'>; dns: Pick<Route53Port, 'listResourceRecordSets'>; settings: IngressSettings } | undefined;
 }
 
 const recordOf = (m: Map<string, string>): Record<string, string> => Object.fromEntries(m);
@@ -97,13 +101,14 @@ export class LiveStateReader {
   /** What the account holds for the tenant. */
   async read(record: TenantRecord): Promise<LiveTenant> {
     const ref = { cell: record.cell, tenantId: record.tenantId };
-    const [securityGroup, role, serviceAndTd, accessPoint, secrets, egressPolicy] = await Promise.all([
+    const [securityGroup, role, serviceAndTd, accessPoint, secrets, egressPolicy, ingressRoute] = await Promise.all([
       this.securityGroup(record.tenantId),
       this.role(names.role(ref)),
       this.service(record.tenantId),
       this.accessPoint(record),
       this.secrets(record),
       this.c.policies ? this.c.policies.get(record.tenantId).then((p) => (p ? { rules: p.rules } : ('absent' as const))) : Promise.resolve(undefined),
+      this.ingressRoute(record),
     ]);
     return {
       ...(securityGroup ? { securityGroup } : {}),
@@ -113,6 +118,7 @@ export class LiveStateReader {
       ...(accessPoint ? { accessPoint } : {}),
       secrets,
       ...(egressPolicy !== undefined ? { egressPolicy } : {}),
+      ...(ingressRoute ? { ingressRoute } : {}),
     };
   }
 
@@ -158,6 +164,7 @@ export class LiveStateReader {
       desiredCount: record.status === 'SUSPENDED' ? 0 : 1,
       hostRules: this.s.egressProxy ? effectiveHostRules(record) : undefined,
       targetGroupArn: record.ingress?.targetGroupArn,
+      ingressRoute: this.expectedRoute(record),
       uidHolders,
       secretNames: { 'gateway-token': names.secret(ref), ...(this.s.egressProxy ? { 'egress-proxy': names.proxySecret(ref) } : {}) },
     };
@@ -167,6 +174,76 @@ export class LiveStateReader {
   async audit(record: TenantRecord, uidHolders: readonly string[]): Promise<{ live: LiveTenant; expected: ExpectedTenant; findings: Finding[] }> {
     const [live, expected] = await Promise.all([this.read(record), this.expected(record, uidHolders)]);
     return { live, expected, findings: auditTenant(live, expected) };
+  }
+
+  private expectedRoute(record: TenantRecord): ExpectedTenant['ingressRoute'] {
+    const p = record.ingress;
+    const settings = this.c.ingress?.settings;
+    if (!p || !settings) return undefined;
+    const shard = settings.shards.find((x) => x.id === p.shardId);
+    const oidc = record.ingressOidc;
+    return {
+      hostname: p.hostname,
+      ruleArn: p.ruleArn,
+      priority: p.priority,
+      targetGroupArn: p.targetGroupArn,
+      mode: p.mode,
+      ...(oidc ? { oidc: { issuer: oidc.issuer, clientId: oidc.clientId } } : {}),
+      // A shard no longer in the cell's settings: no alias can be right (reported against "(unknown shard)").
+      aliasDnsName: shard ? `dualstack.${shard.dnsName}.` : `(unknown shard ${p.shardId})`,
+      aliasHostedZoneId: shard?.canonicalHostedZoneId ?? '(unknown)',
+    };
+  }
+
+  /** The route at its recorded ARNs: the rule, the target group, the tags of both (and of any other group the rule forwards to), the DNS record. */
+  private async ingressRoute(record: TenantRecord): Promise<LiveIngressRoute | undefined> {
+    const p = record.ingress;
+    const ing = this.c.ingress;
+    if (!p || !ing) return undefined;
+    const call = async <T>(context: string, fn: () => Promise<T>, notFound: string): Promise<T | undefined> => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (hasAwsErrorCode(err, notFound)) return undefined;
+        throw classifyIngressError(err, context);
+      }
+    };
+    const [ruleOut, tgOut, dnsOut] = await Promise.all([
+      call('ELBv2 DescribeRules', () => ing.elb.describeRules({ RuleArns: [p.ruleArn] }), 'RuleNotFound'),
+      call('ELBv2 DescribeTargetGroups', () => ing.elb.describeTargetGroups({ TargetGroupArns: [p.targetGroupArn] }), 'TargetGroupNotFound'),
+      call('Route53 ListResourceRecordSets', () => ing.dns.listResourceRecordSets({ HostedZoneId: ing.settings.hostedZoneId, StartRecordName: `${p.hostname}.`, StartRecordType: 'A', MaxItems: 1 }), 'NoSuchHostedZone'),
+    ]);
+    const rule: RuleOut | undefined = ruleOut?.Rules?.[0];
+    const tgArn = tgOut?.TargetGroups?.[0]?.TargetGroupArn;
+    const actions = (rule?.Actions ?? []).map((a) => ({
+      type: a.Type ?? '?',
+      order: a.Order,
+      targetGroupArns: [...new Set([...(a.TargetGroupArn ? [a.TargetGroupArn] : []), ...(a.ForwardConfig?.TargetGroups ?? []).flatMap((t) => (t.TargetGroupArn ? [t.TargetGroupArn] : []))])],
+      ...(a.AuthenticateOidcConfig ? { oidc: { issuer: a.AuthenticateOidcConfig.Issuer, clientId: a.AuthenticateOidcConfig.ClientId } } : {}),
+    }));
+    const foreign = [...new Set(actions.flatMap((a) => a.targetGroupArns))].filter((t) => t !== p.targetGroupArn);
+    const tagged = [...(rule?.RuleArn ? [rule.RuleArn] : []), ...(tgArn ? [tgArn] : []), ...foreign].slice(0, 20);
+    const tagOut = tagged.length > 0 ? await call('ELBv2 DescribeTags', () => ing.elb.describeTags({ ResourceArns: tagged }), 'TargetGroupNotFound') : undefined;
+    const tagsFor = (arn: string) => recordOf(tagsOf((tagOut?.TagDescriptions ?? []).find((d) => d.ResourceArn === arn)?.Tags));
+    const rr = (dnsOut?.ResourceRecordSets ?? [])[0];
+    const dnsFound = rr && rr.Name?.toLowerCase() === `${p.hostname}.`.toLowerCase() && rr.Type === 'A';
+    return {
+      ...(rule?.RuleArn
+        ? {
+            rule: {
+              arn: rule.RuleArn,
+              priority: rule.Priority,
+              hosts: hostsOf(rule),
+              httpHeaders: (rule.Conditions ?? []).filter((c) => c.Field === 'http-header').map((c) => (c.HttpHeaderConfig?.HttpHeaderName ?? '?').toLowerCase()),
+              actions,
+              tags: tagsFor(rule.RuleArn),
+            },
+          }
+        : {}),
+      ...(tgArn ? { targetGroup: { arn: tgArn, tags: tagsFor(tgArn) } } : {}),
+      foreignTargetTenants: Object.fromEntries(foreign.map((t) => [t, tagsFor(t)['octw:tenant']])),
+      ...(dnsFound ? { dns: { dnsName: rr.AliasTarget?.DNSName ?? '(not an alias)', hostedZoneId: rr.AliasTarget?.HostedZoneId ?? '(none)' } } : {}),
+    };
   }
 
   private async securityGroup(tenantId: string): Promise<LiveTenant['securityGroup']> {

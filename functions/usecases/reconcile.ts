@@ -37,6 +37,8 @@ export interface RepairAdapters {
   services: Pick<GatewayServices, 'update' | 'restoreSettings'>;
   /** The Egress function's use-case deps (its policy store), when the cell has a proxy. */
   egress?: EgressDeps | undefined;
+  /** The tenant's recorded route put back in place (IngressRoutes.reapplyRoute), when the cell has ingress. */
+  ingress?: { reapply(record: TenantRecord): Promise<void> } | undefined;
 }
 
 export interface ReconcileDeps {
@@ -142,6 +144,11 @@ async function repairTenant(deps: ReconcileDeps, a: RepairAdapters, audited: Ten
           if (!a.egress) throw new Error('the cell has no egress proxy');
           if (!(await a.egress.policies.get(record.tenantId))) throw new Error('no policy item: the tenant needs a new proxy credential (octw tenants update)');
           await applyEgressPolicy(a.egress, record, runId);
+          break;
+        case 'ingressRoute':
+          if (!a.ingress) throw new Error('the cell has no ingress');
+          if (!record.ingress) throw new Error('no ingress route recorded');
+          await a.ingress.reapply(record);
           break;
       }
       done.push(repair);

@@ -255,4 +255,58 @@ export class Ingress extends Construct {
       );
     }
   }
+
+  /**
+   * What the Reconcile function may do with the tenants' routes (issue 13): read them (rules, target
+   * groups, their tags, the DNS records) and, when the cell reconciles in repair mode, rewrite a
+   * drifted rule in place (ModifyRule, this cell's tag only), UPSERT a record under the cell domain,
+   * and read the tenant's OIDC client secret the rule carries (this cell's tenant secrets only).
+   * Never CreateRule, CreateTargetGroup or a delete: a repair does not recreate a route.
+   */
+  grantRouteAudit(grantee: iam.IGrantable, cell: string, hostedZoneId: string, domain: string, repair: boolean): void {
+    const stack = Stack.of(this);
+    const zone = `arn:${stack.partition}:route53:::hostedzone/${hostedZoneId}`;
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTags'],
+      resourceArns: ['*'],
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['route53:ListResourceRecordSets'], resourceArns: [zone] });
+    if (repair) {
+      const listenerRules = `arn:${stack.partition}:elasticloadbalancing:${stack.region}:${stack.account}:listener-rule/app/*`;
+      iam.Grant.addToPrincipal({ grantee, actions: ['elasticloadbalancing:ModifyRule'], resourceArns: [listenerRules], conditions: { StringEquals: { 'aws:ResourceTag/octw:cell': cell } } });
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['route53:ChangeResourceRecordSets'],
+        resourceArns: [zone],
+        conditions: {
+          'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`*.${domain}`] },
+          'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['A'], 'route53:ChangeResourceRecordSetsActions': ['UPSERT'] },
+        },
+      });
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resourceArns: [`arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:octw/tenants/${cell}/*`],
+        conditions: { StringEquals: { 'aws:ResourceTag/octw:cell': cell } },
+      });
+    }
+    if (grantee instanceof Construct) {
+      Validations.of(grantee).acknowledge(
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ELBv2 DescribeRules/DescribeTargetGroups/DescribeTags support no resource-level permissions; they are read-only.' },
+        ...(repair
+          ? [
+              {
+                id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:listener-rule/app/*]',
+                reason: "Tenant listener rules are created at run time; the reconcile's repair may only modify one carrying this cell's octw:cell tag (it checks the tenant tag too).",
+              },
+              {
+                id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:octw/tenants/${cell}/*]`,
+                reason: "A repaired OIDC rule carries the tenant's client secret, read at that moment from the tenant's own credential secret (prefix and tags checked): this cell's tenant secrets only.",
+              },
+            ]
+          : []),
+      );
+    }
+  }
 }

@@ -6,7 +6,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { synthPlatform } from './synth';
-import { cdkJsonContext } from './synth';
+import { allStatements, asArray, cdkJsonContext } from './synth';
 
 const CERT = 'arn:aws:acm:us-east-1:111122223333:certificate/0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6';
 const ingress = { domain: 'cell-1.example.com', hostedZoneId: 'Z0123456789ABC', certificateArn: CERT, shards: 2 };
@@ -81,5 +81,25 @@ describe('platform stack with ingress off (the committed cdk.json)', () => {
       privateSubnetRouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0123456789abcdef1'],
     };
     expect(() => synthPlatform({ context: { existingVpc, ingress }, nag: false })).toThrow(/ingress: .*existingVpc/);
+  });
+});
+
+describe('platform stack with ingress on: the reconcile reads routes, and repairs them in place only in repair mode', () => {
+  const repair = synthPlatform({ context: { ingress, reconcile: { schedule: 'rate(6 hours)', mode: 'repair', orphanGraceHours: 24, pageSize: 50 } } });
+  const upserts = (t: typeof on.template) =>
+    allStatements(t).filter(({ statement }) => /"route53:ChangeResourceRecordSetsActions":\[?"UPSERT"/.test(JSON.stringify(statement.Condition ?? {})));
+  const modifyRule = (t: typeof on.template) => allStatements(t).filter(({ statement }) => asArray(statement.Action).includes('elasticloadbalancing:ModifyRule'));
+
+  it('synthesizes with no unacknowledged cdk-nag finding', () => {
+    expect(repair.synthError?.message).toBeUndefined();
+  });
+
+  it('gives the Reconcile role UPSERT-only record changes and tag-scoped ModifyRule in repair mode, and neither in report mode', () => {
+    expect(upserts(repair.template).map((s) => s.logicalId)).toEqual([expect.stringMatching(/^ReconcileFunctionRole/)]);
+    expect(upserts(on.template)).toEqual([]);
+    const reconcileModify = modifyRule(repair.template).filter((s) => s.logicalId.startsWith('ReconcileFunctionRole'));
+    expect(reconcileModify).toHaveLength(1);
+    expect(reconcileModify[0]!.statement.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/octw:cell': 'cell-1' } });
+    expect(modifyRule(on.template).filter((s) => s.logicalId.startsWith('ReconcileFunctionRole'))).toEqual([]);
   });
 });

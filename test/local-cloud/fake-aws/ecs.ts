@@ -858,6 +858,8 @@ export class EcsFake implements EmulatedService {
       launchType: 'FARGATE',
       taskDefinition: svc.taskDefinitionArn,
       deploymentConfiguration: svc.deploymentConfiguration,
+      // AWS returns the service's load balancers (an empty list when it has none).
+      loadBalancers: this.loadBalancersOf(svc),
       ...(svc.networkConfiguration ? { networkConfiguration: svc.networkConfiguration } : {}),
       deployments: svc.deployments
         .filter((d) => d.status !== 'INACTIVE')
