@@ -30,6 +30,8 @@ import { connectOperator } from '../../../infra/cli/gateway-rpc';
 import { startEgressPath, type EgressPath } from '../../../conformance/lib/egress-path';
 import { startTelegramBotStub, type TelegramBotStub } from '../../../conformance/lib/telegram-bot-stub';
 import { selfSignedCert } from '../../egress/squid-harness';
+import { chromium, type Browser } from 'playwright-core';
+import { approveDmRequestInUi, CHROMIUM, CHROMIUM_ARGS, openOwnerPage } from './control-ui-page';
 import { runCli } from '../../cli/support';
 import { LOCAL_ACCOUNT, LOCAL_CELL, LOCAL_REGION } from '../../local-cloud/env';
 import { LOCAL_INGRESS_NODE_ADDRESS, startLocalCloud, type LocalCloud } from '../../local-cloud/local-cloud';
@@ -42,6 +44,8 @@ import { describeTenant, teardownRealGatewayRun } from './harness';
 const TENANTS = ['pair-a', 'pair-b'] as const;
 const SENDER_USER = { id: 5550001234, firstName: 'Pat', username: 'pairing_test_sender' } as const;
 const SENDER = String(SENDER_USER.id);
+/** The sender the owner approves in the Control UI. */
+const UI_SENDER_USER = { id: 5550005678, firstName: 'Robin', username: 'ui_pairing_sender' } as const;
 const BOT_TOKEN = '7000000001:AApairing-test-not-a-real-token';
 const TELEGRAM_HOST = 'api.telegram.org';
 /** How long A's first poll, and each answer of A's bot, may take (a gateway turn on a loaded host). */
@@ -73,7 +77,7 @@ function resolveLocalhostSubdomains(): void {
 async function main(): Promise<void> {
   const missing = realGatewayPrerequisites();
   if (missing.length > 0) throw new Error(`cannot run here:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
-  console.log(`pairing test: ${requireHaproxy()}`);
+  console.log(`pairing test: ${requireHaproxy()}, chromium ${CHROMIUM}`);
   resolveLocalhostSubdomains();
   const plan = LOCAL_CELL.plans.find((p) => p.bedrockModels.length === 0 && p.modelProviders.length > 0);
   if (!plan) throw new Error('no local plan runs offline (test/local-cloud/env.ts)');
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
   let cloud: LocalCloud | undefined;
   let ingress: RealGatewayIngress | undefined;
   let bot: TelegramBotStub | undefined;
+  let browser: Browser | undefined;
   let policyTimer: NodeJS.Timeout | undefined;
   const problems: string[] = [];
   const check = (ok: boolean, what: string) => {
@@ -223,9 +228,57 @@ async function main(): Promise<void> {
       const twice = await runCli(['tenants', 'pairing', 'approve', a, request.requestId, '--endpoint', endpointA], env);
       check(twice.code === 3, `approving the same request again is refused (exit ${twice.code}: ${twice.stderr.trim().slice(0, 160)})`);
     }
+
+    // --- The owner, in the Control UI: a second unknown sender, approved by the owner in the browser.
+    console.log("the owner's Control UI in headless Chromium");
+    tg.sendPrivateMessage(BOT_TOKEN, UI_SENDER_USER, 'hi, a friend told me about this bot');
+    const reply2 = await waitForValue(() => tg.messagesTo(UI_SENDER_USER.id).find((t) => /Pairing code:/.test(t)), TELEGRAM_BUDGET_MS);
+    check(reply2 !== undefined, `a second unknown sender ${UI_SENDER_USER.id} got a pairing code`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const tokenA = c.fake.secret(names.secret(tenant))?.secretString ?? '';
+    const owner = await openOwnerPage(browser, `${endpointA}/#token=${encodeURIComponent(tokenA)}`);
+    await waitFor(() => owner.pairingRequired() || owner.connectedSince(0), 90_000);
+    check(owner.pairingRequired() && !owner.connectedSince(0), `the owner's browser is authenticated by the token and held back until its device is approved (${owner.pairingRequired() ? 'pairing required' : (owner.frames.at(-1) ?? 'no frame').slice(0, 160)})`);
+
+    // The operator approves the browser's device request through A's endpoint.
+    const devices = await runCli(['tenants', 'devices', 'list', a, '--endpoint', endpointA, '--json'], env);
+    const pendingDevices = devices.code === 0 ? (JSON.parse(devices.stdout) as { pending: { requestId: string; clientId?: string; role?: string; scopes?: string[] }[] }).pending : [];
+    const browserRequest = pendingDevices.find((p) => p.role === 'operator' && p.clientId !== 'cli');
+    check(
+      browserRequest !== undefined && (browserRequest.scopes ?? []).includes('operator.admin'),
+      `octw tenants devices list shows the browser's request, for the Control UI's scopes (exit ${devices.code}; ${JSON.stringify(pendingDevices.map((p) => [p.clientId, p.role, (p.scopes ?? []).join(' ')]))} ${devices.stderr.trim().slice(0, 200)})`,
+    );
+    const wrongDevice = await runCli(['tenants', 'devices', 'approve', a, 'no-such-request', '--endpoint', endpointA, '--json'], env);
+    check(wrongDevice.code === 3 && /no pending device request/.test(wrongDevice.stderr), `approving an unknown device request is refused (exit ${wrongDevice.code}: ${wrongDevice.stderr.trim().slice(0, 160)})`);
+    if (browserRequest) {
+      const mark = owner.frames.length;
+      const approvedDevice = await runCli(['tenants', 'devices', 'approve', a, browserRequest.requestId, '--endpoint', endpointA], env);
+      check(approvedDevice.code === 0, `octw tenants devices approve ${browserRequest.requestId} (exit ${approvedDevice.code}: ${(approvedDevice.stdout + approvedDevice.stderr).trim().slice(0, 200)})`);
+      // The page retries on its own while it waits for approval; a reload is what the owner would do otherwise.
+      let connected = await waitFor(() => owner.connectedSince(mark), 90_000);
+      if (!connected) {
+        await owner.page.reload({ waitUntil: 'domcontentloaded' }).catch(() => undefined);
+        connected = await waitFor(() => owner.connectedSince(mark), 60_000);
+      }
+      check(connected, `after the approval the owner's browser is connected (hello-ok; last frame ${(owner.frames.at(-1) ?? '-').slice(0, 160)})`);
+      if (connected) {
+        const shown = await approveDmRequestInUi(owner, endpointA, String(UI_SENDER_USER.id), 90_000).then(
+          (dialog) => ({ ok: true, dialog }),
+          (err: unknown) => ({ ok: false, dialog: err instanceof Error ? err.message : String(err) }),
+        );
+        check(shown.ok, `the owner approved ${UI_SENDER_USER.id} in Channels → DM access requests (${shown.dialog.slice(0, 300)})`);
+        const after = await runCli(['tenants', 'pairing', 'list', a, '--endpoint', endpointA, '--json'], env);
+        const still = after.code === 0 ? (JSON.parse(after.stdout) as { requests: { senderId: string }[] }).requests : undefined;
+        check(still !== undefined && !still.some((r) => r.senderId === String(UI_SENDER_USER.id)), "the request the owner approved is no longer pending");
+        const sent = tg.messagesTo(UI_SENDER_USER.id).length;
+        tg.sendPrivateMessage(BOT_TOKEN, UI_SENDER_USER, 'approved in the Control UI: hello again');
+        const answer2 = await waitForValue(() => tg.messagesTo(UI_SENDER_USER.id).slice(sent).find((t) => t.includes(MODEL_REPLY)), TELEGRAM_BUDGET_MS);
+        check(answer2 !== undefined, `the sender the owner approved is answered with the model's reply (${tg.messagesTo(UI_SENDER_USER.id).slice(sent).join(' | ').replace(/\s+/g, ' ').slice(0, 200) || 'nothing sent'})`);
+      }
+    }
   } finally {
     clearInterval(policyTimer);
-    await teardownRealGatewayRun({ cloud, ingress, runtime, efsRoot, problems });
+    await teardownRealGatewayRun({ browser, cloud, ingress, runtime, efsRoot, problems });
     await egress?.stop();
     await bot?.close();
     rmSync(dir, { recursive: true, force: true });
