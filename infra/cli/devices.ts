@@ -18,6 +18,7 @@ import type { CommandContext } from './context';
 import { RefusedError, UsageError } from './errors';
 import { table } from './format';
 import { parseTenantId } from './inputs';
+import type { GatewayRpc } from './gateway-rpc';
 import { connectTenantGateway, endpointUrl, explainGatewayRefusal } from './pairing';
 import { OPERATOR_DEVICE_SCOPES } from '../../functions/domain/operator-device';
 
@@ -53,7 +54,10 @@ export interface DevicesArgs {
   readonly endpoint?: string | undefined;
 }
 
-export async function runDevices(ctx: CommandContext, args: DevicesArgs): Promise<void> {
+/** How a command reaches the tenant's gateway (the real one: connectTenantGateway; tests hand in another). */
+export type GatewayConnector = (ctx: CommandContext, tenantId: string, endpoint: string | undefined, scopes: readonly string[]) => Promise<GatewayRpc>;
+
+export async function runDevices(ctx: CommandContext, args: DevicesArgs, connect: GatewayConnector = connectTenantGateway): Promise<void> {
   if (args.action !== 'list' && args.action !== 'approve') {
     throw new UsageError(args.action === undefined ? 'missing command after "tenants devices": list or approve' : `unknown command "tenants devices ${args.action}"`);
   }
@@ -64,7 +68,7 @@ export async function runDevices(ctx: CommandContext, args: DevicesArgs): Promis
   }
   if (args.endpoint !== undefined) endpointUrl({ ingress: undefined }, args.endpoint);
 
-  const rpc = await connectTenantGateway(ctx, tenantId, args.endpoint, OPERATOR_DEVICE_SCOPES);
+  const rpc = await connect(ctx, tenantId, args.endpoint, OPERATOR_DEVICE_SCOPES);
   try {
     // The gateway lists only requests that have not expired (it renews one while its browser keeps retrying).
     const listed = await rpc.call('device.pair.list', {}, DevicePairListSchema);

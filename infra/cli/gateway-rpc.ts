@@ -114,9 +114,7 @@ export async function connectOperator(options: ConnectOptions): Promise<GatewayR
       async call(method, params, schema) {
         const r = await send(method, params);
         if (!r.ok) throw failure(method, r);
-        const parsed = schema.safeParse(r.payload);
-        if (!parsed.success) throw new GatewayUnreachableError(`${method}: unexpected answer from the gateway: ${z.prettifyError(parsed.error)}`);
-        return parsed.data;
+        return parseAnswer(method, r.payload, schema);
       },
       close: () => ws.close(),
     };
@@ -124,6 +122,13 @@ export async function connectOperator(options: ConnectOptions): Promise<GatewayR
     ws.close();
     throw err;
   }
+}
+
+/** A call's answer through the caller's schema; anything else is a clear error naming the method. */
+export function parseAnswer<S extends z.ZodType>(method: string, payload: unknown, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) throw new GatewayUnreachableError(`${method}: unexpected answer from the gateway: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
