@@ -39,24 +39,27 @@ function fakeGateway(pending: Record<string, unknown>[], opts: { listAnswer?: un
     get scopes() {
       return scopes;
     },
-    async call(method, params, schema) {
-      calls.push({ method, params });
-      if (method === 'device.pair.list') return parseAnswer(method, opts.listAnswer ?? { pending, paired: [] }, schema);
-      if (method === 'device.pair.approve') {
-        const i = pending.findIndex((p) => p.requestId === params.requestId);
-        if (i < 0 || opts.expireOnApprove) throw new GatewayCallError(`${method}: unknown requestId`, 'INVALID_REQUEST', undefined);
-        const [row] = pending.splice(i, 1);
-        return parseAnswer(method, { requestId: params.requestId, device: { deviceId: row!.deviceId, role: 'operator' } }, schema);
-      }
-      throw new GatewayCallError(`${method}: unknown method`, 'INVALID_REQUEST', undefined);
+    call(method, params, schema) {
+      return Promise.resolve().then(() => answer(method, params, schema));
     },
     close() {
       closed = true;
     },
   };
-  const connect: GatewayConnector = async (_ctx, _tenant, _endpoint, asked) => {
+  function answer<S extends Parameters<GatewayRpc['call']>[2]>(method: string, params: Record<string, unknown>, schema: S) {
+    calls.push({ method, params });
+    if (method === 'device.pair.list') return parseAnswer(method, opts.listAnswer ?? { pending, paired: [] }, schema);
+    if (method === 'device.pair.approve') {
+      const i = pending.findIndex((p) => p.requestId === params.requestId);
+      if (i < 0 || opts.expireOnApprove) throw new GatewayCallError(`${method}: unknown requestId`, 'INVALID_REQUEST', undefined);
+      const [row] = pending.splice(i, 1);
+      return parseAnswer(method, { requestId: params.requestId, device: { deviceId: row!.deviceId, role: 'operator' } }, schema);
+    }
+    throw new GatewayCallError(`${method}: unknown method`, 'INVALID_REQUEST', undefined);
+  }
+  const connect: GatewayConnector = (_ctx, _tenant, _endpoint, asked) => {
     scopes = asked;
-    return rpc;
+    return Promise.resolve(rpc);
   };
   return { calls, connect, asked: () => scopes, closed: () => closed };
 }
