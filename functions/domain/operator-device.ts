@@ -10,10 +10,13 @@
  *    label): whoever may read the token (the operator's credentials, the task) can derive it, no
  *    second secret is stored;
  *  - inside the task, OPERATOR_PAIRING_SCRIPT connects once over loopback with that device; the
- *    gateway approves a direct-loopback device silently (its local auto-approval), for exactly
- *    OPERATOR_SCOPES;
- *  - the CLI then connects through the ingress with the same device, client metadata and scopes,
- *    and calls `channels.pairing.list` / `channels.pairing.approve`.
+ *    gateway approves a direct-loopback device silently (its local auto-approval, which also covers
+ *    a scope upgrade of a device paired by an older script), for exactly OPERATOR_DEVICE_SCOPES;
+ *  - the CLI then connects through the ingress with the same device and client metadata, asking
+ *    per command for no more than it needs: DM_PAIRING_SCOPES for `channels.pairing.list` /
+ *    `channels.pairing.approve`, OPERATOR_DEVICE_SCOPES for `device.pair.list` /
+ *    `device.pair.approve` (approving the owner's browser: OpenClaw lets only a caller holding every
+ *    scope a device asks for approve it, and the Control UI asks for all of these).
  * The client metadata must be the same on both sides: OpenClaw pins it on the paired device.
  *
  * The script is plain JavaScript for `node -e` (the image has only Node and OpenClaw); its
@@ -23,8 +26,13 @@ import { createHash, createPrivateKey, createPublicKey, hkdfSync, sign, type Key
 import { GATEWAY_PORT } from './naming';
 import { GATEWAY_TOKEN_ENV } from './openclaw-config';
 
-/** Only what the pairing commands need: list, approve and dismiss DM pairing requests. */
-export const OPERATOR_SCOPES = ['operator.pairing'] as const;
+/**
+ * What the operator device is paired with: the scopes the pinned Control UI asks for when the owner's
+ * browser connects (its default operator set), so the device can approve that browser.
+ */
+export const OPERATOR_DEVICE_SCOPES = ['operator.admin', 'operator.read', 'operator.write', 'operator.approvals', 'operator.questions', 'operator.pairing'] as const;
+/** What the DM pairing commands connect with: list, approve and dismiss DM pairing requests. */
+export const DM_PAIRING_SCOPES = ['operator.pairing'] as const;
 /** Connect metadata of the operator device, identical in the task and in the CLI. */
 export const OPERATOR_CLIENT = { id: 'cli', mode: 'cli', platform: 'linux', version: 'octw-operator' } as const;
 export const OPERATOR_DEVICE_LABEL = 'octw operator device v1';
@@ -72,14 +80,16 @@ export function deviceAuthPayloadV3(p: {
 }
 
 /** The `connect` request params of the operator device, for a challenge (nonce, ts). */
-export function operatorConnectParams(token: string, challenge: { nonce: string; ts: number }): Record<string, unknown> {
+export function operatorConnectParams(token: string, challenge: { nonce: string; ts: number }, scopes: readonly string[] = OPERATOR_DEVICE_SCOPES): Record<string, unknown> {
+  const unknown = scopes.filter((s) => !(OPERATOR_DEVICE_SCOPES as readonly string[]).includes(s));
+  if (unknown.length > 0 || scopes.length === 0) throw new RangeError(`the operator device is paired only for ${OPERATOR_DEVICE_SCOPES.join(', ')}; asked for ${scopes.join(', ') || 'nothing'}`);
   const device = operatorDevice(token);
   const payload = deviceAuthPayloadV3({
     deviceId: device.deviceId,
     clientId: OPERATOR_CLIENT.id,
     clientMode: OPERATOR_CLIENT.mode,
     role: 'operator',
-    scopes: OPERATOR_SCOPES,
+    scopes,
     signedAtMs: challenge.ts,
     token,
     nonce: challenge.nonce,
@@ -90,7 +100,7 @@ export function operatorConnectParams(token: string, challenge: { nonce: string;
     maxProtocol: GATEWAY_PROTOCOL,
     client: { id: OPERATOR_CLIENT.id, version: OPERATOR_CLIENT.version, platform: OPERATOR_CLIENT.platform, mode: OPERATOR_CLIENT.mode },
     role: 'operator',
-    scopes: [...OPERATOR_SCOPES],
+    scopes: [...scopes],
     caps: [],
     auth: { token },
     device: { id: device.deviceId, publicKey: device.publicKey, signature: device.sign(payload), signedAt: challenge.ts, nonce: challenge.nonce },
@@ -119,7 +129,7 @@ export const OPERATOR_DEVICE_DERIVATION_JS = [
 
 export const OPERATOR_PAIRING_SCRIPT = [
   OPERATOR_DEVICE_DERIVATION_JS,
-  `const scopes=${JSON.stringify(OPERATOR_SCOPES)};const cl=${JSON.stringify(OPERATOR_CLIENT)};`,
+  `const scopes=${JSON.stringify(OPERATOR_DEVICE_SCOPES)};const cl=${JSON.stringify(OPERATOR_CLIENT)};`,
   `const until=Date.now()+20*60*1000;`,
   `function attempt(){return new Promise((done)=>{let ws;try{ws=new WebSocket('ws://127.0.0.1:${GATEWAY_PORT}/');}catch(e){done('error');return;}`,
   `const t=setTimeout(()=>{try{ws.close();}catch{}done('timeout');},15000);`,

@@ -43,6 +43,8 @@ export interface ConnectOptions {
   /** `wss://<tenant>.<domain>/` (or ws:// for a local endpoint). */
   readonly url: string;
   readonly token: string;
+  /** Scopes to ask for (a subset of what the operator device is paired with). Default: all of them. */
+  readonly scopes?: readonly string[];
   /** Per step (socket open + challenge, connect, each call). Default 20 s. */
   readonly timeoutMs?: number;
 }
@@ -102,7 +104,7 @@ export async function connectOperator(options: ConnectOptions): Promise<GatewayR
 
   try {
     const nonce = await withTimeout(challenged, timeoutMs, `no connect challenge from ${options.url} within ${timeoutMs / 1000} s (not an OpenClaw gateway?)`);
-    const hello = await send('connect', operatorConnectParams(options.token, nonce));
+    const hello = await send('connect', operatorConnectParams(options.token, nonce, options.scopes));
     if (!hello.ok) throw failure('connect', hello);
     const ok = HelloOkSchema.safeParse(hello.payload);
     if (!ok.success) throw new GatewayUnreachableError(`the gateway's hello-ok is not the expected shape: ${ok.error.issues[0]?.message ?? ''}`);
@@ -112,9 +114,7 @@ export async function connectOperator(options: ConnectOptions): Promise<GatewayR
       async call(method, params, schema) {
         const r = await send(method, params);
         if (!r.ok) throw failure(method, r);
-        const parsed = schema.safeParse(r.payload);
-        if (!parsed.success) throw new GatewayUnreachableError(`${method}: unexpected answer from the gateway: ${z.prettifyError(parsed.error)}`);
-        return parsed.data;
+        return parseAnswer(method, r.payload, schema);
       },
       close: () => ws.close(),
     };
@@ -122,6 +122,13 @@ export async function connectOperator(options: ConnectOptions): Promise<GatewayR
     ws.close();
     throw err;
   }
+}
+
+/** A call's answer through the caller's schema; anything else is a clear error naming the method. */
+export function parseAnswer<S extends z.ZodType>(method: string, payload: unknown, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) throw new GatewayUnreachableError(`${method}: unexpected answer from the gateway: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

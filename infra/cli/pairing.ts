@@ -16,6 +16,7 @@ import { TenantStore } from '../../functions/adapters/tenant-store';
 import { names } from '../../functions/domain/naming';
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import type { CommandContext } from './context';
+import { DM_PAIRING_SCOPES } from '../../functions/domain/operator-device';
 import { GatewayCallError, connectOperator, type GatewayRpc } from './gateway-rpc';
 import { awsCodeOf, AwsCallError, RefusedError, UsageError } from './errors';
 import { table } from './format';
@@ -65,10 +66,7 @@ export async function runPairing(ctx: CommandContext, args: PairingArgs): Promis
 
   // A bad --endpoint is a usage error before anything is read.
   if (args.endpoint !== undefined) endpointUrl({ ingress: undefined }, args.endpoint);
-  const record = await tenantRecord(ctx, tenantId);
-  const url = endpointUrl(record, args.endpoint);
-  const token = await gatewayToken(ctx, record);
-  const rpc = await connect(url, token, tenantId);
+  const rpc = await connectTenantGateway(ctx, tenantId, args.endpoint, DM_PAIRING_SCOPES);
   try {
     const listed = await rpc.call('channels.pairing.list', channel ? { channel } : {}, PairingListSchema);
     if (args.action === 'list') return printList(ctx, tenantId, listed.requests, listed.accounts.length);
@@ -84,9 +82,24 @@ export async function runPairing(ctx: CommandContext, args: PairingArgs): Promis
     if (ctx.json) ctx.emit({ tenantId, approved: { requestId: approved.requestId, channel: request.channel, accountId: request.accountId, senderId: approved.senderId } });
     else ctx.print(`approved ${request.channel} sender ${approved.senderId} (request ${approved.requestId}) on tenant ${tenantId}\n`);
   } catch (err) {
-    throw explain(err, tenantId);
+    throw explainGatewayRefusal(err, tenantId);
   } finally {
     rpc.close();
+  }
+}
+
+/**
+ * The tenant's gateway, connected as the platform operator's device asking for `scopes`, through its
+ * endpoint (or `endpoint`): refused when the tenant is missing, not ACTIVE or has no endpoint.
+ */
+export async function connectTenantGateway(ctx: CommandContext, tenantId: string, endpoint: string | undefined, scopes: readonly string[]): Promise<GatewayRpc> {
+  const record = await tenantRecord(ctx, tenantId);
+  const url = endpointUrl(record, endpoint);
+  const token = await gatewayToken(ctx, record);
+  try {
+    return await connectOperator({ url, token, scopes });
+  } catch (err) {
+    throw explainGatewayRefusal(err, tenantId);
   }
 }
 
@@ -130,16 +143,8 @@ async function gatewayToken(ctx: CommandContext, record: TenantRecord): Promise<
   }
 }
 
-async function connect(url: string, token: string, tenantId: string): Promise<GatewayRpc> {
-  try {
-    return await connectOperator({ url, token });
-  } catch (err) {
-    throw explain(err, tenantId);
-  }
-}
-
 /** The gateway's refusals in the operator's terms. */
-function explain(err: unknown, tenantId: string): unknown {
+export function explainGatewayRefusal(err: unknown, tenantId: string): unknown {
   if (!(err instanceof GatewayCallError)) return err;
   if (err.detailCode === 'AUTH_TOKEN_MISMATCH' || /token mismatch/i.test(err.message)) {
     return new RefusedError('TenantStateConflictError', `tenant "${tenantId}"'s gateway refused its token from the secret (${err.message}): the running task has another token; redeploy the tenant`);
@@ -150,7 +155,9 @@ function explain(err: unknown, tenantId: string): unknown {
       `tenant "${tenantId}"'s gateway has not paired the platform operator's device (${err.message}): the task pairs it at start when ingress is on; a task started before that needs a redeploy ("octw tenants reprovision ${tenantId}")`,
     );
   }
-  if (/missing scope/i.test(err.message)) return new RefusedError('TenantStateConflictError', `tenant "${tenantId}"'s gateway did not grant operator.pairing: ${err.message}`);
+  if (/missing scope/i.test(err.message)) {
+    return new RefusedError('TenantStateConflictError', `tenant "${tenantId}"'s gateway did not grant the operator device what this command needs (${err.message}): a task started before its pairing script asked for it needs a redeploy`);
+  }
   if (/no longer exists/i.test(err.message)) return new RefusedError('TenantStateConflictError', `tenant "${tenantId}": ${err.message} (expired or already decided)`);
   return new RefusedError('TenantStateConflictError', `tenant "${tenantId}"'s gateway refused: ${err.message}`);
 }

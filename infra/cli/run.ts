@@ -16,6 +16,7 @@ import { runAudit, runFleetReconcile } from './fleet-reconcile';
 import { listRollouts, runFleetRollout } from './fleet-rollout';
 import { runModels } from './models';
 import { runPairing } from './pairing';
+import { runDevices } from './devices';
 import { runIngressOidc } from './ingress-oidc';
 import { putSignup } from './signup';
 import { runExport, runRestore } from './backup';
@@ -97,6 +98,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   signup: ['file'],
   'tenants channels': [...OPERATION_OPTIONS, 'type', 'credential', 'allow-from', 'groups', 'roles'],
   'tenants pairing': ['channel', 'endpoint'],
+  'tenants devices': ['endpoint'],
   'fleet reconcile': ['tenant', 'repair'],
   audit: ['tenant'],
   'tenants restore': [...OPERATION_OPTIONS, 'recovery-point'],
@@ -136,7 +138,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       throw new UsageError(
         group === 'tenants'
           ? sub === undefined
-            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge, channels, models, pairing or ingress'
+            ? 'missing command after "tenants": list, show, denials, provision, reprovision, deprovision, suspend, resume, update, purge, channels, models, pairing, devices or ingress'
             : `unknown command "tenants ${sub}"`
           : `unknown command "${group}"`,
       );
@@ -144,10 +146,10 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
     for (const name of Object.keys(values) as OptionName[]) {
       if (!GLOBAL.includes(name) && !allowed.includes(name)) throw new UsageError(`option --${name} does not apply to "octw ${command}"`);
     }
-    const channelAction = command === 'tenants channels' || command === 'tenants pairing' || command === 'fleet rollout' ? rest.shift() : undefined;
+    const channelAction = command === 'tenants channels' || command === 'tenants pairing' || command === 'tenants devices' || command === 'fleet rollout' ? rest.shift() : undefined;
     const args = group === 'tenants' || group === 'fleet' ? rest : [sub, ...rest].filter((a): a is string => a !== undefined);
     const maxPositionals =
-      command === 'tenants list' || command === 'signup' || command === 'fleet reconcile' || command === 'audit' || command === 'fleet rollouts' ? 0 : command === 'tenants pairing' ? 2 : 1;
+      command === 'tenants list' || command === 'signup' || command === 'fleet reconcile' || command === 'audit' || command === 'fleet rollouts' ? 0 : command === 'tenants pairing' || command === 'tenants devices' ? 2 : 1;
     if (args.length > maxPositionals) throw new UsageError(`unexpected argument "${args[maxPositionals] ?? ''}" for "octw ${command}"`);
 
     const config = resolveConfig(
@@ -211,6 +213,9 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
         break;
       case 'tenants pairing':
         await runPairing(ctx, { action: channelAction, id: args[0], requestId: args[1], channel: values.channel, endpoint: values.endpoint });
+        break;
+      case 'tenants devices':
+        await runDevices(ctx, { action: channelAction, id: args[0], requestId: args[1], endpoint: values.endpoint });
         break;
       case 'fleet reconcile':
         return await runFleetReconcile(ctx, { tenant: values.tenant, repair: values.repair === true, cell: values.cell });

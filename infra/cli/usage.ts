@@ -23,6 +23,8 @@ Usage:
   octw tenants models ID [--provider P (--key-file F [--rotate] | --remove)] [--wait] [--json]
   octw tenants pairing list ID [--channel C] [--endpoint URL] [--json]
   octw tenants pairing approve ID REQUEST [--channel C] [--endpoint URL] [--json]
+  octw tenants devices list ID [--endpoint URL] [--json]
+  octw tenants devices approve ID REQUEST [--endpoint URL] [--json]
   octw tenants ingress ID [--oidc-issuer URL --oidc-authorization-endpoint URL --oidc-token-endpoint URL
                        --oidc-userinfo-endpoint URL --client-id ID --client-secret-file F|- | --no-oidc] [--wait]
   octw signup --file event.json [--json]
@@ -119,6 +121,11 @@ Commands:
                        of REQUEST (the gateway's API approves by request id; it never exposes
                        the code the sender got). The gateway token is read from the tenant's
                        secret (secretsmanager:GetSecretValue) and never printed.
+  tenants devices      Device pairing requests of the tenant's gateway, through its endpoint as
+                       for pairing: the owner's browser opening the Control UI with the token
+                       waits ("pairing required") until its request is approved. list: pending
+                       requests (REQUEST id, device, client, role, scopes, address, origin).
+                       approve: approves REQUEST, an operator-role request only (never a node).
   signup               Puts a TenantSignedUp event on the bus. --file holds either the detail
                        itself or a PutEvents entry {"Source", "DetailType", "Detail"}.
 

@@ -65,6 +65,21 @@ describe('octw tenants pairing: refused before the gateway is asked', () => {
   });
 });
 
+describe('octw tenants devices: refused before the gateway is asked', () => {
+  it.each([
+    [['tenants', 'devices'], 2, /missing command after "tenants devices": list or approve/],
+    [['tenants', 'devices', 'approve', 'pair-noingress'], 2, /missing REQUEST/],
+    [['tenants', 'devices', 'list', 'nobody-here'], 3, /tenant "nobody-here" does not exist/],
+    [['tenants', 'devices', 'list', 'pair-paused'], 3, /is SUSPENDED: its gateway is reachable only when ACTIVE/],
+    [['tenants', 'devices', 'approve', 'pair-noingress', 'some-request'], 3, /has no endpoint: ingress is off/],
+    [['tenants', 'devices', 'list', 'pair-noingress', '--channel', 'telegram'], 2, /option --channel does not apply to "octw tenants devices"/],
+  ])('%j: exit %i', async (argv, code, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(code);
+    expect(jsonError(r).message).toMatch(message);
+  });
+});
+
 describe('endpointUrl', () => {
   const record = { ingress: { hostname: 'acme.cell-1.example.com' } } as Parameters<typeof endpointUrl>[0];
   it('is wss://<tenant host>/ unless overridden by an http(s) origin', () => {

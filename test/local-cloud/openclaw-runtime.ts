@@ -13,7 +13,7 @@ import type * as ecs from '@aws-sdk/client-ecs';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { launchGateway, type GatewayHandle } from '../../conformance/lib/launch-gateway';
+import { IMAGE_ENV, launchGateway, type GatewayHandle } from '../../conformance/lib/launch-gateway';
 import { installed } from '../../conformance/lib/paths';
 import type { TaskRuntime, TaskRuntimeContext, TaskRuntimeHandle, TaskRuntimeOptions } from './fake-aws';
 
@@ -74,6 +74,16 @@ export interface OpenClawTaskRuntimeOptions {
   readonly efsRoot?: string;
   /** With the local ingress: the address the gateway sees its requests come from (an ALB node's, in the ingress subnets). */
   readonly ingressSourceAddress?: string;
+  /**
+   * The task's route to the cell's egress proxy (conformance/lib/egress-path.ts): given the proxy URL
+   * ECS injected (OPENCLAW_PROXY_URL or HTTPS_PROXY), the host forward and the name it resolves to;
+   * plus variables the image would set (e.g. NODE_EXTRA_CA_CERTS for a stub's certificate). Without
+   * it a task has no way out, as before.
+   */
+  readonly egress?: {
+    taskRoute(proxyUrl: string): { hostForwards: { port: number; socketPath: string }[]; hosts: Record<string, string> };
+    readonly imageEnv?: Readonly<Record<string, string>>;
+  };
 }
 
 /** Loopback ports of the custom model providers in the rendered openclaw.json (model stubs start there, inside the task's namespace). */
@@ -108,6 +118,8 @@ export class OpenClawTaskRuntime implements TaskRuntime {
     // Every container's secrets, by env var name, as the ECS agent resolved them.
     const secrets = Object.assign({}, ...Object.values(context.secrets)) as Record<string, string>;
     const started = Date.now();
+    const proxyUrl = secrets.OPENCLAW_PROXY_URL ?? secrets.HTTPS_PROXY;
+    const egress = this.options.egress && proxyUrl ? { ...this.options.egress.taskRoute(proxyUrl), imageEnv: { ...IMAGE_ENV, ...this.options.egress.imageEnv } } : {};
     const handle = await launchGateway(taskDefinition, {
       secrets,
       posixUser: { uid: efs.posixUser.uid, gid: efs.posixUser.gid },
@@ -115,6 +127,7 @@ export class OpenClawTaskRuntime implements TaskRuntime {
       id: context.taskArn.split('/').pop()!.slice(0, 16),
       modelStubPorts: modelStubPorts(taskDefinition),
       ...(this.options.ingressSourceAddress ? { bridgeSourceAddress: this.options.ingressSourceAddress } : {}),
+      ...egress,
     });
     const record: LaunchedGateway = {
       taskArn: context.taskArn,

@@ -10,7 +10,8 @@ import {
   OPERATOR_DEVICE_DERIVATION_JS,
   OPERATOR_PAIRING_SCRIPT,
   OPERATOR_PAIRING_SCRIPT_ENV,
-  OPERATOR_SCOPES,
+  DM_PAIRING_SCOPES,
+  OPERATOR_DEVICE_SCOPES,
   deviceAuthPayloadV3,
   operatorConnectParams,
   operatorDevice,
@@ -62,7 +63,7 @@ describe('operatorConnectParams', () => {
       auth: { token: string };
       device: { id: string; publicKey: string; signature: string; signedAt: number; nonce: string };
     };
-    expect(p.scopes).toEqual([...OPERATOR_SCOPES]);
+    expect(p.scopes).toEqual([...OPERATOR_DEVICE_SCOPES]);
     expect(p.client).toMatchObject({ id: OPERATOR_CLIENT.id, mode: OPERATOR_CLIENT.mode, platform: OPERATOR_CLIENT.platform });
     const payload = deviceAuthPayloadV3({
       deviceId: p.device.id,
@@ -75,9 +76,28 @@ describe('operatorConnectParams', () => {
       nonce: p.device.nonce,
       platform: p.client.platform,
     });
-    expect(payload).toBe(`v3|${p.device.id}|cli|cli|operator|operator.pairing|1700000000000|${TOKEN}|n-1|linux|`);
+    expect(payload).toBe(`v3|${p.device.id}|cli|cli|operator|${OPERATOR_DEVICE_SCOPES.join(',')}|1700000000000|${TOKEN}|n-1|linux|`);
     const pub = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(p.device.publicKey, 'base64url')]), format: 'der', type: 'spki' });
     expect(verify(null, Buffer.from(payload), pub, Buffer.from(p.device.signature, 'base64url'))).toBe(true);
+  });
+});
+
+describe('operatorConnectParams scopes', () => {
+  it('asks for the subset a command names (DM pairing: operator.pairing only), signed as sent', () => {
+    const p = operatorConnectParams(TOKEN, { nonce: 'n-2', ts: 1 }, DM_PAIRING_SCOPES) as { scopes: string[]; device: { signature: string; publicKey: string; id: string } };
+    expect(p.scopes).toEqual(['operator.pairing']);
+    const payload = `v3|${p.device.id}|cli|cli|operator|operator.pairing|1|${TOKEN}|n-2|linux|`;
+    const pub = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(p.device.publicKey, 'base64url')]), format: 'der', type: 'spki' });
+    expect(verify(null, Buffer.from(payload), pub, Buffer.from(p.device.signature, 'base64url'))).toBe(true);
+  });
+
+  it('refuses a scope the device is not paired for, and an empty set', () => {
+    expect(() => operatorConnectParams(TOKEN, { nonce: 'n', ts: 1 }, ['operator.pairing', 'node.invoke'])).toThrow(/paired only for .*asked for operator.pairing, node.invoke/);
+    expect(() => operatorConnectParams(TOKEN, { nonce: 'n', ts: 1 }, [])).toThrow(/asked for nothing/);
+  });
+
+  it("the task's script pairs the device for the Control UI's default operator scopes (what approving the owner's browser needs)", () => {
+    expect(OPERATOR_PAIRING_SCRIPT).toContain(`const scopes=${JSON.stringify(OPERATOR_DEVICE_SCOPES)}`);
   });
 });
 
