@@ -24,9 +24,9 @@ import { LOCAL_INGRESS_NODE_ADDRESS, startLocalCloud, type LocalCloud } from '..
 import { requireHaproxy } from '../../local-cloud/ingress/local-ingress';
 import { freePort, RealGatewayIngress } from '../../local-cloud/ingress/real-gateway-ingress';
 import { OpenClawTaskRuntime, realGatewayPrerequisites, realGatewayRuntimeOptions } from '../../local-cloud/openclaw-runtime';
+import { CHROMIUM, CHROMIUM_ARGS } from './control-ui-page';
 import { teardownRealGatewayRun } from './harness';
 
-const CHROMIUM = process.env.OCTW_CHROMIUM ?? '/usr/bin/chromium';
 const TENANTS = ['browser-a', 'browser-b'] as const;
 
 interface Attempt {
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     const urlA = ingress.localUrl(a.ingress!.hostname);
     const urlB = ingress.localUrl(b.ingress!.hostname);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--host-resolver-rules=MAP *.localhost 127.0.0.1'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const cases: { name: string; url: string; expect: 'in' | 'refused' }[] = [
       { name: "A's token at A's host", url: `${urlA}/#token=${encodeURIComponent(token(a.tenantId))}`, expect: 'in' },
       { name: "B's token at A's host", url: `${urlA}/#token=${encodeURIComponent(token(b.tenantId))}`, expect: 'refused' },
