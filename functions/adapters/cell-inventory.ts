@@ -1,7 +1,8 @@
 /**
  * Every per-tenant resource of the account that says it is this cell's (issue 13, orphan sweep):
  * security groups in the cell VPC, access points on the cell file system, task roles under
- * /octw/tenants/ named for the cell, secrets under the cell's prefix, services in the cell cluster.
+ * /octw/tenants/ named for the cell, secrets under the cell's prefix, services in the cell cluster, and
+ * with ingress the tenants' target groups (octw-*) and their listener rules on the cell's shards.
  * A resource is listed only when its `octw:cell` tag is exactly this cell, its `octw:managed-by`
  * exactly `octw` and its `octw:tenant` a valid tenant id: anything else is not ours to judge.
  * Removal re-reads the resource's tags by id first and deletes only on an exact match.
@@ -23,13 +24,15 @@ import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors
 import type { GatewayServices } from './gateway-service';
 import type { TaskRoles } from './task-roles';
 import { deleteTenantSecret } from './tenant-owned-secret';
+import { classifyIngressError, type ElbV2Port } from './ingress-routes';
+import type { IngressSettings } from '../domain/ingress';
 
-export const RESOURCE_KINDS = ['security-group', 'access-point', 'task-role', 'secret', 'service'] as const;
+export const RESOURCE_KINDS = ['security-group', 'access-point', 'task-role', 'secret', 'service', 'target-group', 'listener-rule'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 export interface CellResource {
   kind: ResourceKind;
-  /** Group id, access point id, role name, secret name, service name. */
+  /** Group id, access point id, role name, secret name, service name, target group ARN, listener rule ARN. */
   id: string;
   tenantId: string;
 }
@@ -54,11 +57,77 @@ export class CellInventory {
     private readonly c: { ec2: EC2Client; efs: EFSClient; iam: IAMClient; sm: SecretsManagerClient; ecs: ECSClient },
     private readonly cfg: CellInventoryConfig,
     private readonly adapters: { roles: Pick<TaskRoles, 'delete'>; services: Pick<GatewayServices, 'delete'> },
+    /** The cell's ingress (its shards' listener rules and the tenants' target groups); absent: no ingress. */
+    private readonly ingress?: { elb: ElbV2Port; settings: Pick<IngressSettings, 'shards'> },
   ) {}
 
   async list(): Promise<CellResource[]> {
-    const parts = await Promise.all([this.securityGroups(), this.accessPoints(), this.roles(), this.secrets(), this.services()]);
+    const parts = await Promise.all([this.securityGroups(), this.accessPoints(), this.roles(), this.secrets(), this.services(), this.listenerRules(), this.targetGroups()]);
+    // Rules before target groups: a group is removable only once no rule forwards to it.
     return parts.flat();
+  }
+
+  /** Tags of ELBv2 resources, 20 ARNs a call (DescribeTags' limit). */
+  private async elbTags(elb: ElbV2Port, arns: readonly string[]): Promise<Map<string, Map<string, string>>> {
+    const out = new Map<string, Map<string, string>>();
+    for (let i = 0; i < arns.length; i += 20) {
+      let page;
+      try {
+        page = await elb.describeTags({ ResourceArns: arns.slice(i, i + 20) });
+      } catch (err) {
+        throw classifyIngressError(err, 'ELBv2 DescribeTags');
+      }
+      for (const d of page.TagDescriptions ?? []) if (d.ResourceArn) out.set(d.ResourceArn, tagsOf(d.Tags));
+    }
+    return out;
+  }
+
+  /** Target groups named octw-* tagged for this cell's tenants. */
+  private async targetGroups(): Promise<CellResource[]> {
+    if (!this.ingress) return [];
+    const { elb } = this.ingress;
+    const arns: string[] = [];
+    let marker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await elb.describeTargetGroups({ PageSize: 400, ...(marker ? { Marker: marker } : {}) });
+      } catch (err) {
+        throw classifyIngressError(err, 'ELBv2 DescribeTargetGroups');
+      }
+      arns.push(...(page.TargetGroups ?? []).filter((t) => t.TargetGroupName?.startsWith('octw-') && t.TargetGroupArn).map((t) => t.TargetGroupArn!));
+      marker = page.NextMarker;
+    } while (marker);
+    const tags = await this.elbTags(elb, arns);
+    return arns.flatMap((arn) => {
+      const tenantId = ownTenantOf(tags.get(arn) ?? new Map(), this.cfg.cell);
+      return tenantId ? [{ kind: 'target-group' as const, id: arn, tenantId }] : [];
+    });
+  }
+
+  /** Listener rules on the cell's shards tagged for this cell's tenants. */
+  private async listenerRules(): Promise<CellResource[]> {
+    if (!this.ingress) return [];
+    const { elb, settings } = this.ingress;
+    const arns: string[] = [];
+    for (const shard of settings.shards) {
+      let marker: string | undefined;
+      do {
+        let page;
+        try {
+          page = await elb.describeRules({ ListenerArn: shard.listenerArn, PageSize: 400, ...(marker ? { Marker: marker } : {}) });
+        } catch (err) {
+          throw classifyIngressError(err, 'ELBv2 DescribeRules');
+        }
+        arns.push(...(page.Rules ?? []).filter((r) => !r.IsDefault && r.RuleArn).map((r) => r.RuleArn!));
+        marker = page.NextMarker;
+      } while (marker);
+    }
+    const tags = await this.elbTags(elb, arns);
+    return arns.flatMap((arn) => {
+      const tenantId = ownTenantOf(tags.get(arn) ?? new Map(), this.cfg.cell);
+      return tenantId ? [{ kind: 'listener-rule' as const, id: arn, tenantId }] : [];
+    });
   }
 
   private async securityGroups(): Promise<CellResource[]> {
@@ -212,6 +281,26 @@ export class CellInventory {
         return (await this.adapters.services.delete(r.tenantId)) === 'absent' ? 'absent' : 'deleted';
       case 'secret':
         return deleteTenantSecret(this.c.sm, { cell: this.cfg.cell, tenantId: r.tenantId }, r.id, { recoveryDays: this.cfg.secretRecoveryDays });
+      case 'target-group':
+      case 'listener-rule': {
+        if (!this.ingress) throw new ForeignResourceError(`the cell has no ingress; ${r.kind} ${r.id} is not touched`);
+        const { elb } = this.ingress;
+        const tags = await this.elbTags(elb, [r.id]).catch((err: unknown) => {
+          if (hasAwsErrorCode(err, 'TargetGroupNotFound', 'RuleNotFound') || hasAwsErrorCode((err as Error).cause, 'TargetGroupNotFound', 'RuleNotFound')) return undefined;
+          throw err;
+        });
+        if (!tags?.has(r.id)) return 'absent';
+        this.sameOwner(r, tags.get(r.id)!);
+        try {
+          // A rule goes before its target group: a group still used by a rule is ResourceInUse (busy, retried next run).
+          if (r.kind === 'listener-rule') await elb.deleteRule({ RuleArn: r.id });
+          else await elb.deleteTargetGroup({ TargetGroupArn: r.id });
+          return 'deleted';
+        } catch (err) {
+          if (hasAwsErrorCode(err, 'TargetGroupNotFound', 'RuleNotFound')) return 'absent';
+          throw classifyIngressError(err, `ELBv2 Delete ${r.kind}`);
+        }
+      }
     }
   }
 

@@ -81,7 +81,7 @@ export interface CreateTargetGroupInput {
 /** The ELBv2 calls ingress makes, with the SDK's input and output shapes (narrowed). */
 export interface ElbV2Port {
   createTargetGroup(input: CreateTargetGroupInput): Promise<{ TargetGroups?: TargetGroupOut[] }>;
-  describeTargetGroups(input: { Names?: string[]; TargetGroupArns?: string[] }): Promise<{ TargetGroups?: TargetGroupOut[] }>;
+  describeTargetGroups(input: { Names?: string[]; TargetGroupArns?: string[]; Marker?: string; PageSize?: number }): Promise<{ TargetGroups?: TargetGroupOut[]; NextMarker?: string }>;
   deleteTargetGroup(input: { TargetGroupArn: string }): Promise<unknown>;
   describeTags(input: { ResourceArns: string[] }): Promise<{ TagDescriptions?: { ResourceArn?: string; Tags?: { Key?: string; Value?: string }[] }[] }>;
   describeRules(input: { ListenerArn?: string; RuleArns?: string[]; Marker?: string; PageSize?: number }): Promise<{ Rules?: RuleOut[]; NextMarker?: string }>;

@@ -114,6 +114,7 @@ const inventory = new CellInventory(
   { ec2, efs, iam, sm, ecs },
   { cell, vpcId: env.VPC_ID, fileSystemId: env.FILE_SYSTEM_ID, clusterName: env.CLUSTER_NAME, secretRecoveryDays: env.SECRET_RECOVERY_DAYS },
   { roles, services },
+  ingressPorts ? { elb: ingressPorts.elb, settings: ingressPorts.settings } : undefined,
 );
 
 /** The recorded route again, as the Ingress function's `apply` renders it (OIDC client secret read at that moment, the tenant's own only). */

@@ -55,6 +55,8 @@ export function orphanReason(r: CellResource, record: TenantRecord | undefined):
   if (record.status === 'REQUESTED') return 'defer';
   if (r.kind === 'security-group' && record.resources.securityGroupId !== r.id) return `older generation: the tenant's security group is ${record.resources.securityGroupId ?? '(none)'}`;
   if (r.kind === 'access-point' && record.resources.accessPointId !== r.id) return `older generation: the tenant's access point is ${record.resources.accessPointId ?? '(none)'}`;
+  if (r.kind === 'target-group' && record.ingress?.targetGroupArn !== r.id) return `not the tenant's recorded target group (${record.ingress?.targetGroupArn ?? 'none recorded'})`;
+  if (r.kind === 'listener-rule' && record.ingress?.ruleArn !== r.id) return `not the tenant's recorded listener rule (${record.ingress?.ruleArn ?? 'none recorded'})`;
   return undefined;
 }
 

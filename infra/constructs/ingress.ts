@@ -274,7 +274,14 @@ export class Ingress extends Construct {
     iam.Grant.addToPrincipal({ grantee, actions: ['route53:ListResourceRecordSets'], resourceArns: [zone] });
     if (repair) {
       const listenerRules = `arn:${stack.partition}:elasticloadbalancing:${stack.region}:${stack.account}:listener-rule/app/*`;
-      iam.Grant.addToPrincipal({ grantee, actions: ['elasticloadbalancing:ModifyRule'], resourceArns: [listenerRules], conditions: { StringEquals: { 'aws:ResourceTag/octw:cell': cell } } });
+      iam.Grant.addToPrincipal({ grantee, actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'], resourceArns: [listenerRules], conditions: { StringEquals: { 'aws:ResourceTag/octw:cell': cell } } });
+      // The orphan sweep's removal of a tenant target group no live tenant owns (its tags re-read first).
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['elasticloadbalancing:DeleteTargetGroup'],
+        resourceArns: [`arn:${stack.partition}:elasticloadbalancing:${stack.region}:${stack.account}:targetgroup/octw-*/*`],
+        conditions: { StringEquals: { 'aws:ResourceTag/octw:cell': cell } },
+      });
       iam.Grant.addToPrincipal({
         grantee,
         actions: ['route53:ChangeResourceRecordSets'],
@@ -299,6 +306,10 @@ export class Ingress extends Construct {
               {
                 id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:listener-rule/app/*]',
                 reason: "Tenant listener rules are created at run time; the reconcile's repair may only modify one carrying this cell's octw:cell tag (it checks the tenant tag too).",
+              },
+              {
+                id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/octw-*/*]',
+                reason: "The orphan sweep removes a tenant target group (octw-*) no live tenant owns, only with this cell's octw:cell tag (tenant tag re-checked first).",
               },
               {
                 id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:octw/tenants/${cell}/*]`,

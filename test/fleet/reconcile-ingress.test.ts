@@ -5,7 +5,9 @@
  * the real Reconcile handler reports it with stable check ids, repairs it in place through the
  * ingress adapter, and `octw audit` exits with the worst severity.
  */
-import { ElasticLoadBalancingV2Client, ModifyRuleCommand, type Action as SdkAction } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateRuleCommand, CreateTargetGroupCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand, type Action as SdkAction } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Finding } from '../../functions/domain/isolation-audit';
@@ -134,5 +136,45 @@ describe('ingress route in the audit', () => {
     const repaired = (await invoke({ action: 'reconcile', tenantId: 'ri-b', repair: true })).tenants[0]!;
     expect(repaired.remaining).toEqual(['ingress.rule_as_recorded']);
     expect(cloud.fake.ingress.elb.rules.size).toBe(2);
+  });
+});
+
+describe('orphan sweep with ingress', () => {
+  it("lists a target group and a listener rule of no live tenant, removes them after the grace period, and never a live tenant's", async () => {
+    const tags = Object.entries(tenantTagMap({ cell: 'local', tenantId: 'ri-ghost' })).map(([Key, Value]) => ({ Key, Value }));
+    const tg = (await elb.send(new CreateTargetGroupCommand({ Name: 'octw-ri-ghost-left', Protocol: 'HTTP', Port: 18789, VpcId: cloud.ingress!.settings.vpcId, TargetType: 'ip', Tags: tags }))).TargetGroups![0]!.TargetGroupArn!;
+    const rule = (
+      await elb.send(
+        new CreateRuleCommand({
+          ListenerArn: cloud.ingress!.settings.shards[0]!.listenerArn,
+          Priority: 49_999,
+          Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['ri-ghost.local.octw.test'] } }],
+          Actions: [{ Type: 'forward', TargetGroupArn: tg }],
+          Tags: tags,
+        }),
+      )
+    ).Rules![0]!.RuleArn!;
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB }));
+    const ledger = async () => (await doc.send(new QueryCommand({ TableName: cloud.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'ORPHANS#local' } }))).Items!;
+    try {
+      const first = (await reconcile({ action: 'sweepOrphans', runId: 'ri-sweep-1' }, lambdaContextFor('Reconcile', 'ri-sweep-1'))) as { orphans: number; removed: number };
+      const listed = await ledger();
+      expect(listed.map((i) => `${i.kind as string} ${i.id as string} ${i.reason as string}`).sort()).toEqual([`listener-rule ${rule} no tenant record`, `target-group ${tg} no tenant record`]);
+      expect(first).toMatchObject({ orphans: 2, removed: 0 });
+
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+      for (const item of listed) await doc.send(new UpdateCommand({ TableName: cloud.tableName, Key: { pk: item.pk, sk: item.sk }, UpdateExpression: 'SET firstSeen = :t', ExpressionAttributeValues: { ':t': twoHoursAgo } }));
+      const second = (await reconcile({ action: 'sweepOrphans', runId: 'ri-sweep-2' }, lambdaContextFor('Reconcile', 'ri-sweep-2'))) as { orphans: number; removed: number; errors: number };
+      expect(second).toMatchObject({ orphans: 2, removed: 2, errors: 0 });
+      expect(cloud.fake.ingress.elb.rules.has(rule)).toBe(false);
+      expect(cloud.fake.ingress.elb.targetGroups.has(tg)).toBe(false);
+      // The live tenants keep their routes.
+      for (const t of [a, b]) {
+        expect(cloud.fake.ingress.elb.rules.has(t.ingress!.ruleArn)).toBe(true);
+        expect(cloud.fake.ingress.elb.targetGroups.has(t.ingress!.targetGroupArn)).toBe(true);
+      }
+    } finally {
+      doc.destroy();
+    }
   });
 });
