@@ -20,6 +20,7 @@ import {
   DEFAULT_LATENCIES,
   GATEWAY_POLL_INTERVAL_MODEL_MS,
   GATEWAY_WAIT_MODEL_SECONDS,
+  IAM_PROPAGATION_GRACE_MODEL_MS,
   SLEEPING_HANDLERS,
   type ModelLatencies,
 } from './model';
@@ -147,6 +148,7 @@ export async function startBenchCloud(options: BenchCloudOptions): Promise<Bench
       // Production defaults (infra/config.ts); the handler's sleeps are scaled, see scaleHandlerSleeps.
       GATEWAY_POLL_INTERVAL_MS: String(GATEWAY_POLL_INTERVAL_MODEL_MS),
       GATEWAY_WAIT_SECONDS: String(GATEWAY_WAIT_MODEL_SECONDS),
+      IAM_PROPAGATION_GRACE_MS: String(IAM_PROPAGATION_GRACE_MODEL_MS),
     },
     waitScale: scale,
     retryScale: scale,

@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     say(`   ${verdict(burst.active === burstN, `all ACTIVE: ${burst.active}/${burstN}`)}`);
     say(`   ${verdict(burst.tenantsWithDuplicateExecutions === 0 && burst.tenantsWithDuplicateResources === 0, `zero duplicates: ${burst.tenantsWithDuplicateExecutions} executions, ${burst.tenantsWithDuplicateResources} resource sets`)}`);
     say(`   ${verdict(burst.leakedResources.length === 0, `zero leaks: ${burst.leakedResources.length}`)}`);
+    say(`   ${verdict(burst.socketPoolWarnings === 0, `no socket-pool warnings: ${burst.socketPoolWarnings}`)}`);
     const comparable = burst.active === burstN;
     say(`   ${verdict(comparable && ratio <= TARGET.burstRatio, `makespan/floor ≤ ${TARGET.burstRatio}: ${ratio.toFixed(3)}${comparable ? '' : ` (not comparable: ${burstN - burst.active} tenants FAILED early and never used the scarce bucket)`}`)}`);
     say();

@@ -144,6 +144,23 @@ export interface BurstResult {
   readonly throttledCalls: Record<string, number>;
   readonly stateTransitionsTotal: number;
   readonly failedCauses: Record<string, number>;
+  /** The AWS SDK's "socket usage at capacity" warnings printed during the run (issue 14.3: none). */
+  readonly socketPoolWarnings: number;
+}
+
+/** Counts (and still prints) the SDK's socket-pool warnings while `run` runs. */
+async function countingSocketWarnings<T>(run: () => Promise<T>): Promise<{ result: T; warnings: number }> {
+  const original = console.warn;
+  let warnings = 0;
+  console.warn = (...args: unknown[]) => {
+    if (args.some((a) => typeof a === 'string' && a.includes('socket usage at capacity'))) warnings += 1;
+    original(...args);
+  };
+  try {
+    return { result: await run(), warnings };
+  } finally {
+    console.warn = original;
+  }
 }
 
 export async function runBurst(scale: number, n: number, prefix: string): Promise<BurstResult> {
@@ -152,8 +169,10 @@ export async function runBurst(scale: number, n: number, prefix: string): Promis
     const { cloud, recorder } = bench;
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
     const t0 = Date.now();
-    for (const id of ids) await cloud.signup(signupFor(id));
-    await cloud.settle();
+    const { warnings: socketPoolWarnings } = await countingSocketWarnings(async () => {
+      for (const id of ids) await cloud.signup(signupFor(id));
+      await cloud.settle();
+    });
     const realS = (Date.now() - t0) / 1000;
     const ends = recorder.progress.filter((p) => p.kind === 'ExecutionSucceeded' || p.kind === 'ExecutionFailed').map((p) => p.timestamp);
     const records = await Promise.all(ids.map((id) => cloud.tenant(id)));
@@ -195,6 +214,7 @@ export async function runBurst(scale: number, n: number, prefix: string): Promis
       ),
       stateTransitionsTotal: executions.reduce((s, e) => s + e.counters.stateTransitions, 0),
       failedCauses,
+      socketPoolWarnings,
     };
   } finally {
     await bench.stop();

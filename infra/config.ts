@@ -146,6 +146,14 @@ const ContextSchema = z
     uidBase: cli(z.int().min(2000).max(2 ** 31 - 100_000)).default(100_000),
     gatewayWaitSeconds: cli(z.int().min(10).max(280)).default(240),
     gatewayPollIntervalMs: cli(z.int().min(500).max(60_000)).default(2_000),
+    /**
+     * Seconds after a tenant role's creation before its first task definition is registered. ECS
+     * refuses a role IAM has not propagated yet (reported 2-30 s), and every refusal spends the
+     * account's RegisterTaskDefinition budget (20 burst, 1 per second) that all provisionings and
+     * rollouts share; waiting first leaves that budget to calls that can succeed. A registration
+     * still refused after the wait is retried by the workflow as before. 0 = no wait.
+     */
+    iamPropagationGraceSeconds: cli(z.int().min(0).max(60)).default(8),
     backupRetentionDays: cli(z.int().min(1).max(36_500)).default(35),
     backupSchedule: z.string().regex(/^cron\(.+\)$/, { error: 'must be a cron(...) expression' }).default('cron(0 3 * * ? *)'),
     /**

@@ -34,7 +34,7 @@ import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
 import { GatewayEvents } from './constructs/gateway-events';
 import { ReconcileSchedule } from './constructs/reconcile';
-import { cellQuotas, grantQuotaReads, QuotaGuard } from './constructs/quota-guard';
+import { cellQuotas, grantQuotaReads, grantRolloutQuotaReads, QuotaGuard } from './constructs/quota-guard';
 import { FILE_SYSTEM_MOUNT_PATH, RestoreAccess } from './constructs/restore';
 
 export interface PlatformStackProps extends StackProps {
@@ -215,6 +215,7 @@ export class PlatformStack extends Stack {
       UID_BASE: String(c.uidBase),
       GATEWAY_WAIT_SECONDS: String(c.gatewayWaitSeconds),
       GATEWAY_POLL_INTERVAL_MS: String(c.gatewayPollIntervalMs),
+      IAM_PROPAGATION_GRACE_MS: String(c.iamPropagationGraceSeconds * 1000),
       INGRESS_SETTINGS_JSON: ingressSettings,
       RECONCILE_SETTINGS_JSON: JSON.stringify({ mode: c.reconcile.mode, orphanGraceHours: c.reconcile.orphanGraceHours, pageSize: c.reconcile.pageSize }),
       QUOTA_GUARD_JSON: JSON.stringify(
@@ -303,6 +304,8 @@ export class PlatformStack extends Stack {
     let quotaGuard: QuotaGuard | undefined;
     if (c.quotaGuard.enabled) {
       grantQuotaReads(this.functions.Lifecycle, storage.fileSystem.fileSystemArn);
+      // And before a rollout's first wave (the Rollout function's checkQuotas step).
+      grantRolloutQuotaReads(this.functions.Rollout, storage.fileSystem.fileSystemArn, c.clusterName, c.cellId);
       quotaGuard = new QuotaGuard(this, 'QuotaGuard', {
         prefix: c.prefix,
         fn: this.functions.Lifecycle.function,

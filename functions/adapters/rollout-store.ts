@@ -15,6 +15,7 @@ import {
   type RolloutControl,
   type RolloutMeta,
   type RolloutMetaFields,
+  type RolloutQuotaCheck,
   type RolloutState,
   type RolloutTenant,
   type TenantOutcome,
@@ -184,6 +185,21 @@ export class RolloutStore {
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: patch.state ? { '#s': 'state' } : undefined,
           ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  /** The quota check's result, once, before the first wave (a retried step writes the same again). */
+  async recordQuotaCheck(rolloutId: string, quota: RolloutQuotaCheck): Promise<void> {
+    await awsCall('DynamoDB record rollout quota check', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: rolloutKey(rolloutId),
+          UpdateExpression: 'SET quota = :q, updatedAt = :u',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':q': quota, ':u': new Date().toISOString() },
         }),
       ),
     );

@@ -168,13 +168,24 @@ export interface TaskRolesConfig {
   clusterName: string;
 }
 
+/** A tenant role as the record keeps it; `roleCreatedAt` is IAM's CreateDate (ISO), when IAM gave one. */
+export interface TaskRoleRef {
+  roleName: string;
+  roleArn: string;
+  roleCreatedAt?: string;
+}
+
+function refOf(roleName: string, roleArn: string, role: Role): TaskRoleRef {
+  return { roleName, roleArn, ...(role.CreateDate ? { roleCreatedAt: role.CreateDate.toISOString() } : {}) };
+}
+
 export class TaskRoles {
   constructor(
     private readonly iam: IAMClient,
     private readonly cfg: TaskRolesConfig,
   ) {}
 
-  async ensure(spec: TaskRoleSpec): Promise<{ roleName: string; roleArn: string }> {
+  async ensure(spec: TaskRoleSpec): Promise<TaskRoleRef> {
     this.sameCell(spec);
     const roleName = names.role(spec);
     let role: Role | undefined;
@@ -206,21 +217,21 @@ export class TaskRoles {
     if (!role?.Arn) throw new TransientAwsError(`IAM CreateRole returned no role for ${roleName}`);
     this.verify(role, spec.tenantId, spec.accessPointArn);
     await this.writePolicy(roleName, spec);
-    return { roleName, roleArn: role.Arn };
+    return refOf(roleName, role.Arn, role);
   }
 
   /**
    * Puts the inline policy again on the existing role (an update changed the plan's models, or puts
    * the previous ones back). The role must exist and be the tenant's own.
    */
-  async putPolicy(spec: TaskRoleSpec): Promise<{ roleName: string; roleArn: string }> {
+  async putPolicy(spec: TaskRoleSpec): Promise<TaskRoleRef> {
     this.sameCell(spec);
     const roleName = names.role(spec);
     const role = await this.get(roleName);
     if (!role?.Arn) throw new ResourceConflictError(`IAM role ${roleName} of tenant "${spec.tenantId}" does not exist; it cannot be updated`);
     this.verify(role, spec.tenantId, spec.accessPointArn);
     await this.writePolicy(roleName, spec);
-    return { roleName, roleArn: role.Arn };
+    return refOf(roleName, role.Arn, role);
   }
 
   /** Writes the tenant's inline policy (PutRolePolicy replaces it whole, so repeating it is harmless). */

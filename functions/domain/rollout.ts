@@ -63,7 +63,13 @@ export const RolloutRequestSchema = z
   .refine((r) => r.image !== undefined || r.plan !== undefined, { error: 'a rollout needs --image, --plan or both' });
 export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
 
-export const ROLLOUT_STATES = ['RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'ABORTED'] as const;
+/**
+ * REFUSED: the quota check before the first tenant found a quota without room for the rollout
+ * (record field `quota` says which, with the figures); no tenant was touched.
+ */
+export const ROLLOUT_STATES = ['RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'ABORTED', 'REFUSED'] as const;
+/** States a rollout ends in. */
+export const FINISHED_ROLLOUT_STATES: readonly RolloutState[] = ['SUCCEEDED', 'FAILED', 'ABORTED', 'REFUSED'];
 export const RolloutStateSchema = z.enum(ROLLOUT_STATES);
 export type RolloutState = z.infer<typeof RolloutStateSchema>;
 
@@ -99,6 +105,33 @@ export const WaveSummarySchema = z.object({
 });
 export type WaveSummary = z.infer<typeof WaveSummarySchema>;
 
+/** One quota without room, as the quota check before a rollout recorded it. */
+export const RolloutQuotaRefusalSchema = z.object({
+  quota: z.string(),
+  code: z.string().optional(),
+  limit: z.number(),
+  usage: z.number(),
+  need: z.number(),
+  reason: z.string(),
+});
+
+/** The quota check before the first tenant (issue 13.5): what the rollout needs and whether it fit. */
+export const RolloutQuotaCheckSchema = z.object({
+  checkedAt: z.string(),
+  ok: z.boolean(),
+  /** What the rollout needs per quota id (deployment surge of the tenants updated at once, plus plan growth). */
+  needs: z.record(z.string(), z.number()),
+  basis: z.object({
+    concurrency: z.int(),
+    surgeTasksPerTenant: z.array(z.int()),
+    surgeTasks: z.int(),
+    planGrowthTenants: z.int(),
+    planGrowthVcpu: z.number(),
+  }),
+  refusals: z.array(RolloutQuotaRefusalSchema).default([]),
+});
+export type RolloutQuotaCheck = z.infer<typeof RolloutQuotaCheckSchema>;
+
 export const RolloutMetaFieldsSchema = z.object({
   pk: z.string().startsWith('ROLLOUT#'),
   sk: z.literal('META'),
@@ -119,8 +152,10 @@ export const RolloutMetaFieldsSchema = z.object({
   startedAt: z.string(),
   updatedAt: z.string(),
   finishedAt: z.string().optional(),
-  /** Why the rollout stopped (FAILED / ABORTED). */
+  /** Why the rollout stopped (FAILED / ABORTED / REFUSED). */
   reason: z.string().optional(),
+  /** The quota check before the first tenant (absent: the cell's quota guard is off, or a rollout from before it). */
+  quota: RolloutQuotaCheckSchema.optional(),
 });
 export type RolloutMetaFields = z.infer<typeof RolloutMetaFieldsSchema>;
 /** The stored item also holds the per-wave failure counters, atomically incremented: `failed_<wave>`. */

@@ -222,6 +222,8 @@ export const TenantResourcesSchema = z
     accessPointArn: z.string().optional(),
     roleName: z.string().optional(),
     roleArn: z.string().optional(),
+    /** When IAM created the role (its CreateDate): the first registration waits for it to propagate. */
+    roleCreatedAt: z.string().optional(),
     secretArn: z.string().optional(),
     /** The egress-proxy URL secret (issue 10), when the cell has a proxy. */
     proxySecretArn: z.string().optional(),

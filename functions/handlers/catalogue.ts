@@ -40,6 +40,7 @@ export type EnvVar =
   | 'UID_BASE'
   | 'GATEWAY_WAIT_SECONDS'
   | 'GATEWAY_POLL_INTERVAL_MS'
+  | 'IAM_PROPAGATION_GRACE_MS'
   | 'TENANTS_MOUNT_PATH'
   | 'DEFAULT_EGRESS_ALLOWLIST_JSON'
   | 'EGRESS_SETTINGS_JSON'
@@ -139,6 +140,7 @@ export const HANDLERS = {
       'EXECUTION_ROLE_ARN',
       'GATEWAY_WAIT_SECONDS',
       'GATEWAY_POLL_INTERVAL_MS',
+      'IAM_PROPAGATION_GRACE_MS',
       'INGRESS_SETTINGS_JSON',
     ],
   },
@@ -251,7 +253,19 @@ export const HANDLERS = {
     description: 'Fleet rollout steps: picks tenants and waves, admits each tenant, records outcomes, judges each wave against its failure tolerance',
     memoryMiB: 512,
     timeoutSeconds: 30,
-    env: ['TABLE_NAME', 'CELL_ID', 'PLANS_JSON'],
+    env: [
+      'TABLE_NAME',
+      'CELL_ID',
+      'PLANS_JSON',
+      // Its events (FleetRolloutQuotaRefused, FleetRolloutFinished).
+      'EVENT_BUS_NAME',
+      'EVENT_SOURCE',
+      // The quota check before the first wave (issue 13.5): the services' deployment configuration and the quotas' readings.
+      'CLUSTER_NAME',
+      'QUOTA_GUARD_JSON',
+      'SUBNET_IDS',
+      'FILE_SYSTEM_ID',
+    ],
   },
 } as const satisfies Record<string, HandlerSpec>;
 

@@ -33,6 +33,7 @@ const env = loadEnv([
   'EXECUTION_ROLE_ARN',
   'GATEWAY_WAIT_SECONDS',
   'GATEWAY_POLL_INTERVAL_MS',
+  'IAM_PROPAGATION_GRACE_MS',
   'INGRESS_SETTINGS_JSON',
 ]);
 /** Issue 12: with ingress, the gateway trusts the ingress subnets and accepts exactly the tenant's origin. */
@@ -116,7 +117,20 @@ function need<T>(value: T | undefined, what: string, tenantId: string): T {
   return value;
 }
 
-/** Registers (or finds, by its hash) the hardened task definition the record renders; returns its ARN. */
+/**
+ * A tenant role younger than IAM_PROPAGATION_GRACE_MS is not offered to ECS yet: ECS would refuse
+ * it, and each refusal spends a token of the account's RegisterTaskDefinition budget (20 burst, 1
+ * per second) that every provisioning and rollout of the cell shares. The wait ends within this
+ * invocation's time; a registration still refused afterwards is retried by the workflow
+ * (IamPropagationError).
+ */
+async function waitForRolePropagation(roleCreatedAt: string | undefined, context: Context): Promise<void> {
+  const created = roleCreatedAt ? Date.parse(roleCreatedAt) : Number.NaN;
+  if (Number.isNaN(created) || env.IAM_PROPAGATION_GRACE_MS === 0) return;
+  const wait = Math.min(created + env.IAM_PROPAGATION_GRACE_MS - Date.now(), context.getRemainingTimeInMillis() - INVOCATION_MARGIN_MS);
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
 /** Registers (or adopts) the revision the record renders (usecases/tenant-render.ts: also what the reconcile compares with). */
 async function registerRevision(record: TenantRecord): Promise<string> {
   const { taskDefinition, hash } = renderTenantTaskDefinition(record, renderSettings);
@@ -145,6 +159,7 @@ export const handler = makeHandler('Gateway', Input, async (input, context: Cont
   const r = record.resources;
   switch (input.action) {
     case 'registerTaskDefinition': {
+      await waitForRolePropagation(r.roleCreatedAt, context);
       const taskDefinitionArn = await registerRevision(record);
       const previous = r.taskDefinitionArn && r.taskDefinitionArn !== taskDefinitionArn ? r.taskDefinitionArn : r.previousTaskDefinitionArn;
       await store.setResources(tenantId, executionArn, { taskDefinitionArn, previousTaskDefinitionArn: previous ?? null });

@@ -51,7 +51,7 @@ export const handler = makeHandler('Identity', Input, async ({ action, tenantId,
     return { ...ref, inferenceProfiles: Object.keys(inferenceProfiles).length };
   }
   const result = await roles.delete(tenantId);
-  await store.setResources(tenantId, executionArn, { roleName: null, roleArn: null });
+  await store.setResources(tenantId, executionArn, { roleName: null, roleArn: null, roleCreatedAt: null });
   const deletedProfiles = await profiles.deleteAll({ tenantId, cell: record.cell });
   await store.setResources(tenantId, executionArn, { inferenceProfiles: null });
   return { role: result, inferenceProfiles: deletedProfiles };

@@ -4,8 +4,20 @@
  * execution) and, when SUSPENDED, by the Gateway function's restage; this function only reads the
  * tenants and writes the rollout record.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
+import { EventBridgePublisher } from '../adapters/lifecycle-events';
+import { AwsQuotaReadings } from '../adapters/quota-readings';
 import { RolloutStore } from '../adapters/rollout-store';
+import { EcsServiceDeployments } from '../adapters/service-deployments';
 import { RolloutIdSchema } from '../domain/rollout';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { tenantStoreFromEnv } from '../shared/deps';
@@ -13,12 +25,50 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadEnv } from '../shared/env';
 import { makeHandler } from '../shared/handler';
-import {  } from '../shared/powertools';
-import { admitTenant, beginRollout, evaluateWave, finishRollout, markRolledBack, nextWave, recordOutcome, type RolloutDeps } from '../usecases/rollout';
+import { metrics } from '../shared/powertools';
+import { admitTenant, beginRollout, evaluateWave, finishRollout, markRolledBack, nextWave, recordOutcome, type RolloutDeps, type RolloutSummary } from '../usecases/rollout';
+import { checkRolloutQuotas, type RolloutQuotaDeps } from '../usecases/rollout-quotas';
 
-const env = loadEnv(['TABLE_NAME', 'CELL_ID', 'PLANS_JSON']);
+const env = loadEnv(['TABLE_NAME', 'CELL_ID', 'PLANS_JSON', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CLUSTER_NAME', 'QUOTA_GUARD_JSON', 'SUBNET_IDS', 'FILE_SYSTEM_ID']);
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } });
-const deps: RolloutDeps = { rollouts: new RolloutStore(doc, env.TABLE_NAME), tenants: tenantStoreFromEnv(), plans: env.PLANS_JSON, cell: env.CELL_ID };
+const rollouts = new RolloutStore(doc, env.TABLE_NAME);
+const events = new EventBridgePublisher(new EventBridgeClient(CLIENT_CONFIG), env.EVENT_BUS_NAME, env.EVENT_SOURCE);
+/** The rollout's end as metrics: tenants updated, failed, rolled back, skipped, and how long it took (per final state). */
+function finishedMetrics(s: RolloutSummary): void {
+  const m = metrics.singleMetric();
+  m.addDimension('State', s.state);
+  m.addMetric('RolloutsFinished', MetricUnit.Count, 1);
+  m.addMetric('RolloutDuration', MetricUnit.Seconds, s.durationSeconds);
+  metrics.addMetric('RolloutTenantsUpdated', MetricUnit.Count, s.updated);
+  metrics.addMetric('RolloutTenantsFailed', MetricUnit.Count, s.failed);
+  metrics.addMetric('RolloutTenantsRolledBack', MetricUnit.Count, s.rolledBack);
+  metrics.addMetric('RolloutTenantsRollbackFailed', MetricUnit.Count, s.rollbackFailed);
+  metrics.addMetric('RolloutTenantsSkipped', MetricUnit.Count, s.skipped);
+}
+const deps: RolloutDeps = { rollouts, tenants: tenantStoreFromEnv(), plans: env.PLANS_JSON, cell: env.CELL_ID, events, onFinished: finishedMetrics };
+
+/** The quota check before a rollout (issue 13.5): only when the cell's quota guard is on. */
+const quota = env.QUOTA_GUARD_JSON;
+const quotaDeps: RolloutQuotaDeps = {
+  ...deps,
+  rollouts,
+  events,
+  deployments: new EcsServiceDeployments(new ECSClient(CLIENT_CONFIG), { cell: env.CELL_ID, clusterName: env.CLUSTER_NAME }),
+  readings: quota.enabled
+    ? new AwsQuotaReadings(
+        {
+          serviceQuotas: new ServiceQuotasClient(CLIENT_CONFIG),
+          serviceQuotasIam: new ServiceQuotasClient({ ...CLIENT_CONFIG, region: quota.iamQuotaRegion }),
+          cloudwatch: new CloudWatchClient(CLIENT_CONFIG),
+          iam: new IAMClient(CLIENT_CONFIG),
+          ec2: new EC2Client(CLIENT_CONFIG),
+          efs: new EFSClient(CLIENT_CONFIG),
+          elbv2: new ElasticLoadBalancingV2Client(CLIENT_CONFIG),
+        },
+        { fileSystemId: env.FILE_SYSTEM_ID, subnetIds: env.SUBNET_IDS, accessPointsPerFileSystem: quota.accessPointsPerFileSystem },
+      )
+    : undefined,
+};
 
 const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
 const Id = { rolloutId: RolloutIdSchema };
@@ -26,6 +76,8 @@ const Wave = z.int().min(0);
 
 const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('begin'), ...Id, request: z.unknown(), executionArn: z.string().min(1) }),
+  /** Before the first wave: the rollout's needs against the cell's quotas (QuotaExceededError: refused, nothing touched). */
+  z.object({ action: z.literal('checkQuotas'), ...Id }),
   z.object({ action: z.literal('next'), ...Id }),
   z.object({ action: z.literal('admit'), ...Id, wave: Wave, tenantId: z.string().min(1) }),
   z.object({
@@ -53,6 +105,8 @@ export const handler = makeHandler('Rollout', Input, async (input) => {
   switch (input.action) {
     case 'begin':
       return beginRollout(deps, input.rolloutId, input.request, input.executionArn);
+    case 'checkQuotas':
+      return checkRolloutQuotas(quotaDeps, input.rolloutId);
     case 'next':
       return nextWave(deps, input.rolloutId);
     case 'admit':

@@ -91,6 +91,13 @@ const EnvSchema = z.object({
   UID_BASE: z.coerce.number().int().min(2000).max(2 ** 31 - 100_000),
   GATEWAY_WAIT_SECONDS: positiveInt,
   GATEWAY_POLL_INTERVAL_MS: positiveInt,
+  /**
+   * How long after its creation a tenant role is first offered to ECS (cdk.json
+   * `iamPropagationGraceSeconds`, in ms here). ECS refuses a role it cannot assume yet, and each
+   * refusal spends a token of the account's RegisterTaskDefinition budget (20 burst, 1 per second),
+   * which every tenant of the cell shares; 0 turns the wait off.
+   */
+  IAM_PROPAGATION_GRACE_MS: z.coerce.number().int().min(0).max(60_000),
   /** Egress rules every tenant of the cell gets besides the platform's own (cdk.json `defaultEgressAllowlist`). */
   DEFAULT_EGRESS_ALLOWLIST_JSON: jsonEnv('DEFAULT_EGRESS_ALLOWLIST_JSON', z.array(EgressRuleSchema).max(50), 'a list of egress rules'),
   /** Protected networks, allowed private ranges and approved prefix lists (cdk.json, checked at synth). */

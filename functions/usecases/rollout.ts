@@ -14,6 +14,7 @@
 import { TenantStateConflictError, ValidationError } from '../domain/errors';
 import {
   CHANGED_OUTCOMES,
+  TENANT_OUTCOMES,
   RolloutRequestSchema,
   planWaves,
   rolloutImageIssues,
@@ -26,6 +27,7 @@ import {
   type WaveSummary,
 } from '../domain/rollout';
 import type { Plan, TenantStatus } from '../domain/tenant';
+import type { EventPublisher } from '../adapters/lifecycle-events';
 import type { RolloutStore } from '../adapters/rollout-store';
 import type { TenantStore } from '../adapters/tenant-store';
 import { parseRequest } from './signup';
@@ -36,6 +38,35 @@ export interface RolloutDeps {
   readonly plans: readonly Plan[];
   readonly cell: string;
   readonly now?: () => Date;
+  /** Where the rollout's end is told (FleetRolloutFinished); absent: not published (tests of single steps). */
+  readonly events?: EventPublisher;
+  /** The rollout's end as metrics (the handler's powertools metrics). */
+  readonly onFinished?: (summary: RolloutSummary) => void;
+}
+
+export const ROLLOUT_FINISHED_EVENT = 'FleetRolloutFinished';
+
+/** How a rollout ended: the FleetRolloutFinished event's detail and the metrics' figures. */
+export interface RolloutSummary {
+  rolloutId: string;
+  cell: string;
+  state: RolloutState;
+  reason?: string;
+  image?: string;
+  plan?: string;
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  tenants: number;
+  /** Tenants per final outcome (every outcome listed, 0 when none). */
+  outcomes: Record<TenantOutcome, number>;
+  /** UPDATED + RESTAGED: tenants on the new configuration. */
+  updated: number;
+  failed: number;
+  rolledBack: number;
+  rollbackFailed: number;
+  skipped: number;
+  waves: { total: number; passed: number; failed: number; rolledBack: number; skipped: number };
 }
 
 /** At most this many tenants per rollout (the Map's items travel in the execution state). */
@@ -257,7 +288,7 @@ export async function markRolledBack(deps: RolloutDeps, rolloutId: string, tenan
 }
 
 /** The rollout's end: its state, why, the failed wave marked rolled back, tenants never reached marked SKIPPED. */
-export async function finishRollout(deps: RolloutDeps, rolloutId: string, state: Extract<RolloutState, 'SUCCEEDED' | 'FAILED' | 'ABORTED'>, reason?: string, rolledBackWave?: number): Promise<{ state: RolloutState }> {
+export async function finishRollout(deps: RolloutDeps, rolloutId: string, state: Extract<RolloutState, 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'REFUSED'>, reason?: string, rolledBackWave?: number): Promise<{ state: RolloutState }> {
   const meta = await deps.rollouts.require(rolloutId);
   const tenants = await deps.rollouts.tenants(rolloutId);
   // The failed wave is ROLLED_BACK when it had changed tenants to put back (a canary that failed alone stays FAILED).
@@ -268,8 +299,41 @@ export async function finishRollout(deps: RolloutDeps, rolloutId: string, state:
   for (const t of tenants) {
     if (t.outcome === 'PENDING') await deps.rollouts.setOutcome(rolloutId, t.tenantId, 'SKIPPED', `not reached: rollout ${state}`, ['PENDING']);
   }
+  // A retried finish after the record says finished: told once already.
+  if (meta.finishedAt === undefined) {
+    const finishedAt = deps.now?.() ?? new Date();
+    const summary = summarize(meta, state, reason, waves, tenants.map((t) => (t.outcome === 'PENDING' ? 'SKIPPED' : t.outcome)), finishedAt);
+    // Told before the record is marked finished: a retry after a failed write tells again (at least once).
+    await deps.events?.publish(ROLLOUT_FINISHED_EVENT, { ...summary });
+    deps.onFinished?.(summary);
+  }
   await deps.rollouts.progress(rolloutId, { state, waves, finished: true, ...(reason !== undefined ? { reason } : {}) });
   return { state };
+}
+
+function summarize(meta: RolloutMeta, state: RolloutState, reason: string | undefined, waves: readonly WaveSummary[], outcomes: readonly TenantOutcome[], finishedAt: Date): RolloutSummary {
+  const count = (o: TenantOutcome) => outcomes.filter((x) => x === o).length;
+  const byOutcome = Object.fromEntries(TENANT_OUTCOMES.map((o) => [o, count(o)])) as Record<TenantOutcome, number>;
+  const waveCount = (s: WaveSummary['state']) => waves.filter((w) => w.state === s).length;
+  return {
+    rolloutId: meta.rolloutId,
+    cell: meta.cell,
+    state,
+    ...(reason !== undefined ? { reason: reason.slice(0, 1000) } : {}),
+    ...(meta.image !== undefined ? { image: meta.image } : {}),
+    ...(meta.plan !== undefined ? { plan: meta.plan } : {}),
+    startedAt: meta.startedAt,
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: Math.max(0, Math.round((finishedAt.getTime() - Date.parse(meta.startedAt)) / 100) / 10),
+    tenants: outcomes.length,
+    outcomes: byOutcome,
+    updated: byOutcome.UPDATED + byOutcome.RESTAGED,
+    failed: byOutcome.FAILED,
+    rolledBack: byOutcome.ROLLED_BACK,
+    rollbackFailed: byOutcome.ROLLBACK_FAILED,
+    skipped: byOutcome.SKIPPED,
+    waves: { total: waves.length, passed: waveCount('PASSED'), failed: waveCount('FAILED'), rolledBack: waveCount('ROLLED_BACK'), skipped: waveCount('SKIPPED') },
+  };
 }
 
 /** The rollout state a control request may act on (used by the CLI's pause/resume/abort). */

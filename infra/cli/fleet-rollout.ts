@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { RolloutStore } from '../../functions/adapters/rollout-store';
-import { DIGEST_IMAGE, newRolloutId, RolloutIdSchema, rolloutImageIssues, type RolloutMeta, type RolloutTenant } from '../../functions/domain/rollout';
+import { DIGEST_IMAGE, FINISHED_ROLLOUT_STATES, newRolloutId, RolloutIdSchema, rolloutImageIssues, type RolloutMeta, type RolloutTenant } from '../../functions/domain/rollout';
 import type { CommandContext } from './context';
 import { UsageError, WorkflowFailedError } from './errors';
 import { keyValues, table, truncate } from './format';
@@ -29,7 +29,7 @@ export interface FleetRolloutArgs {
 }
 
 const VERBS = ['show', 'pause', 'resume', 'abort'] as const;
-const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'ABORTED']);
+const FINISHED = new Set<string>(FINISHED_ROLLOUT_STATES);
 
 function integer(flag: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -185,12 +185,24 @@ function render(meta: RolloutMeta, tenants: readonly RolloutTenant[]): string {
       ['started', meta.startedAt],
       ['finished', meta.finishedAt],
       ['reason', meta.reason],
+      ['quota check', quotaLine(meta)],
     ]) +
+    (meta.quota && meta.quota.refusals.length > 0
+      ? '\n' + table(['QUOTA', 'CODE', 'LIMIT', 'USED', 'NEEDED'], meta.quota.refusals.map((r) => [r.quota, r.code ?? '-', String(r.limit), String(r.usage), String(r.need)]))
+      : '') +
     '\n' +
     table(['WAVE', 'SIZE', 'STATE', 'FAILED'], meta.waves.map((w) => [w.canary ? 'canary' : String(w.index), String(w.size), w.state, String(w.failed)])) +
     '\n' +
     table(['TENANT', 'WAVE', 'WAS', 'OUTCOME', 'DETAIL'], tenants.map((t) => [t.tenantId, String(t.wave), t.statusAtStart, t.outcome, truncate(t.detail ?? '', 100)]))
   );
+}
+
+/** The quota check's needs in one line (absent: the cell's quota guard is off). */
+function quotaLine(meta: RolloutMeta): string | undefined {
+  const q = meta.quota;
+  if (!q) return undefined;
+  const needs = Object.entries(q.needs).map(([k, v]) => `${k} +${v}`).join(', ') || 'nothing extra';
+  return `${q.ok ? 'fits' : 'REFUSED'}: needs ${needs} (${q.basis.concurrency} at once, ${q.basis.surgeTasks} extra task(s) while deploying, ${q.basis.planGrowthTenants} tenant(s) on a bigger plan)`;
 }
 
 async function showRollout(ctx: CommandContext, rolloutId: string): Promise<void> {

@@ -679,7 +679,9 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
   },
   /**
    * Rollout (issue 13.1): reads tenant records (by status, and one at a time), writes only rollout
-   * items (ROLLOUT#<id> partitions) and lists the cell's rollouts on the byCell index.
+   * items (ROLLOUT#<id> partitions), lists the cell's rollouts on the byCell index, and publishes its
+   * events (FleetRolloutQuotaRefused, FleetRolloutFinished). With the quota guard on, the stack adds
+   * the quota reads and DescribeServices (infra/constructs/quota-guard.ts grantRolloutQuotaReads).
    */
   Rollout: (fn, ctx) =>
     fn.allow([
@@ -693,5 +695,6 @@ export const BINDERS: Readonly<Record<HandlerKey, Binder>> = {
         `${ctx.tableArn}/index/${TENANTS_TABLE_KEYS.indexes.byStatus.indexName}`,
         `${ctx.tableArn}/index/${TENANTS_TABLE_KEYS.indexes.byCell.indexName}`,
       ]),
+      putEvents(ctx),
     ]),
 };

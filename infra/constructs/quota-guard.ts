@@ -14,6 +14,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QUOTA_IDS, type QuotaId } from '../../functions/domain/quotas';
 import { deadLetterQueue } from './dead-letter-queue';
+import { ecsArns } from './arns';
 import type { HouseFunction } from './house-function';
 
 export interface QuotaGuardProps {
@@ -119,6 +120,32 @@ export function grantQuotaReads(fn: HouseFunction, fileSystemArn: string): void 
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: `Quota guard (read-only): Service Quotas Get*ServiceQuota, cloudwatch:GetMetricData, iam:GetAccountSummary, ec2:Describe* and elasticloadbalancing:DescribeTargetGroups support no resource-level permissions (Service Authorization Reference); the quotas are Region- or account-wide (${region}).`,
+      },
+    ],
+  );
+}
+
+/**
+ * The quota check before a rollout (the Rollout function's `checkQuotas` step): the same quota reads,
+ * plus the deployment configuration of the cell's tenant services (DescribeServices, read-only, cell
+ * cluster and the cell's service names only).
+ */
+export function grantRolloutQuotaReads(fn: HouseFunction, fileSystemArn: string, clusterName: string, cellId: string): void {
+  grantQuotaReads(fn, fileSystemArn);
+  const ecs = ecsArns(Stack.of(fn), clusterName, cellId);
+  fn.allow(
+    [
+      new iam.PolicyStatement({
+        sid: 'RolloutServiceDeployments',
+        actions: ['ecs:DescribeServices'],
+        resources: [ecs.services],
+        conditions: { ArnEquals: { 'ecs:cluster': ecs.cluster } },
+      }),
+    ],
+    [
+      {
+        id: `AwsSolutions-IAM5[Resource::${ecs.nag.services}]`,
+        reason: "Tenant services (octw-<cell>--<tenant>) are created at run time in the cell cluster; the rollout's quota check only describes them (their deployment configuration).",
       },
     ],
   );

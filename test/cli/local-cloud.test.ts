@@ -85,7 +85,7 @@ describe('octw tenants provision --wait', () => {
     expect(doc.tenant).not.toHaveProperty('pk');
     expect(doc.tenant).not.toHaveProperty('gsi1pk');
     expect(Object.keys(doc.tenant.resources).sort()).toEqual(
-      ['accessPointArn', 'accessPointId', 'inferenceProfiles', 'logGroupName', 'proxySecretArn', 'roleArn', 'roleName', 'secretArn', 'securityGroupId', 'serviceArn', 'taskDefinitionArn'].sort(),
+      ['accessPointArn', 'accessPointId', 'inferenceProfiles', 'logGroupName', 'proxySecretArn', 'roleArn', 'roleCreatedAt', 'roleName', 'secretArn', 'securityGroupId', 'serviceArn', 'taskDefinitionArn'].sort(),
     );
     expect(doc.transitions.map((t) => `${t.from}->${t.to}`)).toEqual(['PROVISIONING->ACTIVE', 'REQUESTED->PROVISIONING', '-->REQUESTED']);
     expect(doc.transitions[0]).not.toHaveProperty('pk');

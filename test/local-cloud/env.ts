@@ -107,6 +107,8 @@ export interface LocalCell {
   readonly uidBase: number;
   readonly gatewayWaitSeconds: number;
   readonly gatewayPollIntervalMs: number;
+  /** The Gateway function's wait for a new role (infra/config.ts default 8 s, on the fast clock). */
+  readonly iamPropagationGraceMs: number;
   readonly logRetentionDays: number;
   readonly secretRecoveryDays: number;
   readonly dataRetentionDays: number;
@@ -135,6 +137,7 @@ export const LOCAL_CELL = {
   uidBase: 200_000,
   gatewayWaitSeconds: 120,
   gatewayPollIntervalMs: 20,
+  iamPropagationGraceMs: 8,
   logRetentionDays: 30,
   secretRecoveryDays: 7,
   dataRetentionDays: 30,
@@ -201,6 +204,7 @@ export function handlerEnv(options: HandlerEnvOptions, cell: LocalCell = LOCAL_C
     UID_BASE: String(cell.uidBase),
     GATEWAY_WAIT_SECONDS: String(cell.gatewayWaitSeconds),
     GATEWAY_POLL_INTERVAL_MS: String(cell.gatewayPollIntervalMs),
+    IAM_PROPAGATION_GRACE_MS: String(cell.iamPropagationGraceMs),
     DEFAULT_EGRESS_ALLOWLIST_JSON: '[]',
     EGRESS_SETTINGS_JSON: JSON.stringify({ protectedCidrs: [cell.vpcCidr], allowedPrivateCidrs: [], approvedPrefixLists: [] }),
     // No proxy unless the local cloud creates its policy table (local-cloud.ts does).

@@ -32,7 +32,7 @@ describe('provision workflow: one signup to an ACTIVE, isolated gateway', () => 
     expect(record?.gid).toBe(record?.uid);
     expect(record?.lastError).toBeUndefined();
     expect(Object.keys(record?.resources ?? {}).sort()).toEqual(
-      ['accessPointArn', 'accessPointId', 'inferenceProfiles', 'logGroupName', 'proxySecretArn', 'roleArn', 'roleName', 'secretArn', 'securityGroupId', 'serviceArn', 'taskDefinitionArn'].sort(),
+      ['accessPointArn', 'accessPointId', 'inferenceProfiles', 'logGroupName', 'proxySecretArn', 'roleArn', 'roleCreatedAt', 'roleName', 'secretArn', 'securityGroupId', 'serviceArn', 'taskDefinitionArn'].sort(),
     );
     expect(Object.keys(record?.transitions ?? {}).sort()).toEqual(['ACTIVE', 'PROVISIONING', 'REQUESTED']);
     expect(executionsOf(cloud, tenantId).map((e) => e.status)).toEqual(['SUCCEEDED']);

@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RolloutMeta, RolloutTenant } from '../../functions/domain/rollout';
 import { GATEWAY_CONTAINER } from '../../functions/domain/naming';
+import { metrics } from '../../functions/shared/powertools';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
 import { causeMessage, runWorkflow, serviceState, signupFor } from './support';
 
@@ -42,16 +43,47 @@ async function rollout(id: string, request: Record<string, unknown>) {
 }
 const outcomes = async (id: string) => Object.fromEntries((await rollouts.tenants(id)).map((t: RolloutTenant) => [t.tenantId, t.outcome]));
 const meta = async (id: string): Promise<RolloutMeta> => rollouts.require(id);
+/** The FleetRolloutFinished events of one rollout. */
+const finishedEvents = (id: string) => cloud.bus.events.filter((e) => e['detail-type'] === 'FleetRolloutFinished' && (e.detail as { rolloutId?: string }).rolloutId === id).map((e) => e.detail as Record<string, unknown>);
+/** The rollout metrics the Rollout function added (name → value), from its calls since `from`. */
+const addMetric = jest.spyOn(metrics, 'addMetric');
+const rolloutMetrics = (from: number) =>
+  Object.fromEntries(addMetric.mock.calls.slice(from).filter(([name]) => name.startsWith('RolloutTenants')).map(([name, , value]) => [name, value]));
 const revisionOf = async (tenantId: string) => (await cloud.tenant(tenantId))?.resources.taskDefinitionArn?.split('/').pop();
 
 describe('rollout: canary then waves, every tenant healthy', () => {
   const ids = ['ro-ok-a', 'ro-ok-b', 'ro-ok-c', 'ro-ok-d', 'ro-ok-e'];
   const id = rolloutId();
   let done: Awaited<ReturnType<typeof rollout>>;
+  let metricsFrom = 0;
   beforeAll(async () => {
     await provisionAll(ids);
+    metricsFrom = addMetric.mock.calls.length;
     done = await rollout(id, { image: NEW_IMAGE, canary: 1, waveSize: 2, tenantIds: ids });
   }, SLOW);
+
+  it('tells its end once: a FleetRolloutFinished event with the counts and the duration, and the rollout metrics', async () => {
+    const m = await meta(id);
+    const events = finishedEvents(id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      rolloutId: id,
+      cell: 'local',
+      state: 'SUCCEEDED',
+      image: NEW_IMAGE,
+      startedAt: m.startedAt,
+      tenants: 5,
+      updated: 5,
+      failed: 0,
+      rolledBack: 0,
+      skipped: 0,
+      outcomes: { UPDATED: 5, FAILED: 0, SKIPPED: 0 },
+      waves: { total: 3, passed: 3, failed: 0, rolledBack: 0, skipped: 0 },
+    });
+    const seconds = (Date.parse(String(events[0]!.finishedAt)) - Date.parse(m.startedAt)) / 1000;
+    expect(events[0]!.durationSeconds).toBeCloseTo(seconds, 0);
+    expect(rolloutMetrics(metricsFrom)).toEqual({ RolloutTenantsUpdated: 5, RolloutTenantsFailed: 0, RolloutTenantsRolledBack: 0, RolloutTenantsRollbackFailed: 0, RolloutTenantsSkipped: 0 });
+  });
 
   it('succeeds with one canary and two waves, every tenant UPDATED on the new image', async () => {
     expect(done.status).toBe('SUCCEEDED');
@@ -64,6 +96,18 @@ describe('rollout: canary then waves, every tenant healthy', () => {
       expect(r).toMatchObject({ status: 'ACTIVE', imageOverride: NEW_IMAGE });
       expect(serviceState(cloud, t)?.revision).toBe(await revisionOf(t));
     }
+  });
+});
+
+describe('rollout: the quota guard off (the default)', () => {
+  it('makes no quota check: no AWS call from CheckQuotas, no quota on the record', async () => {
+    const ids = ['ro-ok-a'];
+    const id = rolloutId();
+    const done = await rollout(id, { image: NEW_IMAGE.replace('feed', 'f00d'), canary: 1, waveSize: 1, tenantIds: ids });
+    expect(done.status).toBe('SUCCEEDED');
+    expect((await meta(id)).quota).toBeUndefined();
+    expect(cloud.fake.calls.filter((c) => c.invocation?.stateName === 'CheckQuotas')).toEqual([]);
+    expect(cloud.fake.calls.some((c) => c.service === 'ServiceQuotas')).toBe(false);
   });
 });
 
@@ -86,6 +130,10 @@ describe('rollout: the canary fails its health check', () => {
     expect(m.state).toBe('FAILED');
     expect(m.reason).toMatch(/^canary: 1 of 1 tenants failed, 0 tolerated/);
     expect(m.waves.map((w) => w.state)).toEqual(['FAILED', 'SKIPPED']);
+  });
+
+  it('tells its end: FleetRolloutFinished FAILED with 1 failed and 2 skipped', () => {
+    expect(finishedEvents(id)).toEqual([expect.objectContaining({ state: 'FAILED', reason: expect.stringMatching(/^canary: 1 of 1/), tenants: 3, updated: 0, failed: 1, skipped: 2, rolledBack: 0 })]);
   });
 
   it('starts no wave: the other tenants are SKIPPED, no update ran for them, they keep their image', async () => {
@@ -128,6 +176,12 @@ describe('rollout: a wave fails beyond its tolerance', () => {
     expect(m.reason).toMatch(/^wave 1: 2 of 4 tenants failed, 1 tolerated \(25 %\)/);
     expect(m.waves.map((w) => w.state)).toEqual(['PASSED', 'ROLLED_BACK', 'SKIPPED']);
     expect(updateRunsFor(id, 'ro-wav-f')).toEqual([]);
+  });
+
+  it('tells its end: FleetRolloutFinished FAILED with the rolled-back wave counted', () => {
+    expect(finishedEvents(id)).toEqual([
+      expect.objectContaining({ state: 'FAILED', tenants: 6, updated: 1, failed: 2, rolledBack: 2, skipped: 1, waves: { total: 3, passed: 1, failed: 0, rolledBack: 1, skipped: 1 } }),
+    ]);
   });
 
   it("rolls the wave's healthy tenants back to their previous image, and keeps the canary's", async () => {

@@ -24,7 +24,7 @@ describe('TaskRoles.ensure', () => {
   it('creates the role under /octw/tenants/ with the boundary and a trust limited to ECS tasks of the cell cluster', async () => {
     iam.on(CreateRoleCommand).resolves({ Role: ourRole });
     iam.on(PutRolePolicyCommand).resolves({});
-    await expect(roles.ensure(spec)).resolves.toEqual({ roleName: 'octw-cell-1--acme', roleArn: ourRole.Arn });
+    await expect(roles.ensure(spec)).resolves.toEqual({ roleName: 'octw-cell-1--acme', roleArn: ourRole.Arn, roleCreatedAt: ourRole.CreateDate.toISOString() });
     expect(iam).toHaveReceivedCommandWith(CreateRoleCommand, {
       RoleName: 'octw-cell-1--acme',
       Path: '/octw/tenants/',
