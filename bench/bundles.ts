@@ -1,7 +1,7 @@
 /**
- * Each Lambda bundle built with the options infra/constructs/house-function.ts gives CDK
- * (infra/constructs/bundling.ts: ESM, node22, minified, the AWS SDK bundled with the Lambda
- * credential provider, the createRequire banner, external source map), its size without the map,
+ * Each Lambda bundle built as CDK builds it (infra/constructs/bundling.ts: ESM, node22, minified,
+ * the AWS SDK bundled with the Lambda credential provider and the schema plugins, the createRequire
+ * banner, external source map), its size without the map,
  * its largest contributors (esbuild's metafile), and its cold module-load time in fresh Node 22
  * processes.
  */
@@ -9,9 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { HANDLERS, type HandlerKey } from '../functions/handlers/catalogue';
-import { LAMBDA_ESBUILD_OPTIONS } from '../infra/constructs/bundling';
+import { buildLambdaBundle } from '../infra/constructs/bundling';
 import { HANDLERS_DIR } from '../infra/constructs/house-function';
 import { handlerEnv } from '../test/local-cloud/env';
 
@@ -43,15 +42,7 @@ export async function measureBundles(runs = 5): Promise<BundleResult[]> {
     for (const key of Object.keys(HANDLERS) as HandlerKey[]) {
       const dir = path.join(outdir, key);
       const outfile = path.join(dir, 'index.mjs');
-      const built = await build({
-        ...LAMBDA_ESBUILD_OPTIONS,
-        mainFields: [...LAMBDA_ESBUILD_OPTIONS.mainFields],
-        external: [...LAMBDA_ESBUILD_OPTIONS.external],
-        metafile: true,
-        entryPoints: [path.join(HANDLERS_DIR, HANDLERS[key].entry)],
-        outfile,
-        logLevel: 'silent',
-      });
+      const metafile = await buildLambdaBundle(path.join(HANDLERS_DIR, HANDLERS[key].entry), outfile);
       const url = `file://${outfile}`;
       const script = `const t = performance.now(); const m = await import(${JSON.stringify(url)}); const d = performance.now() - t; if (typeof m.handler !== 'function') throw new Error('no handler'); process.stdout.write(String(d));`;
       const loadMs: number[] = [];
@@ -60,7 +51,7 @@ export async function measureBundles(runs = 5): Promise<BundleResult[]> {
         if (i > 0) loadMs.push(Number(out)); // the first run warms the OS file cache
       }
       const byPackage = new Map<string, number>();
-      for (const output of Object.values(built.metafile.outputs)) {
+      for (const output of Object.values(metafile.outputs)) {
         for (const [input, info] of Object.entries(output.inputs)) {
           const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
           const name = m ? m[1]! : 'octw (functions/)';

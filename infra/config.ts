@@ -30,7 +30,7 @@ const fromCli = (value: unknown): unknown => {
   return value;
 };
 
-const cli = <T extends z.ZodType>(schema: T) => z.preprocess(fromCli, schema);
+const cli = <T extends z.core.$ZodType>(schema: T) => z.preprocess(fromCli, schema);
 
 const RetentionDaysSchema = z
   .int()

@@ -11,21 +11,19 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientAwsError } from '../domain/errors';
 import { HostRuleSchema, type HostRule } from '../domain/egress-policy';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 
 /** The marker item's key (functions/egress/policy-source-dynamodb.ts VERSION_KEY). */
 export const POLICY_VERSION_KEY = '#version';
 
 const CRYPT = /^\$6\$(rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}$/;
 
-export const PolicyItemSchema = z
-  .object({
-    tenantId: z.string().min(1),
-    credentialHash: z.string().regex(CRYPT, { error: 'credentialHash must be a SHA-512 crypt ($6$) hash' }),
+export const PolicyItemSchema = z.strictObject({
+    tenantId: z.string().check(z.minLength(1)),
+    credentialHash: z.string().check(z.regex(CRYPT, { error: 'credentialHash must be a SHA-512 crypt ($6$) hash' })),
     rules: z.array(HostRuleSchema),
     updatedAt: z.string(),
-  })
-  .strict();
+  });
 export type PolicyItem = z.infer<typeof PolicyItemSchema>;
 
 export class EgressPolicyStore {

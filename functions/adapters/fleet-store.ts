@@ -7,13 +7,13 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { ValidationError } from '../domain/errors';
 import { TenantRecordSchema, type TenantRecord } from '../domain/tenant-record';
 import { awsCall } from '../shared/aws-errors';
 import { TENANTS_TABLE_KEYS } from '../shared/table-schema';
 
-const CursorSchema = z.object({ pk: z.string(), sk: z.string(), gsi2pk: z.string(), gsi2sk: z.string() }).strict();
+const CursorSchema = z.strictObject({ pk: z.string(), sk: z.string(), gsi2pk: z.string(), gsi2sk: z.string() });
 
 export const OrphanEntrySchema = z.object({
   kind: z.string(),

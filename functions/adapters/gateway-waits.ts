@@ -18,7 +18,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
 export const DeploymentOutcomeSchema = z.object({
@@ -34,11 +34,11 @@ export type DeploymentOutcome = z.infer<typeof DeploymentOutcomeSchema>;
 export const GatewayWaitSchema = z.object({
   tenantId: z.string(),
   deploymentId: z.string(),
-  token: z.string().optional(),
-  executionArn: z.string().optional(),
-  generation: z.number().optional(),
-  deadline: z.string().optional(),
-  outcome: DeploymentOutcomeSchema.optional(),
+  token: z.optional(z.string()),
+  executionArn: z.optional(z.string()),
+  generation: z.optional(z.number()),
+  deadline: z.optional(z.string()),
+  outcome: z.optional(DeploymentOutcomeSchema),
 });
 export type GatewayWait = z.infer<typeof GatewayWaitSchema>;
 

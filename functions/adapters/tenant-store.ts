@@ -9,6 +9,7 @@
  *   UID#<uid>   / UID                       guard: a uid belongs to exactly one tenant, forever
  *   REJECTIONS#<yyyy-mm-dd> / <iso>#<hash>  refused signups (expire after 90 days)
  */
+import * as z from '../shared/zod';
 import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantNotFoundError, TenantStateConflictError } from '../domain/errors';
@@ -540,7 +541,7 @@ export class TenantStore {
       executionArn: entry.executionArn,
     };
     await awsCall('DynamoDB PutItem audit', () =>
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: AuditItemSchema.passthrough().parse(item), ConditionExpression: 'attribute_not_exists(sk)' })),
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: z.looseObject(AuditItemSchema.shape).parse(item), ConditionExpression: 'attribute_not_exists(sk)' })),
     );
   }
 

@@ -24,7 +24,7 @@
  * The release's env fallbacks (`TELEGRAM_BOT_TOKEN`, `SLACK_BOT_TOKEN`, `DISCORD_BOT_TOKEN`, ...)
  * are never used: the platform's own names (`OCTW_CHANNEL_*`) cannot be picked up by accident.
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { PRESETS } from './egress-policy';
 import { ValidationError } from './errors';
 
@@ -41,27 +41,22 @@ export const CREDENTIAL_FIELD = /^[a-z][a-zA-Z0-9]{0,31}$/;
  * value). The workflow resolves and verifies it (adapters/tenant-credentials.ts).
  */
 export const CredentialRefInputSchema = z
-  .string()
-  .min(1)
-  .max(2048)
-  .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]+$/, {
+  .string().check(z.minLength(1)).check(z.maxLength(2048)).check(z.regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]+$/, {
     error: 'a credential must be a Secrets Manager secret name or ARN (the value itself is never accepted)',
-  });
+  }));
 
 /** A credential's rotation counter (see StoredCredentialSchema). */
-export const CredentialGenerationSchema = z.int().min(1).max(1_000_000);
+export const CredentialGenerationSchema = z.int().check(z.gte(1)).check(z.lte(1_000_000));
 
 /** A verified credential as stored: the secret's full ARN (what ECS `valueFrom` takes). */
-export const StoredCredentialSchema = z
-  .object({
-    secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/),
+export const StoredCredentialSchema = z.strictObject({
+    secretArn: z.string().check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/)),
     /**
      * How often the secret's value was rotated (absent: never). Part of the config hash, so a
      * rotation registers a new task revision and ECS injects the new value; never the value itself.
      */
-    generation: CredentialGenerationSchema.optional(),
-  })
-  .strict();
+    generation: z.optional(CredentialGenerationSchema),
+  });
 export type StoredCredential = z.infer<typeof StoredCredentialSchema>;
 
 const TELEGRAM_USER = /^\d{1,20}$/;
@@ -71,50 +66,41 @@ const SLACK_CHANNEL = /^[CG][A-Z0-9]{2,20}$/;
 const SNOWFLAKE = /^\d{15,21}$/;
 
 const idList = (re: RegExp, what: string) =>
-  z
-    .array(z.string().regex(re, { error: `${what}` }))
-    .max(100)
-    .refine((l) => new Set(l).size === l.length, { error: 'entries must not repeat' })
-    .default([]);
+  z._default(z
+    .array(z.string().check(z.regex(re, { error: `${what}` }))).check(z.maxLength(100)).check(z.refine((l) => new Set(l).size === l.length, { error: 'entries must not repeat' })), []);
 
 /** Non-secret settings of each built-in channel type: who may talk to the bot and where. */
-export const TelegramSettingsSchema = z
-  .object({
+export const TelegramSettingsSchema = z.strictObject({
     /** Numeric Telegram user ids admitted without pairing (DMs) and as group senders. */
     allowFrom: idList(TELEGRAM_USER, 'allowFrom entries are numeric Telegram user ids'),
     /** Group / supergroup chat ids (negative numbers) the bot may answer in, when mentioned. */
     groups: idList(TELEGRAM_GROUP, 'groups entries are negative Telegram chat ids such as -1001234567890'),
-  })
-  .strict();
-export const SlackSettingsSchema = z
-  .object({
+  });
+export const SlackSettingsSchema = z.strictObject({
     allowFrom: idList(SLACK_USER, 'allowFrom entries are Slack user ids such as U0123ABCD'),
     /** Slack channel ids the bot may answer in, when mentioned. */
     channels: idList(SLACK_CHANNEL, 'channels entries are Slack channel ids such as C0123ABCD'),
-  })
-  .strict();
+  });
 /** Discord settings as stored (records written before `roles` and the member rule parse too). */
-export const DiscordSettingsFieldsSchema = z
-  .object({
+export const DiscordSettingsFieldsSchema = z.strictObject({
     /** Discord user ids admitted without pairing (DMs) and, in the listed guilds, as senders (`guilds.<id>.users`). */
     allowFrom: idList(SNOWFLAKE, 'allowFrom entries are Discord user ids (snowflakes)'),
     /** Discord server (guild) ids the bot may answer in, when mentioned. */
     guilds: idList(SNOWFLAKE, 'guilds entries are Discord server ids (snowflakes)'),
     /** Discord role ids whose members may talk to the bot in the listed guilds (`guilds.<id>.roles`). */
     roles: idList(SNOWFLAKE, 'roles entries are Discord role ids (snowflakes)'),
-  })
-  .strict();
+  });
 /**
  * Discord settings as a request gives them: a listed guild needs a member restriction (users by
  * `allowFrom`, or `roles`), else every member of the guild could reach the agent (OpenClaw's audit:
  * `channels.discord.allowlisted_groups.broad_members`).
  */
-export const DiscordSettingsSchema = DiscordSettingsFieldsSchema.refine((s) => s.guilds.length === 0 || s.allowFrom.length > 0 || s.roles.length > 0, {
+export const DiscordSettingsSchema = DiscordSettingsFieldsSchema.check(z.refine((s) => s.guilds.length === 0 || s.allowFrom.length > 0 || s.roles.length > 0, {
   error: 'guilds need allowFrom (Discord user ids) or roles (Discord role ids): without either, every member of a listed server could talk to the agent',
   path: ['guilds'],
-});
+}));
 /** Settings of a channel plugin declared by the plan: none beyond the hardening (pairing DMs, no groups). */
-export const PluginChannelSettingsSchema = z.object({}).strict();
+export const PluginChannelSettingsSchema = z.strictObject({});
 
 /** What each built-in type needs: its plugin, the credential fields OpenClaw reads, its egress preset. */
 export const BUILTIN_CHANNELS = {
@@ -132,20 +118,14 @@ export const isBuiltinChannel = (type: string): type is BuiltinChannelType => Ob
  * (each rendered as a SecretRef), and which egress preset holds its hosts. Rendered with the
  * hardening only (DMs by pairing, no group): the platform knows no more of its schema.
  */
-export const ChannelPluginSchema = z
-  .object({
-    type: z.string().regex(CHANNEL_TYPE, { error: 'channel type must be 1-32 of a-z, 0-9 and "-"' }),
-    plugin: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/),
-    credentials: z.array(z.string().regex(CREDENTIAL_FIELD)).max(4).default([]),
+export const ChannelPluginSchema = z.strictObject({
+    type: z.string().check(z.regex(CHANNEL_TYPE, { error: 'channel type must be 1-32 of a-z, 0-9 and "-"' })),
+    plugin: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,63}$/)),
+    credentials: z._default(z.array(z.string().check(z.regex(CREDENTIAL_FIELD))).check(z.maxLength(4)), []),
     /** Egress preset (functions/domain/egress-presets.json) with the channel's hosts. */
-    preset: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{0,31}$/)
-      .refine((p) => Object.hasOwn(PRESETS, p), { error: 'preset must name an egress preset of functions/domain/egress-presets.json' })
-      .optional(),
-  })
-  .strict()
-  .refine((c) => !isBuiltinChannel(c.type), { error: 'telegram, slack and discord are built in: list them in the plan\'s channels, not as channel plugins' });
+    preset: z.optional(z
+      .string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/)).check(z.refine((p) => Object.hasOwn(PRESETS, p), { error: 'preset must name an egress preset of functions/domain/egress-presets.json' }))),
+  }).check(z.refine((c) => !isBuiltinChannel(c.type), { error: 'telegram, slack and discord are built in: list them in the plan\'s channels, not as channel plugins' }));
 export type ChannelPlugin = z.infer<typeof ChannelPluginSchema>;
 
 /** What a channel type means for one plan: built in, or declared by the plan. */
@@ -154,7 +134,7 @@ export interface ChannelTypeSpec {
   plugin: string;
   credentials: readonly string[];
   preset?: string | undefined;
-  settings: z.ZodType;
+  settings: z.ZodMiniType;
 }
 
 /** The channel types a plan allows, with what each needs. */
@@ -168,31 +148,25 @@ export function channelSpecs(plan: { channels?: readonly string[]; channelPlugin
 }
 
 /** A channel as an update requests it: type, settings, credential references (names or ARNs). */
-export const ChannelRequestSchema = z
-  .object({
-    type: z.string().regex(CHANNEL_TYPE, { error: 'channel type must be 1-32 of a-z, 0-9 and "-"' }),
-    settings: z.record(z.string(), z.unknown()).default({}),
-    credentials: z.record(z.string().regex(CREDENTIAL_FIELD), CredentialRefInputSchema).default({}),
-  })
-  .strict();
+export const ChannelRequestSchema = z.strictObject({
+    type: z.string().check(z.regex(CHANNEL_TYPE, { error: 'channel type must be 1-32 of a-z, 0-9 and "-"' })),
+    settings: z._default(z.record(z.string(), z.unknown()), {}),
+    credentials: z._default(z.record(z.string().check(z.regex(CREDENTIAL_FIELD)), CredentialRefInputSchema), {}),
+  });
 export type ChannelRequest = z.infer<typeof ChannelRequestSchema>;
 export type ChannelRequestInput = z.input<typeof ChannelRequestSchema>;
 
 export const ChannelListRequestSchema = z
-  .array(ChannelRequestSchema)
-  .max(8, { error: 'at most 8 channels' })
-  .refine((l) => new Set(l.map((c) => c.type)).size === l.length, { error: 'a channel type may appear once' });
+  .array(ChannelRequestSchema).check(z.maxLength(8, { error: 'at most 8 channels' })).check(z.refine((l) => new Set(l.map((c) => c.type)).size === l.length, { error: 'a channel type may appear once' }));
 
 /** A channel as stored on the tenant record: settings parsed by the type's schema, credentials verified. */
-export const TenantChannelSchema = z
-  .object({
-    type: z.string().regex(CHANNEL_TYPE),
+export const TenantChannelSchema = z.strictObject({
+    type: z.string().check(z.regex(CHANNEL_TYPE)),
     settings: z.record(z.string(), z.unknown()),
-    credentials: z.record(z.string().regex(CREDENTIAL_FIELD), StoredCredentialSchema),
+    credentials: z.record(z.string().check(z.regex(CREDENTIAL_FIELD)), StoredCredentialSchema),
     /** For a plan-declared channel plugin: the egress preset its hosts come from (built-in types have their own). */
-    egressPreset: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/).optional(),
-  })
-  .strict();
+    egressPreset: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/))),
+  });
 export type TenantChannel = z.infer<typeof TenantChannelSchema>;
 
 /**

@@ -31,7 +31,7 @@
  * `*.nip.io`). The proxy refuses those destinations after resolution (its `deniedDestinations`).
  */
 import { domainToASCII } from 'node:url';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { ValidationError } from './errors';
 import presetsData from './egress-presets.json';
 
@@ -71,14 +71,12 @@ export interface HostRule {
   origin: string[];
 }
 
-export const HostRuleSchema = z
-  .object({
-    host: z.string().min(1).max(253),
-    ports: z.array(z.int().min(1).max(65535)).min(1).max(MAX_PORTS_PER_RULE),
+export const HostRuleSchema = z.strictObject({
+    host: z.string().check(z.minLength(1)).check(z.maxLength(253)),
+    ports: z.array(z.int().check(z.gte(1)).check(z.lte(65535))).check(z.minLength(1)).check(z.maxLength(MAX_PORTS_PER_RULE)),
     /** "tenant", "preset:<name>"; rules derived from other tenant fields carry "channel:<type>" / "model:<provider>" (functions/domain/tenant-egress.ts). */
-    origin: z.array(z.string().regex(/^(tenant|(preset|channel|model):[a-z0-9-]+)$/)).min(1),
-  })
-  .strict();
+    origin: z.array(z.string().check(z.regex(/^(tenant|(preset|channel|model):[a-z0-9-]+)$/))).check(z.minLength(1)),
+  });
 
 /**
  * The shape of one input entry (signup, update): `{host, ports}` or `{preset}`. Only the shape:
@@ -87,30 +85,26 @@ export const HostRuleSchema = z
  */
 export const HostEntryInputSchema = z.union(
   [
-    z.object({ host: z.string().max(300), ports: z.array(z.number()).max(64) }).strict(),
-    z.object({ preset: z.string().max(64) }).strict(),
+    z.strictObject({ host: z.string().check(z.maxLength(300)), ports: z.array(z.number()).check(z.maxLength(64)) }),
+    z.strictObject({ preset: z.string().check(z.maxLength(64)) }),
   ],
   { error: 'a host allowlist entry is {"host": "api.example.com", "ports": [443]} or {"preset": "telegram"}' },
 );
 
-const PlanHostPatternSchema = z
-  .object({ host: z.string().min(1).max(253), ports: z.array(z.int().min(1).max(65535)).min(1).max(MAX_PORTS_PER_RULE) })
-  .strict();
+const PlanHostPatternSchema = z.strictObject({ host: z.string().check(z.minLength(1)).check(z.maxLength(253)), ports: z.array(z.int().check(z.gte(1)).check(z.lte(65535))).check(z.minLength(1)).check(z.maxLength(MAX_PORTS_PER_RULE)) });
 
 /** What a plan lets its tenants allow. Parsed from cdk.json (infra/config.ts, in a later round). */
-export const EgressPlanBoundsSchema = z
-  .object({
+export const EgressPlanBoundsSchema = z.strictObject({
     /** Rules a tenant's host policy may hold after expansion and merging. */
-    maxHostRules: z.int().min(0).max(200),
+    maxHostRules: z.int().check(z.gte(0)).check(z.lte(200)),
     /** Either any public host on the listed ports, or the listed host patterns and presets. */
     allow: z.union([
-      z.object({ anyPublicHost: z.literal(true), ports: z.array(z.int().min(1).max(65535)).min(1).max(MAX_PORTS_PER_RULE) }).strict(),
-      z.object({ hosts: z.array(PlanHostPatternSchema).default([]), presets: z.array(z.string()).default([]) }).strict(),
+      z.strictObject({ anyPublicHost: z.literal(true), ports: z.array(z.int().check(z.gte(1)).check(z.lte(65535))).check(z.minLength(1)).check(z.maxLength(MAX_PORTS_PER_RULE)) }),
+      z.strictObject({ hosts: z._default(z.array(PlanHostPatternSchema), []), presets: z._default(z.array(z.string()), []) }),
     ]),
     /** Exact AWS endpoint names tenants of this plan may reach through the proxy (no wildcards). */
-    awsEndpointExceptions: z.array(z.string()).default([]),
-  })
-  .strict();
+    awsEndpointExceptions: z._default(z.array(z.string()), []),
+  });
 export type EgressPlanBounds = z.infer<typeof EgressPlanBoundsSchema>;
 
 export interface HostPolicyContext {
@@ -127,12 +121,10 @@ export type HostPolicyIssue = { path: string; message: string };
 // Presets
 // ---------------------------------------------------------------------------------------------
 
-const PresetEntrySchema = z
-  .object({ host: z.string(), ports: z.array(z.int().min(1).max(65535)).min(1), source: z.string().min(10) })
-  .strict();
+const PresetEntrySchema = z.strictObject({ host: z.string(), ports: z.array(z.int().check(z.gte(1)).check(z.lte(65535))).check(z.minLength(1)), source: z.string().check(z.minLength(10)) });
 export const PresetCatalogueSchema = z.record(
-  z.string().regex(/^[a-z][a-z0-9-]{1,31}$/),
-  z.object({ description: z.string(), entries: z.array(PresetEntrySchema).min(1) }).strict(),
+  z.string().check(z.regex(/^[a-z][a-z0-9-]{1,31}$/)),
+  z.strictObject({ description: z.string(), entries: z.array(PresetEntrySchema).check(z.minLength(1)) }),
 );
 export type PresetCatalogue = z.infer<typeof PresetCatalogueSchema>;
 

@@ -17,23 +17,21 @@
  * - A plan without Bedrock gets managed routing (`OPENCLAW_PROXY_URL` plus the same `HTTP(S)_PROXY`).
  * No `proxy.*` key in openclaw.json: the URL carries the credential and must stay out of the file.
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 
 export const EgressProxySettingsSchema = z.discriminatedUnion('enabled', [
   /** No proxy in this cell: tenants reach the internet through their CIDR rules only; host policies are stored, not enforced. */
-  z.object({ enabled: z.literal(false) }).strict(),
-  z
-    .object({
+  z.strictObject({ enabled: z.literal(false) }),
+  z.strictObject({
       enabled: z.literal(true),
       /** The cell's egress policy table (`octw-<cell>-egress-policy`). */
-      policyTableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/),
+      policyTableName: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/)),
       /** The proxy's private name, e.g. `proxy.cell-1.octw.internal`. */
-      proxyHost: z.string().regex(/^[a-z0-9.-]{1,253}$/),
-      port: z.int().min(1).max(65535),
+      proxyHost: z.string().check(z.regex(/^[a-z0-9.-]{1,253}$/)),
+      port: z.int().check(z.gte(1)).check(z.lte(65535)),
       /** The security group tenants may reach the proxy through (its load balancer's). */
-      clientSecurityGroupId: z.string().regex(/^sg-[0-9a-f]+$/),
-    })
-    .strict(),
+      clientSecurityGroupId: z.string().check(z.regex(/^sg-[0-9a-f]+$/)),
+    }),
 ]);
 export type EgressProxySettings = z.infer<typeof EgressProxySettingsSchema>;
 export type EnabledEgressProxy = Extract<EgressProxySettings, { enabled: true }>;

@@ -4,33 +4,27 @@
  * module (zod only) so the signup and update schemas can use it without importing the ingress domain.
  * Pure domain code.
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { CREDENTIAL_NAME_PATTERN, names, referenceName, tenantCredentialPrefix, type TenantRef } from './naming';
 
 /** An https:// URL (the ALB refuses any other scheme for its OIDC settings), at most 2,048 characters. */
 const oidcUrl = (field: string) =>
   z
-    .url({ protocol: /^https$/, hostname: z.regexes.domain, error: `${field} must be an https:// URL with a DNS host name (e.g. https://login.example.com/...)` })
-    .max(2048, { error: `${field} is longer than 2048 characters` });
+    .url({ protocol: /^https$/, hostname: z.regexes.domain, error: `${field} must be an https:// URL with a DNS host name (e.g. https://login.example.com/...)` }).check(z.maxLength(2048, { error: `${field} is longer than 2048 characters` }));
 
 /**
  * Per-tenant OIDC in front of the gateway (ALB `authenticate-oidc`); the client secret is a tenant
  * secret. Every endpoint is given explicitly, as the ALB takes them: the platform never fetches a
  * tenant's discovery document (that would make the workflow call any URL a tenant names).
  */
-export const TenantOidcSchema = z
-  .object({
+export const TenantOidcSchema = z.strictObject({
     issuer: oidcUrl('issuer'),
     authorizationEndpoint: oidcUrl('authorizationEndpoint'),
     tokenEndpoint: oidcUrl('tokenEndpoint'),
     userInfoEndpoint: oidcUrl('userInfoEndpoint'),
     clientId: z
-      .string()
-      .min(1, { error: 'clientId must not be empty' })
-      .max(256, { error: 'clientId is longer than 256 characters' })
-      .regex(/^[\x21-\x7e]+$/, { error: 'clientId must be printable ASCII without spaces' }),
-  })
-  .strict();
+      .string().check(z.minLength(1, { error: 'clientId must not be empty' })).check(z.maxLength(256, { error: 'clientId is longer than 256 characters' })).check(z.regex(/^[\x21-\x7e]+$/, { error: 'clientId must be printable ASCII without spaces' })),
+  });
 export type TenantOidc = z.infer<typeof TenantOidcSchema>;
 
 /**
@@ -39,13 +33,10 @@ export type TenantOidc = z.infer<typeof TenantOidcSchema>;
  * `oidc-client-secret`, or the full name / ARN under `octw/tenants/<cell>/<id>/credentials/`), never
  * the value. The value is read by the Ingress function only, at the moment it puts the rule.
  */
-export const IngressOidcRequestSchema = TenantOidcSchema.extend({
+export const IngressOidcRequestSchema = z.strictObject({ ...TenantOidcSchema.shape, ...{
   clientSecret: z
-    .string()
-    .min(1, { error: 'clientSecret must name the tenant credential secret that holds the client secret' })
-    .max(2048)
-    .refine((s) => !/\s/.test(s), { error: 'clientSecret must be a secret name or ARN (a reference, never the secret itself)' }),
-}).strict();
+    .string().check(z.minLength(1, { error: 'clientSecret must name the tenant credential secret that holds the client secret' })).check(z.maxLength(2048)).check(z.refine((s) => !/\s/.test(s), { error: 'clientSecret must be a secret name or ARN (a reference, never the secret itself)' })),
+} });
 export type IngressOidcRequest = z.infer<typeof IngressOidcRequestSchema>;
 
 /** The ALB settings of a recorded or requested OIDC provider (without any secret reference). */

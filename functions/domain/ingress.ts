@@ -12,7 +12,7 @@
  * so the adapter passes them through unchanged.
  */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { TenantOidcSchema, type TenantOidc } from './ingress-oidc';
 import { GATEWAY_PORT } from './naming';
 import type { TenantId } from './tenant';
@@ -43,57 +43,47 @@ export const STAGING_HEADER = 'x-octw-staging';
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export const CellDomainSchema = z
-  .string()
-  .max(200, { error: 'ingress domain must be at most 200 characters' })
-  .refine((d) => d === d.toLowerCase(), { error: 'ingress domain must be lower case' })
-  .refine((d) => d.split('.').length >= 2 && d.split('.').every((l) => DNS_LABEL.test(l)), {
+  .string().check(z.maxLength(200, { error: 'ingress domain must be at most 200 characters' })).check(z.refine((d) => d === d.toLowerCase(), { error: 'ingress domain must be lower case' })).check(z.refine((d) => d.split('.').length >= 2 && d.split('.').every((l) => DNS_LABEL.test(l)), {
     error: 'ingress domain must be a DNS name of at least two labels (a-z, 0-9, "-"), without a trailing dot or wildcard',
-  });
+  }));
 
-export const IngressShardSchema = z
-  .object({
+export const IngressShardSchema = z.strictObject({
     /** Stable shard id, e.g. `alb-1`; recorded on the tenant record. */
-    id: z.string().regex(/^[a-z0-9-]{1,20}$/, { error: 'shard id must be 1-20 characters of a-z, 0-9, "-"' }),
-    listenerArn: z.string().startsWith('arn:', { error: 'listenerArn must be an ARN' }),
+    id: z.string().check(z.regex(/^[a-z0-9-]{1,20}$/, { error: 'shard id must be 1-20 characters of a-z, 0-9, "-"' })),
+    listenerArn: z.string().check(z.startsWith('arn:', { error: 'listenerArn must be an ARN' })),
     /** The ALB's DNS name and canonical hosted zone id: the alias target of the tenant's record. */
-    dnsName: z.string().min(1),
-    canonicalHostedZoneId: z.string().min(1),
-  })
-  .strict();
+    dnsName: z.string().check(z.minLength(1)),
+    canonicalHostedZoneId: z.string().check(z.minLength(1)),
+  });
 export type IngressShard = z.infer<typeof IngressShardSchema>;
 
 /** What the ingress handler reads from its environment (rendered by infra/constructs/ingress.ts). */
-export const IngressSettingsSchema = z
-  .object({
-    cell: z.string().min(1),
+export const IngressSettingsSchema = z.strictObject({
+    cell: z.string().check(z.minLength(1)),
     domain: CellDomainSchema,
-    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, { error: 'hostedZoneId must look like Z0123456789ABC' }),
-    vpcId: z.string().startsWith('vpc-'),
-    shards: z.array(IngressShardSchema).min(1, { error: 'ingress needs at least one shard' }),
+    hostedZoneId: z.string().check(z.regex(/^Z[A-Z0-9]{1,31}$/, { error: 'hostedZoneId must look like Z0123456789ABC' })),
+    vpcId: z.string().check(z.startsWith('vpc-')),
+    shards: z.array(IngressShardSchema).check(z.minLength(1, { error: 'ingress needs at least one shard' })),
     /** Rules per shard the account allows (100 default; raise after a quota increase). Target groups stay capped at 100. */
-    rulesPerShard: z.int().min(1).max(1_000).default(INGRESS_QUOTAS.rulesPerAlbDefault),
+    rulesPerShard: z._default(z.int().check(z.gte(1)).check(z.lte(1_000)), INGRESS_QUOTAS.rulesPerAlbDefault),
     /** CIDRs the ALB nodes' addresses come from (the ingress subnets): the gateway's trusted proxies. */
-    ingressCidrs: z.array(z.cidrv4()).min(1),
-  })
-  .strict()
-  .refine((s) => new Set(s.shards.map((x) => x.id)).size === s.shards.length, { error: 'shard ids must be unique' });
+    ingressCidrs: z.array(z.cidrv4()).check(z.minLength(1)),
+  }).check(z.refine((s) => new Set(s.shards.map((x) => x.id)).size === s.shards.length, { error: 'shard ids must be unique' }));
 export type IngressSettings = z.infer<typeof IngressSettingsSchema>;
 
 export { IngressOidcRequestSchema, OIDC_CLIENT_SECRET_CREDENTIAL, oidcClientSecretName, oidcSettings, TenantOidcSchema, type IngressOidcRequest, type TenantOidc } from './ingress-oidc';
 
 /** What is recorded on the tenant record once the route exists. */
-export const IngressPlacementSchema = z
-  .object({
+export const IngressPlacementSchema = z.strictObject({
     shardId: z.string(),
     hostname: z.string(),
-    priority: z.int().min(1).max(INGRESS_QUOTAS.maxRulePriority),
+    priority: z.int().check(z.gte(1)).check(z.lte(INGRESS_QUOTAS.maxRulePriority)),
     targetGroupArn: z.string(),
     ruleArn: z.string(),
     mode: z.enum(['staging', 'live', 'maintenance']),
     /** While the route is `staging`: the x-octw-staging header value that reaches it (not a credential: the gateway's token still guards it). */
-    stagingToken: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/).optional(),
-  })
-  .strict();
+    stagingToken: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{16,128}$/))),
+  });
 export type IngressPlacement = z.infer<typeof IngressPlacementSchema>;
 
 /**
@@ -102,21 +92,19 @@ export type IngressPlacement = z.infer<typeof IngressPlacementSchema>;
  * tier's security group (the only source tenant security groups admit, on the gateway port).
  */
 export const IngressEnvSchema = z.discriminatedUnion('enabled', [
-  z.object({ enabled: z.literal(false) }).strict(),
-  z
-    .object({
+  z.strictObject({ enabled: z.literal(false) }),
+  z.strictObject({
       enabled: z.literal(true),
       settings: IngressSettingsSchema,
-      securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, { error: 'securityGroupId must be a security group id' }),
-    })
-    .strict(),
+      securityGroupId: z.string().check(z.regex(/^sg-[0-9a-f]{8,17}$/, { error: 'securityGroupId must be a security group id' })),
+    }),
 ]);
 export type IngressEnv = z.infer<typeof IngressEnvSchema>;
 
 /** A tenant's OIDC provider as recorded: the ALB settings plus the NAME of the tenant secret holding the client secret. */
-export const TenantOidcRefSchema = TenantOidcSchema.extend({
-  clientSecretName: z.string().min(1).max(512),
-}).strict();
+export const TenantOidcRefSchema = z.strictObject({ ...TenantOidcSchema.shape, ...{
+  clientSecretName: z.string().check(z.minLength(1)).check(z.maxLength(512)),
+} });
 export type TenantOidcRef = z.infer<typeof TenantOidcRefSchema>;
 export type RouteMode = IngressPlacement['mode'];
 
@@ -289,7 +277,7 @@ export function ingressGatewayKeys(
   id: TenantId,
   settings: Pick<IngressSettings, 'domain' | 'ingressCidrs'>,
 ): { trustedProxies: string[]; controlUi: { enabled: true; allowedOrigins: [string] } } {
-  const cidrs = z.array(z.cidrv4()).min(1).parse(settings.ingressCidrs);
+  const cidrs = z.array(z.cidrv4()).check(z.minLength(1)).parse(settings.ingressCidrs);
   for (const c of cidrs) {
     if (c.endsWith('/0')) throw new RangeError(`ingress CIDR ${c} would trust every address as a proxy`);
   }

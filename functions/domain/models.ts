@@ -15,7 +15,7 @@
  *
  * Pure domain code: no AWS SDK imports.
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { createHash } from 'node:crypto';
 import { CredentialGenerationSchema } from './channels';
 import { CREDENTIAL_NAME_PATTERN, names, type TenantRef } from './naming';
@@ -26,33 +26,27 @@ import { CREDENTIAL_NAME_PATTERN, names, type TenantRef } from './naming';
  * secret name, or its ARN), never the key. The update claim verifies it (prefix + tags,
  * adapters/tenant-credentials.ts) and records the secret's ARN.
  */
-export const ModelKeyRequestSchema = z
-  .object({
-    provider: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'provider must be a model provider id of the plan' }),
-    credential: z.string().min(1).max(2048),
-  })
-  .strict();
+export const ModelKeyRequestSchema = z.strictObject({
+    provider: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'provider must be a model provider id of the plan' })),
+    credential: z.string().check(z.minLength(1)).check(z.maxLength(2048)),
+  });
 export type ModelKeyRequest = z.infer<typeof ModelKeyRequestSchema>;
 
 export const ModelKeysRequestSchema = z
-  .array(ModelKeyRequestSchema)
-  .max(8)
-  .refine((keys) => new Set(keys.map((k) => k.provider)).size === keys.length, { error: 'modelKeys names a provider twice' });
+  .array(ModelKeyRequestSchema).check(z.maxLength(8)).check(z.refine((keys) => new Set(keys.map((k) => k.provider)).size === keys.length, { error: 'modelKeys names a provider twice' }));
 
 /**
  * A tenant's key as recorded: the provider, the verified credential secret's ARN, and the
  * provider's endpoint (host, port of the plan's baseUrl when the key was set), which the tenant's
  * egress policy allows (origin `model:<provider>`, functions/domain/tenant-egress.ts).
  */
-export const TenantModelKeySchema = z
-  .object({
+export const TenantModelKeySchema = z.strictObject({
     provider: z.string(),
-    secretArn: z.string().startsWith('arn:'),
-    endpoint: z.object({ host: z.string().min(1).max(253), port: z.int().min(1).max(65535) }).strict(),
+    secretArn: z.string().check(z.startsWith('arn:')),
+    endpoint: z.strictObject({ host: z.string().check(z.minLength(1)).check(z.maxLength(253)), port: z.int().check(z.gte(1)).check(z.lte(65535)) }),
     /** How often the key's value was rotated (absent: never); in the config hash, never the value. */
-    generation: CredentialGenerationSchema.optional(),
-  })
-  .strict();
+    generation: z.optional(CredentialGenerationSchema),
+  });
 export type TenantModelKey = z.infer<typeof TenantModelKeySchema>;
 
 /** A credential reference given by its short name: the full secret name under the tenant's prefix. */

@@ -29,7 +29,7 @@
  * `commands.*` switch of the release's schema set explicitly; `models.catalogRefresh.enabled: false`
  * (else the gateway fetches catalog.openclaw.ai at start).
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { CHANNEL_HARDENING, renderChannels, type TenantChannel } from './channels';
 import { canonicalJson } from './config-hash';
 import { modelProviderKeyEnv } from './models';
@@ -113,107 +113,83 @@ export { CHANNEL_HARDENING };
  * A rendered `channels.<type>` entry: the hardening is required (literal values), credentials only
  * as SecretRefs (a string credential would be a value in the config); the rest is type-specific.
  */
-const RenderedChannelSchema = z
+const RenderedChannelSchema = z.catchall(z
   .object({
     enabled: z.literal(true),
     configWrites: z.literal(false),
     dmPolicy: z.literal('pairing'),
     groupPolicy: z.literal('allowlist'),
-  })
-  .catchall(z.unknown())
-  .superRefine((entry, ctx) => {
+  }), z.unknown()).check(z.superRefine((entry, ctx) => {
     for (const key of ['botToken', 'appToken', 'token', 'userToken', 'signingSecret']) {
       const v = (entry as Record<string, unknown>)[key];
       if (v !== undefined && !SecretRefSchema.safeParse(v).success) ctx.addIssue({ code: 'custom', path: [key], message: `${key} must be a SecretRef, never a value` });
     }
-  });
+  }));
 
-const SecretRefSchema = z.object({ source: z.literal('env'), provider: z.literal('default'), id: z.string().regex(/^[A-Z][A-Z0-9_]{0,127}$/) }).strict();
+const SecretRefSchema = z.strictObject({ source: z.literal('env'), provider: z.literal('default'), id: z.string().check(z.regex(/^[A-Z][A-Z0-9_]{0,127}$/)) });
 
-const BedrockModelSchema = z.object({ id: z.string().min(1), name: z.string().min(1) }).strict();
+const BedrockModelSchema = z.strictObject({ id: z.string().check(z.minLength(1)), name: z.string().check(z.minLength(1)) });
 
-const BedrockProviderSchema = z
-  .object({
+const BedrockProviderSchema = z.strictObject({
     baseUrl: z.url(),
     api: z.literal('bedrock-converse-stream'),
     auth: z.literal('aws-sdk'),
-    models: z.array(BedrockModelSchema).min(1),
-  })
-  .strict();
+    models: z.array(BedrockModelSchema).check(z.minLength(1)),
+  });
 
-const CustomProviderSchema = z
-  .object({
+const CustomProviderSchema = z.strictObject({
     baseUrl: z.url(),
     api: z.enum(['openai-completions', 'anthropic-messages']),
-    apiKey: SecretRefSchema.optional(),
-    models: z.array(BedrockModelSchema).min(1),
-  })
-  .strict();
+    apiKey: z.optional(SecretRefSchema),
+    models: z.array(BedrockModelSchema).check(z.minLength(1)),
+  });
 
 /** Exactly the shape this module renders (strict: an unexpected key is a test failure). */
-export const OpenClawConfigSchema = z
-  .object({
-    gateway: z
-      .object({
+export const OpenClawConfigSchema = z.strictObject({
+    gateway: z.strictObject({
         mode: z.literal('local'),
         bind: z.literal('lan'),
-        port: z.int().min(1).max(65535),
-        auth: z
-          .object({
+        port: z.int().check(z.gte(1)).check(z.lte(65535)),
+        auth: z.strictObject({
             mode: z.literal('token'),
             token: SecretRefSchema,
-            rateLimit: z
-              .object({ maxAttempts: z.int().positive(), windowMs: z.int().positive(), lockoutMs: z.int().positive(), exemptLoopback: z.boolean() })
-              .strict(),
-          })
-          .strict(),
+            rateLimit: z.strictObject({ maxAttempts: z.int().check(z.positive()), windowMs: z.int().check(z.positive()), lockoutMs: z.int().check(z.positive()), exemptLoopback: z.boolean() }),
+          }),
         /** Issue 12: the ingress subnets (the ALB nodes), so the auth rate limiter sees real client addresses. */
-        trustedProxies: z.array(z.cidrv4().refine((c) => !c.endsWith('/0'), { error: 'trustedProxies must never trust every address' })).min(1).optional(),
-        controlUi: z
-          .object({
+        trustedProxies: z.optional(z.array(z.cidrv4().check(z.refine((c) => !c.endsWith('/0'), { error: 'trustedProxies must never trust every address' }))).check(z.minLength(1))),
+        controlUi: z.strictObject({
             enabled: z.boolean(),
-            allowedOrigins: z.array(z.string().refine((o) => o !== '*' && !o.includes('*'), { error: 'allowedOrigins must never contain a wildcard' })),
-          })
-          .strict(),
-        terminal: z.object({ enabled: z.literal(false) }).strict(),
-        tools: z.object({ deny: z.array(z.string()).min(1) }).strict(),
-      })
-      .strict(),
-    discovery: z.object({ mdns: z.object({ mode: z.literal('off') }).strict() }).strict(),
-    tools: z
-      .object({
+            allowedOrigins: z.array(z.string().check(z.refine((o) => o !== '*' && !o.includes('*'), { error: 'allowedOrigins must never contain a wildcard' }))),
+          }),
+        terminal: z.strictObject({ enabled: z.literal(false) }),
+        tools: z.strictObject({ deny: z.array(z.string()).check(z.minLength(1)) }),
+      }),
+    discovery: z.strictObject({ mdns: z.strictObject({ mode: z.literal('off') }) }),
+    tools: z.strictObject({
         profile: z.enum(['minimal', 'messaging']),
         deny: z.array(z.string()),
-        fs: z.object({ workspaceOnly: z.literal(true) }).strict(),
-        exec: z.object({ mode: z.literal('deny') }).strict(),
-        elevated: z.object({ enabled: z.literal(false) }).strict(),
-        sessions: z.object({ visibility: z.literal('self') }).strict(),
-        agentToAgent: z.object({ enabled: z.literal(false) }).strict(),
-      })
-      .strict(),
-    agents: z
-      .object({
-        defaults: z
-          .object({
-            sandbox: z.object({ mode: z.literal('off') }).strict(),
-            model: z.object({ primary: z.string().min(1) }).strict(),
-          })
-          .strict(),
-      })
-      .strict(),
-    session: z.object({ dmScope: z.literal('per-channel-peer') }).strict(),
-    channels: z
-      .object({ defaults: z.object({ groupPolicy: z.literal('allowlist') }).strict() })
-      .catchall(z.unknown())
-      .superRefine((channels, ctx) => {
+        fs: z.strictObject({ workspaceOnly: z.literal(true) }),
+        exec: z.strictObject({ mode: z.literal('deny') }),
+        elevated: z.strictObject({ enabled: z.literal(false) }),
+        sessions: z.strictObject({ visibility: z.literal('self') }),
+        agentToAgent: z.strictObject({ enabled: z.literal(false) }),
+      }),
+    agents: z.strictObject({
+        defaults: z.strictObject({
+            sandbox: z.strictObject({ mode: z.literal('off') }),
+            model: z.strictObject({ primary: z.string().check(z.minLength(1)) }),
+          }),
+      }),
+    session: z.strictObject({ dmScope: z.literal('per-channel-peer') }),
+    channels: z.catchall(z
+      .object({ defaults: z.strictObject({ groupPolicy: z.literal('allowlist') }) }), z.unknown()).check(z.superRefine((channels, ctx) => {
         for (const [type, entry] of Object.entries(channels)) {
           if (type === 'defaults') continue;
           const r = RenderedChannelSchema.safeParse(entry);
           if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: [type, ...issue.path] });
         }
-      }),
-    commands: z
-      .object({
+      })),
+    commands: z.strictObject({
         native: z.literal(false),
         nativeSkills: z.literal(false),
         text: z.literal(true),
@@ -223,26 +199,20 @@ export const OpenClawConfigSchema = z
         plugins: z.literal(false),
         debug: z.literal(false),
         restart: z.literal(false),
-      })
-      .strict(),
+      }),
     // Non-empty: OpenClaw reads an empty allow list as "no allowlist" (every plugin it finds loads).
-    plugins: z
-      .object({
-        allow: z.array(z.string().min(1)).min(1),
+    plugins: z.strictObject({
+        allow: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
         // Image paths of packaged (npm) plugins: selected in config, they outrank any copy in the state dir.
-        load: z.object({ paths: z.array(z.string().startsWith(`${APP_DIR}/node_modules/`)).min(1) }).strict().optional(),
-      })
-      .strict(),
-    update: z.object({ checkOnStart: z.literal(false), auto: z.object({ enabled: z.literal(false) }).strict() }).strict(),
-    logging: z.object({ audit: z.object({ enabled: z.literal(true) }).strict() }).strict(),
-    models: z
-      .object({
-        catalogRefresh: z.object({ enabled: z.literal(false) }).strict(),
+        load: z.optional(z.strictObject({ paths: z.array(z.string().check(z.startsWith(`${APP_DIR}/node_modules/`))).check(z.minLength(1)) })),
+      }),
+    update: z.strictObject({ checkOnStart: z.literal(false), auto: z.strictObject({ enabled: z.literal(false) }) }),
+    logging: z.strictObject({ audit: z.strictObject({ enabled: z.literal(true) }) }),
+    models: z.strictObject({
+        catalogRefresh: z.strictObject({ enabled: z.literal(false) }),
         providers: z.record(z.string(), z.union([BedrockProviderSchema, CustomProviderSchema])),
-      })
-      .strict(),
-  })
-  .strict();
+      }),
+  });
 export type OpenClawConfig = z.infer<typeof OpenClawConfigSchema>;
 
 /** The tenant's side of its models: what the platform created or verified for it. */

@@ -15,7 +15,7 @@
  * points per file system (AWS: 10,000, raised through a support case) and the free addresses of the
  * task subnets (a property of the subnets, read with DescribeSubnets).
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { countSecurityGroupRules, PLATFORM_EGRESS_RULE_COUNT, type ApprovedPrefixList } from './allowlist';
 import type { Plan } from './tenant';
 
@@ -157,11 +157,11 @@ export function headroomOf(readings: readonly QuotaReading[]): QuotaHeadroom[] {
  * The cell's quota guard (cdk.json `quotaGuard`, handed to the Lifecycle function as QUOTA_GUARD_JSON).
  * Off by default: today's behaviour.
  */
-export const QuotaGuardSettingsSchema = z.object({
+export const QuotaGuardSettingsSchema = z.strictObject({
   enabled: z.boolean(),
   /** EFS access points per file system (not in Service Quotas; AWS default 10,000, raised by a support case). */
-  accessPointsPerFileSystem: z.int().positive().default(10_000),
+  accessPointsPerFileSystem: z._default(z.int().check(z.positive()), 10_000),
   /** Where Service Quotas answers for IAM (a global service): us-east-1 in the aws partition. */
-  iamQuotaRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).default('us-east-1'),
-}).strict();
+  iamQuotaRegion: z._default(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/)), 'us-east-1'),
+});
 export type QuotaGuardSettings = z.infer<typeof QuotaGuardSettingsSchema>;

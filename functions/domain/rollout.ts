@@ -9,11 +9,11 @@
  * The META item carries gsi2pk = ROLLOUTS#<cell>, gsi2sk = ROLLOUT#<startedAt>#<id> (byCell index),
  * so `octw fleet rollouts` lists a cell's rollouts newest first without a scan.
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { TenantIdSchema, type Plan } from './tenant';
 
 /** `r<yyyymmdd>t<hhmmss>-<4 hex>`: sortable, unique enough per cell, a valid execution-name prefix. */
-export const RolloutIdSchema = z.string().regex(/^r\d{8}t\d{6}-[0-9a-f]{4}$/, { error: 'a rollout id looks like r20261202t001500-a1b2' });
+export const RolloutIdSchema = z.string().check(z.regex(/^r\d{8}t\d{6}-[0-9a-f]{4}$/, { error: 'a rollout id looks like r20261202t001500-a1b2' }));
 
 export function newRolloutId(now: Date, random: string): string {
   const iso = now.toISOString().replace(/[-:]/g, '');
@@ -44,23 +44,20 @@ export function rolloutImageIssues(image: string, plans: readonly Pick<Plan, 'id
   return [];
 }
 
-export const RolloutRequestSchema = z
-  .object({
-    image: z.string().optional(),
-    plan: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'plan must be a plan id such as "standard"' }).optional(),
+export const RolloutRequestSchema = z.strictObject({
+    image: z.optional(z.string()),
+    plan: z.optional(z.string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'plan must be a plan id such as "standard"' }))),
     /** Tenants in the canary set (updated first, one at a time; any failure stops the rollout). */
-    canary: z.int().min(1).max(50),
+    canary: z.int().check(z.gte(1)).check(z.lte(50)),
     /** Tenants per wave after the canary. */
-    waveSize: z.int().min(1).max(1000),
+    waveSize: z.int().check(z.gte(1)).check(z.lte(1000)),
     /** Tenants of one wave updated at once (the wave Map's MaxConcurrency); default: the whole wave, at most 40. */
-    maxConcurrency: z.int().min(1).max(40).optional(),
+    maxConcurrency: z.optional(z.int().check(z.gte(1)).check(z.lte(40))),
     /** A wave whose failed share exceeds this stops the rollout and is rolled back. */
-    maxFailurePercent: z.number().min(0).max(100).default(10),
+    maxFailurePercent: z._default(z.number().check(z.gte(0)).check(z.lte(100)), 10),
     /** Only these tenants (default: every ACTIVE and SUSPENDED tenant of the cell). */
-    tenantIds: z.array(TenantIdSchema).max(5000).optional(),
-  })
-  .strict()
-  .refine((r) => r.image !== undefined || r.plan !== undefined, { error: 'a rollout needs --image, --plan or both' });
+    tenantIds: z.optional(z.array(TenantIdSchema).check(z.maxLength(5000))),
+  }).check(z.refine((r) => r.image !== undefined || r.plan !== undefined, { error: 'a rollout needs --image, --plan or both' }));
 export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
 
 /**
@@ -96,19 +93,19 @@ export const FAILURE_OUTCOMES: readonly TenantOutcome[] = ['FAILED'];
 export const CHANGED_OUTCOMES: readonly TenantOutcome[] = ['UPDATED', 'RESTAGED'];
 
 export const WaveSummarySchema = z.object({
-  index: z.int().min(0),
+  index: z.int().check(z.gte(0)),
   /** Wave 0 is the canary. */
   canary: z.boolean(),
-  size: z.int().min(0),
+  size: z.int().check(z.gte(0)),
   state: z.enum(['PENDING', 'RUNNING', 'PASSED', 'FAILED', 'ROLLED_BACK', 'SKIPPED']),
-  failed: z.int().min(0).default(0),
+  failed: z._default(z.int().check(z.gte(0)), 0),
 });
 export type WaveSummary = z.infer<typeof WaveSummarySchema>;
 
 /** One quota without room, as the quota check before a rollout recorded it. */
 export const RolloutQuotaRefusalSchema = z.object({
   quota: z.string(),
-  code: z.string().optional(),
+  code: z.optional(z.string()),
   limit: z.number(),
   usage: z.number(),
   need: z.number(),
@@ -128,53 +125,53 @@ export const RolloutQuotaCheckSchema = z.object({
     planGrowthTenants: z.int(),
     planGrowthVcpu: z.number(),
   }),
-  refusals: z.array(RolloutQuotaRefusalSchema).default([]),
+  refusals: z._default(z.array(RolloutQuotaRefusalSchema), []),
 });
 export type RolloutQuotaCheck = z.infer<typeof RolloutQuotaCheckSchema>;
 
 export const RolloutMetaFieldsSchema = z.object({
-  pk: z.string().startsWith('ROLLOUT#'),
+  pk: z.string().check(z.startsWith('ROLLOUT#')),
   sk: z.literal('META'),
   rolloutId: RolloutIdSchema,
   cell: z.string(),
   state: RolloutStateSchema,
   control: RolloutControlSchema,
-  image: z.string().optional(),
-  plan: z.string().optional(),
+  image: z.optional(z.string()),
+  plan: z.optional(z.string()),
   canary: z.int(),
   waveSize: z.int(),
   maxConcurrency: z.int(),
   maxFailurePercent: z.number(),
   waves: z.array(WaveSummarySchema),
   /** The wave that runs (or ran last); -1 before the canary. */
-  currentWave: z.int().min(-1),
+  currentWave: z.int().check(z.gte(-1)),
   executionArn: z.string(),
   startedAt: z.string(),
   updatedAt: z.string(),
-  finishedAt: z.string().optional(),
+  finishedAt: z.optional(z.string()),
   /** Why the rollout stopped (FAILED / ABORTED / REFUSED). */
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   /** The quota check before the first tenant (absent: the cell's quota guard is off, or a rollout from before it). */
-  quota: RolloutQuotaCheckSchema.optional(),
+  quota: z.optional(RolloutQuotaCheckSchema),
 });
 export type RolloutMetaFields = z.infer<typeof RolloutMetaFieldsSchema>;
 /** The stored item also holds the per-wave failure counters, atomically incremented: `failed_<wave>`. */
-export const RolloutMetaSchema = RolloutMetaFieldsSchema.catchall(z.unknown());
+export const RolloutMetaSchema = z.catchall(RolloutMetaFieldsSchema, z.unknown());
 export type RolloutMeta = z.infer<typeof RolloutMetaSchema>;
 
 export const RolloutTenantSchema = z.object({
-  pk: z.string().startsWith('ROLLOUT#'),
-  sk: z.string().startsWith('TENANT#'),
+  pk: z.string().check(z.startsWith('ROLLOUT#')),
+  sk: z.string().check(z.startsWith('TENANT#')),
   rolloutId: RolloutIdSchema,
   tenantId: TenantIdSchema,
-  wave: z.int().min(0),
+  wave: z.int().check(z.gte(0)),
   /** The tenant's status when the rollout selected it. */
   statusAtStart: z.string(),
   outcome: TenantOutcomeSchema,
   /** What it ran before (for the rollback of a failed wave): its plan and its image override, if any. */
-  previousPlan: z.string().optional(),
-  previousImage: z.string().optional(),
-  detail: z.string().optional(),
+  previousPlan: z.optional(z.string()),
+  previousImage: z.optional(z.string()),
+  detail: z.optional(z.string()),
   updatedAt: z.string(),
 });
 export type RolloutTenant = z.infer<typeof RolloutTenantSchema>;

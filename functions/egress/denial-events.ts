@@ -7,7 +7,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import type { EventPublisher } from '../adapters/lifecycle-events';
 import { TENANT_ID_PATTERN } from '../domain/tenant';
 import { classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
@@ -17,24 +17,24 @@ export const TENANT_EGRESS_DENIED = 'TenantEgressDenied';
 export const MAX_HOSTS_PER_EVENT = 10;
 
 /** Squid URL-escapes every client-influenced field (%#): decode, and keep the raw text when it does not decode. */
-const unescaped = z.string().transform((s) => {
+const unescaped = z.pipe(z.string(), z.transform((s) => {
   try {
     return decodeURIComponent(s);
   } catch {
     return s;
   }
-});
+}));
 
 /** One denial line (squid-config.ts LOG_FIELDS); unknown fields are ignored. */
 export const DenialLineSchema = z.object({
   event: z.literal('egress_denied'),
-  ts: z.number().optional(),
+  ts: z.optional(z.number()),
   tenant: unescaped,
   host: unescaped,
   port: z.string(),
   reason: z.string(),
-  policy: z.string().optional(),
-  sni: unescaped.optional(),
+  policy: z.optional(z.string()),
+  sni: z.optional(unescaped),
 });
 export type DenialLine = z.infer<typeof DenialLineSchema>;
 

@@ -7,7 +7,7 @@
  *
  * Pure: no I/O. Fails closed: no map (missing, unreadable, invalid) = every request denied.
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 
 /** The port whose rules the proxy forwards as plain HTTP (functions/domain/egress-policy.ts PLAIN_HTTP_PORT). */
 const PLAIN_HTTP_PORT = 80;
@@ -15,12 +15,10 @@ const PLAIN_HTTP_PORT = 80;
 const HOST = /^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** The file the sidecar writes: tenant id → its canonical rules (host + ports only). */
-export const PolicyMapFileSchema = z
-  .object({
-    version: z.string().min(1).max(128),
-    tenants: z.record(z.string().regex(/^[a-z0-9-]{1,63}$/), z.array(z.object({ host: z.string().regex(HOST), ports: z.array(z.int().min(1).max(65535)).min(1) }).strict())),
-  })
-  .strict();
+export const PolicyMapFileSchema = z.strictObject({
+    version: z.string().check(z.minLength(1)).check(z.maxLength(128)),
+    tenants: z.record(z.string().check(z.regex(/^[a-z0-9-]{1,63}$/)), z.array(z.strictObject({ host: z.string().check(z.regex(HOST)), ports: z.array(z.int().check(z.gte(1)).check(z.lte(65535))).check(z.minLength(1)) }))),
+  });
 export type PolicyMapFile = z.infer<typeof PolicyMapFileSchema>;
 
 interface TenantTable {

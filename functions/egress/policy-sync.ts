@@ -11,16 +11,14 @@
  * `{ version, tenants: [{ tenantId, credentialHash, rules }] }`.
  */
 import { readFile } from 'node:fs/promises';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { HostRuleSchema } from '../domain/egress-policy';
 import { renderSquidConfig, renderTenantFiles, type SquidRenderOptions } from './squid-config';
 
-export const CellEgressPolicySchema = z
-  .object({
-    version: z.string().min(1).max(128),
-    tenants: z.array(z.object({ tenantId: z.string(), credentialHash: z.string(), rules: z.array(HostRuleSchema) }).strict()),
-  })
-  .strict();
+export const CellEgressPolicySchema = z.strictObject({
+    version: z.string().check(z.minLength(1)).check(z.maxLength(128)),
+    tenants: z.array(z.strictObject({ tenantId: z.string(), credentialHash: z.string(), rules: z.array(HostRuleSchema) })),
+  });
 export type CellEgressPolicy = z.infer<typeof CellEgressPolicySchema>;
 
 export interface PolicySource {
@@ -80,7 +78,7 @@ export class PolicySync {
       }
       files = renderTenantFiles(doc.tenants, doc.version);
     } catch (e) {
-      const error = e instanceof z.ZodError ? `invalid policy document: ${z.prettifyError(e)}` : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      const error = e instanceof z.core.$ZodError ? `invalid policy document: ${z.prettifyError(e)}` : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       const staleMs = this.now() - (this.lastGoodAt ?? this.startedAt);
       if (staleMs <= this.opts.maxStaleMs && this.appliedVersion !== undefined) return { state: 'kept-last-good', error, staleMs };
       if (this.appliedVersion !== DENY_ALL_VERSION) {

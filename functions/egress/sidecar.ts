@@ -9,7 +9,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { swapFile } from './file-swap';
 import { DynamoDbPolicySource } from './policy-source-dynamodb';
 import { FilePolicySource, PolicySync, type SquidControl } from './policy-sync';
@@ -18,23 +18,23 @@ import { DEFAULT_DENIED_DESTINATIONS, type SquidRenderOptions } from './squid-co
 const run = promisify(execFile);
 
 const Env = z.object({
-  EGRESS_POLICY_TABLE: z.string().optional(),
-  EGRESS_POLICY_FILE: z.string().optional(),
-  EGRESS_LISTEN_PORT: z.coerce.number().int().min(1).max(65535).default(3128),
-  EGRESS_POLL_MS: z.coerce.number().int().min(500).default(2000),
-  EGRESS_MAX_STALE_MS: z.coerce.number().int().min(1000).default(60_000),
-  EGRESS_DNS_NAMESERVERS: z.string().default(''),
-  EGRESS_DENIED_CIDRS: z.string().default(''),
-  EGRESS_CONFIG_DIR: z.string().default('/etc/squid/octw'),
-  EGRESS_AUTH_CHILDREN: z.coerce.number().int().min(1).max(100).default(10),
-  EGRESS_ACL_TTL_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
-  EGRESS_ACL_CHILDREN: z.coerce.number().int().min(1).max(20).default(2),
-  EGRESS_ACL_HELPER: z.string().default('/opt/octw/acl-helper.mjs'),
+  EGRESS_POLICY_TABLE: z.optional(z.string()),
+  EGRESS_POLICY_FILE: z.optional(z.string()),
+  EGRESS_LISTEN_PORT: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(65535)), 3128),
+  EGRESS_POLL_MS: z._default(z.coerce.number().check(z.int()).check(z.gte(500)), 2000),
+  EGRESS_MAX_STALE_MS: z._default(z.coerce.number().check(z.int()).check(z.gte(1000)), 60_000),
+  EGRESS_DNS_NAMESERVERS: z._default(z.string(), ''),
+  EGRESS_DENIED_CIDRS: z._default(z.string(), ''),
+  EGRESS_CONFIG_DIR: z._default(z.string(), '/etc/squid/octw'),
+  EGRESS_AUTH_CHILDREN: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(100)), 10),
+  EGRESS_ACL_TTL_SECONDS: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(60)), 2),
+  EGRESS_ACL_CHILDREN: z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(20)), 2),
+  EGRESS_ACL_HELPER: z._default(z.string(), '/opt/octw/acl-helper.mjs'),
   // Defaults are the image's; tests run the bundle on loopback with their own paths (test/egress/sidecar.test.ts).
-  EGRESS_LISTEN_ADDRESS: z.string().default('0.0.0.0'),
-  EGRESS_PID_FILE: z.string().default('/run/squid/squid.pid'),
-  EGRESS_HOSTS_FILE: z.string().optional(),
-  EGRESS_SQUID: z.string().default('squid'),
+  EGRESS_LISTEN_ADDRESS: z._default(z.string(), '0.0.0.0'),
+  EGRESS_PID_FILE: z._default(z.string(), '/run/squid/squid.pid'),
+  EGRESS_HOSTS_FILE: z.optional(z.string()),
+  EGRESS_SQUID: z._default(z.string(), 'squid'),
 });
 
 function log(fields: Record<string, unknown>): void {

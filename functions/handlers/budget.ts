@@ -14,7 +14,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { DynamoBudgetNotices } from '../adapters/budget-notices';
 import { StateMachineStarter } from '../adapters/step-functions';
 import { CloudWatchTokenUsage } from '../adapters/token-usage';
@@ -31,7 +31,7 @@ export const BUDGET_DEFAULT_LIMIT = 1000;
 
 const Input = z.object({
   action: z.literal('check'),
-  limit: z.number().int().min(1).max(10_000).default(BUDGET_DEFAULT_LIMIT),
+  limit: z._default(z.number().check(z.int()).check(z.gte(1)).check(z.lte(10_000)), BUDGET_DEFAULT_LIMIT),
 });
 
 const env = loadEnv(['PLANS_JSON', 'SUSPEND_STATE_MACHINE_ARN', 'CELL_ID', 'TABLE_NAME']);

@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { EventBridgePublisher } from '../adapters/lifecycle-events';
 import { DynamoDbDenialGate, notifyDenials, summarizeDenials, type DenialNotifyResult } from '../egress/denial-events';
 import { CELL_ID_PATTERN } from '../domain/naming';
@@ -19,15 +19,15 @@ import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { logger } from '../shared/powertools';
 
 const EnvSchema = z.object({
-  EVENT_BUS_NAME: z.string().min(1),
-  EVENT_SOURCE: z.string().min(1),
-  CELL_ID: z.string().regex(CELL_ID_PATTERN),
-  DENIAL_GATE_TABLE: z.string().min(1),
-  DENIAL_EVENT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400),
+  EVENT_BUS_NAME: z.string().check(z.minLength(1)),
+  EVENT_SOURCE: z.string().check(z.minLength(1)),
+  CELL_ID: z.string().check(z.regex(CELL_ID_PATTERN)),
+  DENIAL_GATE_TABLE: z.string().check(z.minLength(1)),
+  DENIAL_EVENT_INTERVAL_SECONDS: z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(86_400)),
 });
 
 /** What Lambda receives from a CloudWatch Logs subscription filter. */
-export const SubscriptionEventSchema = z.object({ awslogs: z.object({ data: z.string().min(1) }) });
+export const SubscriptionEventSchema = z.object({ awslogs: z.object({ data: z.string().check(z.minLength(1)) }) });
 const LogsPayloadSchema = z.object({
   messageType: z.enum(['DATA_MESSAGE', 'CONTROL_MESSAGE']),
   logGroup: z.string(),

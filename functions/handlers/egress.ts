@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { EgressPolicyStore } from '../adapters/egress-policy-store';
 import { ProxyCredentialSecrets } from '../adapters/proxy-credentials';
 import { lifecycleDepsFromEnv } from '../shared/deps';
@@ -34,8 +34,8 @@ const deps: EgressDeps | undefined = proxy.enabled
 
 const Input = z.object({
   action: z.enum(['ensure', 'apply', 'delete']),
-  tenantId: z.string().min(1),
-  executionArn: z.string().min(1),
+  tenantId: z.string().check(z.minLength(1)),
+  executionArn: z.string().check(z.minLength(1)),
 });
 
 export const handler = makeHandler('Egress', Input, async ({ action, tenantId, executionArn }) => {

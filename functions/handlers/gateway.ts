@@ -8,7 +8,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
 import { GatewayWaits } from '../adapters/gateway-waits';
 import { TaskTokens } from '../adapters/task-tokens';
@@ -55,7 +55,7 @@ const waitDeps = {
 /** Time kept back from a Lambda invocation's budget for the last poll and the return. */
 const INVOCATION_MARGIN_MS = 15_000;
 
-const Ref = { tenantId: z.string().min(1), executionArn: z.string().min(1) };
+const Ref = { tenantId: z.string().check(z.minLength(1)), executionArn: z.string().check(z.minLength(1)) };
 const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('registerTaskDefinition'), ...Ref }),
   z.object({ action: z.literal('createService'), ...Ref }),
@@ -63,33 +63,33 @@ const Input = z.discriminatedUnion('action', [
     action: z.literal('waitForSteady'),
     ...Ref,
     /** Absent on the first call; then the deadline returned by the previous call. */
-    deadline: z.string().datetime().optional(),
-    desiredCount: z.int().min(0).max(1).default(1),
+    deadline: z.optional(z.string().check(z.iso.datetime())),
+    desiredCount: z._default(z.int().check(z.gte(0)).check(z.lte(1)), 1),
   }),
   /**
    * Issue 14.1, the event-driven wait: the state's task token, stored for the deployment the step
    * before started; resumed by the GatewayEvents function (or at once when ECS already reported).
    */
-  z.object({ action: z.literal('armWait'), ...Ref, taskToken: z.string().min(1).max(1024), deploymentId: z.string().min(1) }),
+  z.object({ action: z.literal('armWait'), ...Ref, taskToken: z.string().check(z.minLength(1)).check(z.maxLength(1024)), deploymentId: z.string().check(z.minLength(1)) }),
   /** After a wait ended without an event (heartbeat or timeout): one look at the service, bounded by the wait's deadline. */
-  z.object({ action: z.literal('checkWait'), ...Ref, deploymentId: z.string().min(1) }),
+  z.object({ action: z.literal('checkWait'), ...Ref, deploymentId: z.string().check(z.minLength(1)) }),
   /** Points the service at the recorded task definition (an update, or its rollback). */
   z.object({ action: z.literal('deploy'), ...Ref }),
   /** Sets the desired count: 0 suspends, 1 resumes. */
   z.object({
     action: z.literal('scale'),
     ...Ref,
-    desiredCount: z.int().min(0).max(1),
+    desiredCount: z.int().check(z.gte(0)).check(z.lte(1)),
     /** A new deployment of the recorded revision (a resume): the workflow then waits for its ECS deployment event. */
-    newDeployment: z.boolean().default(false),
+    newDeployment: z._default(z.boolean(), false),
     /** Only while the tenant is in this status (a step that puts things back must not undo a finished transition). */
-    ifStatus: TenantStatusSchema.optional(),
+    ifStatus: z.optional(TenantStatusSchema),
   }),
   z.object({ action: z.literal('deleteService'), ...Ref }),
   z.object({
     action: z.literal('waitForServiceDeleted'),
     ...Ref,
-    deadline: z.string().datetime().optional(),
+    deadline: z.optional(z.string().check(z.iso.datetime())),
   }),
   z.object({ action: z.literal('deleteTaskDefinitions'), ...Ref }),
   /**
@@ -101,7 +101,7 @@ const Input = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('restage'),
     ...Ref,
-    target: z.object({ image: z.string().optional(), plan: z.string().optional() }).passthrough(),
+    target: z.looseObject({ image: z.optional(z.string()), plan: z.optional(z.string()) }),
   }),
 ]);
 

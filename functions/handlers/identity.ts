@@ -7,7 +7,7 @@
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { IAMClient } from '@aws-sdk/client-iam';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { InferenceProfiles } from '../adapters/inference-profiles';
 import { arnParts, TaskRoles } from '../adapters/task-roles';
 import { TenantStateConflictError, ValidationError } from '../domain/errors';
@@ -30,8 +30,8 @@ const profiles = new InferenceProfiles(new BedrockClient(CLIENT_CONFIG), { cell,
 const Input = z.object({
   /** ensure: create the role (or adopt it) and put its policy; updatePolicy: put the policy on the existing role. */
   action: z.enum(['ensure', 'updatePolicy', 'delete']),
-  tenantId: z.string().min(1),
-  executionArn: z.string().min(1),
+  tenantId: z.string().check(z.minLength(1)),
+  executionArn: z.string().check(z.minLength(1)),
 });
 
 export const handler = makeHandler('Identity', Input, async ({ action, tenantId, executionArn }) => {

@@ -7,7 +7,7 @@
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { GatewayHandshake, elbV2PortFromClient, route53PortFromClient, TenantOidcSecrets } from '../adapters/ingress-sdk';
 import { IngressRoutes } from '../adapters/ingress-routes';
 import { TenantStateConflictError } from '../domain/errors';
@@ -25,7 +25,7 @@ const env = loadEnv(['INGRESS_SETTINGS_JSON']);
  * Local cloud only: the origin (e.g. `http://127.0.0.1:PORT`) that stands in for the load balancer
  * in the handshake; in AWS it is unset and the handshake goes to `https://<tenant host>`.
  */
-const probeOrigin = z.url({ protocol: /^https?$/ }).optional().parse(process.env.OCTW_INGRESS_PROBE_ORIGIN || undefined);
+const probeOrigin = z.optional(z.url({ protocol: /^https?$/ })).parse(process.env.OCTW_INGRESS_PROBE_ORIGIN || undefined);
 
 function build() {
   if (!env.INGRESS_SETTINGS_JSON.enabled) return makeIngressOffHandler();

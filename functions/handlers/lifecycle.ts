@@ -10,7 +10,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { TRANSITIONS, TRANSITION_NAMES, type TransitionName } from '../domain/lifecycle';
 import { TENANT_STATUSES, type TenantStatus } from '../domain/tenant';
 import { loadEnv } from '../shared/env';
@@ -60,7 +60,7 @@ const quotaGuardDeps = quotaReadings
     }
   : undefined;
 
-const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
+const Caught = z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) });
 
 const Input = z.discriminatedUnion('action', [
   /** Scheduled: publish how many tenants are in each status (the dashboard's "tenants by status"). */
@@ -71,28 +71,28 @@ const Input = z.discriminatedUnion('action', [
    * The quota guard as a use case for other workflows (a rollout before it starts): `needs` per quota
    * id, e.g. `{fargateOnDemandVcpu: 4}`. Answers `{ok, refusals, readings}`; creates nothing.
    */
-  z.object({ action: z.literal('quotaCheck'), needs: z.partialRecord(z.enum(QUOTA_IDS), z.number().nonnegative()) }),
-  z.object({ action: z.literal('register'), signup: z.unknown(), executionArn: z.string().min(1) }),
+  z.object({ action: z.literal('quotaCheck'), needs: z.partialRecord(z.enum(QUOTA_IDS), z.number().check(z.nonnegative())) }),
+  z.object({ action: z.literal('register'), signup: z.unknown(), executionArn: z.string().check(z.minLength(1)) }),
   /** First step of deprovision/suspend/resume: validate `{tenantId}` and claim the tenant. */
   z.object({
     action: z.literal('claim'),
     operation: z.enum(Object.keys(CLAIMS) as [ClaimOperation, ...ClaimOperation[]]),
     request: z.unknown(),
-    executionArn: z.string().min(1),
+    executionArn: z.string().check(z.minLength(1)),
   }),
   /** First step of an update: validate the request as a signup is validated and claim the tenant. */
-  z.object({ action: z.literal('claimUpdate'), request: z.unknown(), executionArn: z.string().min(1) }),
+  z.object({ action: z.literal('claimUpdate'), request: z.unknown(), executionArn: z.string().check(z.minLength(1)) }),
   /** A failed update: put the replaced configuration back into the record (status stays UPDATING). */
-  z.object({ action: z.literal('restoreUpdate'), tenantId: z.string().min(1), executionArn: z.string().min(1) }),
+  z.object({ action: z.literal('restoreUpdate'), tenantId: z.string().check(z.minLength(1)), executionArn: z.string().check(z.minLength(1)) }),
   z.object({
     action: z.literal('transition'),
-    tenantId: z.string().min(1),
-    executionArn: z.string().min(1),
+    tenantId: z.string().check(z.minLength(1)),
+    executionArn: z.string().check(z.minLength(1)),
     transition: z.enum(TRANSITION_NAMES as [TransitionName, ...TransitionName[]]),
     /** For failure transitions: the Catch output to record as the tenant's last error. */
-    error: Caught.optional(),
+    error: z.optional(Caught),
     /** Errors of compensation steps that could not finish, appended to the last error. */
-    cleanupErrors: z.record(z.string(), Caught.nullable()).optional(),
+    cleanupErrors: z.optional(z.record(z.string(), z.nullable(Caught))),
   }),
 ]);
 

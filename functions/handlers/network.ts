@@ -2,7 +2,7 @@
  * The tenant's security group: create (or reconcile to the recorded allowlist) and delete.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { SecurityGroups } from '../adapters/security-groups';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
@@ -26,8 +26,8 @@ const groups = new SecurityGroups(new EC2Client(CLIENT_CONFIG), {
 
 const Input = z.object({
   action: z.enum(['ensure', 'delete']),
-  tenantId: z.string().min(1),
-  executionArn: z.string().min(1),
+  tenantId: z.string().check(z.minLength(1)),
+  executionArn: z.string().check(z.minLength(1)),
 });
 
 export const handler = makeHandler('Network', Input, async ({ action, tenantId, executionArn }) => {

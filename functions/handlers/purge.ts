@@ -14,7 +14,7 @@
 import { lstat, rm } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { StateMachineStarter } from '../adapters/step-functions';
 import type { TenantStore } from '../adapters/tenant-store';
 import { TenantStateConflictError } from '../domain/errors';
@@ -39,11 +39,11 @@ const Input = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('purgeData'),
     tenantId: TenantIdSchema,
-    immediate: z.boolean().default(false),
+    immediate: z._default(z.boolean(), false),
   }),
   z.object({
     action: z.literal('sweep'),
-    limit: z.number().int().min(1).max(1000).default(SWEEP_DEFAULT_LIMIT),
+    limit: z._default(z.number().check(z.int()).check(z.gte(1)).check(z.lte(1000)), SWEEP_DEFAULT_LIMIT),
   }),
 ]);
 

@@ -21,7 +21,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { CellInventory } from '../adapters/cell-inventory';
 import { EgressPolicyStore } from '../adapters/egress-policy-store';
 import { FleetStore } from '../adapters/fleet-store';
@@ -175,13 +175,13 @@ function publishDrift(reports: readonly TenantReport[]): void {
   metrics.addMetric('DriftFindings', MetricUnit.Count, drifted.reduce((n, r) => n + r.drift.length, 0));
 }
 
-const RunId = z.string().min(1).max(256);
+const RunId = z.string().check(z.minLength(1)).check(z.maxLength(256));
 const Input = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('listPage'), cursor: z.string().min(1).optional(), pageSize: z.int().min(1).max(1000).optional() }),
-  z.object({ action: z.literal('reconcileTenant'), tenantId: z.string().min(1), runId: RunId, repair: z.boolean().optional() }),
-  z.object({ action: z.literal('sweepOrphans'), runId: RunId, remove: z.boolean().optional() }),
-  z.object({ action: z.literal('audit'), tenantId: z.string().min(1).optional() }),
-  z.object({ action: z.literal('reconcile'), tenantId: z.string().min(1).optional(), repair: z.boolean().optional(), runId: RunId.optional() }),
+  z.object({ action: z.literal('listPage'), cursor: z.optional(z.string().check(z.minLength(1))), pageSize: z.optional(z.int().check(z.gte(1)).check(z.lte(1000))) }),
+  z.object({ action: z.literal('reconcileTenant'), tenantId: z.string().check(z.minLength(1)), runId: RunId, repair: z.optional(z.boolean()) }),
+  z.object({ action: z.literal('sweepOrphans'), runId: RunId, remove: z.optional(z.boolean()) }),
+  z.object({ action: z.literal('audit'), tenantId: z.optional(z.string().check(z.minLength(1))) }),
+  z.object({ action: z.literal('reconcile'), tenantId: z.optional(z.string().check(z.minLength(1))), repair: z.optional(z.boolean()), runId: z.optional(RunId) }),
 ]);
 
 export const handler = makeHandler('Reconcile', Input, async (input, context) => {

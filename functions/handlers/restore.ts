@@ -25,7 +25,7 @@ import { readFile } from 'node:fs/promises';
 import { BackupClient } from '@aws-sdk/client-backup';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { BackupJobs } from '../adapters/backup-jobs';
 import { ExportStore, parseExportTarget } from '../adapters/export-store';
 import { StateMachineStarter } from '../adapters/step-functions';
@@ -56,16 +56,16 @@ const backups = new BackupJobs(new BackupClient(CLIENT_CONFIG), {
 });
 const exportsTo = new ExportStore(new S3Client(CLIENT_CONFIG));
 
-const RecoveryPointArn = z.string().regex(/^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:recovery-point:[A-Za-z0-9-]+$/, { error: 'must be an AWS Backup recovery point ARN' });
+const RecoveryPointArn = z.string().check(z.regex(/^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:recovery-point:[A-Za-z0-9-]+$/, { error: 'must be an AWS Backup recovery point ARN' }));
 
 const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('check'), tenantId: TenantIdSchema, recoveryPointArn: RecoveryPointArn }),
   z.object({ action: z.literal('startWorkflow'), workflow: z.enum(['suspend', 'resume']), tenantId: TenantIdSchema }),
-  z.object({ action: z.literal('workflowStatus'), executionArn: z.string().min(1) }),
-  z.object({ action: z.literal('startRestoreJob'), tenantId: TenantIdSchema, recoveryPointArn: RecoveryPointArn, executionArn: z.string().min(1) }),
-  z.object({ action: z.literal('restoreJobStatus'), restoreJobId: z.string().min(1) }),
-  z.object({ action: z.literal('swap'), tenantId: TenantIdSchema, restoreJobId: z.string().min(1) }),
-  z.object({ action: z.literal('export'), tenantId: TenantIdSchema, to: z.string().min(1), kmsKeyArn: z.string().optional() }),
+  z.object({ action: z.literal('workflowStatus'), executionArn: z.string().check(z.minLength(1)) }),
+  z.object({ action: z.literal('startRestoreJob'), tenantId: TenantIdSchema, recoveryPointArn: RecoveryPointArn, executionArn: z.string().check(z.minLength(1)) }),
+  z.object({ action: z.literal('restoreJobStatus'), restoreJobId: z.string().check(z.minLength(1)) }),
+  z.object({ action: z.literal('swap'), tenantId: TenantIdSchema, restoreJobId: z.string().check(z.minLength(1)) }),
+  z.object({ action: z.literal('export'), tenantId: TenantIdSchema, to: z.string().check(z.minLength(1)), kmsKeyArn: z.optional(z.string()) }),
 ]);
 
 export const CREDENTIAL_WARNING =

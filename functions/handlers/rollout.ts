@@ -13,7 +13,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { EventBridgePublisher } from '../adapters/lifecycle-events';
 import { AwsQuotaReadings } from '../adapters/quota-readings';
 import { RolloutStore } from '../adapters/rollout-store';
@@ -70,34 +70,34 @@ const quotaDeps: RolloutQuotaDeps = {
     : undefined,
 };
 
-const Caught = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough();
+const Caught = z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) });
 const Id = { rolloutId: RolloutIdSchema };
-const Wave = z.int().min(0);
+const Wave = z.int().check(z.gte(0));
 
 const Input = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('begin'), ...Id, request: z.unknown(), executionArn: z.string().min(1) }),
+  z.object({ action: z.literal('begin'), ...Id, request: z.unknown(), executionArn: z.string().check(z.minLength(1)) }),
   /** Before the first wave: the rollout's needs against the cell's quotas (QuotaExceededError: refused, nothing touched). */
   z.object({ action: z.literal('checkQuotas'), ...Id }),
   z.object({ action: z.literal('next'), ...Id }),
-  z.object({ action: z.literal('admit'), ...Id, wave: Wave, tenantId: z.string().min(1) }),
+  z.object({ action: z.literal('admit'), ...Id, wave: Wave, tenantId: z.string().check(z.minLength(1)) }),
   z.object({
     action: z.literal('record'),
     ...Id,
     wave: Wave,
-    tenantId: z.string().min(1),
+    tenantId: z.string().check(z.minLength(1)),
     mode: z.enum(['update', 'restage']),
     /** The iteration's state: `result` (the nested update's description, or the restage's result) or `error` (caught). */
-    state: z.object({ result: z.unknown().optional(), error: Caught.optional() }).passthrough(),
+    state: z.looseObject({ result: z.optional(z.unknown()), error: z.optional(Caught) }),
   }),
   z.object({ action: z.literal('evaluate'), ...Id, wave: Wave }),
-  z.object({ action: z.literal('rolledBack'), ...Id, tenantId: z.string().min(1), error: Caught.optional() }),
+  z.object({ action: z.literal('rolledBack'), ...Id, tenantId: z.string().check(z.minLength(1)), error: z.optional(Caught) }),
   z.object({
     action: z.literal('finish'),
     ...Id,
     state: z.enum(['SUCCEEDED', 'FAILED', 'ABORTED']),
-    reason: z.string().optional(),
-    error: Caught.optional(),
-    rolledBackWave: Wave.optional(),
+    reason: z.optional(z.string()),
+    error: z.optional(Caught),
+    rolledBackWave: z.optional(Wave),
   }),
 ]);
 

@@ -16,7 +16,7 @@
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { TenantCredentialSweeper } from '../adapters/tenant-credentials';
 import { GatewaySecrets, TenantLogGroups } from '../adapters/tenant-secrets';
 import { lifecycleDepsFromEnv } from '../shared/deps';
@@ -36,12 +36,12 @@ const credentials = new TenantCredentialSweeper(sm);
 const logGroups = new TenantLogGroups(new CloudWatchLogsClient(CLIENT_CONFIG), cell, env.LOG_RETENTION_DAYS);
 
 const Input = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('ensure'), tenantId: z.string().min(1), executionArn: z.string().min(1) }),
+  z.object({ action: z.literal('ensure'), tenantId: z.string().check(z.minLength(1)), executionArn: z.string().check(z.minLength(1)) }),
   z.object({ action: z.literal('purgeLogGroup'), tenantId: TenantIdSchema }),
   z.object({
     action: z.literal('delete'),
-    tenantId: z.string().min(1),
-    executionArn: z.string().min(1),
+    tenantId: z.string().check(z.minLength(1)),
+    executionArn: z.string().check(z.minLength(1)),
     mode: z.enum(['compensate', 'deprovision']),
   }),
 ]);

@@ -3,7 +3,7 @@
  * Deleting an access point leaves the tenant's files on EFS (purge removes them).
  */
 import { EFSClient } from '@aws-sdk/client-efs';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { AccessPoints } from '../adapters/access-points';
 import { TenantStateConflictError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';
@@ -18,8 +18,8 @@ const accessPoints = new AccessPoints(new EFSClient(CLIENT_CONFIG), env.FILE_SYS
 
 const Input = z.object({
   action: z.enum(['ensure', 'delete']),
-  tenantId: z.string().min(1),
-  executionArn: z.string().min(1),
+  tenantId: z.string().check(z.minLength(1)),
+  executionArn: z.string().check(z.minLength(1)),
 });
 
 export const handler = makeHandler('Storage', Input, async ({ action, tenantId, executionArn }) => {

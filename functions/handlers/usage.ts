@@ -14,7 +14,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import type { EventPublisher } from '../adapters/lifecycle-events';
 import { StateMachineStarter } from '../adapters/step-functions';
 import type { TenantStore } from '../adapters/tenant-store';
@@ -154,7 +154,7 @@ export async function measureTenants(deps: UsageDeps, limit: number): Promise<Te
 
 const Input = z.object({
   action: z.literal('measure'),
-  limit: z.number().int().min(1).max(10_000).default(USAGE_DEFAULT_LIMIT),
+  limit: z._default(z.number().check(z.int()).check(z.gte(1)).check(z.lte(10_000)), USAGE_DEFAULT_LIMIT),
 });
 
 const env = loadEnv(['PLANS_JSON', 'TENANTS_MOUNT_PATH', 'SUSPEND_STATE_MACHINE_ARN', 'CELL_ID']);

@@ -2,7 +2,7 @@
  * Configuration from the environment, parsed with zod at cold start. A missing or malformed
  * variable fails the function at load time with a message naming it; there are no silent defaults.
  */
-import * as z from 'zod';
+import * as z from './zod';
 import type { EnvVar } from '../handlers/catalogue';
 import { CELL_ID_PATTERN } from '../domain/naming';
 import { EgressRuleSchema, PlanCatalogueSchema } from '../domain/tenant';
@@ -13,82 +13,85 @@ import { ReconcileSettingsSchema } from '../domain/reconcile-settings';
 import { QuotaGuardSettingsSchema } from '../domain/quotas';
 import { BackupSettingsSchema } from '../domain/backup-settings';
 
-const nonEmpty = z.string().trim().min(1);
+/** Reports a problem from a transform: zod/mini hands a transform the parse payload, without classic zod's `addIssue`. */
+function addIssue(ctx: z.core.ParsePayload, issue: { code: 'custom'; message: string }): void {
+  ctx.issues.push({ ...issue, input: ctx.value });
+}
+
+const nonEmpty = z.string().check(z.trim()).check(z.minLength(1));
 
 /** A variable holding JSON that `schema` must accept; errors name the variable and say what it should be. */
-function jsonEnv<T extends z.ZodType>(name: string, schema: T, what: string) {
-  return nonEmpty.transform((raw, ctx): z.infer<T> => {
+function jsonEnv<T extends z.ZodMiniType>(name: string, schema: T, what: string) {
+  return z.pipe(nonEmpty, z.transform((raw, ctx): z.infer<T> => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
     } catch {
-      ctx.addIssue({ code: 'custom', message: `${name} is not valid JSON` });
+      addIssue(ctx, { code: 'custom', message: `${name} is not valid JSON` });
       return z.NEVER;
     }
     const result = schema.safeParse(parsed);
     if (!result.success) {
-      ctx.addIssue({ code: 'custom', message: `${name} is not ${what}: ${z.prettifyError(result.error)}` });
+      addIssue(ctx, { code: 'custom', message: `${name} is not ${what}: ${z.prettifyError(result.error)}` });
       return z.NEVER;
     }
     return result.data;
-  });
+  }));
 }
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = z.coerce.number().check(z.int()).check(z.positive());
 
-const plansJson = nonEmpty.transform((raw, ctx) => {
+const plansJson = z.pipe(nonEmpty, z.transform((raw, ctx) => {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'PLANS_JSON is not valid JSON' });
+    addIssue(ctx, { code: 'custom', message: 'PLANS_JSON is not valid JSON' });
     return z.NEVER;
   }
   const result = PlanCatalogueSchema.safeParse(parsed);
   if (!result.success) {
-    ctx.addIssue({ code: 'custom', message: `PLANS_JSON is not a plan catalogue: ${z.prettifyError(result.error)}` });
+    addIssue(ctx, { code: 'custom', message: `PLANS_JSON is not a plan catalogue: ${z.prettifyError(result.error)}` });
     return z.NEVER;
   }
   const ids = new Set<string>();
   for (const plan of result.data) {
     if (ids.has(plan.id)) {
-      ctx.addIssue({ code: 'custom', message: `PLANS_JSON lists plan "${plan.id}" twice` });
+      addIssue(ctx, { code: 'custom', message: `PLANS_JSON lists plan "${plan.id}" twice` });
       return z.NEVER;
     }
     ids.add(plan.id);
   }
   return result.data;
-});
+}));
 
-const cidr = nonEmpty.regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { error: 'must be a CIDR' });
+const cidr = nonEmpty.check(z.regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { error: 'must be a CIDR' }));
 
 const EnvSchema = z.object({
   TABLE_NAME: nonEmpty,
   EVENT_BUS_NAME: nonEmpty,
   EVENT_SOURCE: nonEmpty,
-  CELL_ID: nonEmpty.regex(CELL_ID_PATTERN, { error: 'must be 3-16 characters of a-z, 0-9 and "-", start with a letter, not end with "-" and not contain "--"' }),
+  CELL_ID: nonEmpty.check(z.regex(CELL_ID_PATTERN, { error: 'must be 3-16 characters of a-z, 0-9 and "-", start with a letter, not end with "-" and not contain "--"' })),
   PLANS_JSON: plansJson,
-  VPC_ID: nonEmpty.regex(/^vpc-[0-9a-f]+$/),
+  VPC_ID: nonEmpty.check(z.regex(/^vpc-[0-9a-f]+$/)),
   /** One or more comma-separated CIDRs of the cell VPC (primary and secondary). */
-  VPC_CIDR: nonEmpty.transform((v) => v.split(',').map((s) => s.trim())).pipe(z.array(cidr).min(1)),
-  SUBNET_IDS: nonEmpty
-    .transform((v) => v.split(',').map((s) => s.trim()))
-    .pipe(z.array(nonEmpty.regex(/^subnet-[0-9a-f]+$/)).min(1)),
-  EFS_SECURITY_GROUP_ID: nonEmpty.regex(/^sg-[0-9a-f]+$/),
-  ENDPOINTS_SECURITY_GROUP_ID: nonEmpty.regex(/^sg-[0-9a-f]+$/),
-  FILE_SYSTEM_ID: nonEmpty.regex(/^fs-[0-9a-f]+$/),
-  FILE_SYSTEM_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:elasticfilesystem:/),
-  PERMISSIONS_BOUNDARY_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\//),
+  VPC_CIDR: z.pipe(z.pipe(nonEmpty, z.transform((v) => v.split(',').map((s) => s.trim()))), z.array(cidr).check(z.minLength(1))),
+  SUBNET_IDS: z.pipe(z.pipe(nonEmpty, z.transform((v) => v.split(',').map((s) => s.trim()))), z.array(nonEmpty.check(z.regex(/^subnet-[0-9a-f]+$/))).check(z.minLength(1))),
+  EFS_SECURITY_GROUP_ID: nonEmpty.check(z.regex(/^sg-[0-9a-f]+$/)),
+  ENDPOINTS_SECURITY_GROUP_ID: nonEmpty.check(z.regex(/^sg-[0-9a-f]+$/)),
+  FILE_SYSTEM_ID: nonEmpty.check(z.regex(/^fs-[0-9a-f]+$/)),
+  FILE_SYSTEM_ARN: nonEmpty.check(z.regex(/^arn:aws[a-z-]*:elasticfilesystem:/)),
+  PERMISSIONS_BOUNDARY_ARN: nonEmpty.check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\//)),
   CLUSTER_NAME: nonEmpty,
-  EXECUTION_ROLE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//),
+  EXECUTION_ROLE_ARN: nonEmpty.check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//)),
   LOG_RETENTION_DAYS: positiveInt,
-  SECRET_RECOVERY_DAYS: z.coerce.number().int().min(7).max(30),
-  DATA_RETENTION_DAYS: z.coerce.number().int().min(0),
-  PROVISION_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
+  SECRET_RECOVERY_DAYS: z.coerce.number().check(z.int()).check(z.gte(7)).check(z.lte(30)),
+  DATA_RETENTION_DAYS: z.coerce.number().check(z.int()).check(z.gte(0)),
+  PROVISION_STATE_MACHINE_ARN: nonEmpty.check(z.regex(/^arn:aws[a-z-]*:states:/)),
   /** The PurgeTenant state machine the scheduled purge sweep starts. */
-  PURGE_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
+  PURGE_STATE_MACHINE_ARN: nonEmpty.check(z.regex(/^arn:aws[a-z-]*:states:/)),
   /** The SuspendTenant state machine the Usage function starts for an over-quota tenant whose plan says "suspend". */
-  SUSPEND_STATE_MACHINE_ARN: nonEmpty.regex(/^arn:aws[a-z-]*:states:/),
-  UID_BASE: z.coerce.number().int().min(2000).max(2 ** 31 - 100_000),
+  SUSPEND_STATE_MACHINE_ARN: nonEmpty.check(z.regex(/^arn:aws[a-z-]*:states:/)),
+  UID_BASE: z.coerce.number().check(z.int()).check(z.gte(2000)).check(z.lte(2 ** 31 - 100_000)),
   GATEWAY_WAIT_SECONDS: positiveInt,
   GATEWAY_POLL_INTERVAL_MS: positiveInt,
   /**
@@ -97,9 +100,9 @@ const EnvSchema = z.object({
    * refusal spends a token of the account's RegisterTaskDefinition budget (20 burst, 1 per second),
    * which every tenant of the cell shares; 0 turns the wait off.
    */
-  IAM_PROPAGATION_GRACE_MS: z.coerce.number().int().min(0).max(60_000),
+  IAM_PROPAGATION_GRACE_MS: z.coerce.number().check(z.int()).check(z.gte(0)).check(z.lte(60_000)),
   /** Egress rules every tenant of the cell gets besides the platform's own (cdk.json `defaultEgressAllowlist`). */
-  DEFAULT_EGRESS_ALLOWLIST_JSON: jsonEnv('DEFAULT_EGRESS_ALLOWLIST_JSON', z.array(EgressRuleSchema).max(50), 'a list of egress rules'),
+  DEFAULT_EGRESS_ALLOWLIST_JSON: jsonEnv('DEFAULT_EGRESS_ALLOWLIST_JSON', z.array(EgressRuleSchema).check(z.maxLength(50)), 'a list of egress rules'),
   /** Protected networks, allowed private ranges and approved prefix lists (cdk.json, checked at synth). */
   EGRESS_SETTINGS_JSON: jsonEnv('EGRESS_SETTINGS_JSON', EgressSettingsSchema, 'egress settings'),
   /** The cell's egress proxy as tenants reach it (issue 10), or `{"enabled":false}`. */
@@ -111,10 +114,10 @@ const EnvSchema = z.object({
   /** Restore and export (issue 13.4, cdk.json `backup`): the vault, restore role and the Restore function's root mount. */
   BACKUP_JSON: jsonEnv('BACKUP_JSON', BackupSettingsSchema, 'backup settings'),
   /** Where the purge function's EFS access point (root /tenants) is mounted. */
-  TENANTS_MOUNT_PATH: nonEmpty.regex(/^\/[^\0]*$/, { error: 'must be an absolute path' }),
+  TENANTS_MOUNT_PATH: nonEmpty.check(z.regex(/^\/[^\0]*$/, { error: 'must be an absolute path' })),
   /** Issue 13: the cell's reconcile settings (functions/domain/reconcile-settings.ts). */
   RECONCILE_SETTINGS_JSON: jsonEnv('RECONCILE_SETTINGS_JSON', ReconcileSettingsSchema, 'reconcile settings'),
-} satisfies Record<EnvVar, z.ZodType>);
+} satisfies Record<EnvVar, z.ZodMiniType>);
 
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -128,7 +131,7 @@ export function loadEnv<K extends EnvVar>(
   source: NodeJS.ProcessEnv = process.env,
 ): Pick<Env, K> {
   const mask = Object.fromEntries(keys.map((k) => [k, true])) as Partial<Record<EnvVar, true>>;
-  const result = EnvSchema.pick(mask).safeParse(source);
+  const result = z.pick(EnvSchema, mask).safeParse(source);
   if (!result.success) {
     const details = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigurationError(`Invalid environment: ${details}`);

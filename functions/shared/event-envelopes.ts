@@ -6,11 +6,10 @@
  * of zod (locales, JSON Schema conversion: 345 KB more) into the Intake bundle (issue 14). The
  * fields are the ones AWS documents for both events; anything else is kept (passthrough).
  */
-import * as z from 'zod';
+import * as z from './zod';
 
-export const SqsRecordSchema = z
-  .object({
-    messageId: z.string().min(1),
+export const SqsRecordSchema = z.looseObject({
+    messageId: z.string().check(z.minLength(1)),
     receiptHandle: z.string(),
     body: z.string(),
     attributes: z.record(z.string(), z.unknown()),
@@ -19,15 +18,13 @@ export const SqsRecordSchema = z
     eventSource: z.literal('aws:sqs'),
     eventSourceARN: z.string(),
     awsRegion: z.string(),
-  })
-  .passthrough();
+  });
 
 export const SqsSchema = z.object({ Records: z.array(SqsRecordSchema) });
 
-export const EventBridgeSchema = z
-  .object({
+export const EventBridgeSchema = z.looseObject({
     version: z.string(),
-    id: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
     source: z.string(),
     account: z.string(),
     time: z.string(),
@@ -35,6 +32,5 @@ export const EventBridgeSchema = z
     resources: z.array(z.string()),
     'detail-type': z.string(),
     detail: z.unknown(),
-    'replay-name': z.string().optional(),
-  })
-  .passthrough();
+    'replay-name': z.optional(z.string()),
+  });

@@ -3,14 +3,14 @@
  * otherwise), run one use case, and let only stable OctwError names reach the state machine.
  */
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type { z } from './zod';
 import { OctwError, ValidationError } from '../domain/errors';
 import { classifyAwsError } from './aws-errors';
 import { logger, metrics } from './powertools';
 
 export type LambdaHandler<TOut> = (event: unknown, context: Context) => Promise<TOut>;
 
-export function makeHandler<S extends z.ZodType, TOut>(
+export function makeHandler<S extends z.ZodMiniType, TOut>(
   name: string,
   schema: S,
   run: (input: z.infer<S>, context: Context) => Promise<TOut>,

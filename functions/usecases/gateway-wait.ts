@@ -20,7 +20,7 @@
  *   check step looks once (one DescribeServices) before waiting again, bounded by the deadline the
  *   first arm stored.
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import type { DeploymentOutcome, GatewayWaits } from '../adapters/gateway-waits';
 import type { TaskTokens } from '../adapters/task-tokens';
 import { cellNamePrefix } from '../domain/naming';
@@ -48,8 +48,8 @@ export const DeploymentStateChangeSchema = z.object({
     eventType: z.string(),
     eventName: z.string(),
     deploymentId: z.string(),
-    updatedAt: z.string().optional(),
-    reason: z.string().optional(),
+    updatedAt: z.optional(z.string()),
+    reason: z.optional(z.string()),
   }),
 });
 
@@ -60,18 +60,18 @@ export const TaskStateChangeSchema = z.object({
     clusterArn: z.string(),
     taskArn: z.string(),
     lastStatus: z.string(),
-    desiredStatus: z.string().optional(),
-    group: z.string().optional(),
-    startedBy: z.string().optional(),
-    taskDefinitionArn: z.string().optional(),
-    version: z.number().optional(),
+    desiredStatus: z.optional(z.string()),
+    group: z.optional(z.string()),
+    startedBy: z.optional(z.string()),
+    taskDefinitionArn: z.optional(z.string()),
+    version: z.optional(z.number()),
   }),
 });
 
 export const ServiceActionSchema = z.object({
   ...EnvelopeBase,
   'detail-type': z.literal('ECS Service Action'),
-  detail: z.looseObject({ eventType: z.string(), eventName: z.string(), clusterArn: z.string().optional() }),
+  detail: z.looseObject({ eventType: z.string(), eventName: z.string(), clusterArn: z.optional(z.string()) }),
 });
 
 export const EcsEventSchema = z.discriminatedUnion('detail-type', [DeploymentStateChangeSchema, TaskStateChangeSchema, ServiceActionSchema]);

@@ -12,7 +12,7 @@
  * that says so: the workflows are the same with and without ingress.
  */
 import { randomBytes } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import type { IngressRoutes } from '../adapters/ingress-routes';
 import { GatewayUnhealthyError } from '../domain/errors';
 import type { IngressPlacement, TenantOidc } from '../domain/ingress';
@@ -39,29 +39,27 @@ export interface IngressHandlerDeps {
   readonly probe: GatewayProbe;
 }
 
-const Base = { tenantId: TenantIdSchema, executionArn: z.string().min(1) };
-const StagingToken = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/);
+const Base = { tenantId: TenantIdSchema, executionArn: z.string().check(z.minLength(1)) };
+const StagingToken = z.string().check(z.regex(/^[A-Za-z0-9_-]{16,128}$/));
 export const IngressInputSchema = z.discriminatedUnion('action', [
-  z
-    .object({
+  z.strictObject({
       action: z.literal('ensure'),
       ...Base,
       mode: z.enum(['staging', 'live', 'maintenance']),
       /** Default for `staging`: the recorded staging token, else a new random one. */
-      stagingToken: StagingToken.optional(),
+      stagingToken: z.optional(StagingToken),
       /** Only while the tenant is in this status (a step that puts things back must not undo a finished transition). */
-      ifStatus: TenantStatusSchema.optional(),
+      ifStatus: z.optional(TenantStatusSchema),
       /** Only change an existing route, never create one (resume of a tenant provisioned before the cell had ingress). */
-      onlyIfRouted: z.boolean().default(false),
-    })
-    .strict(),
+      onlyIfRouted: z._default(z.boolean(), false),
+    }),
   /**
    * The recorded route again, in its recorded mode, with the tenant's current OIDC provider (an
    * update that changed it, and that update's restore). No route: nothing to do.
    */
-  z.object({ action: z.literal('apply'), ...Base }).strict(),
-  z.object({ action: z.literal('verify'), ...Base, stagingToken: StagingToken.optional() }).strict(),
-  z.object({ action: z.literal('remove'), ...Base }).strict(),
+  z.strictObject({ action: z.literal('apply'), ...Base }),
+  z.strictObject({ action: z.literal('verify'), ...Base, stagingToken: z.optional(StagingToken) }),
+  z.strictObject({ action: z.literal('remove'), ...Base }),
 ]);
 export type IngressInput = z.infer<typeof IngressInputSchema>;
 

@@ -1,7 +1,7 @@
 /**
  * Validating a signup: shape (zod), plan, and allowlist rules. Pure apart from the deps passed in.
  */
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import type { TenantChannel } from '../domain/channels';
 import { ValidationError } from '../domain/errors';
 import { countSecurityGroupRules, validateAllowlist, MAX_EGRESS_RULES_PER_GROUP, PLATFORM_EGRESS_RULE_COUNT } from '../domain/allowlist';
@@ -183,7 +183,7 @@ export function tenantConfigHash(
 }
 
 /** Parses operator input with `schema`; a ValidationError (message prefixed with `refused`) lists every problem. */
-export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown, refused: string): z.infer<S> {
+export function parseRequest<S extends z.ZodMiniType>(schema: S, raw: unknown, refused: string): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));

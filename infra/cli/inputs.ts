@@ -1,14 +1,14 @@
 /** Local validation of what the operator typed or pointed at, with the platform's own schemas. */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../functions/domain/errors';
 import { TenantIdSchema } from '../../functions/domain/tenant';
 import { UsageError } from './errors';
 
 /** Parses with a zod schema; failures become a ValidationError listing every issue (exit 2). */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
+export function validate<S extends z.core.$ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const parsed = z.safeParse(schema, value);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
   throw new ValidationError(`${what} is not valid:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`, issues);

@@ -1,8 +1,8 @@
 /**
- * How every Lambda bundle is built, in one place: the CDK construct (house-function.ts) passes these
- * options to NodejsFunction's local esbuild, and the bench (bench/bundles.ts) builds with the same
- * options through esbuild's API to measure size, contributors and cold load. A change here moves
- * both.
+ * How every Lambda bundle is built, in one place: `buildLambdaBundle` runs esbuild's API with these
+ * options and plugins, for the CDK construct (house-function.ts, through bundle-function.ts in a
+ * child process, because CDK's local bundling is synchronous) and for the bench (bench/bundles.ts),
+ * which measures size, contributors and cold load. A change here moves both.
  *
  * - ESM for Node 22, minified and tree-shaken, `module` entry points first (ES modules shake; the
  *   CommonJS builds do not), an external source map without sources.
@@ -19,9 +19,23 @@
  *   chain's SSO/STS/login/INI/process providers and their nested clients were about 127 KB of each
  *   bundle.
  * - A `require` for bundled CommonJS dependencies (the banner).
+ * - Two plugins (`LAMBDA_ESBUILD_PLUGINS`), which is why the bundles are no longer built by
+ *   NodejsFunction (its esbuild CLI takes no plugins):
+ *   - `sdkSchemaKeys`: each AWS SDK client's `dist-es/schemas/schemas_0.js` declares every shape
+ *     of the service as a module-level array, with trait objects whose keys are computed from
+ *     module constants (`{ [_xN]: _bC }`, `_xN = "xmlName"`). esbuild treats a computed key as a
+ *     possible side effect (a `toString` call), so it keeps every array holding one, and
+ *     everything those arrays reference: EC2's schemas stayed at about 540 KB in a bundle that
+ *     sends one command. The plugin writes each such key as the string literal its constant
+ *     holds (the same object), and tree-shaking keeps only the shapes the imported commands
+ *     reach (EC2: about 4 KB for DescribeSecurityGroups).
+ *   - `sdkPackageInfo`: the SDK's clients import their own package.json for the user agent and
+ *     read only `version`; the plugin gives them `{ "version": … }` instead of the whole manifest
+ *     (about 2 KB a client).
  */
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 
 /** esbuild output is ESM; this banner gives bundled CommonJS dependencies a working `require`. */
 export const ESM_REQUIRE_BANNER =
@@ -46,3 +60,50 @@ export const LAMBDA_ESBUILD_OPTIONS = {
   alias: BUNDLE_ALIASES,
   external: [] as string[],
 } as const satisfies BuildOptions;
+
+/** Every `[_const]:` computed key of an SDK schema module written as the string its module constant holds. */
+export function inlineSchemaKeys(source: string): string {
+  const constants = new Map<string, string>();
+  for (const m of source.matchAll(/^const (_[A-Za-z0-9_$]+) = ("(?:[^"\\\n]|\\.)*");$/gm)) constants.set(m[1]!, m[2]!);
+  return source.replace(/\[(_[A-Za-z0-9_$]+)\]:/g, (key, name: string) => {
+    const literal = constants.get(name);
+    return literal === undefined ? key : `${literal}:`;
+  });
+}
+
+const SDK_SCHEMA_MODULE = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/;
+const SDK_PACKAGE_JSON = /[\\/]node_modules[\\/]@(aws-sdk|smithy)[\\/][^\\/]+[\\/]package\.json$/;
+
+/** The plugins of every function bundle (see the header). */
+export const LAMBDA_ESBUILD_PLUGINS: readonly Plugin[] = [
+  {
+    name: 'octw-sdk-schema-keys',
+    setup(b) {
+      b.onLoad({ filter: SDK_SCHEMA_MODULE }, async (args) => ({ contents: inlineSchemaKeys(await readFile(args.path, 'utf8')), loader: 'js' }));
+    },
+  },
+  {
+    name: 'octw-sdk-package-info',
+    setup(b) {
+      b.onLoad({ filter: SDK_PACKAGE_JSON }, async (args) => {
+        const manifest = JSON.parse(await readFile(args.path, 'utf8')) as { version?: unknown };
+        return { contents: JSON.stringify({ version: manifest.version }), loader: 'json' };
+      });
+    },
+  },
+];
+
+/** Builds one function bundle (`outfile` and its `.map`) with the options and plugins above. */
+export async function buildLambdaBundle(entry: string, outfile: string): Promise<Metafile> {
+  const built = await build({
+    ...LAMBDA_ESBUILD_OPTIONS,
+    mainFields: [...LAMBDA_ESBUILD_OPTIONS.mainFields],
+    external: [...LAMBDA_ESBUILD_OPTIONS.external],
+    plugins: [...LAMBDA_ESBUILD_PLUGINS],
+    metafile: true,
+    entryPoints: [entry],
+    outfile,
+    logLevel: 'warning',
+  });
+  return built.metafile;
+}

@@ -1,21 +1,21 @@
 /**
  * The one way this platform builds a Lambda function: Node.js 22 on ARM64, ESM bundled locally by
- * esbuild (no Docker) with the options of ./bundling.ts (the runtime's AWS SDK), source maps, X-Ray, an explicit log group
+ * esbuild (no Docker) with the options and plugins of ./bundling.ts (the AWS SDK bundled), source maps, X-Ray, an explicit log group
  * with retention, Powertools settings, and a role that starts empty: permissions come only from the
  * binders (`allow`), each wildcard acknowledged for cdk-nag with its reason.
  */
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerSpec } from '../../functions/handlers/catalogue';
-import { LAMBDA_ESBUILD_OPTIONS as ESB } from './bundling';
 
 export const HANDLERS_DIR = path.join(__dirname, '../../functions/handlers');
+const ROOT = path.join(__dirname, '../..');
 
 export { ESM_REQUIRE_BANNER } from './bundling';
 
@@ -50,7 +50,7 @@ export interface Acknowledgement {
 }
 
 export class HouseFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   private readonly policy: iam.Policy;
@@ -79,11 +79,29 @@ export class HouseFunction extends Construct {
     });
     this.policy.attachToRole(this.role);
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    const entry = path.join(props.handlersDir ?? HANDLERS_DIR, spec.entry);
+    this.function = new lambda.Function(this, 'Function', {
       functionName: props.functionName,
       description: spec.description,
-      entry: path.join(props.handlersDir ?? HANDLERS_DIR, spec.entry),
-      handler: 'handler',
+      // Built locally by ./bundle-function.ts (esbuild with ./bundling.ts's options and plugins, which
+      // the bench uses too); the asset is the bundle, hashed by its content.
+      code: lambda.Code.fromAsset(path.dirname(entry), {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never run: the local bundling below always succeeds. The command names the entry, because
+          // CDK caches a bundle by source directory and bundling options, and the handlers share one
+          // directory.
+          image: DockerImage.fromRegistry('unused-local-bundling-only'),
+          command: ['bundle-function', path.relative(ROOT, entry)],
+          local: {
+            tryBundle(outputDir: string): boolean {
+              execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bundle-function.ts'), entry, outputDir], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+              return true;
+            },
+          },
+        },
+      }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: spec.memoryMiB,
@@ -101,21 +119,6 @@ export class HouseFunction extends Construct {
             ...(props.vpc.filesystem ? { filesystem: props.vpc.filesystem } : {}),
           }
         : {}),
-      bundling: {
-        // The options of ./bundling.ts, which the bench builds with too.
-        format: nodejs.OutputFormat.ESM,
-        target: ESB.target,
-        platform: ESB.platform,
-        mainFields: [...ESB.mainFields],
-        banner: ESB.banner.js,
-        minify: ESB.minify,
-        sourceMap: ESB.sourcemap,
-        sourceMapMode: nodejs.SourceMapMode.DEFAULT,
-        sourcesContent: ESB.sourcesContent,
-        externalModules: [...ESB.external], // none: the SDK is bundled at its pinned version
-        esbuildArgs: Object.fromEntries(Object.entries(ESB.alias).map(([from, to]) => [`--alias:${from}`, to])),
-        forceDockerBundling: false,
-      },
     });
     // In a VPC, Lambda creates the function's ENIs with its role at creation: the policy must exist first.
     if (props.vpc) this.function.node.addDependency(this.policy);

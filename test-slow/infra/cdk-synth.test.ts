@@ -9,7 +9,7 @@
  * an idle 2-core machine). The bundle checks read the same synth's output instead of bundling again.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { HANDLERS, STATE_MACHINES, type HandlerKey } from '../../functions/handlers/catalogue';
@@ -97,6 +97,15 @@ describe('Lambda bundles', () => {
     // The default chain (its own error message) and its web-identity provider are not in the bundle.
     // (`sso_start_url` may be: Bedrock's client carries the SSO *token* provider of its bearer auth.)
     expect(code).not.toMatch(/Could not load credentials from any providers|AWS_WEB_IDENTITY_TOKEN_FILE/);
+  });
+
+  it('keeps only the EC2 shapes the Network function reaches (the schema-key plugin of infra/constructs/bundling.ts)', () => {
+    const code = readFileSync(path.join(bundles.Network, 'index.mjs'), 'utf8');
+    // A command the Network function sends, and one no function sends (its shapes would be kept
+    // if esbuild still saw the schema arrays' computed trait keys as side effects).
+    expect(code).toContain('DescribeSecurityGroups');
+    expect(code).not.toContain('WithdrawByoipCidr');
+    expect(statSync(path.join(bundles.Network, 'index.mjs')).size).toBeLessThan(600 * 1024);
   });
 
   it('loads the Lifecycle bundle alone (no node_modules beside it) in Node 22 as an ES module exporting handler', () => {
