@@ -148,10 +148,14 @@ export async function startBenchCloud(options: BenchCloudOptions): Promise<Bench
       // Production defaults (infra/config.ts); the handler's sleeps are scaled, see scaleHandlerSleeps.
       GATEWAY_POLL_INTERVAL_MS: String(GATEWAY_POLL_INTERVAL_MODEL_MS),
       GATEWAY_WAIT_SECONDS: String(GATEWAY_WAIT_MODEL_SECONDS),
-      IAM_PROPAGATION_GRACE_MS: String(IAM_PROPAGATION_GRACE_MODEL_MS),
+      // A deadline from the role's real CreateDate, slept with an unscaled timer: real ms.
+      IAM_PROPAGATION_GRACE_MS: String(Math.round(IAM_PROPAGATION_GRACE_MODEL_MS * scale)),
     },
     waitScale: scale,
     retryScale: scale,
+    // The gateway wait's heartbeat (120 s in the ASL) on the bench's clock, as in AWS: a check
+    // round only when no event came for 120 model seconds (the local default, 0.01, is for tests).
+    heartbeatScale: scale,
   });
   const recorder: Recorder = { calls: [], progress: [] };
   ddbSink.recorder = recorder;

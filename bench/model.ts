@@ -45,7 +45,7 @@ export const DEFAULT_LATENCIES: ModelLatencies = {
 /** The production defaults of the gateway wait (infra/config.ts), used as model values. */
 export const GATEWAY_POLL_INTERVAL_MODEL_MS = 2_000;
 export const GATEWAY_WAIT_MODEL_SECONDS = 240;
-/** infra/config.ts `iamPropagationGraceSeconds` default, as the Gateway function receives it (a model-time sleep, scaled). */
+/** infra/config.ts `iamPropagationGraceSeconds` default (model ms; the harness converts it to real ms: it is a deadline from IAM's real CreateDate). */
 export const IAM_PROPAGATION_GRACE_MODEL_MS = 8_000;
 /** Gateway Lambda timeout 300 s minus the handler's 15 s margin: one invocation's polling budget. */
 export const GATEWAY_INVOCATION_BUDGET_MODEL_MS = (300 - 15) * 1000;

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'aws-lambda';
 import * as z from '../shared/zod';
 import { GatewayServices, gatewayUnhealthy } from '../adapters/gateway-service';
@@ -128,7 +129,7 @@ async function waitForRolePropagation(roleCreatedAt: string | undefined, context
   const created = roleCreatedAt ? Date.parse(roleCreatedAt) : Number.NaN;
   if (Number.isNaN(created) || env.IAM_PROPAGATION_GRACE_MS === 0) return;
   const wait = Math.min(created + env.IAM_PROPAGATION_GRACE_MS - Date.now(), context.getRemainingTimeInMillis() - INVOCATION_MARGIN_MS);
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  if (wait > 0) await sleep(wait);
 }
 
 /** Registers (or adopts) the revision the record renders (usecases/tenant-render.ts: also what the reconcile compares with). */
