@@ -8,7 +8,7 @@ import { measureBundles, type BundleResult } from './bundles';
 import { formatCosts, runCostSection, type CostSection } from './cost-report';
 import { formatEgressBench, runEgressBench, type EgressBenchResult } from './egress';
 import { stopDynamo } from './harness';
-import { GATEWAY_INVOCATION_BUDGET_MODEL_MS, GATEWAY_POLL_INTERVAL_MODEL_MS, GATEWAY_WAIT_MODEL_SECONDS, DEFAULT_LATENCIES, DYNAMODB_FLOOR_MS, LATENCY_CLASSES } from './model';
+import { GATEWAY_POLL_INTERVAL_MODEL_MS, GATEWAY_WAIT_MODEL_SECONDS, DEFAULT_LATENCIES, DYNAMODB_FLOOR_MS, LATENCY_CLASSES } from './model';
 import { bucketFloors, runBurst, runSingle, type BurstResult, type SingleResult } from './scenarios';
 import { runRolloutBench } from './rollout';
 
@@ -63,9 +63,9 @@ async function main(): Promise<void> {
     say(`     Fargate ${String(s.taskStartS).padStart(4)} s: ${s.status}, transitions ${s.stateTransitions}, Lambda invocations ${s.lambdaInvocations}, AWS calls ${s.awsCallsTotal} (ECS ${s.awsCalls.ECS ?? 0}), measured ${s2(s.measuredS)} s, floor ${s2(s.floorS)} s, ratio ${s.ratio.toFixed(3)}`);
   }
   const spread = Math.max(...singles.map((s) => s.stateTransitions)) - Math.min(...singles.map((s) => s.stateTransitions));
-  say(`     spread ${spread} transitions. The gateway wait is one long-polling invocation (budget min(GATEWAY_WAIT_SECONDS ${GATEWAY_WAIT_MODEL_SECONDS} s, Lambda 300 s − 15 s = ${GATEWAY_INVOCATION_BUDGET_MODEL_MS / 1000} s));`);
-  say(`     in AWS a start of up to ${GATEWAY_WAIT_MODEL_SECONDS} s fits one invocation, so the loop adds 0 transitions; each further ${GATEWAY_INVOCATION_BUDGET_MODEL_MS / 1000} s would add 2 (WaitForGatewayAgain + GatewaySteady).`);
-  say('     Locally the Lambda budget is real time (not scaled), so the runs above cannot show extra rounds; the bound is from the handler\'s arithmetic.');
+  say(`     spread ${spread} transitions. The gateway wait is a task token resumed by the cluster's ECS events (infra/constructs/gateway-events.ts), with one check round`);
+  say(`     (CheckGateway, GatewaySteady, WaitForGateway) per 120 s heartbeat without an event, on the bench's clock; GATEWAY_WAIT_SECONDS ${GATEWAY_WAIT_MODEL_SECONDS} s bounds the whole wait.`);
+  say('     So transitions grow with IAM-propagation retries and with starts longer than the heartbeat, not with polling.');
   say(`     Variation between runs comes from IAM-propagation retries (full jitter): ${singles.map((s) => Object.values(s.retries).reduce((a, b) => a + b, 0)).join(', ')} retries.`);
   say(`   ${verdict(spread <= 4, `transitions bounded in Fargate start (spread ${spread} across ${singles.map((s) => s.taskStartS).join('/')} s, from retries, not polling)`)}`);
   say();
