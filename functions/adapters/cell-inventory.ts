@@ -82,6 +82,15 @@ export class CellInventory {
     return out;
   }
 
+  /** The ELBv2 resources among `arns` whose tags say they are one of this cell's tenants'. */
+  private async ownElbResources(elb: ElbV2Port, kind: 'target-group' | 'listener-rule', arns: readonly string[]): Promise<CellResource[]> {
+    const tags = await this.elbTags(elb, arns);
+    return arns.flatMap((arn) => {
+      const tenantId = ownTenantOf(tags.get(arn) ?? new Map(), this.cfg.cell);
+      return tenantId ? [{ kind, id: arn, tenantId }] : [];
+    });
+  }
+
   /** Target groups named octw-* tagged for this cell's tenants. */
   private async targetGroups(): Promise<CellResource[]> {
     if (!this.ingress) return [];
@@ -98,11 +107,7 @@ export class CellInventory {
       arns.push(...(page.TargetGroups ?? []).filter((t) => t.TargetGroupName?.startsWith('octw-') && t.TargetGroupArn).map((t) => t.TargetGroupArn!));
       marker = page.NextMarker;
     } while (marker);
-    const tags = await this.elbTags(elb, arns);
-    return arns.flatMap((arn) => {
-      const tenantId = ownTenantOf(tags.get(arn) ?? new Map(), this.cfg.cell);
-      return tenantId ? [{ kind: 'target-group' as const, id: arn, tenantId }] : [];
-    });
+    return this.ownElbResources(elb, 'target-group', arns);
   }
 
   /** Listener rules on the cell's shards tagged for this cell's tenants. */
@@ -123,11 +128,7 @@ export class CellInventory {
         marker = page.NextMarker;
       } while (marker);
     }
-    const tags = await this.elbTags(elb, arns);
-    return arns.flatMap((arn) => {
-      const tenantId = ownTenantOf(tags.get(arn) ?? new Map(), this.cfg.cell);
-      return tenantId ? [{ kind: 'listener-rule' as const, id: arn, tenantId }] : [];
-    });
+    return this.ownElbResources(elb, 'listener-rule', arns);
   }
 
   private async securityGroups(): Promise<CellResource[]> {
