@@ -214,40 +214,10 @@ export class TenantStore {
       ...(req.patch?.lastError ? { error: req.patch.lastError } : {}),
       ...(req.changes && req.changes.length > 0 ? { changes: req.changes } : {}),
     };
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: withIndexKeys(next),
-                // updatedAt too: setResources does not bump the version but must not be overwritten.
-                ConditionExpression: '#status = :status AND #version = :version AND #updatedAt = :updatedAt',
-                ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' },
-                ExpressionAttributeValues: {
-                  ':status': current.status,
-                  ':version': current.version,
-                  ':updatedAt': current.updatedAt,
-                },
-              },
-            },
-            { Put: { TableName: this.tableName, Item: audit, ConditionExpression: 'attribute_not_exists(sk)' } },
-            ...(req.extraPuts ?? []).map((p) => ({
-              Put: { TableName: this.tableName, Item: p.item, ConditionExpression: p.condition },
-            })),
-          ],
-        }),
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) {
-        throw new TenantStateConflictError(
-          `tenant "${tenantId}" changed while applying ${name} (expected ${current.status} v${current.version}); another workflow won`,
-          { cause: err },
-        );
-      }
-      throw rethrow(`DynamoDB transition ${name}`, err);
-    }
+    await this.putOverWithAudit(current, next, audit, req.extraPuts ?? [], {
+      label: `DynamoDB transition ${name}`,
+      conflict: `tenant "${tenantId}" changed while applying ${name} (expected ${current.status} v${current.version}); another workflow won`,
+    });
     return { record: next, previousStatus: current.status, applied: true };
   }
 
@@ -289,6 +259,25 @@ export class TenantStore {
       executionArn,
       ...(changes.length > 0 ? { changes } : {}),
     };
+    await this.putOverWithAudit(current, next, audit, [], {
+      label: 'DynamoDB restage',
+      conflict: `tenant "${current.tenantId}" changed while being restaged (expected SUSPENDED v${current.version}); the other change wins`,
+    });
+    return next;
+  }
+
+  /**
+   * Writes `next` over `current` and its audit item in one transaction, conditional on the record
+   * still being `current` (status, version and updatedAt: setResources does not bump the version
+   * but must not be overwritten); a lost race is a TenantStateConflictError saying `conflict`.
+   */
+  private async putOverWithAudit(
+    current: TenantRecord,
+    next: TenantRecord,
+    audit: AuditItem,
+    extraPuts: readonly { item: Record<string, unknown>; condition: string }[],
+    messages: { label: string; conflict: string },
+  ): Promise<void> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -299,20 +288,18 @@ export class TenantStore {
                 Item: withIndexKeys(next),
                 ConditionExpression: '#status = :status AND #version = :version AND #updatedAt = :updatedAt',
                 ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' },
-                ExpressionAttributeValues: { ':status': 'SUSPENDED', ':version': current.version, ':updatedAt': current.updatedAt },
+                ExpressionAttributeValues: { ':status': current.status, ':version': current.version, ':updatedAt': current.updatedAt },
               },
             },
             { Put: { TableName: this.tableName, Item: audit, ConditionExpression: 'attribute_not_exists(sk)' } },
+            ...extraPuts.map((p) => ({ Put: { TableName: this.tableName, Item: p.item, ConditionExpression: p.condition } })),
           ],
         }),
       );
     } catch (err) {
-      if (isConditionFailure(err)) {
-        throw new TenantStateConflictError(`tenant "${current.tenantId}" changed while being restaged (expected SUSPENDED v${current.version}); the other change wins`, { cause: err });
-      }
-      throw rethrow('DynamoDB restage', err);
+      if (isConditionFailure(err)) throw new TenantStateConflictError(messages.conflict, { cause: err });
+      throw rethrow(messages.label, err);
     }
-    return next;
   }
 
   /**
