@@ -11,6 +11,7 @@ import * as z from '../shared/zod';
 import { ValidationError } from '../domain/errors';
 import { TenantRecordSchema, type TenantRecord } from '../domain/tenant-record';
 import { awsCall } from '../shared/aws-errors';
+import { queryAll } from './dynamodb-query';
 import { TENANTS_TABLE_KEYS } from '../shared/table-schema';
 
 const CursorSchema = z.strictObject({ pk: z.string(), sk: z.string(), gsi2pk: z.string(), gsi2sk: z.string() });
@@ -106,23 +107,11 @@ export class FleetStore {
 
   /** Every ledger entry of the cell. */
   async ledger(): Promise<OrphanEntry[]> {
-    const entries: OrphanEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await awsCall('DynamoDB query orphan ledger', () =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': `ORPHANS#${this.cell}` },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        ),
-      );
-      entries.push(...(out.Items ?? []).map((i) => OrphanEntrySchema.parse(i)));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return entries;
+    return queryAll(
+      this.doc,
+      { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ORPHANS#${this.cell}` } },
+      { context: 'DynamoDB query orphan ledger', parse: (i) => OrphanEntrySchema.parse(i) },
+    );
   }
 
   async forget(kind: string, id: string): Promise<void> {

@@ -22,6 +22,7 @@ import {
   type WaveSummary,
 } from '../domain/rollout';
 import { awsCall, hasAwsErrorCode } from '../shared/aws-errors';
+import { queryAll } from './dynamodb-query';
 
 /** A refused condition, as thrown by the SDK or wrapped by awsCall. */
 const conditionFailed = (err: unknown): boolean =>
@@ -81,25 +82,17 @@ export class RolloutStore {
 
   /** The rollout's tenants (all, or one wave's), ordered by tenant id. */
   async tenants(rolloutId: string, wave?: number): Promise<RolloutTenant[]> {
-    const out: RolloutTenant[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await awsCall('DynamoDB query rollout tenants', () =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
-            ExpressionAttributeValues: { ':pk': rolloutKey(rolloutId).pk, ':t': 'TENANT#', ...(wave !== undefined ? { ':w': wave } : {}) },
-            ...(wave !== undefined ? { FilterExpression: 'wave = :w' } : {}),
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      out.push(...(page.Items ?? []).map((i) => RolloutTenantSchema.parse(i)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+    return queryAll(
+      this.doc,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
+        ExpressionAttributeValues: { ':pk': rolloutKey(rolloutId).pk, ':t': 'TENANT#', ...(wave !== undefined ? { ':w': wave } : {}) },
+        ...(wave !== undefined ? { FilterExpression: 'wave = :w' } : {}),
+        ConsistentRead: true,
+      },
+      { context: 'DynamoDB query rollout tenants', parse: (i) => RolloutTenantSchema.parse(i) },
+    );
   }
 
   /** The cell's rollouts, newest first (byCell index, ROLLOUTS#<cell> partition). */

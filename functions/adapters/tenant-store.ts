@@ -28,6 +28,7 @@ import {
   type TenantRecord,
 } from '../domain/tenant-record';
 import { TENANTS_TABLE_KEYS } from '../shared/table-schema';
+import { countAll, queryAll } from './dynamodb-query';
 import { awsCall, classifyAwsError, hasAwsErrorCode } from '../shared/aws-errors';
 
 export const tenantKey = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'META' });
@@ -449,43 +450,24 @@ export class TenantStore {
 
   /** Tenants in a status, oldest change first, up to `limit` (follows DynamoDB pagination). */
   async listByStatus(status: TenantStatus, limit = 100): Promise<TenantRecord[]> {
-    const records: TenantRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.queryStatus(status, { Limit: Math.min(limit - records.length, 1000), ExclusiveStartKey: startKey });
-      records.push(...(out.Items ?? []).map((i) => TenantRecordSchema.parse(i)));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && records.length < limit);
-    return records;
+    return queryAll(this.doc, this.byStatus(status), { context: 'DynamoDB query by status', parse: (i) => TenantRecordSchema.parse(i), limit });
   }
 
   /** How many tenants are in a status (a COUNT query of the byStatus index, paginated). */
   async countByStatus(status: TenantStatus): Promise<number> {
-    let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.queryStatus(status, { Select: 'COUNT', ExclusiveStartKey: startKey });
-      count += out.Count ?? 0;
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return count;
+    return countAll(this.doc, this.byStatus(status), 'DynamoDB query by status');
   }
 
-  /** One page of the byStatus index for `status`. */
-  private queryStatus(status: TenantStatus, page: Pick<QueryCommandInput, 'Limit' | 'Select' | 'ExclusiveStartKey'>) {
+  /** The byStatus index query for `status`. */
+  private byStatus(status: TenantStatus): QueryCommandInput {
     const idx = TENANTS_TABLE_KEYS.indexes.byStatus;
-    return awsCall('DynamoDB query by status', () =>
-      this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: idx.indexName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': idx.partitionKey },
-          ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
-          ...page,
-        }),
-      ),
-    );
+    return {
+      TableName: this.tableName,
+      IndexName: idx.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': idx.partitionKey },
+      ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
+    };
   }
 
   async listAudit(tenantId: string, limit = 20): Promise<AuditItem[]> {
