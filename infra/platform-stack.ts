@@ -30,6 +30,7 @@ import { Storage } from './constructs/storage';
 import { TenantsTable } from './constructs/table';
 import { Workflows, stateMachineArn } from './constructs/workflows';
 import { deadLetterQueue } from './constructs/dead-letter-queue';
+import { SIGNUP_INTAKE } from './signup-intake';
 import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
 import { GatewayEvents } from './constructs/gateway-events';
@@ -286,12 +287,12 @@ export class PlatformStack extends Stack {
     ) as Record<HandlerKey, HouseFunction>;
 
     this.functions.Intake.function.addEventSource(
-      new SqsEventSource(this.signupEvents.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 10 }),
+      new SqsEventSource(this.signupEvents.queue, { batchSize: SIGNUP_INTAKE.batchSize, reportBatchItemFailures: true, maxConcurrency: SIGNUP_INTAKE.maxConcurrency }),
     );
 
     Validations.of(this.functions.Intake.function).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
-      reason: 'SQS event sources do not support on-failure destinations; failed signups go to the signup queue\'s redrive DLQ (maxReceiveCount 5), which is alarmed.',
+      reason: `SQS event sources do not support on-failure destinations; failed signups go to the signup queue's redrive DLQ (maxReceiveCount ${SIGNUP_INTAKE.maxReceiveCount}), which is alarmed.`,
     });
 
     const purgeSweep = purgeAccess.schedule(this.functions.Purge.function, c.purgeSweepSchedule, c.prefix);

@@ -13,6 +13,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { stateMachineArn } from './workflows';
+import { SIGNUP_INTAKE } from '../signup-intake';
 
 export const SIGNUP_DETAIL_TYPE = 'TenantSignedUp';
 export const OFFBOARDED_DETAIL_TYPE = 'TenantOffboarded';
@@ -25,7 +26,7 @@ export interface SignupEventsProps {
   readonly signupSource: string;
   /** Timeout of the consuming function; the queue's visibility timeout is six times it. */
   readonly consumerTimeout: Duration;
-  /** Receives before a signup message goes to the intake DLQ. @default 5 */
+  /** Receives before a signup message goes to the intake DLQ. @default SIGNUP_INTAKE.maxReceiveCount (5) */
   readonly maxReceiveCount?: number;
   /**
    * ARN of the DeprovisionTenant state machine that `TenantOffboarded` events start.
@@ -66,7 +67,7 @@ export class SignupEvents extends Construct {
       queueName: `${props.prefix}-signups`,
       ...queueDefaults,
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
-      deadLetterQueue: { queue: this.intakeDeadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: this.intakeDeadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? SIGNUP_INTAKE.maxReceiveCount },
     });
 
     this.rule = new events.Rule(this, 'SignupRule', {

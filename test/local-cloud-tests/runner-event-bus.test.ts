@@ -87,6 +87,50 @@ describe('local event bus', () => {
     expect(bus.deadLetters[0]).toMatchObject({ handlerKey: 'Intake', receiveCount: 3, lastError: 'reported in batchItemFailures' });
   });
 
+  it('consumes a burst as an event source mapping does: batches of at most batchSize, at most maxConcurrency invocations at once, every message once', async () => {
+    let active = 0;
+    let peak = 0;
+    const batches: string[][] = [];
+    bus.subscribe({ detailType: 'TenantSignedUp' }, async (event) => {
+      active += 1;
+      peak = Math.max(peak, active);
+      batches.push((event as SQSEvent).Records.map((r) => (JSON.parse(r.body) as BusEvent).detail as { tenantId: string }).map((d) => d.tenantId));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      active -= 1;
+    }, { batchSize: 10, maxConcurrency: 3 });
+    const ids = Array.from({ length: 95 }, (_, i) => `t${i}`);
+    for (let i = 0; i < ids.length; i += 5) bus.put(ids.slice(i, i + 5).map((id) => signup(id)));
+    expect(bus.pending()).toBeGreaterThanOrEqual(95);
+    await bus.drain();
+    expect(peak).toBe(3);
+    expect(Math.max(...batches.map((b) => b.length))).toBe(10);
+    expect(batches.flat().sort()).toEqual([...ids].sort());
+    expect(bus.pending()).toBe(0);
+  });
+
+  it('requeues only the records a batch reports failed, and all of a batch whose invocation throws', async () => {
+    const seen: string[] = [];
+    let invocations = 0;
+    bus.subscribe({ detailType: 'TenantSignedUp' }, (event) => {
+      invocations += 1;
+      const records = (event as SQSEvent).Records;
+      for (const r of records) seen.push(`${(JSON.parse(r.body) as { detail: { tenantId: string } }).detail.tenantId}#${r.attributes.ApproximateReceiveCount}`);
+      if (invocations === 1) return Promise.resolve({ batchItemFailures: [{ itemIdentifier: records[1]!.messageId }] });
+      if (invocations === 2) return Promise.reject(new Error('boom'));
+      return Promise.resolve({ batchItemFailures: [] });
+    }, { batchSize: 3, maxConcurrency: 1 });
+    bus.put([signup('a'), signup('b'), signup('c'), signup('d'), signup('e')]);
+    await bus.drain();
+    // 1st: a b c, b fails; 2nd: d e b(2), throws; 3rd: d e b again, each received once more.
+    expect(seen).toEqual(['a#1', 'b#1', 'c#1', 'd#1', 'e#1', 'b#2', 'd#2', 'e#2', 'b#3']);
+    expect(bus.deadLetters).toHaveLength(0);
+  });
+
+  it('refuses a batch size or concurrency that an event source mapping could not have', () => {
+    expect(() => bus.subscribe({}, () => Promise.resolve(), { batchSize: 0 })).toThrow('batchSize must be a positive integer, got 0');
+    expect(() => bus.subscribe({}, () => Promise.resolve(), { maxConcurrency: 0 })).toThrow('maxConcurrency must be at least 1, got 0');
+  });
+
   it('captures through a source such as the AWS fake instead of patching the client when attached', async () => {
     await bus.stop();
     const listeners = new Set<(e: PutEventsRequestEntry[]) => void>();

@@ -5,6 +5,13 @@
  * dead-letter list after `maxReceiveCount` receives. `duplicateDelivery` delivers every message
  * twice (same messageId, as an SQS duplicate), to prove the target is idempotent.
  *
+ * An SQS-shaped subscription is consumed as an event source mapping consumes a queue: up to
+ * `batchSize` records per invocation and at most `maxConcurrency` invocations at once (the CDK
+ * stack's values for the signup queue, infra/signup-intake.ts); messages beyond that wait in the
+ * queue, in order, and a failed message goes back to the end of it. An EventBridge-shaped
+ * subscription (a rule invoking a function asynchronously) gets one event per invocation, with no
+ * concurrency bound unless one is given.
+ *
  * Capture, two modes (only one thing may own EventBridgeClient.send):
  * - with the AWS fake (test/local-cloud/fake-aws), which already routes EventBridgeClient through
  *   its pipeline (throttling, faults, trace): `createLocalEventBus({ attachTo: fake })` subscribes to
@@ -50,6 +57,10 @@ export interface SubscribeOptions {
   readonly duplicateDelivery?: boolean;
   /** Receives before the message goes to `deadLetters`. Default 3. */
   readonly maxReceiveCount?: number;
+  /** "sqs" shape only: records per invocation, at most (the event source mapping's BatchSize). Default 1. */
+  readonly batchSize?: number;
+  /** Invocations running at once, at most (the event source mapping's ScalingConfig.MaximumConcurrency). Default unbounded. */
+  readonly maxConcurrency?: number;
 }
 
 export interface DeadLetter {
@@ -105,6 +116,18 @@ interface Subscription {
   readonly pattern: EventPattern;
   readonly target: LocalHandler;
   readonly options: Required<SubscribeOptions>;
+  /** Messages waiting for a free invocation slot, in order. */
+  readonly queue: Message[];
+  /** Invocations running now. */
+  active: number;
+  /** A poll is scheduled (asynchronous as in AWS: never inside the PutEvents call). */
+  pumping: boolean;
+}
+
+interface Message {
+  readonly event: BusEvent;
+  readonly messageId: string;
+  readonly receiveCount: number;
 }
 
 export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEventBus {
@@ -114,20 +137,15 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
   const running = new Set<Promise<void>>();
   let stopped = false;
 
-  const deliver = async (sub: Subscription, event: BusEvent, messageId: string, receiveCount: number): Promise<void> => {
-    // Asynchronous as in AWS: never inside the PutEvents call.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (stopped) return;
-    const invocationId = randomUUID();
-    const ctx: InvocationContext = { invocationId, handler: sub.options.handlerKey };
-    const body = JSON.stringify(event);
-    const record: SQSRecord = {
-      messageId,
-      receiptHandle: `${messageId}#${receiveCount}`,
+  const sqsRecord = (sub: Subscription, m: Message): SQSRecord => {
+    const body = JSON.stringify(m.event);
+    return {
+      messageId: m.messageId,
+      receiptHandle: `${m.messageId}#${m.receiveCount}`,
       body,
       attributes: {
-        ApproximateReceiveCount: String(receiveCount),
-        SentTimestamp: String(Date.parse(event.time)),
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: String(Date.parse(m.event.time)),
         SenderId: 'AIDAEVENTBRIDGE',
         ApproximateFirstReceiveTimestamp: String(Date.now()),
       },
@@ -137,27 +155,69 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
       eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:octw-${sub.options.handlerKey.toLowerCase()}`,
       awsRegion: LOCAL_REGION,
     };
-    const payload: SQSEvent | BusEvent = sub.options.shape === 'sqs' ? { Records: [record] } : event;
-    let failure: string | undefined;
+  };
+
+  /** One invocation of the target with `batch`; what failed goes back to the queue or to the dead letters. */
+  const deliver = async (sub: Subscription, batch: readonly Message[]): Promise<void> => {
+    if (stopped) return;
+    const invocationId = randomUUID();
+    const ctx: InvocationContext = { invocationId, handler: sub.options.handlerKey };
+    const payload: SQSEvent | BusEvent = sub.options.shape === 'sqs' ? { Records: batch.map((m) => sqsRecord(sub, m)) } : batch[0]!.event;
+    let failed: ReadonlySet<string> = new Set();
+    let failure = '';
     try {
       const result = await runInvocation(ctx, () => sub.target(JSON.parse(JSON.stringify(payload)), lambdaContextFor(sub.options.handlerKey, invocationId)));
       const partial = z.object({ batchItemFailures: z.array(z.object({ itemIdentifier: z.string() })) }).safeParse(result);
-      if (partial.success && partial.data.batchItemFailures.some((f) => f.itemIdentifier === messageId)) failure = 'reported in batchItemFailures';
+      if (partial.success) {
+        failed = new Set(partial.data.batchItemFailures.map((f) => f.itemIdentifier));
+        failure = 'reported in batchItemFailures';
+      }
     } catch (err) {
+      failed = new Set(batch.map((m) => m.messageId));
       failure = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     }
-    if (ctx.crashed !== undefined) failure = `Lambda.Unknown (crashed after ${ctx.crashed.service}.${ctx.crashed.operation})`;
-    if (failure === undefined) return;
-    if (receiveCount >= sub.options.maxReceiveCount) {
-      deadLetters.push({ event, handlerKey: sub.options.handlerKey, receiveCount, lastError: failure });
-      return;
+    if (ctx.crashed !== undefined) {
+      failed = new Set(batch.map((m) => m.messageId));
+      failure = `Lambda.Unknown (crashed after ${ctx.crashed.service}.${ctx.crashed.operation})`;
     }
-    schedule(sub, event, messageId, receiveCount + 1);
+    for (const m of batch) {
+      if (!failed.has(m.messageId)) continue;
+      if (m.receiveCount >= sub.options.maxReceiveCount) {
+        deadLetters.push({ event: m.event, handlerKey: sub.options.handlerKey, receiveCount: m.receiveCount, lastError: failure });
+      } else {
+        enqueue(sub, { ...m, receiveCount: m.receiveCount + 1 });
+      }
+    }
   };
 
-  const schedule = (sub: Subscription, event: BusEvent, messageId: string, receiveCount: number): void => {
-    const p = deliver(sub, event, messageId, receiveCount).finally(() => running.delete(p));
-    running.add(p);
+  /**
+   * On the next turn (as a poller would find them: every message put in one PutEvents call is there),
+   * starts invocations while the subscription has queued messages and a free slot.
+   */
+  const pump = (sub: Subscription): void => {
+    if (sub.pumping) return;
+    sub.pumping = true;
+    const poll = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        sub.pumping = false;
+        while (sub.queue.length > 0 && sub.active < sub.options.maxConcurrency) {
+          const batch = sub.queue.splice(0, sub.options.shape === 'sqs' ? sub.options.batchSize : 1);
+          sub.active += 1;
+          const invocation = deliver(sub, batch).finally(() => {
+            sub.active -= 1;
+            running.delete(invocation);
+            pump(sub);
+          });
+          running.add(invocation);
+        }
+      })
+      .finally(() => running.delete(poll));
+    running.add(poll);
+  };
+
+  const enqueue = (sub: Subscription, m: Message): void => {
+    sub.queue.push(m);
+    pump(sub);
   };
 
   const put = (entries: readonly PutEventsRequestEntry[]): PutEventsResultEntry[] =>
@@ -184,9 +244,9 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
         for (const sub of subscriptions) {
           const p = sub.pattern;
           if (!matches(event.source, p.source) || !matches(event['detail-type'], p.detailType) || !matches(event.eventBusName, p.eventBusName)) continue;
-          const messageId = randomUUID();
-          schedule(sub, event, messageId, 1);
-          if (sub.options.duplicateDelivery) schedule(sub, event, messageId, 1);
+          const message: Message = { event, messageId: randomUUID(), receiveCount: 1 };
+          enqueue(sub, message);
+          if (sub.options.duplicateDelivery) enqueue(sub, message);
         }
       }
       return { EventId: event.id };
@@ -224,6 +284,7 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
     };
   }
 
+  const queued = (): number => [...subscriptions].reduce((n, sub) => n + sub.queue.length, 0);
   const drain = async (): Promise<void> => {
     while (running.size > 0) await Promise.all([...running]);
   };
@@ -240,13 +301,20 @@ export function createLocalEventBus(options: LocalEventBusOptions = {}): LocalEv
           shape: opts.shape ?? 'sqs',
           duplicateDelivery: opts.duplicateDelivery ?? false,
           maxReceiveCount: opts.maxReceiveCount ?? 3,
+          batchSize: opts.batchSize ?? 1,
+          maxConcurrency: opts.maxConcurrency ?? Number.POSITIVE_INFINITY,
         },
+        queue: [],
+        active: 0,
+        pumping: false,
       };
+      if (!Number.isInteger(sub.options.batchSize) || sub.options.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${sub.options.batchSize}`);
+      if (!(sub.options.maxConcurrency >= 1)) throw new Error(`maxConcurrency must be at least 1, got ${sub.options.maxConcurrency}`);
       subscriptions.add(sub);
       return () => subscriptions.delete(sub);
     },
     put: (entries) => put(entries).map((r) => r.EventId ?? ''),
-    pending: () => running.size,
+    pending: () => running.size + queued(),
     drain,
     stop: async () => {
       stopped = true;

@@ -26,6 +26,7 @@ import * as z from 'zod';
 
 const IngressEnabledSchema = z.looseObject({ enabled: z.boolean() });
 import { FakeAlb } from './ingress/fake-alb';
+import { SIGNUP_INTAKE } from '../../infra/signup-intake';
 
 export const SIGNUP_SOURCE = 'octw.signup';
 export const SIGNUP_DETAIL_TYPE = 'TenantSignedUp';
@@ -254,6 +255,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     handlerKey: 'Intake',
     shape: 'sqs',
     duplicateDelivery: options.duplicateDelivery ?? false,
+    // As the stack's event source mapping and redrive policy (infra/signup-intake.ts).
+    batchSize: SIGNUP_INTAKE.batchSize,
+    maxConcurrency: SIGNUP_INTAKE.maxConcurrency,
+    maxReceiveCount: SIGNUP_INTAKE.maxReceiveCount,
   });
 
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }), { marshallOptions: { removeUndefinedValues: true } });
