@@ -146,6 +146,10 @@ export interface BurstResult {
   readonly failedCauses: Record<string, number>;
   /** The AWS SDK's "socket usage at capacity" warnings printed during the run (issue 14.3: none). */
   readonly socketPoolWarnings: number;
+  /** Lambda tasks the workflows invoked (Intake not included). */
+  readonly lambdaInvocations: number;
+  /** DynamoDB Local's load during the burst (real time). */
+  readonly dynamoDb: { readonly calls: number; readonly meanRealMs: number; readonly timeouts: number };
 }
 
 /** Counts (and still prints) the SDK's socket-pool warnings while `run` runs. */
@@ -191,6 +195,7 @@ export async function runBurst(scale: number, n: number, prefix: string): Promis
       .filter((r) => r.tags['octw:tenant'] !== undefined && !activeIds.has(r.tags['octw:tenant']))
       .filter((r) => r.state !== 'PendingDeletion' && r.state !== 'DRAINING' && r.state !== 'INACTIVE')
       .map((r) => `${r.tags['octw:tenant']} ${r.type} ${r.id}${r.state ? ` (${r.state})` : ''}`);
+    const ddbCalls = recorder.calls.filter((c) => c.service === 'DynamoDB');
     const untagged = cloud.fake.allResources().filter((r) => r.tags['octw:tenant'] === undefined && !/octw-local-(efs|endpoints)/.test(`${r.id} ${r.arn ?? ''}`));
     const failedCauses = countBy(
       records.filter((r) => r?.status === 'FAILED'),
@@ -215,6 +220,12 @@ export async function runBurst(scale: number, n: number, prefix: string): Promis
       stateTransitionsTotal: executions.reduce((s, e) => s + e.counters.stateTransitions, 0),
       failedCauses,
       socketPoolWarnings,
+      lambdaInvocations: executions.reduce((sum, e) => sum + e.counters.taskInvocations, 0),
+      dynamoDb: {
+        calls: ddbCalls.length,
+        meanRealMs: ddbCalls.length === 0 ? 0 : ddbCalls.reduce((sum, c) => sum + (c.end - c.start), 0) / ddbCalls.length,
+        timeouts: ddbCalls.filter((c) => !c.ok && c.errorName === 'TimeoutError').length,
+      },
     };
   } finally {
     await bench.stop();
