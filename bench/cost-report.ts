@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_OVERHEAD, monthlyOverhead, runLifecycleCosts, type OperationCost, type OverheadLine, type SecretsLayout } from './cost';
+import { DEFAULT_OVERHEAD, monthlyOverhead, runLifecycleCosts, SECRETS_LAYOUTS, type OperationCost, type OverheadLine, type SecretsLayout } from './cost';
 import { PRICES } from './prices';
 
 export interface CostSection {
@@ -28,7 +28,7 @@ export async function runCostSection(scale: number, writeTo?: string): Promise<C
   const ops = (op: string) => operations.find((o) => o.operation === op)?.dollars.total ?? 0;
   const monthlyOps = ops('Suspend') + ops('Resume');
   const overhead = Object.fromEntries(
-    (['secret-per-value', 'one-json-secret', 'ssm-securestring'] as const).map((l) => [l, monthlyOverhead(DEFAULT_OVERHEAD, l, monthlyOps)]),
+    SECRETS_LAYOUTS.map((l) => [l, monthlyOverhead(DEFAULT_OVERHEAD, l, monthlyOps)]),
   ) as Record<SecretsLayout, OverheadLine[]>;
   return { operations, ...(baseline ? { baseline } : {}), overhead, layout: CURRENT_LAYOUT };
 }
@@ -56,6 +56,11 @@ export function formatCosts(c: CostSection): string[] {
   out.push(`     ${'total'.padEnd(34)} ${usd(sum(current)).padStart(10)}`);
   out.push(`   ${sum(current) <= TARGET_PER_TENANT_MONTH ? 'MET   ' : 'MISSED'} ≤ $${TARGET_PER_TENANT_MONTH} per tenant-month: ${usd(sum(current))} with ${c.layout}`);
   out.push('   The same total with each way of storing the tenant\'s secret values (2 platform values + 2 credentials):');
-  for (const [layout, lines] of Object.entries(c.overhead)) out.push(`     ${layout.padEnd(18)} ${usd(sum(lines))}  (${lines[0]!.item}: ${usd(lines[0]!.perTenant)}, ${lines[0]!.basis})`);
+  for (const [layout, lines] of Object.entries(c.overhead)) out.push(`     ${layout.padEnd(25)} ${usd(sum(lines))}  (${lines[0]!.item}: ${usd(lines[0]!.perTenant)}, ${lines[0]!.basis})`);
+  const metric = current.find((l) => l.item.startsWith('CloudWatch metric'))?.perTenant ?? 0;
+  const checks = current.find((l) => l.item.startsWith('Budget checks'))?.perTenant ?? 0;
+  const chosen = c.overhead['ssm-securestring-advanced'];
+  out.push(`   Chosen for the secret values (not built yet): ssm-securestring-advanced, the only layout that stays within $${TARGET_PER_TENANT_MONTH} at thousands of tenants per account`);
+  out.push(`   once the per-tenant usage metric (${usd(metric)}) and its GetMetricData checks (${usd(checks)}) give way to the usage figure in the tenant record: ${usd(sum(chosen) - metric - checks)}.`);
   return out;
 }

@@ -123,7 +123,13 @@ export const DEFAULT_OVERHEAD: OverheadAssumptions = {
   checksPerMonth: HOURS_PER_MONTH,
 };
 
-export type SecretsLayout = 'secret-per-value' | 'one-json-secret' | 'ssm-securestring';
+/**
+ * Ways of storing a tenant's secret values. SSM's standard tier is free but holds 10,000 parameters
+ * per account and Region, shared by every cell there; the advanced tier holds 100,000 at $0.05 a
+ * parameter-month. ECS injects either (task definition `secrets[].valueFrom` = the parameter ARN).
+ */
+export type SecretsLayout = 'secret-per-value' | 'one-json-secret' | 'ssm-securestring' | 'ssm-securestring-advanced';
+export const SECRETS_LAYOUTS: readonly SecretsLayout[] = ['secret-per-value', 'one-json-secret', 'ssm-securestring', 'ssm-securestring-advanced'];
 
 export interface OverheadLine {
   readonly item: string;
@@ -140,11 +146,17 @@ export function monthlyOverhead(a: OverheadAssumptions, secrets: SecretsLayout, 
       ? { item: 'Secrets Manager', perTenant: values * PRICES.secretMonth, basis: `${values} secrets × $${PRICES.secretMonth}` }
       : secrets === 'one-json-secret'
         ? { item: 'Secrets Manager', perTenant: PRICES.secretMonth, basis: `1 JSON secret (${values} keys, injected by key) × $${PRICES.secretMonth}` }
-        : {
-            item: 'SSM SecureString',
-            perTenant: values * PRICES.ssmStandardParameterMonth + values * 2 * PRICES.kmsRequest * 30,
-            basis: `${values} standard parameters (free) + KMS decrypts at ~30 task starts (10,000 standard parameters per account and Region: ${Math.floor(10_000 / values)} tenants)`,
-          };
+        : secrets === 'ssm-securestring'
+          ? {
+              item: 'SSM SecureString',
+              perTenant: values * PRICES.ssmStandardParameterMonth + values * 2 * PRICES.kmsRequest * 30,
+              basis: `${values} standard parameters (free) + KMS decrypts at ~30 task starts (10,000 standard parameters per account and Region: ${Math.floor(10_000 / values)} tenants in all cells)`,
+            }
+          : {
+              item: 'SSM SecureString',
+              perTenant: values * PRICES.ssmAdvancedParameterMonth + values * 2 * PRICES.kmsRequest * 30,
+              basis: `${values} advanced parameters × $${PRICES.ssmAdvancedParameterMonth} + KMS decrypts (100,000 per account and Region: ${Math.floor(100_000 / values)} tenants)`,
+            };
   const endpoints = a.interfaceEndpoints * a.azs * PRICES.interfaceEndpointAzHour * HOURS_PER_MONTH;
   const nat = a.natGateways * PRICES.natGatewayHour * HOURS_PER_MONTH;
   const proxy = a.egressProxyTasks * (a.egressProxyVcpu * PRICES.fargateVcpuHourX86 + a.egressProxyGb * PRICES.fargateGbHourX86) * HOURS_PER_MONTH + (PRICES.nlbHour + PRICES.nlbNlcuHour) * HOURS_PER_MONTH;
