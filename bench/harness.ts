@@ -13,7 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalCloud, type LocalCloud } from '../test/local-cloud/local-cloud';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../test/local-cloud/dynamodb-local';
 import { currentInvocation } from '../test/local-cloud/invocation-context';
-import type { ServiceName } from '../test/local-cloud/fake-aws';
+import type { FakeAwsOptions, ServiceName } from '../test/local-cloud/fake-aws';
 import type { ProgressEvent } from '../test/local-cloud/step-functions';
 import {
   callLatencyMs,
@@ -108,6 +108,8 @@ export interface BenchCloudOptions {
   readonly scale: number;
   readonly latencies?: Partial<ModelLatencies>;
   readonly throttling?: boolean;
+  /** Account limits of the fake other than AWS's defaults (e.g. a quota an operator raised for a large burst). */
+  readonly limits?: FakeAwsOptions['limits'];
 }
 
 export interface BenchCloud {
@@ -143,6 +145,7 @@ export async function startBenchCloud(options: BenchCloudOptions): Promise<Bench
       timeScale: scale,
       latencies: { ...latencies, perCallMs: 0 },
       throttling: { enabled: options.throttling ?? true },
+      ...(options.limits ? { limits: options.limits } : {}),
     },
     env: {
       // Production defaults (infra/config.ts); the handler's sleeps are scaled, see scaleHandlerSleeps.

@@ -167,8 +167,19 @@ async function countingSocketWarnings<T>(run: () => Promise<T>): Promise<{ resul
   }
 }
 
+/** AWS's default quota of Bedrock application inference profiles per account and Region. */
+const DEFAULT_PROFILE_QUOTA = 1000;
+/** Profiles one bench tenant can hold at most (one per model of its plan; the bench's plans have fewer). */
+const PROFILES_PER_TENANT_AT_MOST = 3;
+
+/**
+ * The account quota of application inference profiles for a burst of `n`: AWS's default, or, for a
+ * burst that could not fit in it, what an operator hosting that many platform-paid tenants raises it to.
+ */
+export const burstProfileQuota = (n: number): number => Math.max(DEFAULT_PROFILE_QUOTA, n * PROFILES_PER_TENANT_AT_MOST);
+
 export async function runBurst(scale: number, n: number, prefix: string): Promise<BurstResult> {
-  const bench = await startBenchCloud({ scale });
+  const bench = await startBenchCloud({ scale, limits: { applicationInferenceProfiles: burstProfileQuota(n) } });
   try {
     const { cloud, recorder } = bench;
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
