@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- --json] [--scale 0.25] [--burst 500] [--fargate 30,45,90] [--skip-burst] [--skip-bundles] [--skip-egress] [--egress-tenants 1000] [--skip-cost] [--cost-out file.json]`
+ * (`npx tsx bench/bundles.ts` runs section 3, the Lambda bundles, alone.)
  * Prints the provisioning benchmark of issue 4 in MODEL seconds (AWS time): see bench/model.ts,
  * then the egress proxy load test of issue 10 (real Squid on loopback, real time): see bench/egress.ts.
  *
@@ -12,7 +13,7 @@
  * burst section prints DynamoDB Local's load so a run that measured it can be told apart.
  */
 import { THROTTLE_GROUPS } from '../test/local-cloud/fake-aws';
-import { measureBundles, type BundleResult } from './bundles';
+import { BUNDLE_TARGET, formatBundles, measureBundles, type BundleResult, type FloorResult } from './bundles';
 import { formatCosts, runCostSection, type CostSection } from './cost-report';
 import { formatEgressBench, runEgressBench, type EgressBenchResult } from './egress';
 import { stopDynamo } from './harness';
@@ -20,7 +21,7 @@ import { GATEWAY_POLL_INTERVAL_MODEL_MS, GATEWAY_WAIT_MODEL_SECONDS, DEFAULT_LAT
 import { bucketFloors, burstProfileQuota, runBurst, runSingle, type BurstResult, type SingleResult } from './scenarios';
 import { runRolloutBench } from './rollout';
 
-const TARGET = { ratio: 1.1, transitions: 30, burstRatio: 1.25, bundleBytes: 300 * 1024 };
+const TARGET = { ratio: 1.1, transitions: 30, burstRatio: 1.25, bundleBytes: BUNDLE_TARGET.bytes, bundleLoadMs: BUNDLE_TARGET.loadMs };
 /** Share of the burst floor that DynamoDB Local's time on each tenant's path may take before the bench warns that the run measured it. */
 const DYNAMODB_SHARE_WARNING = 0.1;
 
@@ -119,13 +120,10 @@ async function main(): Promise<void> {
 
   // 3. Bundles.
   let bundles: BundleResult[] = [];
+  let bundleFloors: FloorResult[] = [];
   if (!process.argv.includes('--skip-bundles')) {
-    bundles = await measureBundles(5);
-    say('3. Lambda bundles (esbuild as the house construct: ESM, node22, minified, everything bundled; size without the source map);');
-    say('   cold module load = import() of the bundle in a fresh Node 22 process with the handler environment set, median of 5 after one warm-up');
-    for (const b of bundles) {
-      say(`   ${verdict(b.bytes <= TARGET.bundleBytes, `${b.handler.padEnd(10)} ${(b.bytes / 1024).toFixed(0).padStart(5)} KB (target ≤ 300 KB), load ${b.medianLoadMs.toFixed(0)} ms; largest: ${b.topPackages.slice(0, 4).map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`).join(', ')}`)}`);
-    }
+    ({ floors: bundleFloors, functions: bundles } = await measureBundles(5));
+    for (const l of formatBundles(bundleFloors, bundles, { bytes: TARGET.bundleBytes, loadMs: TARGET.bundleLoadMs }, verdict)) say(l);
     say();
   }
   // 4. Egress proxy (issue 10).
@@ -151,7 +149,7 @@ async function main(): Promise<void> {
   void THROTTLE_GROUPS;
   if (json) {
     const strip = (s: SingleResult) => ({ ...s, calls: undefined });
-    process.stdout.write(`${JSON.stringify({ scale, targets: TARGET, singles: singles.map(strip), burst, bundles, egress, cost, report: out }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ scale, targets: TARGET, singles: singles.map(strip), burst, bundles, bundleFloors, egress, cost, report: out }, null, 2)}\n`);
   }
 }
 

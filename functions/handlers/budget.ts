@@ -22,6 +22,7 @@ import { TransientAwsError } from '../domain/errors';
 import { checkTokenBudgets } from '../usecases/model-budget';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { logger, metrics } from '../shared/powertools';
@@ -34,7 +35,7 @@ const Input = z.object({
   limit: z._default(z.number().check(z.int()).check(z.gte(1)).check(z.lte(10_000)), BUDGET_DEFAULT_LIMIT),
 });
 
-const env = loadEnv(['PLANS_JSON', 'SUSPEND_STATE_MACHINE_ARN', 'CELL_ID', 'TABLE_NAME']);
+const env = loadEnv([vars.PLANS_JSON, vars.SUSPEND_STATE_MACHINE_ARN, vars.CELL_ID, vars.TABLE_NAME]);
 const { store, events } = lifecycleDepsFromEnv();
 const suspend = new StateMachineStarter(new SFNClient(CLIENT_CONFIG), env.SUSPEND_STATE_MACHINE_ARN);
 const usage = new CloudWatchTokenUsage(new CloudWatchClient(CLIENT_CONFIG));

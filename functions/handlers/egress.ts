@@ -12,12 +12,13 @@ import { EgressPolicyStore } from '../adapters/egress-policy-store';
 import { ProxyCredentialSecrets } from '../adapters/proxy-credentials';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 import { applyEgressPolicy, ensureEgress, removeEgress, type EgressDeps } from '../usecases/egress';
 
-const env = loadEnv(['EGRESS_PROXY_JSON']);
+const env = loadEnv([vars.EGRESS_PROXY_JSON]);
 const { store, cell } = lifecycleDepsFromEnv();
 const proxy = env.EGRESS_PROXY_JSON;
 const deps: EgressDeps | undefined = proxy.enabled

@@ -11,12 +11,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GatewayWaits } from '../adapters/gateway-waits';
 import { TaskTokens } from '../adapters/task-tokens';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { logger } from '../shared/powertools';
 import { EcsEventSchema, onEcsEvent } from '../usecases/gateway-wait';
 
-const env = loadEnv(['TABLE_NAME', 'CELL_ID', 'CLUSTER_NAME']);
+const env = loadEnv([vars.TABLE_NAME, vars.CELL_ID, vars.CLUSTER_NAME]);
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } });
 const deps = {
   waits: new GatewayWaits(doc, env.TABLE_NAME),

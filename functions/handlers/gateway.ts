@@ -18,6 +18,7 @@ import { TenantStatusSchema } from '../domain/tenant';
 import type { TenantRecord } from '../domain/tenant-record';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { armWait } from '../usecases/gateway-wait';
@@ -26,16 +27,16 @@ import { restageSuspended } from '../usecases/restage';
 import { planOf as planOfRecord, renderTenantTaskDefinition, type TenantRenderSettings } from '../usecases/tenant-render';
 
 const env = loadEnv([
-  'TABLE_NAME',
-  'PLANS_JSON',
-  'CLUSTER_NAME',
-  'SUBNET_IDS',
-  'FILE_SYSTEM_ID',
-  'EXECUTION_ROLE_ARN',
-  'GATEWAY_WAIT_SECONDS',
-  'GATEWAY_POLL_INTERVAL_MS',
-  'IAM_PROPAGATION_GRACE_MS',
-  'INGRESS_SETTINGS_JSON',
+  vars.TABLE_NAME,
+  vars.PLANS_JSON,
+  vars.CLUSTER_NAME,
+  vars.SUBNET_IDS,
+  vars.FILE_SYSTEM_ID,
+  vars.EXECUTION_ROLE_ARN,
+  vars.GATEWAY_WAIT_SECONDS,
+  vars.GATEWAY_POLL_INTERVAL_MS,
+  vars.IAM_PROPAGATION_GRACE_MS,
+  vars.INGRESS_SETTINGS_JSON,
 ]);
 /** Issue 12: with ingress, the gateway trusts the ingress subnets and accepts exactly the tenant's origin. */
 const ingress = env.INGRESS_SETTINGS_JSON.enabled

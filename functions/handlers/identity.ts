@@ -13,11 +13,12 @@ import { arnParts, TaskRoles } from '../adapters/task-roles';
 import { TenantStateConflictError, ValidationError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
-const env = loadEnv(['PLANS_JSON', 'PERMISSIONS_BOUNDARY_ARN', 'FILE_SYSTEM_ARN', 'CLUSTER_NAME']);
+const env = loadEnv([vars.PLANS_JSON, vars.PERMISSIONS_BOUNDARY_ARN, vars.FILE_SYSTEM_ARN, vars.CLUSTER_NAME]);
 const { store, cell } = lifecycleDepsFromEnv();
 const roles = new TaskRoles(new IAMClient(CLIENT_CONFIG), {
   cell,

@@ -15,12 +15,13 @@ import { names } from '../domain/naming';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { awsCall } from '../shared/aws-errors';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 import type { IngressPlacementStore } from '../usecases/ingress';
 import { makeIngressHandler, makeIngressOffHandler } from '../usecases/ingress';
 
-const env = loadEnv(['INGRESS_SETTINGS_JSON']);
+const env = loadEnv([vars.INGRESS_SETTINGS_JSON]);
 /**
  * Local cloud only: the origin (e.g. `http://127.0.0.1:PORT`) that stands in for the load balancer
  * in the handshake; in AWS it is unset and the handshake goes to `https://<tenant host>`.

@@ -9,6 +9,7 @@ import { StateMachineStarter } from '../adapters/step-functions';
 import { ValidationError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { EventBridgeSchema, SqsSchema } from '../shared/event-envelopes';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
@@ -18,10 +19,10 @@ import { rejectSignup } from '../usecases/lifecycle';
 import { intakeSignup, type IntakeDeps } from '../usecases/intake';
 import { signupContextOf } from '../usecases/signup';
 
-const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'PROVISION_STATE_MACHINE_ARN', 'INGRESS_SETTINGS_JSON']);
+const env = loadEnv([vars.PLANS_JSON, vars.VPC_CIDR, vars.DEFAULT_EGRESS_ALLOWLIST_JSON, vars.EGRESS_SETTINGS_JSON, vars.PROVISION_STATE_MACHINE_ARN, vars.INGRESS_SETTINGS_JSON]);
 const deps: IntakeDeps = {
   ...lifecycleDepsFromEnv(),
-  signup: signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID, env.INGRESS_SETTINGS_JSON.enabled),
+  signup: signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv([vars.CELL_ID]).CELL_ID, env.INGRESS_SETTINGS_JSON.enabled),
   provision: new StateMachineStarter(new SFNClient(CLIENT_CONFIG), env.PROVISION_STATE_MACHINE_ARN),
 };
 

@@ -14,6 +14,7 @@ import * as z from '../shared/zod';
 import { TRANSITIONS, TRANSITION_NAMES, type TransitionName } from '../domain/lifecycle';
 import { TENANT_STATUSES, type TenantStatus } from '../domain/tenant';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { describeCaught, makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
@@ -26,14 +27,14 @@ import { applyTransition, registerForProvisioning } from '../usecases/lifecycle'
 import { claimForOperation, claimForUpdate, CLAIMS, type ClaimOperation } from '../usecases/operations';
 import { signupContextOf } from '../usecases/signup';
 
-const env = loadEnv(['PLANS_JSON', 'VPC_CIDR', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_SETTINGS_JSON', 'UID_BASE', 'DATA_RETENTION_DAYS', 'INGRESS_SETTINGS_JSON']);
-const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv(['CELL_ID']).CELL_ID, env.INGRESS_SETTINGS_JSON.enabled);
+const env = loadEnv([vars.PLANS_JSON, vars.VPC_CIDR, vars.DEFAULT_EGRESS_ALLOWLIST_JSON, vars.EGRESS_SETTINGS_JSON, vars.UID_BASE, vars.DATA_RETENTION_DAYS, vars.INGRESS_SETTINGS_JSON]);
+const signupContext = signupContextOf(env.PLANS_JSON, env.VPC_CIDR, env.DEFAULT_EGRESS_ALLOWLIST_JSON, env.EGRESS_SETTINGS_JSON, loadEnv([vars.CELL_ID]).CELL_ID, env.INGRESS_SETTINGS_JSON.enabled);
 const deps = lifecycleDepsFromEnv();
 /** Verifies channel credential references (DescribeSecret: metadata and tags only, never a value). */
 const credentials = new TenantCredentials(new SecretsManagerClient(CLIENT_CONFIG));
 
 /** The quota guard (issue 13.5): off unless cdk.json `quotaGuard.enabled`. */
-const quotaEnv = loadEnv(['QUOTA_GUARD_JSON', 'SUBNET_IDS', 'FILE_SYSTEM_ID', 'INGRESS_SETTINGS_JSON', 'EGRESS_SETTINGS_JSON', 'DEFAULT_EGRESS_ALLOWLIST_JSON']);
+const quotaEnv = loadEnv([vars.QUOTA_GUARD_JSON, vars.SUBNET_IDS, vars.FILE_SYSTEM_ID, vars.INGRESS_SETTINGS_JSON, vars.EGRESS_SETTINGS_JSON, vars.DEFAULT_EGRESS_ALLOWLIST_JSON]);
 const quotaSettings = quotaEnv.QUOTA_GUARD_JSON;
 const quotaReadings = quotaSettings.enabled
   ? new AwsQuotaReadings(

@@ -6,11 +6,12 @@ import * as z from '../shared/zod';
 import { SecurityGroups } from '../adapters/security-groups';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
-const env = loadEnv(['VPC_ID', 'EFS_SECURITY_GROUP_ID', 'ENDPOINTS_SECURITY_GROUP_ID', 'DEFAULT_EGRESS_ALLOWLIST_JSON', 'EGRESS_PROXY_JSON', 'INGRESS_SETTINGS_JSON']);
+const env = loadEnv([vars.VPC_ID, vars.EFS_SECURITY_GROUP_ID, vars.ENDPOINTS_SECURITY_GROUP_ID, vars.DEFAULT_EGRESS_ALLOWLIST_JSON, vars.EGRESS_PROXY_JSON, vars.INGRESS_SETTINGS_JSON]);
 const proxy = env.EGRESS_PROXY_JSON;
 const { store, cell } = lifecycleDepsFromEnv();
 const groups = new SecurityGroups(new EC2Client(CLIENT_CONFIG), {

@@ -24,11 +24,12 @@ import type { TenantRecord } from '../domain/tenant-record';
 import type { WorkflowStarter } from '../usecases/intake';
 import { tenantStoreFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { logger } from '../shared/powertools';
 
-const env = loadEnv(['TENANTS_MOUNT_PATH', 'PURGE_STATE_MACHINE_ARN']);
+const env = loadEnv([vars.TENANTS_MOUNT_PATH, vars.PURGE_STATE_MACHINE_ARN]);
 const store = tenantStoreFromEnv();
 const purgeWorkflow = new StateMachineStarter(new SFNClient(CLIENT_CONFIG), env.PURGE_STATE_MACHINE_ARN);
 

@@ -38,6 +38,7 @@ import type { TenantRecord } from '../domain/tenant-record';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv, regionFromEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { logger, metrics } from '../shared/powertools';
 import { accessPointUids, LiveStateReader } from '../usecases/live-state';
@@ -45,22 +46,22 @@ import { sweepOrphans } from '../usecases/orphan-sweep';
 import { reconcileTenant, type ReconcileDeps, type TenantReport } from '../usecases/reconcile';
 
 const env = loadEnv([
-  'TABLE_NAME',
-  'PLANS_JSON',
-  'VPC_ID',
-  'SUBNET_IDS',
-  'EFS_SECURITY_GROUP_ID',
-  'ENDPOINTS_SECURITY_GROUP_ID',
-  'DEFAULT_EGRESS_ALLOWLIST_JSON',
-  'EGRESS_PROXY_JSON',
-  'INGRESS_SETTINGS_JSON',
-  'FILE_SYSTEM_ID',
-  'FILE_SYSTEM_ARN',
-  'PERMISSIONS_BOUNDARY_ARN',
-  'CLUSTER_NAME',
-  'EXECUTION_ROLE_ARN',
-  'SECRET_RECOVERY_DAYS',
-  'RECONCILE_SETTINGS_JSON',
+  vars.TABLE_NAME,
+  vars.PLANS_JSON,
+  vars.VPC_ID,
+  vars.SUBNET_IDS,
+  vars.EFS_SECURITY_GROUP_ID,
+  vars.ENDPOINTS_SECURITY_GROUP_ID,
+  vars.DEFAULT_EGRESS_ALLOWLIST_JSON,
+  vars.EGRESS_PROXY_JSON,
+  vars.INGRESS_SETTINGS_JSON,
+  vars.FILE_SYSTEM_ID,
+  vars.FILE_SYSTEM_ARN,
+  vars.PERMISSIONS_BOUNDARY_ARN,
+  vars.CLUSTER_NAME,
+  vars.EXECUTION_ROLE_ARN,
+  vars.SECRET_RECOVERY_DAYS,
+  vars.RECONCILE_SETTINGS_JSON,
 ]);
 const settings = env.RECONCILE_SETTINGS_JSON;
 const region = regionFromEnv();

@@ -35,12 +35,13 @@ import { TenantIdSchema } from '../domain/tenant';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { tenantStoreFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { awsCall } from '../shared/aws-errors';
 import { logger } from '../shared/powertools';
 import { cleanRestoreDirectory, exportFiles, locateRestored, stageVerifyAndSwap } from '../usecases/tenant-data';
 
-const env = loadEnv(['TABLE_NAME', 'FILE_SYSTEM_ID', 'FILE_SYSTEM_ARN', 'SUSPEND_STATE_MACHINE_ARN', 'BACKUP_JSON']);
+const env = loadEnv([vars.TABLE_NAME, vars.FILE_SYSTEM_ID, vars.FILE_SYSTEM_ARN, vars.SUSPEND_STATE_MACHINE_ARN, vars.BACKUP_JSON]);
 const settings = env.BACKUP_JSON;
 const store = tenantStoreFromEnv();
 const sfn = new SFNClient(CLIENT_CONFIG);

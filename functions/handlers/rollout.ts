@@ -24,12 +24,13 @@ import { tenantStoreFromEnv } from '../shared/deps';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { metrics } from '../shared/powertools';
 import { admitTenant, beginRollout, evaluateWave, finishRollout, markRolledBack, nextWave, recordOutcome, type RolloutDeps, type RolloutSummary } from '../usecases/rollout';
 import { checkRolloutQuotas, type RolloutQuotaDeps } from '../usecases/rollout-quotas';
 
-const env = loadEnv(['TABLE_NAME', 'CELL_ID', 'PLANS_JSON', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'CLUSTER_NAME', 'QUOTA_GUARD_JSON', 'SUBNET_IDS', 'FILE_SYSTEM_ID']);
+const env = loadEnv([vars.TABLE_NAME, vars.CELL_ID, vars.PLANS_JSON, vars.EVENT_BUS_NAME, vars.EVENT_SOURCE, vars.CLUSTER_NAME, vars.QUOTA_GUARD_JSON, vars.SUBNET_IDS, vars.FILE_SYSTEM_ID]);
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), { marshallOptions: { removeUndefinedValues: true } });
 const rollouts = new RolloutStore(doc, env.TABLE_NAME);
 const events = new EventBridgePublisher(new EventBridgeClient(CLIENT_CONFIG), env.EVENT_BUS_NAME, env.EVENT_SOURCE);

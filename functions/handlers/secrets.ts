@@ -21,6 +21,7 @@ import { TenantCredentialSweeper } from '../adapters/tenant-credentials';
 import { GatewaySecrets, TenantLogGroups } from '../adapters/tenant-secrets';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { TenantStateConflictError } from '../domain/errors';
 import { TenantIdSchema } from '../domain/tenant';
@@ -28,7 +29,7 @@ import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { logger } from '../shared/powertools';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
-const env = loadEnv(['SECRET_RECOVERY_DAYS', 'LOG_RETENTION_DAYS']);
+const env = loadEnv([vars.SECRET_RECOVERY_DAYS, vars.LOG_RETENTION_DAYS]);
 const { store, cell } = lifecycleDepsFromEnv();
 const sm = new SecretsManagerClient(CLIENT_CONFIG);
 const secrets = new GatewaySecrets(sm, cell);

@@ -8,11 +8,12 @@ import { AccessPoints } from '../adapters/access-points';
 import { TenantStateConflictError } from '../domain/errors';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { requireHeld, requireHeldForTeardown } from '../usecases/holder';
 
-const env = loadEnv(['FILE_SYSTEM_ID']);
+const env = loadEnv([vars.FILE_SYSTEM_ID]);
 const { store, cell } = lifecycleDepsFromEnv();
 const accessPoints = new AccessPoints(new EFSClient(CLIENT_CONFIG), env.FILE_SYSTEM_ID, cell);
 

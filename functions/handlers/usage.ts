@@ -25,6 +25,7 @@ import { EFS_BLOCK_BYTES, quotaVerdict, type DirectoryUsage } from '../domain/us
 import type { WorkflowStarter } from '../usecases/intake';
 import { lifecycleDepsFromEnv } from '../shared/deps';
 import { loadEnv } from '../shared/env';
+import * as vars from '../shared/env-vars';
 import { makeHandler } from '../shared/handler';
 import { CLIENT_CONFIG } from '../shared/aws-clients';
 import { logger, metrics } from '../shared/powertools';
@@ -157,7 +158,7 @@ const Input = z.object({
   limit: z._default(z.number().check(z.int()).check(z.gte(1)).check(z.lte(10_000)), USAGE_DEFAULT_LIMIT),
 });
 
-const env = loadEnv(['PLANS_JSON', 'TENANTS_MOUNT_PATH', 'SUSPEND_STATE_MACHINE_ARN', 'CELL_ID']);
+const env = loadEnv([vars.PLANS_JSON, vars.TENANTS_MOUNT_PATH, vars.SUSPEND_STATE_MACHINE_ARN, vars.CELL_ID]);
 const { store, events } = lifecycleDepsFromEnv();
 const suspend = new StateMachineStarter(new SFNClient(CLIENT_CONFIG), env.SUSPEND_STATE_MACHINE_ARN);
 

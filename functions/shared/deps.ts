@@ -8,10 +8,11 @@ import { EventBridgePublisher } from '../adapters/lifecycle-events';
 import { TenantStore } from '../adapters/tenant-store';
 import type { LifecycleDeps } from '../usecases/lifecycle';
 import { loadEnv } from './env';
+import * as vars from './env-vars';
 import { CLIENT_CONFIG } from './aws-clients';
 
 export function tenantStoreFromEnv(): TenantStore {
-  const env = loadEnv(['TABLE_NAME']);
+  const env = loadEnv([vars.TABLE_NAME]);
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient(CLIENT_CONFIG), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -19,7 +20,7 @@ export function tenantStoreFromEnv(): TenantStore {
 }
 
 export function lifecycleDepsFromEnv(): LifecycleDeps {
-  const env = loadEnv(['EVENT_BUS_NAME', 'EVENT_SOURCE', 'CELL_ID']);
+  const env = loadEnv([vars.EVENT_BUS_NAME, vars.EVENT_SOURCE, vars.CELL_ID]);
   return {
     store: tenantStoreFromEnv(),
     events: new EventBridgePublisher(new EventBridgeClient(CLIENT_CONFIG), env.EVENT_BUS_NAME, env.EVENT_SOURCE),

@@ -19,7 +19,7 @@
  *   chain's SSO/STS/login/INI/process providers and their nested clients were about 127 KB of each
  *   bundle.
  * - A `require` for bundled CommonJS dependencies (the banner).
- * - Two plugins (`LAMBDA_ESBUILD_PLUGINS`), which is why the bundles are no longer built by
+ * - Five plugins (`LAMBDA_ESBUILD_PLUGINS`), which is why the bundles are no longer built by
  *   NodejsFunction (its esbuild CLI takes no plugins):
  *   - `sdkSchemaKeys`: each AWS SDK client's `dist-es/schemas/schemas_0.js` declares every shape
  *     of the service as a module-level array, with trait objects whose keys are computed from
@@ -32,6 +32,38 @@
  *   - `sdkPackageInfo`: the SDK's clients import their own package.json for the user agent and
  *     read only `version`; the plugin gives them `{ "version": … }` instead of the whole manifest
  *     (about 2 KB a client).
+ *   - `octw-no-event-streams`: `@smithy/core/event-streams` (the event-stream codec, marshallers and
+ *     serde, with the CRC32 they frame messages with) becomes functions/shared/no-event-streams.ts.
+ *     Every protocol reaches it through a dynamic import that esbuild bundles anyway: about 18.5 KB
+ *     of every bundle (the event-stream files, the CRC32 code only they use, and the lazy-init
+ *     wrappers and namespace objects esbuild adds to the modules a dynamic import shares). No
+ *     function sends an event-stream operation (CloudWatch Logs StartLiveTail and S3
+ *     SelectObjectContent are the only ones among the clients used: checked in
+ *     test/infra/bundle-replacements.test.ts against every command functions/ imports). The Logs
+ *     and S3 clients build an event-stream marshaller when constructed, so the replacement builds
+ *     one that cannot marshal; an event-stream operation sent from a bundle fails with
+ *     `EventStreamsNotBundledError` naming this plugin. Any other path into the event-stream files
+ *     fails the build.
+ *   - `octw-pure-domain`: the modules of functions/domain are marked free of side effects, so esbuild
+ *     leaves out a domain module whose exports a bundle does not use. It may, because the domain
+ *     layer is declarations only (no top-level statement run for its effect: checked for every file
+ *     in test/infra/domain-declarations.test.ts); esbuild cannot know it, since building a zod schema
+ *     at module level is a call. With functions/shared/env-vars.ts (one definition per environment
+ *     variable, its parser built on demand, instead of one schema object of every variable), a
+ *     function no longer carries the plan catalogue, egress, ingress, quota and backup schemas of
+ *     variables it does not read: GatewayEvents 304 → 266 KB, the others 1–7 KB.
+ *   - `octw-no-js-sha256`: `@smithy/core`'s JavaScript SHA-256 (`checksum/sha256/Sha256Js`, about
+ *     3 KB) becomes functions/shared/no-js-sha256.ts. The SDK hashes with Node's crypto and uses
+ *     the JavaScript one only where `createHash("sha256")` throws, which Lambda's Node 22 never
+ *     does; if it were ever chosen, the first hash fails with a clear error.
+ *   Measured for issue 14 (bench/bundles.ts): the two SDK replacements took 21.5 KB from every
+ *   bundle (GatewayEvents 330 → 309 KB, Reconcile 663 → 640 KB). Tried and left out: the IMDS region
+ *   lookup (1.2 KB, the fallback when AWS_REGION is unset), DynamoDB endpoint discovery's LRU cache
+ *   (mnemonist, about 6 KB: built with every DynamoDB client and used as soon as discovery is
+ *   turned on, by configuration or AWS_ENABLE_ENDPOINT_DISCOVERY), the adaptive retry rate limiter
+ *   (about 3 KB, chosen by AWS_RETRY_MODE at run time), each client's exception classes (what
+ *   `instanceof` and the error names the functions classify rely on) and the partition table (any
+ *   region the cell is deployed to).
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -73,6 +105,17 @@ export function inlineSchemaKeys(source: string): string {
 
 const SDK_SCHEMA_MODULE = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/;
 const SDK_PACKAGE_JSON = /[\\/]node_modules[\\/]@(aws-sdk|smithy)[\\/][^\\/]+[\\/]package\.json$/;
+/** The import path of the SDK's event-stream serde, and where its files are (none may be loaded). */
+export const EVENT_STREAMS_MODULE = '@smithy/core/event-streams';
+const EVENT_STREAMS_FILES = /[\\/]@smithy[\\/]core[\\/]dist-[a-z]+[\\/]submodules[\\/]event-streams[\\/]/;
+/** The replacement of `@smithy/core/event-streams` in function bundles. */
+export const NO_EVENT_STREAMS = path.join(__dirname, '../../functions/shared/no-event-streams.ts');
+/** `@smithy/core`'s checksum modules, which import the JavaScript SHA-256 as `./Sha256Js` or `./sha256/Sha256Js`. */
+const SMITHY_CHECKSUM_DIR = /[\\/]@smithy[\\/]core[\\/]dist-[a-z]+[\\/]submodules[\\/]checksum[\\/]/;
+/** The replacement of that JavaScript SHA-256 in function bundles. */
+export const NO_JS_SHA256 = path.join(__dirname, '../../functions/shared/no-js-sha256.ts');
+/** The domain layer: declarations only (test/infra/domain-declarations.test.ts), so a module of it nothing uses can go. */
+export const DOMAIN_DIR = path.join(__dirname, '../../functions/domain');
 
 /** The plugins of every function bundle (see the header). */
 export const LAMBDA_ESBUILD_PLUGINS: readonly Plugin[] = [
@@ -89,6 +132,34 @@ export const LAMBDA_ESBUILD_PLUGINS: readonly Plugin[] = [
         const manifest = JSON.parse(await readFile(args.path, 'utf8')) as { version?: unknown };
         return { contents: JSON.stringify({ version: manifest.version }), loader: 'json' };
       });
+    },
+  },
+  {
+    name: 'octw-no-event-streams',
+    setup(b) {
+      b.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, () => ({ path: NO_EVENT_STREAMS }));
+      // Any other way into the event-stream files (a deep import in a future SDK) fails the build
+      // here instead of bundling them silently beside the replacement.
+      b.onLoad({ filter: EVENT_STREAMS_FILES }, (args) => ({
+        errors: [{ text: `${args.path}: an AWS SDK event-stream file reached other than through ${EVENT_STREAMS_MODULE}; see octw-no-event-streams in infra/constructs/bundling.ts` }],
+      }));
+    },
+  },
+  {
+    name: 'octw-pure-domain',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (args.pluginData === 'octw-pure-domain' || args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'octw-pure-domain' });
+        if (resolved.errors.length > 0 || !resolved.path.startsWith(`${DOMAIN_DIR}${path.sep}`)) return undefined;
+        return { path: resolved.path, sideEffects: false };
+      });
+    },
+  },
+  {
+    name: 'octw-no-js-sha256',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/(sha256\/)?Sha256Js(\.js)?$/ }, (args) => (SMITHY_CHECKSUM_DIR.test(args.importer) ? { path: NO_JS_SHA256 } : undefined));
     },
   },
 ];

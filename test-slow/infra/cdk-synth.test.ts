@@ -99,6 +99,13 @@ describe('Lambda bundles', () => {
     expect(code).not.toMatch(/Could not load credentials from any providers|AWS_WEB_IDENTITY_TOKEN_FILE/);
   });
 
+  it.each(Object.keys(HANDLERS) as HandlerKey[])('replaces the SDK event-stream serde and its JavaScript SHA-256 in %s (infra/constructs/bundling.ts)', (key) => {
+    const code = readFileSync(path.join(bundles[key], 'index.mjs'), 'utf8');
+    expect(code).toContain('AWS SDK event streams are not in this function bundle'); // functions/shared/no-event-streams.ts
+    expect(code).not.toContain('initialResponseMarker'); // the SDK's EventStreamSerde
+    expect(code).toContain("The AWS SDK's JavaScript SHA-256 fallback is not in this function bundle"); // functions/shared/no-js-sha256.ts
+  });
+
   it('keeps only the EC2 shapes the Network function reaches (the schema-key plugin of infra/constructs/bundling.ts)', () => {
     const code = readFileSync(path.join(bundles.Network, 'index.mjs'), 'utf8');
     // A command the Network function sends, and one no function sends (its shapes would be kept

@@ -1,5 +1,6 @@
 import { HANDLERS, type EnvVar } from '../../functions/handlers/catalogue';
 import { loadEnv } from '../../functions/shared/env';
+import { ALL_ENV_VARS } from '../../functions/shared/env-vars';
 import { applyHandlerEnv, handlerEnv, LOCAL_CELL } from '../local-cloud/env';
 
 const ALL_KEYS = [...new Set(Object.values(HANDLERS).flatMap((h) => h.env))] as EnvVar[];
@@ -7,7 +8,7 @@ const ALL_KEYS = [...new Set(Object.values(HANDLERS).flatMap((h) => h.env))] as 
 describe('local cell handler environment', () => {
   it('gives every variable the handlers require a value their own env parser accepts', () => {
     const env = handlerEnv({ tableName: 'octw-tenants-test' });
-    const parsed = loadEnv(ALL_KEYS, env);
+    const parsed = loadEnv(ALL_KEYS.map((k) => ALL_ENV_VARS[k]), env);
     expect(parsed.TABLE_NAME).toBe('octw-tenants-test');
     expect(parsed.PLANS_JSON.map((p) => [p.id, p.cpu, p.memoryMiB, p.bedrockModels.length, p.maxAllowlistRules])).toEqual([
       ['standard', 1024, 2048, 1, 10],
