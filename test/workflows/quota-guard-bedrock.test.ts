@@ -11,16 +11,19 @@
 import type { TenantRecord } from '../../functions/domain/tenant-record';
 import { LOCAL_PLANS } from '../local-cloud/env';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/local-cloud';
+import { lambdaContextFor } from '../local-cloud/step-functions';
 import { executionsOf, leftovers, provision, signupFor } from './support';
 
 const PROFILE_QUOTA = 3;
 let cloud: LocalCloud;
+let lifecycle: (event: unknown, context: ReturnType<typeof lambdaContextFor>) => Promise<unknown>;
 
 beforeAll(async () => {
   cloud = await startLocalCloud({
     fake: { limits: { applicationInferenceProfiles: PROFILE_QUOTA } },
     env: { QUOTA_GUARD_JSON: JSON.stringify({ enabled: true, applicationInferenceProfiles: PROFILE_QUOTA }) },
   });
+  lifecycle = (await import('../../functions/handlers/lifecycle')).handler;
 });
 afterAll(async () => {
   await cloud.stop();
@@ -76,6 +79,16 @@ describe('quota guard: Bedrock application inference profiles', () => {
     });
     expect(bedrockQuotaErrors()).toEqual([]);
     expect(cloud.fake.bedrock.profiles.size).toBe(PROFILE_QUOTA);
+
+    // The scheduled headroom metric reports the quota full (its alarm fires below the threshold).
+    const out = (await lifecycle({ action: 'quotaHeadroom' }, lambdaContextFor('Lifecycle', 'qh-aip'))) as { headroom: { id: string }[] };
+    expect(out.headroom.find((h) => h.id === 'applicationInferenceProfiles')).toEqual({
+      id: 'applicationInferenceProfiles',
+      limit: PROFILE_QUOTA,
+      usage: PROFILE_QUOTA,
+      headroom: 0,
+      headroomPercent: 0,
+    });
   });
 
   it('does not refuse a tenant whose plan creates no profile (no Bedrock models: its own key)', async () => {
