@@ -209,6 +209,12 @@ const ContextSchema = z
         enabled: z.boolean().default(false),
         /** EFS access points per file system: not in Service Quotas (AWS default 10,000; raised by a support case). */
         accessPointsPerFileSystem: z.int().positive().default(10_000),
+        /**
+         * Bedrock "Application inference profiles per account" (per Region; AWS default 1,000, adjustable):
+         * set to the account's applied value. From here, not Service Quotas: its quota code could not be
+         * verified (functions/domain/quotas.ts). Usage is counted from Bedrock (ListInferenceProfiles).
+         */
+        applicationInferenceProfiles: z.int().positive().default(1_000),
         /** The Region Service Quotas answers IAM's (global) quotas in. */
         iamQuotaRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).default('us-east-1'),
         schedule: z
@@ -218,7 +224,7 @@ const ContextSchema = z
         headroomAlarmPercent: z.number().min(0).max(100).default(10),
       })
       .strict()
-      .default({ enabled: false, accessPointsPerFileSystem: 10_000, iamQuotaRegion: 'us-east-1', schedule: 'rate(15 minutes)', headroomAlarmPercent: 10 }),
+      .default({ enabled: false, accessPointsPerFileSystem: 10_000, applicationInferenceProfiles: 1_000, iamQuotaRegion: 'us-east-1', schedule: 'rate(15 minutes)', headroomAlarmPercent: 10 }),
     /**
      * Per-tenant restore and export (issue 13.4). `exportBuckets`: the only buckets `octw tenants export`
      * may write to (none by default: exports are refused by IAM until the operator names a bucket);

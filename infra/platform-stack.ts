@@ -221,7 +221,12 @@ export class PlatformStack extends Stack {
       RECONCILE_SETTINGS_JSON: JSON.stringify({ mode: c.reconcile.mode, orphanGraceHours: c.reconcile.orphanGraceHours, pageSize: c.reconcile.pageSize }),
       QUOTA_GUARD_JSON: JSON.stringify(
         c.quotaGuard.enabled
-          ? { enabled: true, accessPointsPerFileSystem: c.quotaGuard.accessPointsPerFileSystem, iamQuotaRegion: c.quotaGuard.iamQuotaRegion }
+          ? {
+              enabled: true,
+              accessPointsPerFileSystem: c.quotaGuard.accessPointsPerFileSystem,
+              applicationInferenceProfiles: c.quotaGuard.applicationInferenceProfiles,
+              iamQuotaRegion: c.quotaGuard.iamQuotaRegion,
+            }
           : { enabled: false },
       ),
       BACKUP_JSON: Stack.of(this).toJsonString({

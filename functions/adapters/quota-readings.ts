@@ -13,8 +13,13 @@
  * - task-subnet addresses: DescribeSubnets `AvailableIpAddressCount` summed over the task subnets
  *   (reported as the limit, with usage 0: what is free is what is left);
  * - EFS access points: DescribeAccessPoints of the cell's file system, every page;
- * - target groups: DescribeTargetGroups, every page.
+ * - target groups: DescribeTargetGroups, every page;
+ * - Bedrock application inference profiles: ListInferenceProfiles with typeEquals APPLICATION, every
+ *   page (Region-wide, every workload's profiles, as the quota counts them); the limit from the
+ *   cell's configuration (see functions/domain/quotas.ts). One call per signup while the Region holds
+ *   up to 1,000 (the page size), a few more after a raised quota: a read as cheap as the other counts.
  */
+import { ListInferenceProfilesCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeAccessPointsCommand, type EFSClient } from '@aws-sdk/client-efs';
@@ -36,12 +41,15 @@ export interface QuotaReaderClients {
   readonly ec2: Pick<EC2Client, 'send'>;
   readonly efs: Pick<EFSClient, 'send'>;
   readonly elbv2: Pick<ElasticLoadBalancingV2Client, 'send'>;
+  readonly bedrock: Pick<BedrockClient, 'send'>;
 }
 
 export interface QuotaReaderSettings {
   readonly fileSystemId: string;
   readonly subnetIds: readonly string[];
   readonly accessPointsPerFileSystem: number;
+  /** Bedrock "Application inference profiles per account" (cell configuration). */
+  readonly applicationInferenceProfiles: number;
   readonly now?: () => number;
 }
 
@@ -68,6 +76,7 @@ export class AwsQuotaReadings implements QuotaReadings {
   private async readOne(id: QuotaId): Promise<QuotaReading> {
     if (id === 'subnetAddresses') return { id, limit: await this.freeSubnetAddresses(), usage: 0, source: 'subnets' };
     if (id === 'efsAccessPoints') return { id, limit: this.settings.accessPointsPerFileSystem, usage: await this.accessPoints(), source: 'config' };
+    if (id === 'applicationInferenceProfiles') return { id, limit: this.settings.applicationInferenceProfiles, usage: await this.applicationInferenceProfiles(), source: 'config' };
     const [{ value, source }, usage] = await Promise.all([this.limit(id), this.usage(id)]);
     return { id, limit: value, usage, source };
   }
@@ -169,6 +178,15 @@ export class AwsQuotaReadings implements QuotaReadings {
         this.clients.efs,
         new DescribeAccessPointsCommand({ FileSystemId: this.settings.fileSystemId, MaxResults: 1000, ...(NextToken ? { NextToken } : {}) }),
       ).then((o) => ({ n: o.AccessPoints?.length ?? 0, next: o.NextToken })),
+    );
+  }
+
+  private applicationInferenceProfiles(): Promise<number> {
+    return this.countPages('Bedrock ListInferenceProfiles', (nextToken) =>
+      send<{ inferenceProfileSummaries?: unknown[]; nextToken?: string }>(
+        this.clients.bedrock,
+        new ListInferenceProfilesCommand({ typeEquals: 'APPLICATION', maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+      ).then((o) => ({ n: o.inferenceProfileSummaries?.length ?? 0, next: o.nextToken })),
     );
   }
 

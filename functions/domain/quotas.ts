@@ -11,9 +11,15 @@
  * - `vpc` L-E79EC296 "VPC security groups per Region", L-0EA8095F "Inbound or outbound rules per
  *   security group", L-DF5E4CA3 "Network interfaces per Region";
  * - `elasticloadbalancing` L-B22855CB "Target Groups per Region" (only when the cell has ingress).
- * Two limits are not in Service Quotas and come from the cell's configuration instead: EFS access
- * points per file system (AWS: 10,000, raised through a support case) and the free addresses of the
- * task subnets (a property of the subnets, read with DescribeSubnets).
+ * Three limits come from elsewhere than Service Quotas: EFS access points per file system (not in
+ * Service Quotas; AWS: 10,000, raised through a support case) and Amazon Bedrock's "Application
+ * inference profiles per account" (per Region; AWS's default 1,000, adjustable), both from the cell's
+ * configuration, and the free addresses of the task subnets (a property of the subnets, read with
+ * DescribeSubnets). Bedrock's quota is in Service Quotas, but its quota code could not be verified
+ * from a public source (Bedrock's codes are not in its documentation, and public mentions of this
+ * quota even disagree on its default): rather than read a guessed code, the guard takes the limit
+ * from `quotaGuard.applicationInferenceProfiles` (set it to the account's applied value after an
+ * increase) and counts the usage from Bedrock itself (ListInferenceProfiles, type APPLICATION).
  */
 import * as z from '../shared/zod';
 import { countSecurityGroupRules, PLATFORM_EGRESS_RULE_COUNT, type ApprovedPrefixList } from './allowlist';
@@ -29,6 +35,7 @@ export const QUOTA_IDS = [
   'subnetAddresses',
   'efsAccessPoints',
   'targetGroups',
+  'applicationInferenceProfiles',
 ] as const;
 export type QuotaId = (typeof QUOTA_IDS)[number];
 
@@ -54,6 +61,7 @@ export const QUOTAS: Readonly<Record<QuotaId, QuotaSpec>> = {
   subnetAddresses: { id: 'subnetAddresses', name: 'Free IPv4 addresses in the task subnets', kind: 'cumulative' },
   efsAccessPoints: { id: 'efsAccessPoints', name: 'EFS access points per file system', kind: 'cumulative' },
   targetGroups: { id: 'targetGroups', name: 'Target groups per Region', serviceQuota: { serviceCode: 'elasticloadbalancing', quotaCode: 'L-B22855CB' }, kind: 'cumulative' },
+  applicationInferenceProfiles: { id: 'applicationInferenceProfiles', name: 'Application inference profiles per account', kind: 'cumulative' },
 };
 
 /** What one workload (a tenant, a rollout wave) would add, per quota. Absent = 0. */
@@ -93,12 +101,20 @@ export interface QuotaHeadroom {
 export const vcpuOf = (plan: Pick<Plan, 'cpu'>): number => plan.cpu / 1024;
 
 /**
+ * The Bedrock application inference profiles provisioning creates for a tenant of `plan`: one per
+ * distinct Bedrock model of the plan (functions/adapters/inference-profiles.ts `reconcile`, from the
+ * Identity step); none on a plan without Bedrock models (models of its own providers, its own key).
+ */
+export const inferenceProfilesOf = (plan: { readonly bedrockModels?: readonly string[] }): number => new Set(plan.bedrockModels ?? []).size;
+
+/**
  * What provisioning one tenant consumes: one task (its vCPU, one ENI, one subnet address), one
  * task role, one security group holding the platform's rules plus its allowlist's, one access
- * point, and one target group when the cell has ingress.
+ * point, one Bedrock application inference profile per plan model, and one target group when the
+ * cell has ingress.
  */
 export function tenantNeeds(
-  plan: Pick<Plan, 'cpu' | 'spot'>,
+  plan: Pick<Plan, 'cpu' | 'spot'> & { readonly bedrockModels?: readonly string[] },
   options: { ingress: boolean; egressAllowlist?: readonly unknown[]; approvedPrefixLists?: readonly ApprovedPrefixList[] },
 ): QuotaNeeds {
   return {
@@ -109,8 +125,24 @@ export function tenantNeeds(
     networkInterfaces: 1,
     subnetAddresses: 1,
     efsAccessPoints: 1,
+    ...(inferenceProfilesOf(plan) > 0 ? { applicationInferenceProfiles: inferenceProfilesOf(plan) } : {}),
     ...(options.ingress ? { targetGroups: 1 } : {}),
   };
+}
+
+/**
+ * The quotas the cell's tenants consume: Spot only when a plan runs on Spot, target groups only with
+ * ingress, Bedrock application inference profiles only when a plan has Bedrock models. The scheduled
+ * headroom metric reads these; the stack alarms on the same list (infra/constructs/quota-guard.ts cellQuotas).
+ */
+export function cellQuotaIds(plans: readonly (Pick<Plan, 'spot'> & { readonly bedrockModels?: readonly string[] })[], ingress: boolean): QuotaId[] {
+  return QUOTA_IDS.filter(
+    (id) =>
+      (id !== 'targetGroups' || ingress) &&
+      (id !== 'fargateSpotVcpu' || plans.some((p) => p.spot)) &&
+      (id !== 'fargateOnDemandVcpu' || plans.some((p) => !p.spot)) &&
+      (id !== 'applicationInferenceProfiles' || plans.some((p) => inferenceProfilesOf(p) > 0)),
+  );
 }
 
 /** Multiplies every need (n tenants of the same shape). */
@@ -161,6 +193,11 @@ export const QuotaGuardSettingsSchema = z.strictObject({
   enabled: z.boolean(),
   /** EFS access points per file system (not in Service Quotas; AWS default 10,000, raised by a support case). */
   accessPointsPerFileSystem: z._default(z.int().check(z.positive()), 10_000),
+  /**
+   * Bedrock "Application inference profiles per account" (per Region): AWS's default 1,000, adjustable.
+   * From the configuration, not Service Quotas: its quota code could not be verified (see above).
+   */
+  applicationInferenceProfiles: z._default(z.int().check(z.positive()), 1_000),
   /** Where Service Quotas answers for IAM (a global service): us-east-1 in the aws partition. */
   iamQuotaRegion: z._default(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/)), 'us-east-1'),
 });

@@ -16,9 +16,17 @@
  *   difference (on the target plan's capacity class; a move between on-demand and Spot needs the
  *   whole target vCPU on the new class). A plan that shrinks frees capacity only once the tenant
  *   has moved: not counted as room. Memory has no Fargate quota (Fargate's quotas count vCPU).
- * SUSPENDED tenants run nothing (desired count 0): a restage starts no task.
+ * - a **plan change** that adds Bedrock models: every ACTIVE tenant moved gets an application
+ *   inference profile per model its plan did not have (the update's ApplyRolePolicy step, Identity
+ *   `updatePolicy` → inference-profiles.ts `reconcile`), which creates them before it deletes the
+ *   profiles of the models the plan drops. What stays is the net growth of each tenant (a swapped
+ *   model is net 0); while a tenant is being updated it holds both, so the tenants updated at once
+ *   add their swapped profiles on top (the `concurrency` largest).
+ * SUSPENDED tenants run nothing (desired count 0): a restage starts no task and makes no profile.
  */
 import { vcpuOf, type QuotaId, type QuotaNeeds } from './quotas';
+
+type RolloutPlan = Pick<Plan, 'id' | 'cpu' | 'spot'> & { readonly bedrockModels?: readonly string[] };
 import type { Plan } from './tenant';
 
 /** One tenant of the rollout as the quota check sees it. */
@@ -26,7 +34,7 @@ export interface RolloutQuotaTenant {
   readonly tenantId: string;
   readonly status: string;
   /** The plan it runs now (undefined: not in the catalogue any more; counted as no vCPU). */
-  readonly plan: Pick<Plan, 'id' | 'cpu' | 'spot'> | undefined;
+  readonly plan: RolloutPlan | undefined;
   /** Its service's desired count and deployment maximumPercent, as read from ECS (undefined: no service found). */
   readonly service?: { readonly desiredCount: number; readonly maximumPercent: number } | undefined;
 }
@@ -34,7 +42,7 @@ export interface RolloutQuotaTenant {
 export interface RolloutQuotaInput {
   readonly tenants: readonly RolloutQuotaTenant[];
   /** The plan the rollout moves tenants to (undefined: image only). */
-  readonly targetPlan?: Pick<Plan, 'id' | 'cpu' | 'spot'> | undefined;
+  readonly targetPlan?: RolloutPlan | undefined;
   /** Tenants updated at once (the waves' MaxConcurrency; 1 when there is only the canary). */
   readonly concurrency: number;
 }
@@ -83,6 +91,26 @@ export function rolloutQuotaNeeds(input: RolloutQuotaInput): RolloutQuotaNeeds {
     }
   }
 
+  const concurrency = Math.max(1, input.concurrency);
+
+  // Bedrock application inference profiles of the models a plan change adds.
+  if (target) {
+    const targetModels = new Set(target.bedrockModels ?? []);
+    let netGrowth = 0;
+    const swapped: number[] = [];
+    for (const t of active) {
+      if (t.plan?.id === target.id) continue;
+      const current = new Set(t.plan?.bedrockModels ?? []);
+      const added = [...targetModels].filter((m) => !current.has(m)).length;
+      const dropped = [...current].filter((m) => !targetModels.has(m)).length;
+      const growth = Math.max(0, added - dropped);
+      netGrowth += growth;
+      swapped.push(added - growth);
+    }
+    const held = swapped.sort((a, b) => b - a).slice(0, concurrency).reduce((sum, n) => sum + n, 0);
+    add(needs, 'applicationInferenceProfiles', netGrowth + held);
+  }
+
   // Deployment surge: the `concurrency` largest per-tenant surges (vCPU on the class the new task runs on).
   const surges = active
     .map((t) => {
@@ -91,7 +119,6 @@ export function rolloutQuotaNeeds(input: RolloutQuotaInput): RolloutQuotaNeeds {
       return { extra, vcpu: newPlan ? extra * vcpuOf(newPlan) : 0, cls: newPlan ? classOf(newPlan) : undefined };
     })
     .sort((a, b) => b.vcpu - a.vcpu || b.extra - a.extra);
-  const concurrency = Math.max(1, input.concurrency);
   const inFlight = surges.slice(0, concurrency);
   let surgeTaskCount = 0;
   for (const s of inFlight) {

@@ -3,6 +3,7 @@
  * transition (activate, fail, ...), recording the caught error as the tenant's last error.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
@@ -46,8 +47,9 @@ const quotaReadings = quotaSettings.enabled
         ec2: new EC2Client(CLIENT_CONFIG),
         efs: new EFSClient(CLIENT_CONFIG),
         elbv2: new ElasticLoadBalancingV2Client(CLIENT_CONFIG),
+        bedrock: new BedrockClient(CLIENT_CONFIG),
       },
-      { fileSystemId: quotaEnv.FILE_SYSTEM_ID, subnetIds: quotaEnv.SUBNET_IDS, accessPointsPerFileSystem: quotaSettings.accessPointsPerFileSystem },
+      { fileSystemId: quotaEnv.FILE_SYSTEM_ID, subnetIds: quotaEnv.SUBNET_IDS, accessPointsPerFileSystem: quotaSettings.accessPointsPerFileSystem, applicationInferenceProfiles: quotaSettings.applicationInferenceProfiles },
     )
   : undefined;
 const quotaGuardDeps = quotaReadings

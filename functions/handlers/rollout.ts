@@ -4,6 +4,7 @@
  * execution) and, when SUSPENDED, by the Gateway function's restage; this function only reads the
  * tenants and writes the rollout record.
  */
+import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -65,8 +66,9 @@ const quotaDeps: RolloutQuotaDeps = {
           ec2: new EC2Client(CLIENT_CONFIG),
           efs: new EFSClient(CLIENT_CONFIG),
           elbv2: new ElasticLoadBalancingV2Client(CLIENT_CONFIG),
+          bedrock: new BedrockClient(CLIENT_CONFIG),
         },
-        { fileSystemId: env.FILE_SYSTEM_ID, subnetIds: env.SUBNET_IDS, accessPointsPerFileSystem: quota.accessPointsPerFileSystem },
+        { fileSystemId: env.FILE_SYSTEM_ID, subnetIds: env.SUBNET_IDS, accessPointsPerFileSystem: quota.accessPointsPerFileSystem, applicationInferenceProfiles: quota.applicationInferenceProfiles },
       )
     : undefined,
 };

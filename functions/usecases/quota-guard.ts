@@ -16,11 +16,11 @@ import { QuotaExceededError } from '../domain/errors';
 import {
   evaluateQuotas,
   headroomOf,
+  cellQuotaIds,
   QUOTA_IDS,
   scaleNeeds,
   tenantNeeds,
   type QuotaHeadroom,
-  type QuotaId,
   type QuotaNeeds,
   type QuotaReading,
   type QuotaRefusal,
@@ -95,13 +95,7 @@ export async function guardProvisioning(deps: ProvisioningGuardDeps, tenantId: s
   );
 }
 
-/** Headroom of every quota the cell's tenants consume (spot only when a plan runs on Spot). */
+/** Headroom of every quota the cell's tenants consume (cellQuotaIds). */
 export async function quotaHeadroom(deps: { readings: QuotaReadings; plans: readonly Plan[]; ingress: boolean }): Promise<QuotaHeadroom[]> {
-  const ids: QuotaId[] = QUOTA_IDS.filter(
-    (id) =>
-      (id !== 'targetGroups' || deps.ingress) &&
-      (id !== 'fargateSpotVcpu' || deps.plans.some((p) => p.spot)) &&
-      (id !== 'fargateOnDemandVcpu' || deps.plans.some((p) => !p.spot)),
-  );
-  return headroomOf(await deps.readings.read(ids));
+  return headroomOf(await deps.readings.read(cellQuotaIds(deps.plans, deps.ingress)));
 }

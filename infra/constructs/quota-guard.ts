@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { QUOTA_IDS, type QuotaId } from '../../functions/domain/quotas';
+import { cellQuotaIds, type QuotaId } from '../../functions/domain/quotas';
 import { deadLetterQueue } from './dead-letter-queue';
 import { ecsArns } from './arns';
 import type { HouseFunction } from './house-function';
@@ -74,19 +74,15 @@ export class QuotaGuard extends Construct {
   }
 }
 
-/** The quotas a cell publishes headroom for. */
-export function cellQuotas(plans: readonly { spot: boolean }[], ingress: boolean): QuotaId[] {
-  return QUOTA_IDS.filter(
-    (id) =>
-      (id !== 'targetGroups' || ingress) &&
-      (id !== 'fargateSpotVcpu' || plans.some((p) => p.spot)) &&
-      (id !== 'fargateOnDemandVcpu' || plans.some((p) => !p.spot)),
-  );
+/** The quotas a cell publishes headroom for: the list the Lifecycle function publishes (functions/domain/quotas.ts cellQuotaIds). */
+export function cellQuotas(plans: readonly { spot: boolean; bedrockModels?: readonly string[] }[], ingress: boolean): QuotaId[] {
+  return cellQuotaIds(plans, ingress);
 }
 
 /**
  * The quota guard's reads, for the Lifecycle function: Service Quotas values, the AWS/Usage metric,
- * the IAM account summary and the Region-wide describe calls it counts. All read-only; none of these
+ * the IAM account summary and the Region-wide describe/list calls it counts (Bedrock's application
+ * inference profiles included). All read-only; none of these
  * actions supports resource-level permissions except DescribeAccessPoints (scoped to the file system).
  */
 export function grantQuotaReads(fn: HouseFunction, fileSystemArn: string): void {
@@ -107,6 +103,8 @@ export function grantQuotaReads(fn: HouseFunction, fileSystemArn: string): void 
           'ec2:DescribeNetworkInterfaces',
           'ec2:DescribeSubnets',
           'elasticloadbalancing:DescribeTargetGroups',
+          // Bedrock application inference profiles in use (the Region's, every page).
+          'bedrock:ListInferenceProfiles',
         ],
         resources: ['*'],
       }),
@@ -119,7 +117,7 @@ export function grantQuotaReads(fn: HouseFunction, fileSystemArn: string): void 
     [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: `Quota guard (read-only): Service Quotas Get*ServiceQuota, cloudwatch:GetMetricData, iam:GetAccountSummary, ec2:Describe* and elasticloadbalancing:DescribeTargetGroups support no resource-level permissions (Service Authorization Reference); the quotas are Region- or account-wide (${region}).`,
+        reason: `Quota guard (read-only): Service Quotas Get*ServiceQuota, cloudwatch:GetMetricData, iam:GetAccountSummary, ec2:Describe*, elasticloadbalancing:DescribeTargetGroups and bedrock:ListInferenceProfiles support no resource-level permissions (Service Authorization Reference); the quotas are Region- or account-wide (${region}).`,
       },
     ],
   );

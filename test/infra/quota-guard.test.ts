@@ -13,6 +13,14 @@ import { allStatements, asArray, cdkJsonContext, synthPlatform } from './synth';
 const off = synthPlatform();
 const on = synthPlatform({ context: { quotaGuard: { enabled: true, schedule: 'rate(30 minutes)', headroomAlarmPercent: 20 } } });
 
+/** The statements of the policies attached to the role of the function named `fn`. */
+const statementsOf = (t: Template, fn: string) => {
+  const roles = Object.keys(t.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp(fn) } }));
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => ((p as { Properties: { Roles?: { Ref: string }[] } }).Properties.Roles ?? []).some((r) => roles.includes(r.Ref)))
+    .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Sid?: string; Action: string | string[]; Resource?: unknown }[] } } }).Properties.PolicyDocument.Statement);
+};
+
 const alarms = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => (a as { Properties: Record<string, unknown> }).Properties);
 const headroomAlarms = (t: Template) => alarms(t).filter((p) => p.MetricName === 'QuotaHeadroomPercent');
 
@@ -39,8 +47,11 @@ describe('quota guard infrastructure', () => {
 
   it('alarms on every quota a tenant consumes, below the configured headroom, on the metric the handler publishes', () => {
     const found = headroomAlarms(on.template);
-    const plans = z.array(z.object({ spot: z.boolean().default(false) }).loose()).parse(cdkJsonContext().plans);
+    const plans = z.array(z.object({ spot: z.boolean().default(false), bedrockModels: z.array(z.string()).default([]) }).loose()).parse(cdkJsonContext().plans);
     const expected = cellQuotas(plans, false);
+    // The default cdk.json has plans with Bedrock models: their tenants' application inference profiles are alarmed.
+    expect(plans.some((p) => p.bedrockModels.length > 0)).toBe(true);
+    expect(expected).toContain('applicationInferenceProfiles');
     // The default cdk.json: on-demand plans only, no ingress → no Spot and no target-group alarm.
     expect(expected).not.toContain('fargateSpotVcpu');
     expect(expected).not.toContain('targetGroups');
@@ -65,19 +76,29 @@ describe('quota guard infrastructure', () => {
     const reads = (t: Template) => allStatements(t).filter(({ statement }) => statement.Sid === 'QuotaGuardServiceQuotas' || statement.Sid === 'QuotaGuardUsageCounts');
     expect(reads(on.template).length).toBeGreaterThan(0);
     expect(reads(off.template)).toEqual([]);
+    // The Lifecycle function counts the Region's application inference profiles (ListInferenceProfiles: no resource-level permissions).
+    const counts = statementsOf(on.template, 'octw-cell-1-lifecycle').find((st) => st.Sid === 'QuotaGuardUsageCounts');
+    expect(asArray(counts?.Action)).toContain('bedrock:ListInferenceProfiles');
+    expect(counts?.Resource).toBe('*');
+    expect(statementsOf(off.template, 'octw-cell-1-lifecycle').flatMap((st) => asArray(st.Action))).not.toContain('bedrock:ListInferenceProfiles');
     on.template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'octw-cell-1-lifecycle',
       Environment: { Variables: Match.objectLike({ QUOTA_GUARD_JSON: Match.stringLikeRegexp('"enabled":true') }) },
     });
+    // The profile limit reaches the handler (AWS's default unless cdk.json says otherwise).
+    on.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'octw-cell-1-lifecycle',
+      Environment: { Variables: Match.objectLike({ QUOTA_GUARD_JSON: Match.stringLikeRegexp('"applicationInferenceProfiles":1000') }) },
+    });
+    const raised = synthPlatform({ context: { quotaGuard: { enabled: true, applicationInferenceProfiles: 3000 } } });
+    raised.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'octw-cell-1-lifecycle',
+      Environment: { Variables: Match.objectLike({ QUOTA_GUARD_JSON: Match.stringLikeRegexp('"applicationInferenceProfiles":3000') }) },
+    });
   });
 
   it('gives the Rollout function the quota reads and DescribeServices of the cell services only when the guard is on, and its events always', () => {
-    const rolloutStatements = (t: Template) => {
-      const roles = Object.keys(t.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('octw-cell-1-rollout') } }));
-      return Object.values(t.findResources('AWS::IAM::Policy'))
-        .filter((p) => ((p as { Properties: { Roles?: { Ref: string }[] } }).Properties.Roles ?? []).some((r) => roles.includes(r.Ref)))
-        .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Sid?: string; Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement);
-    };
+    const rolloutStatements = (t: Template) => statementsOf(t, 'octw-cell-1-rollout');
     const sids = (t: Template) => rolloutStatements(t).map((s) => s.Sid);
     expect(sids(on.template)).toEqual(expect.arrayContaining(['QuotaGuardServiceQuotas', 'QuotaGuardUsageCounts', 'QuotaGuardAccessPoints', 'RolloutServiceDeployments', 'LifecycleEvents']));
     expect(sids(off.template)).toEqual(expect.arrayContaining(['LifecycleEvents']));

@@ -76,7 +76,7 @@ describe('quota check before a rollout', () => {
     expect(m.reason).toMatch(/Fargate On-Demand vCPU resource count: \d+ used \+ 3 needed > limit [\d.]+ \(fargate\/L-3032A538, applied\)/);
     expect(m.reason).toMatch(/3 tenant\(s\) moved to plan "pro" \(\+3 vCPU\)/);
     expect(m.reason).toMatch(/No tenant was touched/);
-    expect(m.quota).toMatchObject({ ok: false, needs: { fargateOnDemandVcpu: 3 }, refusals: [{ quota: 'fargateOnDemandVcpu', code: 'fargate/L-3032A538', need: 3 }] });
+    expect(m.quota).toMatchObject({ ok: false, needs: { fargateOnDemandVcpu: 3, applicationInferenceProfiles: 3 }, refusals: [{ quota: 'fargateOnDemandVcpu', code: 'fargate/L-3032A538', need: 3 }] });
     expect(m.waves.map((w) => w.state)).toEqual(['SKIPPED', 'SKIPPED']);
     expect((await rollouts.tenants(id)).map((t) => t.outcome)).toEqual(['SKIPPED', 'SKIPPED', 'SKIPPED']);
     expect(updateRuns(id)).toEqual([]);
@@ -124,6 +124,8 @@ describe('quota check before a rollout', () => {
     expect(r.stdout).toMatch(/^fargateOnDemandVcpu\s+fargate\/L-3032A538\s+[\d.]+\s+\d+\s+3$/m);
     const id = /rollout (r\d{8}t\d{6}-[0-9a-f]{4}) REFUSED/.exec(r.stderr)![1]!;
     const show = await runCli(['fleet', 'rollout', 'show', id], env);
-    expect(show.stdout).toMatch(/^quota check:\s+REFUSED: needs fargateOnDemandVcpu \+3/m);
+    expect(show.stdout).toMatch(/^quota check:\s+REFUSED: needs .*fargateOnDemandVcpu \+3/m);
+    // standard → pro adds a Bedrock model: one more application inference profile per tenant.
+    expect(show.stdout).toMatch(/^quota check:\s+REFUSED: needs .*applicationInferenceProfiles \+3/m);
   }, SLOW);
 });

@@ -44,4 +44,34 @@ describe('rolloutQuotaNeeds', () => {
   it('needs the whole target vCPU on the new capacity class when the plan moves to Spot', () => {
     expect(rolloutQuotaNeeds({ tenants: active(2), concurrency: 1, targetPlan: spotPro }).needs).toEqual({ fargateSpotVcpu: 4 });
   });
+
+  describe('Bedrock application inference profiles of a plan change', () => {
+    const withModels = (id: string, bedrockModels: string[]) => ({ id, cpu: 1024, spot: false, bedrockModels });
+    const one = withModels('one', ['m1']);
+    const two = withModels('two', ['m1', 'm2']);
+    const swapped = withModels('swapped', ['m3']);
+    const byok = withModels('byok', []);
+    const on = (n: number, plan: ReturnType<typeof withModels>) =>
+      Array.from({ length: n }, (_, i) => ({ tenantId: `t-${i}`, status: 'ACTIVE', plan, service: { desiredCount: 1, maximumPercent: 100 } }));
+
+    it('needs one profile per added model for every ACTIVE tenant moved, none for SUSPENDED ones', () => {
+      const tenants = [...on(5, one), { tenantId: 's', status: 'SUSPENDED', plan: one, service: { desiredCount: 0, maximumPercent: 100 } }];
+      expect(rolloutQuotaNeeds({ tenants, concurrency: 2, targetPlan: two }).needs).toEqual({ applicationInferenceProfiles: 5 });
+      expect(rolloutQuotaNeeds({ tenants: on(5, byok), concurrency: 2, targetPlan: two }).needs).toEqual({ applicationInferenceProfiles: 10 });
+    });
+
+    it('counts a swapped model only while the tenants updated at once hold both profiles', () => {
+      // one → swapped: net 0 per tenant; the 3 updated at once hold their new profile before the old one goes.
+      expect(rolloutQuotaNeeds({ tenants: on(50, one), concurrency: 3, targetPlan: swapped }).needs).toEqual({ applicationInferenceProfiles: 3 });
+      // two → swapped: a drop of 2 for one added; still the new one is made first.
+      expect(rolloutQuotaNeeds({ tenants: on(50, two), concurrency: 1, targetPlan: swapped }).needs).toEqual({ applicationInferenceProfiles: 1 });
+    });
+
+    it('needs no profile for a plan that drops models, keeps them, or has none', () => {
+      expect(rolloutQuotaNeeds({ tenants: on(5, two), concurrency: 2, targetPlan: one }).needs).toEqual({});
+      expect(rolloutQuotaNeeds({ tenants: on(5, one), concurrency: 2, targetPlan: { ...one, id: 'one-bigger', cpu: 1024 } }).needs).toEqual({});
+      expect(rolloutQuotaNeeds({ tenants: on(5, one), concurrency: 2, targetPlan: byok }).needs).toEqual({});
+      expect(rolloutQuotaNeeds({ tenants: on(5, two), concurrency: 2 }).needs).toEqual({});
+    });
+  });
 });
