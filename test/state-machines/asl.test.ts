@@ -20,8 +20,8 @@ interface State {
   Resource?: string;
   TimeoutSeconds?: number;
   HeartbeatSeconds?: number;
-  Parameters?: { FunctionName?: string };
-  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; JitterStrategy?: string }[];
+  Parameters?: { FunctionName?: string; action?: string };
+  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; MaxAttempts?: number; MaxDelaySeconds?: number; JitterStrategy?: string }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   Branches?: { States: Record<string, State> }[];
 }
@@ -116,6 +116,20 @@ describe('state machines', () => {
           expect([name, retried.includes(permanent)]).toEqual([name, false]);
         }
       }
+    });
+
+    it('waits out a burst on ECS task-definition registration: throttled, a task-definition step keeps retrying for as long as 2,000 tenants take at 1 a second', () => {
+      // ECS's task-definition-modify bucket refills 1 a second, account-wide (see the fake's
+      // THROTTLE_GROUPS), so the last of 2,000 signups registers ~2,000 s after the first. The
+      // default budget (60 attempts, ≤ 20 s) ran out after about 10 minutes and failed 83 of 2,000
+      // tenants in the bench's burst. Mean wait of a full-jitter retry: half its capped delay.
+      const steps = allStates(definition.States).filter(([, s]) => s.Resource === '${GatewayFunctionArn}' && /TaskDefinitions?$/.test(s.Parameters?.action ?? ''));
+      for (const [name, s] of steps) {
+        const throttle = (s.Retry ?? []).find((r) => r.ErrorEquals.includes('ThrottledError'));
+        const meanSeconds = Array.from({ length: throttle?.MaxAttempts ?? 0 }, (_, k) => Math.min(throttle?.MaxDelaySeconds ?? Infinity, (throttle?.IntervalSeconds ?? 1) * (throttle?.BackoffRate ?? 2) ** k) / 2).reduce((a, b) => a + b, 0);
+        expect([name, meanSeconds >= 2_000]).toEqual([name, true]);
+      }
+      if (['provision', 'deprovision', 'update'].includes(spec.file.replace(/-tenant\.asl\.json$/, ''))) expect(steps.length).toBeGreaterThan(0);
     });
   });
 });
