@@ -18,7 +18,7 @@ import { formatCosts, runCostSection, type CostSection } from './cost-report';
 import { formatEgressBench, runEgressBench, type EgressBenchResult } from './egress';
 import { stopDynamo } from './harness';
 import { GATEWAY_POLL_INTERVAL_MODEL_MS, GATEWAY_WAIT_MODEL_SECONDS, DEFAULT_LATENCIES, DYNAMODB_FLOOR_MS, LATENCY_CLASSES } from './model';
-import { bucketFloors, burstProfileQuota, runBurst, runSingle, type BurstResult, type SingleResult } from './scenarios';
+import { bucketFloors, burstProfileQuota, DEFAULT_PROFILE_QUOTA, runBurst, runSingle, type BurstResult, type SingleResult } from './scenarios';
 import { runRolloutBench } from './rollout';
 
 const TARGET = { ratio: 1.1, transitions: 30, burstRatio: 1.25, bundleBytes: BUNDLE_TARGET.bytes, bundleLoadMs: BUNDLE_TARGET.loadMs };
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     const burstFloorS = Math.max(base.floorS, tight.floorS);
     burst = await runBurst(scale, burstN, 'bb');
     say(`2. Burst of ${burstN} signups at once (real ${s2(burst.realS)} s on this machine)`);
-    if (burstProfileQuota(burstN) > 1000) say(`   The account's quota of Bedrock application inference profiles is raised to ${burstProfileQuota(burstN)} (AWS default 1,000), as an operator hosting ${burstN} platform-paid tenants would.`);
+    if (burstProfileQuota(burstN) > DEFAULT_PROFILE_QUOTA) say(`   The account's quota of Bedrock application inference profiles is raised to ${burstProfileQuota(burstN)} (AWS default ${DEFAULT_PROFILE_QUOTA}), as an operator hosting ${burstN} platform-paid tenants would.`);
     say(`   ACTIVE ${burst.active}/${burstN}; other: ${JSON.stringify(burst.failed)}; tenants with >1 execution ${burst.tenantsWithDuplicateExecutions}; with duplicate resources ${burst.tenantsWithDuplicateResources}; leaked resources ${burst.leakedResources.length}`);
     if (Object.keys(burst.failedCauses).length) say(`   FAILED causes: ${JSON.stringify(burst.failedCauses)}`);
     if (burst.leakedResources.length) say(`   leaks (first 5): ${burst.leakedResources.slice(0, 5).join('; ')}`);

@@ -1,7 +1,9 @@
 /**
  * The two workflow scenarios: one provisioning (per Fargate start latency) and a burst of N signups.
  */
-import { THROTTLE_GROUPS, type ServiceName } from '../test/local-cloud/fake-aws';
+import { inferenceProfilesOf } from '../functions/domain/quotas';
+import { LOCAL_PLANS } from '../test/local-cloud/env';
+import { resolveConfig, THROTTLE_GROUPS, type ServiceName } from '../test/local-cloud/fake-aws';
 import { ACTIVE_TENANT_RESOURCE_TYPES, signupFor } from '../test/local-cloud/samples';
 import { computeFloor, type Floor } from './floor';
 import { startBenchCloud, type CallRecord } from './harness';
@@ -167,10 +169,10 @@ async function countingSocketWarnings<T>(run: () => Promise<T>): Promise<{ resul
   }
 }
 
-/** AWS's default quota of Bedrock application inference profiles per account and Region. */
-const DEFAULT_PROFILE_QUOTA = 1000;
-/** Profiles one bench tenant can hold at most (one per model of its plan; the bench's plans have fewer). */
-const PROFILES_PER_TENANT_AT_MOST = 3;
+/** The fake's (AWS's default) quota of Bedrock application inference profiles per account and Region. */
+export const DEFAULT_PROFILE_QUOTA = resolveConfig().limits.applicationInferenceProfiles;
+/** Profiles one bench tenant can hold at most: one per model of the largest local plan. */
+const PROFILES_PER_TENANT_AT_MOST = Math.max(...LOCAL_PLANS.map(inferenceProfilesOf));
 
 /**
  * The account quota of application inference profiles for a burst of `n`: AWS's default, or, for a
