@@ -31,11 +31,12 @@ import { TenantsTable } from './constructs/table';
 import { Workflows, stateMachineArn } from './constructs/workflows';
 import { deadLetterQueue } from './constructs/dead-letter-queue';
 import { SIGNUP_INTAKE } from './signup-intake';
+import { cellQuotaIds } from '../functions/domain/quotas';
 import { UsageAccess } from './constructs/usage';
 import { BudgetSchedule } from './constructs/budget';
 import { GatewayEvents } from './constructs/gateway-events';
 import { ReconcileSchedule } from './constructs/reconcile';
-import { cellQuotas, grantQuotaReads, grantRolloutQuotaReads, QuotaGuard } from './constructs/quota-guard';
+import { grantQuotaReads, grantRolloutQuotaReads, QuotaGuard } from './constructs/quota-guard';
 import { FILE_SYSTEM_MOUNT_PATH, RestoreAccess } from './constructs/restore';
 
 export interface PlatformStackProps extends StackProps {
@@ -318,7 +319,7 @@ export class PlatformStack extends Stack {
         schedule: c.quotaGuard.schedule,
         headroomAlarmPercent: c.quotaGuard.headroomAlarmPercent,
         serviceName,
-        quotas: cellQuotas(c.plans, c.ingress !== undefined),
+        quotas: cellQuotaIds(c.plans, c.ingress !== undefined),
       });
     }
 

@@ -100,12 +100,17 @@ export interface QuotaHeadroom {
 /** The vCPU a plan's task reserves (ECS cpu units / 1024). */
 export const vcpuOf = (plan: Pick<Plan, 'cpu'>): number => plan.cpu / 1024;
 
+/** A plan's Bedrock models, as the quota checks read them (absent: none). */
+export interface PlanModels {
+  readonly bedrockModels?: readonly string[];
+}
+
 /**
  * The Bedrock application inference profiles provisioning creates for a tenant of `plan`: one per
  * distinct Bedrock model of the plan (functions/adapters/inference-profiles.ts `reconcile`, from the
  * Identity step); none on a plan without Bedrock models (models of its own providers, its own key).
  */
-export const inferenceProfilesOf = (plan: { readonly bedrockModels?: readonly string[] }): number => new Set(plan.bedrockModels ?? []).size;
+export const inferenceProfilesOf = (plan: PlanModels): number => new Set(plan.bedrockModels ?? []).size;
 
 /**
  * What provisioning one tenant consumes: one task (its vCPU, one ENI, one subnet address), one
@@ -114,9 +119,10 @@ export const inferenceProfilesOf = (plan: { readonly bedrockModels?: readonly st
  * cell has ingress.
  */
 export function tenantNeeds(
-  plan: Pick<Plan, 'cpu' | 'spot'> & { readonly bedrockModels?: readonly string[] },
+  plan: Pick<Plan, 'cpu' | 'spot'> & PlanModels,
   options: { ingress: boolean; egressAllowlist?: readonly unknown[]; approvedPrefixLists?: readonly ApprovedPrefixList[] },
 ): QuotaNeeds {
+  const profiles = inferenceProfilesOf(plan);
   return {
     [plan.spot ? 'fargateSpotVcpu' : 'fargateOnDemandVcpu']: vcpuOf(plan),
     iamRoles: 1,
@@ -125,7 +131,7 @@ export function tenantNeeds(
     networkInterfaces: 1,
     subnetAddresses: 1,
     efsAccessPoints: 1,
-    ...(inferenceProfilesOf(plan) > 0 ? { applicationInferenceProfiles: inferenceProfilesOf(plan) } : {}),
+    ...(profiles > 0 ? { applicationInferenceProfiles: profiles } : {}),
     ...(options.ingress ? { targetGroups: 1 } : {}),
   };
 }
@@ -133,9 +139,9 @@ export function tenantNeeds(
 /**
  * The quotas the cell's tenants consume: Spot only when a plan runs on Spot, target groups only with
  * ingress, Bedrock application inference profiles only when a plan has Bedrock models. The scheduled
- * headroom metric reads these; the stack alarms on the same list (infra/constructs/quota-guard.ts cellQuotas).
+ * headroom metric reads these; the stack alarms on the same list (infra/platform-stack.ts).
  */
-export function cellQuotaIds(plans: readonly (Pick<Plan, 'spot'> & { readonly bedrockModels?: readonly string[] })[], ingress: boolean): QuotaId[] {
+export function cellQuotaIds(plans: readonly (Pick<Plan, 'spot'> & PlanModels)[], ingress: boolean): QuotaId[] {
   return QUOTA_IDS.filter(
     (id) =>
       (id !== 'targetGroups' || ingress) &&

@@ -24,10 +24,10 @@
  *   add their swapped profiles on top (the `concurrency` largest).
  * SUSPENDED tenants run nothing (desired count 0): a restage starts no task and makes no profile.
  */
-import { vcpuOf, type QuotaId, type QuotaNeeds } from './quotas';
-
-type RolloutPlan = Pick<Plan, 'id' | 'cpu' | 'spot'> & { readonly bedrockModels?: readonly string[] };
+import { vcpuOf, type PlanModels, type QuotaId, type QuotaNeeds } from './quotas';
 import type { Plan } from './tenant';
+
+type RolloutPlan = Pick<Plan, 'id' | 'cpu' | 'spot'> & PlanModels;
 
 /** One tenant of the rollout as the quota check sees it. */
 export interface RolloutQuotaTenant {

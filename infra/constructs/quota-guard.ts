@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { cellQuotaIds, type QuotaId } from '../../functions/domain/quotas';
+import type { QuotaId } from '../../functions/domain/quotas';
 import { deadLetterQueue } from './dead-letter-queue';
 import { ecsArns } from './arns';
 import type { HouseFunction } from './house-function';
@@ -72,11 +72,6 @@ export class QuotaGuard extends Construct {
         }),
     );
   }
-}
-
-/** The quotas a cell publishes headroom for: the list the Lifecycle function publishes (functions/domain/quotas.ts cellQuotaIds). */
-export function cellQuotas(plans: readonly { spot: boolean; bedrockModels?: readonly string[] }[], ingress: boolean): QuotaId[] {
-  return cellQuotaIds(plans, ingress);
 }
 
 /**

@@ -6,7 +6,7 @@
  * rights. cdk-nag clean in both.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { cellQuotas } from '../../infra/constructs/quota-guard';
+import { cellQuotaIds } from '../../functions/domain/quotas';
 import * as z from 'zod';
 import { allStatements, asArray, cdkJsonContext, synthPlatform } from './synth';
 
@@ -48,7 +48,7 @@ describe('quota guard infrastructure', () => {
   it('alarms on every quota a tenant consumes, below the configured headroom, on the metric the handler publishes', () => {
     const found = headroomAlarms(on.template);
     const plans = z.array(z.object({ spot: z.boolean().default(false), bedrockModels: z.array(z.string()).default([]) }).loose()).parse(cdkJsonContext().plans);
-    const expected = cellQuotas(plans, false);
+    const expected = cellQuotaIds(plans, false);
     // The default cdk.json has plans with Bedrock models: their tenants' application inference profiles are alarmed.
     expect(plans.some((p) => p.bedrockModels.length > 0)).toBe(true);
     expect(expected).toContain('applicationInferenceProfiles');
