@@ -32,8 +32,11 @@ function addIssue(ctx: z.core.ParsePayload, issue: { code: 'custom'; message: st
 
 const nonEmpty = z.string().check(z.trim()).check(z.minLength(1));
 
-/** A variable holding JSON that `schema` must accept; errors name the variable and say what it should be. */
-function jsonEnv<T extends z.ZodMiniType>(name: string, schema: T, what: string) {
+/**
+ * A variable holding JSON that `schema` must accept and `check` (if given) find nothing wrong with;
+ * errors name the variable and say what it should be.
+ */
+function jsonEnv<T extends z.ZodMiniType>(name: string, schema: T, what: string, check?: (value: z.infer<T>) => string | undefined) {
   return z.pipe(nonEmpty, z.transform((raw, ctx): z.infer<T> => {
     let parsed: unknown;
     try {
@@ -47,34 +50,26 @@ function jsonEnv<T extends z.ZodMiniType>(name: string, schema: T, what: string)
       addIssue(ctx, { code: 'custom', message: `${name} is not ${what}: ${z.prettifyError(result.error)}` });
       return z.NEVER;
     }
+    const problem = check?.(result.data);
+    if (problem !== undefined) {
+      addIssue(ctx, { code: 'custom', message: `${name} ${problem}` });
+      return z.NEVER;
+    }
     return result.data;
   }));
 }
 const positiveInt = z.coerce.number().check(z.int()).check(z.positive());
 
-const plansJson = () => z.pipe(nonEmpty, z.transform((raw, ctx) => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    addIssue(ctx, { code: 'custom', message: 'PLANS_JSON is not valid JSON' });
-    return z.NEVER;
-  }
-  const result = PlanCatalogueSchema.safeParse(parsed);
-  if (!result.success) {
-    addIssue(ctx, { code: 'custom', message: `PLANS_JSON is not a plan catalogue: ${z.prettifyError(result.error)}` });
-    return z.NEVER;
-  }
-  const ids = new Set<string>();
-  for (const plan of result.data) {
-    if (ids.has(plan.id)) {
-      addIssue(ctx, { code: 'custom', message: `PLANS_JSON lists plan "${plan.id}" twice` });
-      return z.NEVER;
+/** The plan catalogue: each plan id once. */
+const plansJson = () =>
+  jsonEnv('PLANS_JSON', PlanCatalogueSchema, 'a plan catalogue', (plans) => {
+    const ids = new Set<string>();
+    for (const plan of plans) {
+      if (ids.has(plan.id)) return `lists plan "${plan.id}" twice`;
+      ids.add(plan.id);
     }
-    ids.add(plan.id);
-  }
-  return result.data;
-}));
+    return undefined;
+  });
 
 const cidr = nonEmpty.check(z.regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { error: 'must be a CIDR' }));
 
