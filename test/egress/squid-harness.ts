@@ -5,7 +5,7 @@
  * Used by test/egress/squid-proxy.test.ts and bench/egress.ts. No network: every listener binds
  * to 127.0.0.1 and test host names resolve through Squid's own hosts file.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,10 @@ export function requireSquid(): void {
   }
   const version = execFileSync(SQUID, ['-v'], { encoding: 'utf8' });
   if (!version.includes('--with-openssl')) throw new Error(`${SQUID} is built without OpenSSL (the plain "squid" package uses GnuTLS and has no ssl_bump): install squid-openssl`);
+  // Started as root, Squid drops to "proxy" and runs the policy helper with this Node: that user must reach it.
+  if (process.getuid?.() === 0 && spawnSync('runuser', ['-u', 'proxy', '--', 'test', '-x', process.execPath]).status !== 0) {
+    throw new Error(`Squid's user "proxy" cannot execute ${process.execPath} (its policy helper's Node): a directory above the checkout is not traversable by others (chmod o+x; .ci/run does it)`);
+  }
 }
 
 export async function freePort(): Promise<number> {
